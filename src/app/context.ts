@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import type { Config } from '../config.js';
+import type { Db } from '../store/db.js';
+
+/** What every use case may reach: the store, the clock, the configuration and a logger. */
+export interface AppContext {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+}
+
+/** The caller of a use case: a team, and the member and user acting for it. */
+export interface Actor {
+  teamId: string;
+  memberId: string;
+  userId: string;
+  role: 'owner' | 'admin' | 'user';
+}

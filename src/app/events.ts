@@ -1,0 +1,67 @@
+import { sql } from 'kysely';
+import { categoryOf, type EventType } from '../core/event-types.js';
+import { newId } from '../core/ids.js';
+import type { Db } from '../store/db.js';
+
+/** The webhook envelope, which is also what GET /events replays. */
+export interface EventEnvelope {
+  id: string;
+  seq: number;
+  teamId: string;
+  type: EventType;
+  timestamp: string;
+  version: '1.0';
+  data: Record<string, unknown>;
+}
+
+/**
+ * Records an event and queues its webhook deliveries. Call it inside the transaction that makes the
+ * change: the event exists exactly when the change does. The per-team counter row is locked until
+ * commit, so sequence numbers are gap-free and increase in commit order.
+ */
+export async function emitEvent(
+  trx: Db,
+  teamId: string,
+  type: EventType,
+  data: Record<string, unknown>,
+  at: Date,
+): Promise<EventEnvelope> {
+  const { last_seq: seq } = await trx
+    .insertInto('event_counters')
+    .values({ team_id: teamId, last_seq: 1 })
+    .onConflict((oc) => oc.column('team_id').doUpdateSet({ last_seq: sql`event_counters.last_seq + 1` }))
+    .returning('last_seq')
+    .executeTakeFirstOrThrow();
+  const id = newId();
+  await trx
+    .insertInto('events')
+    .values({ id, team_id: teamId, seq, type, created_at: at, data: JSON.stringify(data) })
+    .execute();
+  const webhooks = await trx
+    .selectFrom('webhooks')
+    .select('id')
+    .where('team_id', '=', teamId)
+    .where('enabled', '=', true)
+    .where(
+      sql<boolean>`event_types @> jsonb_build_array(${type}::text)
+        or event_types @> jsonb_build_array(${categoryOf(type)}::text)
+        or event_types @> '["*"]'::jsonb`,
+    )
+    .execute();
+  if (webhooks.length > 0) {
+    await trx
+      .insertInto('webhook_deliveries')
+      .values(
+        webhooks.map((w) => ({
+          id: newId(),
+          webhook_id: w.id,
+          team_id: teamId,
+          event_id: id,
+          event_seq: seq,
+          next_attempt_at: at,
+        })),
+      )
+      .execute();
+  }
+  return { id, seq, teamId, type, timestamp: at.toISOString(), version: '1.0', data };
+}

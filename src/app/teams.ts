@@ -1,0 +1,116 @@
+import { AppError, notFound } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { iso, isoOrNull } from '../core/time.js';
+import type { Db } from '../store/db.js';
+import type { MemberRow, TeamRow } from '../store/schema.js';
+import { createToken, type CreatedToken } from './tokens.js';
+
+export interface TeamWithOwner {
+  team: TeamRow;
+  owner: MemberRow;
+}
+
+function slugify(name: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48);
+  return slug || 'team';
+}
+
+/** Creates a team together with its owner (a new user) so that tokens always act as a member. */
+export async function createTeam(db: Db, name: string, now: Date): Promise<TeamWithOwner> {
+  const trimmed = name.trim();
+  if (trimmed.length === 0 || trimmed.length > 255) {
+    throw new AppError(400, 'VALIDATION_ERROR', 'Team name must be 1-255 characters');
+  }
+  return db.transaction().execute(async (trx) => {
+    const base = slugify(trimmed);
+    const taken = await trx
+      .selectFrom('teams')
+      .select('slug')
+      .where((eb) => eb.or([eb('slug', '=', base), eb('slug', 'like', `${base}-%`)]))
+      .execute();
+    const takenSlugs = new Set(taken.map((t) => t.slug));
+    let slug = base;
+    for (let n = 2; takenSlugs.has(slug); n++) slug = `${base}-${n}`;
+
+    const team = await trx
+      .insertInto('teams')
+      .values({ id: newId(), name: trimmed, slug, image: null, created_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const user = await trx
+      .insertInto('users')
+      .values({ id: newId(), email: `owner@${slug}.localhost`, name: 'Owner', image: null, created_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const owner = await trx
+      .insertInto('members')
+      .values({ id: newId(), team_id: team.id, user_id: user.id, role: 'owner', created_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return { team, owner };
+  });
+}
+
+export async function getTeam(db: Db, teamId: string): Promise<TeamRow> {
+  const team = await db.selectFrom('teams').selectAll().where('id', '=', teamId).executeTakeFirst();
+  if (!team) throw notFound('TEAM_NOT_FOUND', 'Team', teamId);
+  return team;
+}
+
+export async function teamOwner(db: Db, teamId: string): Promise<MemberRow> {
+  const owner = await db
+    .selectFrom('members')
+    .selectAll()
+    .where('team_id', '=', teamId)
+    .where('role', '=', 'owner')
+    .orderBy('created_at')
+    .executeTakeFirst();
+  if (!owner) throw notFound('TEAM_NOT_FOUND', 'Team', teamId);
+  return owner;
+}
+
+export interface Bootstrap {
+  team: TeamRow;
+  /** the new token, when one was generated (shown once) */
+  token?: CreatedToken;
+}
+
+/**
+ * On first start with an empty store, creates the default team and its owner, and registers the
+ * bootstrap token (or generates one). Does nothing when a team exists already.
+ */
+export async function bootstrapStore(db: Db, bootstrapToken: string | undefined, now: Date): Promise<Bootstrap | null> {
+  const existing = await db.selectFrom('teams').select('id').limit(1).executeTakeFirst();
+  if (existing) return null;
+  const { team, owner } = await createTeam(db, 'Default team', now);
+  const token = await createToken(db, { teamId: team.id, memberId: owner.id, name: 'bootstrap', plain: bootstrapToken }, now);
+  return { team, token: bootstrapToken ? undefined : token };
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  slug: string;
+  image: string | null;
+  createdAt: string;
+  updatedAt: string | null;
+  currency: string;
+  allowSupportAccess: boolean;
+}
+
+export const presentTeam = (t: TeamRow): Team => ({
+  id: t.id,
+  name: t.name,
+  slug: t.slug,
+  image: t.image,
+  createdAt: iso(t.created_at),
+  updatedAt: isoOrNull(t.updated_at),
+  currency: t.currency,
+  allowSupportAccess: t.allow_support_access,
+});

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { bootstrapStore, createTeam } from '../app/teams.js';
+import { createToken, listTokens, revokeToken } from '../app/tokens.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { AppError } from '../core/errors.js';
+import { buildServer } from '../http/server.js';
+import { DataDirLockedError } from '../store/lock.js';
+import { migrateToLatest, StoreUnavailableError } from '../store/db.js';
+import { openRuntime, type Runtime } from './runtime.js';
+
+/** Runs a command against the store, always closing it (and so releasing the data directory lock). */
+async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(loadConfig());
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config);
+  const { ctx } = runtime;
+  const bootstrap = await bootstrapStore(ctx.db, config.bootstrapToken, ctx.clock.now());
+  if (bootstrap) {
+    ctx.logger.info({ teamId: bootstrap.team.id }, 'created the default team');
+    if (bootstrap.token) {
+      process.stdout.write(
+        `Created the default team "${bootstrap.team.name}". Its API token (shown once, keep it safe):\n${bootstrap.token.token}\n`,
+      );
+    }
+  }
+  const app = await buildServer(ctx);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    ctx.logger.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  await app.listen({ port: config.port, host: config.host });
+  process.stderr.write(`Inbox API listening on http://${config.host}:${config.port} (docs at /docs)\n`);
+}
+
+function buildProgram(): Command {
+  const program = new Command()
+    .name('inbox')
+    .description('Self-hostable DM outreach and CRM server compatible with the Inbox API v1')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program.command('serve').description('run the API server').action(serve);
+
+  program
+    .command('migrate')
+    .description('apply database migrations')
+    .action(() =>
+      withRuntime(async ({ ctx }) => {
+        // openRuntime already migrated; report the state.
+        const applied = await migrateToLatest(ctx.db);
+        process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
+      }),
+    );
+
+  const token = program.command('token').description('manage API tokens');
+  token
+    .command('create')
+    .description('create an API token and print it alone on stdout')
+    .requiredOption('--name <name>', 'a name to recognise the token by')
+    .option('--team <id>', 'the team (default: the first team)')
+    .action((opts: { name: string; team?: string }) =>
+      withRuntime(async ({ ctx }) => {
+        const teamId = opts.team ?? (await firstTeamId(ctx.db));
+        const created = await createToken(ctx.db, { teamId, name: opts.name }, ctx.clock.now());
+        process.stdout.write(`${created.token}\n`);
+      }),
+    );
+  token
+    .command('list')
+    .description('list API tokens')
+    .option('--team <id>', 'the team (default: the first team)')
+    .action((opts: { team?: string }) =>
+      withRuntime(async ({ ctx }) => {
+        const teamId = opts.team ?? (await firstTeamId(ctx.db));
+        for (const t of await listTokens(ctx.db, teamId)) {
+          const state = t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : 'active';
+          process.stdout.write(`${t.id}\t${t.name}\t…${t.hint}\t${state}\n`);
+        }
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('revoke an API token')
+    .option('--team <id>', 'the team (default: the first team)')
+    .action((id: string, opts: { team?: string }) =>
+      withRuntime(async ({ ctx }) => {
+        const teamId = opts.team ?? (await firstTeamId(ctx.db));
+        await revokeToken(ctx.db, teamId, id, ctx.clock.now());
+        process.stdout.write(`revoked ${id}\n`);
+      }),
+    );
+
+  program
+    .command('team')
+    .description('manage teams')
+    .command('create <name>')
+    .description('create a team (with an owner) and print its id')
+    .action((name: string) =>
+      withRuntime(async ({ ctx }) => {
+        const { team } = await createTeam(ctx.db, name, ctx.clock.now());
+        process.stdout.write(`${team.id}\n`);
+      }),
+    );
+  return program;
+}
+
+async function firstTeamId(db: Runtime['ctx']['db']): Promise<string> {
+  const team = await db.selectFrom('teams').select('id').orderBy('created_at').executeTakeFirst();
+  if (!team) throw new AppError(404, 'TEAM_NOT_FOUND', 'There is no team yet: run `inbox serve` once or `inbox team create NAME`');
+  return team.id;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode);
+    const known =
+      error instanceof ConfigError ||
+      error instanceof DataDirLockedError ||
+      error instanceof StoreUnavailableError ||
+      error instanceof AppError;
+    process.stderr.write(`inbox: ${known ? error.message : String((error as Error).stack ?? error)}\n`);
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,39 @@
+import pino, { type Logger } from 'pino';
+import type { AppContext } from '../app/context.js';
+import { systemClock } from '../core/clock.js';
+import type { Config } from '../config.js';
+import { migrateToLatest, openStore, type Store } from '../store/db.js';
+
+/** Logs go to stderr, so stdout carries only what a command prints for scripts (tokens, ids). */
+export function createLogger(config: Config): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', '*.token', '*.secret'], censor: '[redacted]' },
+    },
+    pino.destination(2),
+  );
+}
+
+export interface Runtime {
+  ctx: AppContext;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** Opens the configured store (PGlite data directory or PostgreSQL), migrates it and builds the context. */
+export async function openRuntime(config: Config): Promise<Runtime> {
+  const logger = createLogger(config);
+  const store = await openStore(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+  );
+  try {
+    const applied = await migrateToLatest(store.db);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger };
+  return { ctx, store, close: () => store.close() };
+}

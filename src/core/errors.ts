@@ -1,0 +1,26 @@
+/**
+ * An error the API reports to its caller: a stable code, a human message and the HTTP status.
+ * Use cases throw these; the HTTP layer turns them into the error envelope.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (code: string, what: string, id: string) =>
+  new AppError(404, code, `${what} with ID '${id}' not found`);
+
+export const conflict = (message: string, details?: unknown) => new AppError(409, 'CONFLICT', message, details);
+
+export const validationError = (message: string, details?: unknown) =>
+  new AppError(400, 'VALIDATION_ERROR', message, details);
+
+export const forbidden = (message = 'Insufficient permissions to access this resource') =>
+  new AppError(403, 'FORBIDDEN', message);

@@ -1,0 +1,56 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError } from '../core/errors.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string; status: number; details?: unknown };
+}
+
+export function errorBody(status: number, code: string, message: string, details?: unknown): ErrorBody {
+  return { error: { code, message, status, ...(details === undefined ? {} : { details }) } };
+}
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {
+  return reply.code(status).send(errorBody(status, code, message, details));
+}
+
+/** Postgres error codes that mean the caller asked for something impossible, not that we failed. */
+const UNIQUE_VIOLATION = '23505';
+
+/** Every error leaves the server in the one envelope `{ error: { code, message, status } }`. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof AppError) {
+      return sendError(reply, error.status, error.code, error.message, error.details);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'request';
+      const details = error.validation.map((issue) => ({
+        field: `${where}${issue.instancePath === '/' ? '' : issue.instancePath.replaceAll('/', '.')}`,
+        message: issue.message,
+      }));
+      const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+      return sendError(reply, 400, 'VALIDATION_ERROR', `Invalid ${where}: ${summary}`, details);
+    }
+    if (isResponseSerializationError(error as never)) {
+      request.log.error({ err: error, issues: (error as { cause?: unknown }).cause }, 'response does not match its schema');
+      return sendError(reply, 500, 'INTERNAL_ERROR', 'Internal server error');
+    }
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
+      return sendError(reply, 409, 'CONFLICT', 'A resource with these values already exists');
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) return sendError(reply, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
+    if (status === 415) return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', error.message);
+    if (status >= 400 && status < 500) {
+      // fastify's own client errors: malformed JSON, empty JSON body, bad content length ...
+      return sendError(reply, status, 'BAD_REQUEST', error.message);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, 500, 'INTERNAL_ERROR', 'Internal server error');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`),
+  );
+}

@@ -1,0 +1,9 @@
+import type { AppContext } from '../../app/context.js';
+import type { Api } from '../api.js';
+import { tagAndStatusRoutes } from './labels.js';
+import { teamRoutes } from './team.js';
+
+export function registerApiRoutes(api: Api, ctx: AppContext): void {
+  teamRoutes(api, ctx);
+  tagAndStatusRoutes(api, ctx);
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { getMember, listMembers } from '../../app/members.js';
+import { getTeam, presentTeam } from '../../app/teams.js';
+import {
+  assertCanManageTokens,
+  createToken,
+  listTokens,
+  revokeToken,
+  type TokenInfo,
+} from '../../app/tokens.js';
+import type { AppContext } from '../../app/context.js';
+import { iso, isoOrNull } from '../../core/time.js';
+import type { Api } from '../api.js';
+import { errorResponses, IdSchema } from '../schemas/common.js';
+import { CreatedTokenSchema, MemberSchema, TeamSchema, TokenSchema } from '../schemas/team.js';
+
+const presentToken = (t: TokenInfo) => ({
+  id: t.id,
+  name: t.name,
+  hint: t.hint,
+  memberId: t.memberId,
+  createdAt: iso(t.createdAt),
+  lastUsedAt: isoOrNull(t.lastUsedAt),
+  revokedAt: isoOrNull(t.revokedAt),
+});
+
+export function teamRoutes(api: Api, ctx: AppContext): void {
+  api.get(
+    '/team',
+    { schema: { tags: ['Team'], summary: 'Get the team that owns the token', response: { 200: TeamSchema, ...errorResponses } } },
+    async (req) => presentTeam(await getTeam(ctx.db, req.actor.teamId)),
+  );
+
+  api.get(
+    '/members',
+    { schema: { tags: ['Members'], summary: 'List team members', response: { 200: z.array(MemberSchema), ...errorResponses } } },
+    async (req) => listMembers(ctx.db, req.actor.teamId),
+  );
+
+  api.get(
+    '/members/:memberId',
+    {
+      schema: {
+        tags: ['Members'],
+        summary: 'Get a team member',
+        params: z.object({ memberId: IdSchema }),
+        response: { 200: MemberSchema, ...errorResponses },
+      },
+    },
+    async (req) => getMember(ctx.db, req.actor.teamId, req.params.memberId),
+  );
+
+  api.get(
+    '/tokens',
+    { schema: { tags: ['Tokens'], summary: 'List API tokens', response: { 200: z.array(TokenSchema), ...errorResponses } } },
+    async (req) => {
+      assertCanManageTokens(req.actor);
+      return (await listTokens(ctx.db, req.actor.teamId)).map(presentToken);
+    },
+  );
+
+  api.post(
+    '/tokens',
+    {
+      schema: {
+        tags: ['Tokens'],
+        summary: 'Create an API token (the secret is shown once)',
+        body: z.object({ name: z.string().min(1).max(255) }),
+        response: { 200: CreatedTokenSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      assertCanManageTokens(req.actor);
+      const created = await createToken(
+        ctx.db,
+        { teamId: req.actor.teamId, memberId: req.actor.memberId, name: req.body.name },
+        ctx.clock.now(),
+      );
+      return { ...presentToken(created), token: created.token };
+    },
+  );
+
+  api.delete(
+    '/tokens/:tokenId',
+    {
+      schema: {
+        tags: ['Tokens'],
+        summary: 'Revoke an API token',
+        params: z.object({ tokenId: IdSchema }),
+        response: { 200: TokenSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      assertCanManageTokens(req.actor);
+      return presentToken(await revokeToken(ctx.db, req.actor.teamId, req.params.tokenId, ctx.clock.now()));
+    },
+  );
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ID_PATTERN } from '../../core/ids.js';
+
+export const IdSchema = z.string().regex(ID_PATTERN, 'must match ^[0-9a-z]+$');
+export const TimestampSchema = z.iso.datetime({ offset: true });
+export const NullableTimestamp = TimestampSchema.nullable();
+
+export const ErrorEnvelopeSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      status: z.number().int(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** Documented on every route; also makes error bodies pass through the same serializer. */
+export const errorResponses = { '4xx': ErrorEnvelopeSchema, '5xx': ErrorEnvelopeSchema } as const;
+
+/**
+ * A query-string array: the three spellings (`a=1&a=2`, `a[]=1`, `a[0]=1`) all decode to arrays,
+ * except a single plain `a=1`, which decodes to a string and is wrapped here.
+ */
+export function queryArray<T extends z.ZodType>(item: T) {
+  return z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item));
+}
+
+/** Query booleans arrive as the strings "true" and "false". */
+export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** Action endpoints take `{}` (or no body at all). */
+export const EmptyBody = z.object({}).optional();

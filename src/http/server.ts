@@ -1,0 +1,75 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import qs from 'qs';
+import { z } from 'zod';
+import type { AppContext } from '../app/context.js';
+import { newId } from '../core/ids.js';
+import { isStoreReachable } from '../store/db.js';
+import { requireTeamToken } from './auth.js';
+import { installErrorHandling } from './errors.js';
+import { registerApiRoutes } from './routes/index.js';
+
+/** Builds the HTTP server: conventions, documentation and every API route, bound to one AppContext. */
+export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
+    },
+    // Bracket notation for objects and all three array spellings (spec 2.4).
+    querystringParser: (query) => qs.parse(query, { depth: 5, arrayLimit: 2000, parameterLimit: 2000 }),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Inbox-compatible API',
+        version: '1.0.0',
+        description: 'A self-hosted server for the Inbox API v1: X DM CRM and outreach campaigns.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  typed.get(
+    '/healthz',
+    { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  typed.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const ready = await isStoreReachable(ctx.db);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'store unreachable' });
+  });
+
+  await app.register(
+    async (api) => {
+      requireTeamToken(api, ctx);
+      registerApiRoutes(api.withTypeProvider<ZodTypeProvider>(), ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,87 @@
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import path from 'node:path';
+import { migrationProvider } from './migrations/index.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+import { lockDataDir } from './lock.js';
+
+export type Db = Kysely<Database>;
+export type StoreEngine = 'pglite' | 'postgres';
+
+export interface Store {
+  db: Db;
+  engine: StoreEngine;
+  close(): Promise<void>;
+}
+
+export type StoreLocation =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'pglite-memory' };
+
+// int8 (counts, sequence numbers) and numeric (valuations) come back as JS numbers on both engines.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const toNumber = (value: string) => Number(value);
+
+function pgTypes(): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID || oid === NUMERIC_OID ? toNumber : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
+
+export class StoreUnavailableError extends Error {}
+
+export async function openStore(location: StoreLocation): Promise<Store> {
+  if (location.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? 10, types: pgTypes() });
+    // Fail fast and clearly when the server cannot be reached.
+    const client = await pool.connect().catch(async (error: Error) => {
+      await pool.end();
+      throw new StoreUnavailableError(`Cannot connect to the PostgreSQL server in DATABASE_URL: ${error.message}`);
+    });
+    client.release();
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine: 'postgres', close: () => db.destroy() };
+  }
+
+  const release = location.kind === 'pglite' ? lockDataDir(location.dataDir) : () => {};
+  try {
+    const dataDir = location.kind === 'pglite' ? path.join(location.dataDir, 'pgdata') : undefined;
+    const pglite = await PGlite.create({
+      dataDir,
+      parsers: { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber },
+    });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    return {
+      db,
+      engine: 'pglite',
+      close: async () => {
+        await db.destroy();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export async function isStoreReachable(db: Db): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}

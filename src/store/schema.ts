@@ -1,0 +1,290 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Columns the database fills in on insert. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** jsonb: written as a JSON string, read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+
+export type Platform = 'twitter' | 'sandbox';
+export type MemberRole = 'owner' | 'admin' | 'user';
+export type AccountLinkStatus = 'active' | 'offline' | 'paused';
+export type MessageOrigin = 'internal' | 'external' | 'api';
+
+export interface TeamsTable {
+  id: string;
+  name: string;
+  slug: string;
+  image: string | null;
+  currency: Defaulted<string>;
+  allow_support_access: Defaulted<boolean>;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  image: string | null;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+export interface MembersTable {
+  id: string;
+  team_id: string;
+  user_id: string;
+  role: MemberRole;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  team_id: string;
+  member_id: string;
+  name: string;
+  token_hash: string;
+  token_hint: string;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface LabelsTable {
+  id: string;
+  team_id: string;
+  name: string;
+  color: string | null;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+export interface RateLimitBucketsTable {
+  team_id: string;
+  window_seconds: number;
+  bucket: number;
+  hits: number;
+}
+
+export interface SandboxProfilesTable {
+  platform_id: string;
+  username: string | null;
+  display_name: string | null;
+  bio: string | null;
+  location: string | null;
+  follower_count: number | null;
+  is_protected: boolean | null;
+  account_status: 'active' | 'suspended' | 'deactivated' | null;
+  dms_open: boolean | null;
+  updated_at: Timestamp;
+}
+
+export interface SandboxDmEventsTable {
+  id: string;
+  sender_id: string;
+  recipient_id: string;
+  text: string;
+  created_at: Timestamp;
+}
+
+export interface SandboxLikesTable {
+  user_id: string;
+  post_id: string;
+  created_at: Timestamp;
+}
+
+export interface AccountLinksTable {
+  id: string;
+  team_id: string;
+  platform: Platform;
+  platform_id: string;
+  name: string;
+  username: string;
+  image: string;
+  status: Defaulted<AccountLinkStatus>;
+  synced_at: NullableTimestamp;
+  hourly_limit: Defaulted<number>;
+  daily_limit: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+export interface ProspectsTable {
+  id: string;
+  team_id: string;
+  platform: Platform;
+  platform_id: string;
+  username: string;
+  display_name: string;
+  image: string | null;
+  bio: string | null;
+  location: string | null;
+  website_url: string | null;
+  verified: Defaulted<'none' | 'verified' | 'business' | 'government'>;
+  profile_type: Defaulted<'personal' | 'business' | 'government'>;
+  is_protected: Defaulted<boolean>;
+  follower_count: Defaulted<number>;
+  following_count: Defaulted<number>;
+  post_count: Defaulted<number>;
+  listed_count: number | null;
+  account_status: Defaulted<string>;
+  dms_open: Defaulted<boolean>;
+  platform_created_at: NullableTimestamp;
+  last_enriched_at: NullableTimestamp;
+  status_id: string | null;
+  valuation: number | null;
+  notes: string | null;
+  assignee_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ProspectTagsTable {
+  prospect_id: string;
+  tag_id: string;
+  created_at: Timestamp;
+}
+
+export interface ThreadsTable {
+  id: string;
+  team_id: string;
+  account_link_id: string;
+  prospect_id: string;
+  platform: Platform;
+  platform_id: string;
+  done: Defaulted<boolean>;
+  assignee_id: string | null;
+  status: Defaulted<'active' | 'idle'>;
+  variant: Defaulted<'unencrypted' | 'xChat'>;
+  is_request: Defaulted<boolean>;
+  is_syncing: Defaulted<boolean>;
+  typing_indicators_enabled: boolean | null;
+  has_outbound: Defaulted<boolean>;
+  has_inbound: Defaulted<boolean>;
+  last_message_id: string | null;
+  last_message_at: NullableTimestamp;
+  last_message_outbound: boolean | null;
+  /** last message time, or creation time while there is none (the API's computedSortTimestamp) */
+  sort_at: Timestamp;
+  created_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface Reaction {
+  emoji: string;
+  senderPlatformId: string;
+  createdAt: string;
+}
+
+export interface MessagesTable {
+  id: string;
+  team_id: string;
+  thread_id: string;
+  platform: Platform;
+  platform_id: string | null;
+  outbound: boolean;
+  author_id: string;
+  user_id: string | null;
+  campaign_id: string | null;
+  campaign_step_id: string | null;
+  content: string;
+  origin: MessageOrigin | null;
+  reply_to_message_id: string | null;
+  is_encrypted: boolean | null;
+  reactions: ColumnType<Reaction[], string | undefined, string>;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+  is_edited: Defaulted<boolean>;
+  deleted_at: NullableTimestamp;
+  deletion_type: 'self' | 'all' | null;
+  deletion_origin: MessageOrigin | null;
+  platform_deleted_at: NullableTimestamp;
+}
+
+export interface MessageVersionsTable {
+  id: string;
+  message_id: string;
+  content: string;
+  edit_origin: MessageOrigin | null;
+  created_at: Timestamp;
+}
+
+export interface EventCountersTable {
+  team_id: string;
+  last_seq: number;
+}
+
+export interface EventsTable {
+  id: string;
+  team_id: string;
+  seq: number;
+  type: string;
+  created_at: Timestamp;
+  data: Json<Record<string, unknown>>;
+}
+
+export interface WebhooksTable {
+  id: string;
+  team_id: string;
+  url: string;
+  description: string | null;
+  event_types: Json<string[]>;
+  enabled: Defaulted<boolean>;
+  secret: string;
+  created_at: Timestamp;
+  updated_at: NullableTimestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  team_id: string;
+  event_id: string;
+  event_seq: number;
+  status: Defaulted<'pending' | 'delivered' | 'failed'>;
+  attempts: Defaulted<number>;
+  next_attempt_at: Timestamp;
+  last_attempt_at: NullableTimestamp;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface Database {
+  teams: TeamsTable;
+  users: UsersTable;
+  members: MembersTable;
+  api_tokens: ApiTokensTable;
+  tags: LabelsTable;
+  statuses: LabelsTable;
+  rate_limit_buckets: RateLimitBucketsTable;
+  sandbox_profiles: SandboxProfilesTable;
+  sandbox_dm_events: SandboxDmEventsTable;
+  sandbox_likes: SandboxLikesTable;
+  account_links: AccountLinksTable;
+  prospects: ProspectsTable;
+  prospect_tags: ProspectTagsTable;
+  threads: ThreadsTable;
+  messages: MessagesTable;
+  message_versions: MessageVersionsTable;
+  event_counters: EventCountersTable;
+  events: EventsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
+
+export type TeamRow = Selectable<TeamsTable>;
+export type MemberRow = Selectable<MembersTable>;
+export type UserRow = Selectable<UsersTable>;
+export type LabelRow = Selectable<LabelsTable>;
+export type AccountLinkRow = Selectable<AccountLinksTable>;
+export type ProspectRow = Selectable<ProspectsTable>;
+export type ThreadRow = Selectable<ThreadsTable>;
+export type MessageRow = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type ThreadUpdate = Updateable<ThreadsTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
