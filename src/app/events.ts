@@ -65,3 +65,50 @@ export async function emitEvent(
   }
   return { id, seq, teamId, type, timestamp: at.toISOString(), version: '1.0', data };
 }
+
+export const EVENT_RETENTION_DAYS = 7;
+
+export interface EventPage {
+  events: EventEnvelope[];
+  hasMore: boolean;
+  lastSeq: number | null;
+}
+
+/** Replays a team's retained events after `afterSeq`, oldest first. */
+export async function listEvents(
+  db: Db,
+  teamId: string,
+  query: { afterSeq?: number; limit: number },
+  now: Date,
+): Promise<EventPage> {
+  const oldest = new Date(now.getTime() - EVENT_RETENTION_DAYS * 86_400_000);
+  const rows = await db
+    .selectFrom('events')
+    .selectAll()
+    .where('team_id', '=', teamId)
+    .where('seq', '>', query.afterSeq ?? 0)
+    .where('created_at', '>=', oldest)
+    .orderBy('seq')
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  return {
+    events: page.map((r) => ({
+      id: r.id,
+      seq: r.seq,
+      teamId: r.team_id,
+      type: r.type as EventType,
+      timestamp: r.created_at.toISOString(),
+      version: '1.0',
+      data: r.data,
+    })),
+    hasMore: rows.length > query.limit,
+    lastSeq: page.at(-1)?.seq ?? null,
+  };
+}
+
+/** Drops events past the retention period (their deliveries go with them). */
+export async function pruneEvents(db: Db, now: Date): Promise<void> {
+  const oldest = new Date(now.getTime() - EVENT_RETENTION_DAYS * 86_400_000);
+  await db.deleteFrom('events').where('created_at', '<', oldest).execute();
+}

@@ -30,7 +30,7 @@ export function installErrorHandling(app: FastifyInstance): void {
         message: issue.message,
       }));
       const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
-      return sendError(reply, 400, 'VALIDATION_ERROR', `Invalid ${where}: ${summary}`, details);
+      return sendError(reply, 400, 'VALIDATION_ERROR', `Invalid request: ${summary}`, details);
     }
     if (isResponseSerializationError(error as never)) {
       request.log.error({ err: error, issues: (error as { cause?: unknown }).cause }, 'response does not match its schema');

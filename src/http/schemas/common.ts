@@ -31,4 +31,4 @@ export function queryArray<T extends z.ZodType>(item: T) {
 export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 /** Action endpoints take `{}` (or no body at all). */
-export const EmptyBody = z.object({}).optional();
+export const EmptyBody = z.object({}).nullish();

@@ -1,0 +1,70 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pino from 'pino';
+import type { AppContext } from '../../src/app/context.js';
+import { createTeam } from '../../src/app/teams.js';
+import { createToken } from '../../src/app/tokens.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { buildServer } from '../../src/http/server.js';
+import { sharedStore } from './store.js';
+
+export interface TestContextOptions {
+  clock?: Clock;
+  env?: Record<string, string>;
+}
+
+/** An AppContext on the shared store, with a silent logger and generous rate limits unless told otherwise. */
+export async function testContext(options: TestContextOptions = {}): Promise<AppContext> {
+  const store = await sharedStore();
+  const config: Config = loadConfig({
+    INBOX_RATE_LIMIT_PER_MINUTE: '100000',
+    INBOX_RATE_LIMIT_PER_HOUR: '1000000',
+    INBOX_RATE_LIMIT_PER_DAY: '10000000',
+    INBOX_WEBHOOK_ALLOW_PRIVATE: '1',
+    ...options.env,
+  });
+  return { db: store.db, clock: options.clock ?? systemClock, config, logger: pino({ level: 'silent' }) };
+}
+
+let sharedApp: Promise<FastifyInstance> | undefined;
+
+/** The HTTP server most tests share (one per worker). */
+export function testApp(): Promise<FastifyInstance> {
+  sharedApp ??= testContext().then(async (ctx) => {
+    const app = await buildServer(ctx);
+    await app.ready();
+    return app;
+  });
+  return sharedApp;
+}
+
+export interface TeamClient {
+  teamId: string;
+  ownerMemberId: string;
+  token: string;
+  /** an HTTP request through the real stack, authenticated as this team */
+  request(method: InjectOptions['method'], url: string, body?: unknown): Promise<LightMyRequestResponse>;
+}
+
+let teamCounter = 0;
+
+/** A fresh team with an owner token: each test works in its own team. */
+export async function newTeam(app?: FastifyInstance, name?: string): Promise<TeamClient> {
+  const server = app ?? (await testApp());
+  const { db } = await sharedStore();
+  const now = new Date();
+  const { team, owner } = await createTeam(db, name ?? `Test team ${process.pid}-${++teamCounter}`, now);
+  const { token } = await createToken(db, { teamId: team.id, memberId: owner.id, name: 'test' }, now);
+  return {
+    teamId: team.id,
+    ownerMemberId: owner.id,
+    token,
+    request: (method, url, body) =>
+      server.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${token}` },
+        ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
+      }),
+  };
+}
