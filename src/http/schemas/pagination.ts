@@ -46,10 +46,14 @@ export function cursorFrom(query: {
   return query.cursor ? { id: query.cursor.id, timestamp: new Date(query.cursor.timestamp) } : undefined;
 }
 
-/** The cursor to return: the last item's position when a further page may exist, else null. */
-export function nextCursor<T>(page: T[], limit: number, position: (item: T) => Cursor) {
+/**
+ * Splits `rows` fetched with `limit + 1` into the page and the cursor to return: the last item's
+ * position when a further page exists, else null.
+ */
+export function paginate<T>(rows: T[], limit: number, position: (item: T) => Cursor) {
+  const page = rows.slice(0, limit);
   const last = page.at(-1);
-  if (page.length < limit || !last) return null;
+  if (rows.length <= limit || !last) return { page, nextCursor: null };
   const { id, timestamp } = position(last);
-  return { timestamp: timestamp.toISOString(), id };
+  return { page, nextCursor: { timestamp: timestamp.toISOString(), id } };
 }
