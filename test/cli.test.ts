@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataDirLockedError, lockDataDir } from '../src/store/lock.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const tempDirs: string[] = [];
+const children: ChildProcess[] = [];
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-cli-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI entry point run from source, as `inbox ARGS`, with only the variables given. */
+function inbox(
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess & { result: Promise<Result>; stdoutSoFar: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const result = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return Object.assign(child, { result, stdoutSoFar: () => stdout });
+}
+
+const run = (args: string[], env: Record<string, string>) => inbox(args, env).result;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('data directory lock', () => {
+  it('refuses a second holder, naming the first, and takes over a stale lock', () => {
+    const dir = tempDir();
+    const release = lockDataDir(dir);
+    expect(() => lockDataDir(dir)).toThrow(DataDirLockedError);
+    fs.writeFileSync(path.join(dir, 'inbox.lock'), '999999999'); // a PID that does not exist
+    const again = lockDataDir(dir);
+    expect(fs.readFileSync(path.join(dir, 'inbox.lock'), 'utf8')).toBe(String(process.pid));
+    again();
+    release();
+    expect(fs.existsSync(path.join(dir, 'inbox.lock'))).toBe(false);
+  });
+});
+
+describe('inbox CLI on the embedded store', () => {
+  it('serves with a printed bootstrap token, guards the data dir, and manages tokens and teams', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const env = { INBOX_DATA_DIR: dataDir, PORT: String(port) };
+    const server = inbox(['serve'], env);
+    const token = await waitFor(async () => /\n(inbox_\S+)\n/.exec(server.stdoutSoFar())?.[1]);
+    const base = `http://127.0.0.1:${port}`;
+    const team = await waitFor(async () => {
+      const response = await fetch(`${base}/api/v1/team`, { headers: { authorization: `Bearer ${token}` } });
+      return response.ok ? ((await response.json()) as { name: string }) : undefined;
+    });
+    expect(team.name).toBe('Default team');
+
+    const locked = await run(['token', 'list'], env);
+    expect(locked.code).not.toBe(0);
+    expect(locked.stderr).toContain(`in use by process ${server.pid}`);
+
+    server.kill('SIGTERM');
+    expect((await server.result).code).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'inbox.lock'))).toBe(false);
+
+    const created = await run(['token', 'create', '--name', 'ci'], env);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^inbox_\S+\n$/);
+    const teamId = (await run(['team', 'create', 'Second Team'], env)).stdout.trim();
+    expect(teamId).toMatch(/^[0-9a-z]{24}$/);
+    const secondToken = (await run(['token', 'create', '--name', 'two', '--team', teamId], env)).stdout.trim();
+    const list = await run(['token', 'list'], env);
+    expect(list.stdout).toContain('\tci\t');
+    expect(list.stdout).not.toContain(created.stdout.trim());
+    const tokenId = list.stdout.split('\n').find((l) => l.includes('\tci\t'))!.split('\t')[0]!;
+    expect((await run(['token', 'revoke', tokenId], env)).code).toBe(0);
+    expect((await run(['token', 'list'], env)).stdout).toMatch(/\tci\t.*revoked/);
+
+    // Restarted: the store persisted, no new bootstrap token is printed, the second team's token works.
+    const restarted = inbox(['serve'], env);
+    const second = await waitFor(async () => {
+      const response = await fetch(`${base}/api/v1/team`, { headers: { authorization: `Bearer ${secondToken}` } });
+      return response.ok ? ((await response.json()) as { id: string }) : undefined;
+    });
+    expect(second.id).toBe(teamId);
+    restarted.kill('SIGTERM');
+    const final = await restarted.result;
+    expect(final.stdout).toBe('');
+  }, 90_000);
+
+  it('registers INBOX_BOOTSTRAP_TOKEN instead of printing one', async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const bootstrap = 'inbox_bootstrap_for_tests_0123456789';
+    const server = inbox(['serve'], { INBOX_DATA_DIR: dataDir, PORT: String(port), INBOX_BOOTSTRAP_TOKEN: bootstrap });
+    const status = await waitFor(async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/api/v1/team`, { headers: { authorization: `Bearer ${bootstrap}` } });
+      return response.status === 200 ? response.status : undefined;
+    });
+    expect(status).toBe(200);
+    server.kill('SIGTERM');
+    expect((await server.result).stdout).toBe('');
+  }, 60_000);
+
+  it('exits non-zero with a clear message on bad configuration', async () => {
+    const dataDir = tempDir();
+    const badPort = await run(['serve'], { INBOX_DATA_DIR: dataDir, PORT: 'eighty' });
+    expect(badPort.code).toBe(1);
+    expect(badPort.stderr).toContain('PORT');
+    const unknownOption = await run(['serve', '--bogus'], { INBOX_DATA_DIR: dataDir });
+    expect(unknownOption.code).not.toBe(0);
+    expect(unknownOption.stderr).toContain("unknown option '--bogus'");
+    const badUrl = await run(['migrate'], { DATABASE_URL: 'mysql://x' });
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr).toContain('DATABASE_URL');
+    const port = await freePort();
+    const unreachable = await run(['migrate'], { DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none` });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('Cannot connect to the PostgreSQL server in DATABASE_URL');
+  }, 60_000);
+});
