@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { CampaignTables } from './schema-campaigns.js';
 
 /** Columns the database fills in on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
@@ -254,7 +255,7 @@ export interface WebhookDeliveriesTable {
   completed_at: NullableTimestamp;
 }
 
-export interface Database {
+export interface Database extends CampaignTables {
   teams: TeamsTable;
   users: UsersTable;
   members: MembersTable;
