@@ -42,10 +42,13 @@ export async function emitEvent(
     .select('id')
     .where('team_id', '=', teamId)
     .where('enabled', '=', true)
-    .where(
-      sql<boolean>`event_types @> jsonb_build_array(${type}::text)
-        or event_types @> jsonb_build_array(${categoryOf(type)}::text)
-        or event_types @> '["*"]'::jsonb`,
+    // eb.or parenthesises the alternatives; a bare `a or b` would escape the team and enabled conditions.
+    .where((eb) =>
+      eb.or([
+        sql<boolean>`event_types @> jsonb_build_array(${type}::text)`,
+        sql<boolean>`event_types @> jsonb_build_array(${categoryOf(type)}::text)`,
+        sql<boolean>`event_types @> '["*"]'::jsonb`,
+      ]),
     )
     .execute();
   if (webhooks.length > 0) {
