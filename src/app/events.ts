@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { categoryOf, type EventType } from '../core/event-types.js';
 import { newId } from '../core/ids.js';
 import type { Db } from '../store/db.js';
+import type { EventRow } from '../store/schema.js';
 
 /** The webhook envelope, which is also what GET /events replays. */
 export interface EventEnvelope {
@@ -13,6 +14,16 @@ export interface EventEnvelope {
   version: '1.0';
   data: Record<string, unknown>;
 }
+
+export const envelopeOf = (row: EventRow): EventEnvelope => ({
+  id: row.id,
+  seq: row.seq,
+  teamId: row.team_id,
+  type: row.type as EventType,
+  timestamp: row.created_at.toISOString(),
+  version: '1.0',
+  data: row.data,
+});
 
 /**
  * Records an event and queues its webhook deliveries. Call it inside the transaction that makes the
@@ -62,6 +73,7 @@ export async function emitEvent(
           event_id: id,
           event_seq: seq,
           next_attempt_at: at,
+          created_at: at,
         })),
       )
       .execute();
@@ -96,15 +108,7 @@ export async function listEvents(
     .execute();
   const page = rows.slice(0, query.limit);
   return {
-    events: page.map((r) => ({
-      id: r.id,
-      seq: r.seq,
-      teamId: r.team_id,
-      type: r.type as EventType,
-      timestamp: r.created_at.toISOString(),
-      version: '1.0',
-      data: r.data,
-    })),
+    events: page.map(envelopeOf),
     hasMore: rows.length > query.limit,
     lastSeq: page.at(-1)?.seq ?? null,
   };

@@ -248,6 +248,7 @@ export interface WebhookDeliveriesTable {
   status: Defaulted<'pending' | 'delivered' | 'failed'>;
   attempts: Defaulted<number>;
   next_attempt_at: Timestamp;
+  first_attempt_at: NullableTimestamp;
   last_attempt_at: NullableTimestamp;
   last_status_code: number | null;
   last_error: string | null;
@@ -289,3 +290,4 @@ export type MessageRow = Selectable<MessagesTable>;
 export type NewMessage = Insertable<MessagesTable>;
 export type ThreadUpdate = Updateable<ThreadsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
+export type EventRow = Selectable<EventsTable>;

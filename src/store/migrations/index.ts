@@ -1,11 +1,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as teams from './0001_teams.js';
 import * as crm from './0002_crm.js';
+import * as webhooks from './0003_webhooks.js';
 import * as campaigns from './0004_campaigns.js';
 
 /** Migrations are compiled into the program (no directory scanning), in this order. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_teams': teams, '0002_crm': crm, '0004_campaigns': campaigns };
+    return { '0001_teams': teams, '0002_crm': crm, '0003_webhooks': webhooks, '0004_campaigns': campaigns };
   },
 };

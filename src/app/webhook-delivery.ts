@@ -1,0 +1,271 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { isPrivateAddress, isPrivateHostname } from '../core/network.js';
+import { nextRetryAt } from '../core/webhook-retry.js';
+import type { Db } from '../store/db.js';
+import type { EventRow } from '../store/schema.js';
+import type { AppContext } from './context.js';
+import { envelopeOf } from './events.js';
+
+export interface DispatcherOptions {
+  /** deliveries in flight at once, across endpoints (each endpoint has at most one) */
+  concurrency?: number;
+  requestTimeoutMs?: number;
+  /** how often to look for due deliveries when nothing wakes the dispatcher earlier */
+  pollIntervalMs?: number;
+  /** the jitter source for retry delays, returning [0, 1) */
+  random?: () => number;
+}
+
+/** A delivery claimed for one attempt, with what the attempt needs. */
+interface Claim {
+  id: string;
+  /** attempts including this one; also fences the result against a later claim of the same row */
+  attempts: number;
+  firstAttemptAt: Date;
+  url: string;
+  secret: string;
+  event: EventRow;
+}
+
+interface Outcome {
+  delivered: boolean;
+  statusCode: number | null;
+  error: string | null;
+}
+
+/** How long a claim stays ours beyond the request timeout; an expired claim (a crashed worker) is retried. */
+const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * Claims the due head of each endpoint's queue: its earliest pending delivery, if the time for it has
+ * come. A later delivery never overtakes it, so each endpoint sees its events in seq order. The claim
+ * is a lease: next_attempt_at moves past the request's end, so no one else (another process included,
+ * thanks to SKIP LOCKED) takes the row or the ones behind it, and no transaction stays open during HTTP.
+ */
+async function claimDue(db: Db, now: Date, limit: number, leaseMs: number): Promise<Claim[]> {
+  return db.transaction().execute(async (trx) => {
+    const due = await trx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('webhooks as w')
+          .innerJoinLateral(
+            (lateral) =>
+              lateral
+                .selectFrom('webhook_deliveries as d')
+                .select('d.id')
+                .whereRef('d.webhook_id', '=', 'w.id')
+                .where('d.status', '=', 'pending')
+                .orderBy('d.event_seq')
+                .limit(1)
+                .as('head'),
+            (join) => join.onTrue(),
+          )
+          .select('head.id')
+          .where('w.enabled', '=', true),
+      )
+      // Repeated outside the subquery so that they are re-checked on rows another process just changed.
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    if (due.length === 0) return [];
+    const ids = due.map((d) => d.id);
+    await trx
+      .updateTable('webhook_deliveries')
+      .set((eb) => ({
+        attempts: eb('attempts', '+', 1),
+        next_attempt_at: new Date(now.getTime() + leaseMs),
+        last_attempt_at: now,
+        first_attempt_at: eb.fn.coalesce('first_attempt_at', eb.val(now)),
+      }))
+      .where('id', 'in', ids)
+      .execute();
+    const rows = await trx
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
+      .innerJoin('events as e', 'e.id', 'd.event_id')
+      .selectAll('e')
+      .select(['d.id as delivery_id', 'd.attempts', 'd.first_attempt_at', 'w.url', 'w.secret'])
+      .where('d.id', 'in', ids)
+      .execute();
+    return rows.map(({ delivery_id, attempts, first_attempt_at, url, secret, ...event }) => ({
+      id: delivery_id,
+      attempts,
+      firstAttemptAt: first_attempt_at ?? now,
+      url,
+      secret,
+      event,
+    }));
+  });
+}
+
+/** Whether a host name is, or resolves to, an address webhooks must not reach. */
+async function resolvesPrivate(hostname: string): Promise<boolean> {
+  if (isPrivateHostname(hostname)) return true;
+  const bare = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(bare)) return false;
+  const addresses = await lookup(bare, { all: true });
+  return addresses.some((a) => isPrivateAddress(a.address));
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
+  // fetch wraps network errors ("fetch failed"); the cause says what happened.
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.message || cause?.code || (error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Delivers the webhook outbox: signed POSTs (Standard Webhooks headers) of each event envelope, in seq
+ * order per endpoint, endpoints in parallel up to a bound, failures retried with backoff for six hours.
+ * Any number of dispatchers, in any number of processes, can share one store.
+ */
+export class WebhookDispatcher {
+  readonly #ctx: AppContext;
+  readonly #concurrency: number;
+  readonly #timeoutMs: number;
+  readonly #pollMs: number;
+  readonly #random: () => number;
+  readonly #inFlight = new Set<Promise<void>>();
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #woken = false;
+  #wake: (() => void) | undefined;
+
+  constructor(ctx: AppContext, options: DispatcherOptions = {}) {
+    this.#ctx = ctx;
+    this.#concurrency = options.concurrency ?? 16;
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#pollMs = options.pollIntervalMs ?? 1_000;
+    this.#random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#stopping = false;
+    this.#loop = this.#run();
+  }
+
+  /** Stops claiming work and waits for the attempts in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wakeUp();
+    await this.#loop;
+    this.#loop = undefined;
+    await Promise.all(this.#inFlight);
+  }
+
+  /** Claims what is due now and attempts it; resolves with the number of attempts once they are recorded. */
+  async runOnce(): Promise<number> {
+    const started = await this.#dispatchDue();
+    await Promise.all(started);
+    return started.length;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.#dispatchDue();
+      } catch (error) {
+        this.#ctx.logger.error({ err: error }, 'webhook dispatch failed');
+      }
+      await this.#sleep();
+    }
+  }
+
+  /** Waits for the poll interval, or less when an attempt finishes (its endpoint's next delivery may be due). */
+  async #sleep(): Promise<void> {
+    if (!this.#woken && !this.#stopping) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.#woken = false;
+    this.#wake = undefined;
+  }
+
+  #wakeUp(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  async #dispatchDue(): Promise<Promise<void>[]> {
+    const free = this.#concurrency - this.#inFlight.size;
+    if (free <= 0) return [];
+    const claims = await claimDue(this.#ctx.db, this.#ctx.clock.now(), free, this.#timeoutMs + LEASE_MARGIN_MS);
+    return claims.map((claim) => {
+      const attempt = this.#attempt(claim)
+        .then((outcome) => this.#record(claim, outcome))
+        .catch((error: unknown) => this.#ctx.logger.error({ err: error, deliveryId: claim.id }, 'recording a webhook attempt failed'))
+        .finally(() => {
+          this.#inFlight.delete(attempt);
+          this.#wakeUp();
+        });
+      this.#inFlight.add(attempt);
+      return attempt;
+    });
+  }
+
+  async #attempt(claim: Claim): Promise<Outcome> {
+    const body = JSON.stringify(envelopeOf(claim.event));
+    const sentAt = this.#ctx.clock.now();
+    try {
+      const url = new URL(claim.url);
+      // A public name can resolve to an internal address; creation only checked the literal host.
+      if (!this.#ctx.config.webhookAllowPrivate && (await resolvesPrivate(url.hostname))) {
+        return { delivered: false, statusCode: null, error: `refused: ${url.hostname} resolves to a private address` };
+      }
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'inbox-webhooks/1.0',
+          'webhook-id': claim.event.id,
+          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+          'webhook-signature': new Webhook(claim.secret).sign(claim.event.id, sentAt, body),
+        },
+        body,
+        // A redirect could lead anywhere, private networks included: it counts as a failure.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      await response.body?.cancel();
+      const delivered = response.status >= 200 && response.status < 300;
+      return { delivered, statusCode: response.status, error: delivered ? null : `HTTP ${response.status}` };
+    } catch (error) {
+      return { delivered: false, statusCode: null, error: describeFailure(error, this.#timeoutMs) };
+    }
+  }
+
+  async #record(claim: Claim, outcome: Outcome): Promise<void> {
+    const now = this.#ctx.clock.now();
+    const retryAt = outcome.delivered ? null : nextRetryAt(claim.attempts, claim.firstAttemptAt, now, this.#random);
+    const status = outcome.delivered ? 'delivered' : retryAt ? 'pending' : 'failed';
+    if (status === 'failed') {
+      this.#ctx.logger.warn({ deliveryId: claim.id, eventId: claim.event.id, error: outcome.error }, 'webhook delivery failed for good');
+    }
+    await this.#ctx.db
+      .updateTable('webhook_deliveries')
+      .set({
+        status,
+        last_status_code: outcome.statusCode,
+        last_error: outcome.error,
+        ...(retryAt ? { next_attempt_at: retryAt } : { completed_at: now }),
+      })
+      .where('id', '=', claim.id)
+      .where('attempts', '=', claim.attempts)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+}

@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { notFound, validationError } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { isPrivateHostname } from '../core/network.js';
+import { iso, isoOrNull } from '../core/time.js';
+import type { Db } from '../store/db.js';
+import type { WebhookRow } from '../store/schema.js';
+import type { AppContext } from './context.js';
+
+/** A webhook subscription. `eventTypes` holds exact types, categories ("thread") or "*". */
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string | null;
+  eventTypes: string[];
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export interface WebhookInput {
+  url: string;
+  eventTypes: string[];
+  description?: string | null;
+  enabled?: boolean;
+}
+
+const present = (row: WebhookRow): Webhook => ({
+  id: row.id,
+  url: row.url,
+  description: row.description,
+  eventTypes: row.event_types,
+  enabled: row.enabled,
+  createdAt: iso(row.created_at),
+  updatedAt: isoOrNull(row.updated_at),
+});
+
+/** A Standard Webhooks signing secret: "whsec_" and base64 of 32 random bytes. */
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+function urlOf(ctx: AppContext, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw validationError(`'${value}' is not a valid URL`, [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw validationError('Webhook URLs must use http or https', [{ field: 'url', message: 'must be an absolute http(s) URL' }]);
+  }
+  if (!ctx.config.webhookAllowPrivate && isPrivateHostname(url.hostname)) {
+    throw validationError(`Webhook URL host '${url.hostname}' is a loopback or private address`, [
+      { field: 'url', message: 'must point to a public host' },
+    ]);
+  }
+  return url.href;
+}
+
+const unique = (eventTypes: string[]) => [...new Set(eventTypes)];
+
+async function findWebhook(db: Db, teamId: string, id: string): Promise<WebhookRow> {
+  const row = await db.selectFrom('webhooks').selectAll().where('team_id', '=', teamId).where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('WEBHOOK_NOT_FOUND', 'Webhook', id);
+  return row;
+}
+
+export async function listWebhooks(ctx: AppContext, teamId: string): Promise<Webhook[]> {
+  const rows = await ctx.db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('team_id', '=', teamId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map(present);
+}
+
+export async function getWebhook(ctx: AppContext, teamId: string, id: string): Promise<Webhook> {
+  return present(await findWebhook(ctx.db, teamId, id));
+}
+
+/** Creates a webhook; the response is the only time its signing secret is shown. */
+export async function createWebhook(ctx: AppContext, teamId: string, input: WebhookInput): Promise<Webhook & { secret: string }> {
+  const row = await ctx.db
+    .insertInto('webhooks')
+    .values({
+      id: newId(),
+      team_id: teamId,
+      url: urlOf(ctx, input.url),
+      description: input.description ?? null,
+      event_types: JSON.stringify(unique(input.eventTypes)),
+      enabled: input.enabled ?? true,
+      secret: newSecret(),
+      created_at: ctx.clock.now(),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { ...present(row), secret: row.secret };
+}
+
+/**
+ * Changes a webhook. Deliveries already queued keep going to it (to the new URL); a disabled webhook's
+ * queue waits until it is enabled again, and no new deliveries are queued meanwhile.
+ */
+export async function updateWebhook(ctx: AppContext, teamId: string, id: string, input: Partial<WebhookInput>): Promise<Webhook> {
+  const row = await ctx.db
+    .updateTable('webhooks')
+    .set({
+      ...(input.url === undefined ? {} : { url: urlOf(ctx, input.url) }),
+      ...(input.eventTypes === undefined ? {} : { event_types: JSON.stringify(unique(input.eventTypes)) }),
+      ...(input.description === undefined ? {} : { description: input.description }),
+      ...(input.enabled === undefined ? {} : { enabled: input.enabled }),
+      updated_at: ctx.clock.now(),
+    })
+    .where('team_id', '=', teamId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw notFound('WEBHOOK_NOT_FOUND', 'Webhook', id);
+  return present(row);
+}
+
+/** Deletes a webhook with its delivery history; an attempt in flight finishes but is not recorded. */
+export async function deleteWebhook(ctx: AppContext, teamId: string, id: string): Promise<void> {
+  const { numDeletedRows } = await ctx.db
+    .deleteFrom('webhooks')
+    .where('team_id', '=', teamId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (numDeletedRows === 0n) throw notFound('WEBHOOK_NOT_FOUND', 'Webhook', id);
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDelivery {
+  id: string;
+  eventId: string;
+  eventType: string;
+  seq: number;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  /** when a pending delivery is (re)tried; while an attempt is in flight, when its lease runs out */
+  nextAttemptAt: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface DeliveryPage {
+  deliveries: WebhookDelivery[];
+  hasMore: boolean;
+  /** the seq of the last delivery returned: pass it as `beforeSeq` for the next page */
+  lastSeq: number | null;
+}
+
+/** A webhook's deliveries, newest event first. */
+export async function listDeliveries(
+  ctx: AppContext,
+  teamId: string,
+  webhookId: string,
+  query: { beforeSeq?: number; status?: DeliveryStatus; limit: number },
+): Promise<DeliveryPage> {
+  await findWebhook(ctx.db, teamId, webhookId);
+  let select = ctx.db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .selectAll('d')
+    .select('e.type')
+    .where('d.webhook_id', '=', webhookId)
+    .orderBy('d.event_seq', 'desc')
+    .limit(query.limit + 1);
+  if (query.beforeSeq !== undefined) select = select.where('d.event_seq', '<', query.beforeSeq);
+  if (query.status) select = select.where('d.status', '=', query.status);
+  const rows = await select.execute();
+  const page = rows.slice(0, query.limit);
+  return {
+    deliveries: page.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      eventType: r.type,
+      seq: r.event_seq,
+      status: r.status,
+      attempts: r.attempts,
+      lastStatusCode: r.last_status_code,
+      lastError: r.last_error,
+      lastAttemptAt: isoOrNull(r.last_attempt_at),
+      nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
+      createdAt: iso(r.created_at),
+      completedAt: isoOrNull(r.completed_at),
+    })),
+    hasMore: rows.length > query.limit,
+    lastSeq: page.at(-1)?.event_seq ?? null,
+  };
+}

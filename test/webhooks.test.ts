@@ -1,0 +1,409 @@
+import type { FastifyInstance } from 'fastify';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { WebhookDispatcher, type DispatcherOptions } from '../src/app/webhook-delivery.js';
+import { buildServer } from '../src/http/server.js';
+import { newTeam, testContext, type TeamClient } from './helpers/app.js';
+import { TestClock } from './helpers/clock.js';
+import { startReceiver, type Answer, type ReceivedRequest, type Receiver } from './helpers/receiver.js';
+import { sharedStore } from './helpers/store.js';
+
+const api = '/api/v1/webhooks';
+
+// Only this file creates webhooks. Each test removes its own, so no queue outlives it and a later
+// test's dispatcher (which serves every team) finds only that test's work.
+const teamIds: string[] = [];
+async function team(app?: FastifyInstance): Promise<TeamClient> {
+  const client = await newTeam(app);
+  teamIds.push(client.teamId);
+  return client;
+}
+afterEach(async () => {
+  const { db } = await sharedStore();
+  await db.deleteFrom('webhooks').where('team_id', 'in', teamIds.splice(0)).execute();
+});
+
+async function receiver(answer?: (request: ReceivedRequest, index: number) => Answer): Promise<Receiver> {
+  const r = await startReceiver(answer);
+  onTestFinished(() => r.close());
+  return r;
+}
+
+/** A server and a dispatcher on a clock the test moves; retry jitter is fixed at none. */
+async function rig(options: DispatcherOptions = {}, env?: Record<string, string>) {
+  const clock = new TestClock();
+  const ctx = await testContext({ clock, env });
+  const app = await buildServer(ctx);
+  onTestFinished(() => app.close());
+  const dispatcher = new WebhookDispatcher(ctx, { random: () => 0.5, requestTimeoutMs: 2_000, ...options });
+  return { clock, ctx, app, dispatcher, team: await team(app) };
+}
+
+/** Runs the dispatcher until nothing is due; returns the number of attempts. */
+async function drain(dispatcher: WebhookDispatcher): Promise<number> {
+  let total = 0;
+  for (let n = await dispatcher.runOnce(); n > 0; n = await dispatcher.runOnce()) total += n;
+  return total;
+}
+
+async function createWebhook(client: TeamClient, body: Record<string, unknown>) {
+  const response = await client.request('POST', api, body);
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json() as { id: string; secret: string };
+}
+
+/** tag.created, then tag.updated for each further name: seq 1, 2, ... in a fresh team. */
+async function tagEvents(client: TeamClient, count: number): Promise<void> {
+  const tag = (await client.request('POST', '/api/v1/tags', { name: 'tag 1' })).json();
+  for (let i = 2; i <= count; i++) await client.request('PATCH', `/api/v1/tags/${tag.id}`, { name: `tag ${i}` });
+}
+
+async function deliveries(client: TeamClient, webhookId: string, query = '') {
+  const response = await client.request('GET', `${api}/${webhookId}/deliveries${query}`);
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json() as {
+    deliveries: Array<{ seq: number; eventType: string; status: string; attempts: number; nextAttemptAt: string | null } & Record<string, unknown>>;
+    hasMore: boolean;
+    lastSeq: number | null;
+  };
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('webhook management', () => {
+  it('creates, lists, gets, updates and deletes; the secret is shown once', async () => {
+    const client = await team();
+    const created = await client.request('POST', api, { url: 'https://example.com/hooks', eventTypes: ['thread', 'tag.created'], description: 'CRM sync' });
+    expect(created.statusCode).toBe(200);
+    const webhook = created.json();
+    expect(webhook).toEqual({
+      id: expect.stringMatching(/^[0-9a-z]+$/),
+      url: 'https://example.com/hooks',
+      description: 'CRM sync',
+      eventTypes: ['thread', 'tag.created'],
+      enabled: true,
+      createdAt: expect.any(String),
+      updatedAt: null,
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
+    });
+    const { secret, ...shown } = webhook;
+    expect(Buffer.from(secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
+
+    expect((await client.request('GET', api)).json()).toEqual([shown]);
+    expect((await client.request('GET', `${api}/${webhook.id}`)).json()).toEqual(shown);
+
+    const patched = await client.request('PATCH', `${api}/${webhook.id}`, {
+      url: 'http://example.org/other',
+      eventTypes: ['*', '*'],
+      enabled: false,
+      description: null,
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(patched.json()).toMatchObject({ url: 'http://example.org/other', eventTypes: ['*'], enabled: false, description: null });
+    expect(patched.json().updatedAt).toEqual(expect.any(String));
+    expect(patched.json()).not.toHaveProperty('secret');
+
+    const deleted = await client.request('DELETE', `${api}/${webhook.id}`);
+    expect(deleted.statusCode).toBe(200);
+    expect(deleted.body).toBe('');
+    const gone = await client.request('GET', `${api}/${webhook.id}`);
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().error.code).toBe('WEBHOOK_NOT_FOUND');
+    expect((await client.request('DELETE', `${api}/${webhook.id}`)).statusCode).toBe(404);
+  });
+
+  it('validates the URL and event types with 400 VALIDATION_ERROR', async () => {
+    const client = await team();
+    const good = { url: 'https://example.com/x', eventTypes: ['*'] };
+    const bad = [
+      {},
+      { url: 'https://example.com/x' },
+      { ...good, url: 'not a url' },
+      { ...good, url: 'ftp://example.com/x' },
+      { ...good, url: 'javascript:alert(1)' },
+      { ...good, url: 5 },
+      { ...good, url: `https://example.com/${'x'.repeat(2100)}` },
+      { ...good, eventTypes: [] },
+      { ...good, eventTypes: 'thread' },
+      { ...good, eventTypes: ['thread.exploded'] },
+      { ...good, eventTypes: ['threads'] },
+      { ...good, enabled: 'yes' },
+    ];
+    for (const body of bad) {
+      const response = await client.request('POST', api, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      expect(response.json().error.code).toBe('VALIDATION_ERROR');
+    }
+    expect((await client.request('GET', api)).json()).toEqual([]);
+
+    const { id } = await createWebhook(client, good);
+    for (const body of [{ url: 'gopher://x' }, { eventTypes: ['nope'] }, { eventTypes: [] }]) {
+      const response = await client.request('PATCH', `${api}/${id}`, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      expect(response.json().error.code).toBe('VALIDATION_ERROR');
+    }
+    expect((await client.request('GET', `${api}/NOT-AN-ID`)).statusCode).toBe(400);
+    expect((await client.request('GET', `${api}/${id}/deliveries?limit=0`)).statusCode).toBe(400);
+    expect((await client.request('GET', `${api}/${id}`)).json()).toMatchObject(good);
+  });
+
+  it('refuses loopback and private targets unless they are allowed', async () => {
+    const ctx = await testContext({ env: { INBOX_WEBHOOK_ALLOW_PRIVATE: '0' } });
+    const app = await buildServer(ctx);
+    onTestFinished(() => app.close());
+    const client = await team(app);
+    const privateUrls = [
+      'http://127.0.0.1:8080/hook',
+      'http://127.9.9.9/',
+      'http://localhost:3000/',
+      'http://api.localhost/',
+      'http://LOCALHOST./',
+      'http://10.1.2.3/',
+      'http://172.16.0.1/',
+      'http://172.31.255.255/',
+      'https://192.168.1.10/',
+      'http://169.254.169.254/latest/meta-data',
+      'http://0.0.0.0/',
+      'http://2130706433/',
+      'http://[::1]/',
+      'http://[::]/',
+      'http://[fd12:3456::1]/',
+      'http://[fe80::1]/',
+      'http://[::ffff:127.0.0.1]/',
+    ];
+    for (const url of privateUrls) {
+      const response = await client.request('POST', api, { url, eventTypes: ['*'] });
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json().error.code).toBe('VALIDATION_ERROR');
+    }
+    for (const url of ['https://example.com/', 'http://172.32.0.1/', 'http://8.8.8.8/', 'http://[2001:db8::1]/']) {
+      expect((await client.request('POST', api, { url, eventTypes: ['*'] })).statusCode, url).toBe(200);
+    }
+    const { id } = await createWebhook(client, { url: 'https://example.com/a', eventTypes: ['*'] });
+    expect((await client.request('PATCH', `${api}/${id}`, { url: 'http://10.0.0.1/' })).statusCode).toBe(400);
+
+    // The default test context allows them (the receivers in these tests listen on 127.0.0.1).
+    const allowed = await team();
+    expect((await allowed.request('POST', api, { url: 'http://127.0.0.1:9/', eventTypes: ['*'] })).statusCode).toBe(200);
+  });
+
+  it('queues deliveries by exact type, category or "*", and none for disabled webhooks', async () => {
+    const client = await team();
+    const hook = async (eventTypes: string[], enabled = true) =>
+      (await createWebhook(client, { url: 'http://127.0.0.1:9/', eventTypes, enabled })).id;
+    const exact = await hook(['tag.created']);
+    const category = await hook(['tag']);
+    const other = await hook(['status', 'thread.created']);
+    const all = await hook(['*']);
+    const disabled = await hook(['*'], false);
+
+    const tag = (await client.request('POST', '/api/v1/tags', { name: 'A' })).json();
+    await client.request('PATCH', `/api/v1/tags/${tag.id}`, { name: 'B' });
+    await client.request('POST', '/api/v1/statuses', { name: 'Won' });
+
+    const types = async (id: string) => (await deliveries(client, id)).deliveries.map((d) => d.eventType);
+    expect(await types(exact)).toEqual(['tag.created']);
+    expect(await types(category)).toEqual(['tag.updated', 'tag.created']);
+    expect(await types(other)).toEqual(['status.created']);
+    expect(await types(all)).toEqual(['status.created', 'tag.updated', 'tag.created']);
+    expect(await types(disabled)).toEqual([]);
+
+    const first = await deliveries(client, all, '?limit=2');
+    expect(first.deliveries.map((d) => d.seq)).toEqual([3, 2]);
+    expect(first).toMatchObject({ hasMore: true, lastSeq: 2 });
+    const second = await deliveries(client, all, `?limit=2&beforeSeq=${first.lastSeq}`);
+    expect(second).toMatchObject({ hasMore: false, lastSeq: 1 });
+    expect(second.deliveries[0]).toMatchObject({ seq: 1, eventType: 'tag.created', status: 'pending', attempts: 0, lastStatusCode: null, lastError: null });
+    expect((await deliveries(client, all, '?status=delivered')).deliveries).toEqual([]);
+  });
+
+  it('keeps each team’s webhooks and events to itself', async () => {
+    const [a, b] = [await team(), await team()];
+    const { id } = await createWebhook(a, { url: 'http://127.0.0.1:9/', eventTypes: ['*'] });
+    expect((await b.request('GET', api)).json()).toEqual([]);
+    for (const [method, url, body] of [
+      ['GET', `${api}/${id}`],
+      ['PATCH', `${api}/${id}`, { enabled: false }],
+      ['GET', `${api}/${id}/deliveries`],
+      ['DELETE', `${api}/${id}`],
+    ] as const) {
+      const response = await b.request(method, url, body);
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+      expect(response.json().error.code).toBe('WEBHOOK_NOT_FOUND');
+    }
+    await b.request('POST', '/api/v1/tags', { name: 'B only' });
+    expect((await deliveries(a, id)).deliveries).toEqual([]);
+    expect((await a.request('GET', `${api}/${id}`)).json().enabled).toBe(true);
+  });
+});
+
+describe('webhook delivery', () => {
+  it('POSTs the event envelope signed per Standard Webhooks', async () => {
+    const { dispatcher, team: client } = await rig();
+    const r = await receiver();
+    const { id, secret } = await createWebhook(client, { url: r.url, eventTypes: ['tag'] });
+    await tagEvents(client, 1);
+
+    expect(await drain(dispatcher)).toBe(1);
+    const [event] = (await client.request('GET', '/api/v1/events')).json().events;
+    expect(r.received).toHaveLength(1);
+    const { headers, body } = r.received[0]!;
+    expect(headers['content-type']).toBe('application/json');
+    expect(headers['webhook-id']).toBe(event.id);
+    const verified = new Webhook(secret).verify(body, headers as Record<string, string>);
+    expect(verified).toEqual(event);
+    expect(event).toMatchObject({ seq: 1, teamId: client.teamId, type: 'tag.created', version: '1.0' });
+    expect(() => new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`).verify(body, headers as Record<string, string>)).toThrow();
+
+    const [delivery] = (await deliveries(client, id)).deliveries;
+    expect(delivery).toMatchObject({ eventId: event.id, status: 'delivered', attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null });
+    expect(delivery!.completedAt).toEqual(expect.any(String));
+  });
+
+  it('keeps seq order per endpoint while an endpoint fails, then catches up', async () => {
+    const { clock, dispatcher, team: client } = await rig();
+    const r = await receiver((_request, index) => (index < 2 ? 500 : 204));
+    const { id } = await createWebhook(client, { url: r.url, eventTypes: ['*'] });
+    await tagEvents(client, 3);
+
+    expect(await drain(dispatcher)).toBe(1);
+    // seq 1 waits 5 s for its retry, and seqs 2 and 3 wait behind it.
+    expect(await drain(dispatcher)).toBe(0);
+    clock.advance(4_999);
+    expect(await drain(dispatcher)).toBe(0);
+    clock.advance(1);
+    expect(await drain(dispatcher)).toBe(1);
+    const waiting = await deliveries(client, id);
+    expect(waiting.deliveries.map((d) => [d.seq, d.status, d.attempts])).toEqual([
+      [3, 'pending', 0],
+      [2, 'pending', 0],
+      [1, 'pending', 2],
+    ]);
+    expect(waiting.deliveries[2]).toMatchObject({ lastStatusCode: 500, lastError: 'HTTP 500' });
+    expect(Date.parse(waiting.deliveries[2]!.nextAttemptAt!)).toBe(clock.now().getTime() + 30_000);
+
+    clock.advance(30_000);
+    expect(await drain(dispatcher)).toBe(3);
+    expect(r.seqs()).toEqual([1, 1, 1, 2, 3]);
+    expect((await deliveries(client, id)).deliveries.map((d) => [d.seq, d.status, d.lastStatusCode])).toEqual([
+      [3, 'delivered', 204],
+      [2, 'delivered', 204],
+      [1, 'delivered', 204],
+    ]);
+  });
+
+  it('backs off for six hours after the first attempt, then marks the delivery failed and moves on', async () => {
+    const { clock, dispatcher, team: client } = await rig();
+    const r = await receiver(() => 503);
+    const { id } = await createWebhook(client, { url: r.url, eventTypes: ['tag'] });
+    await tagEvents(client, 2);
+    const start = clock.now().getTime();
+
+    const attemptTimes: number[] = [];
+    for (;;) {
+      expect(await dispatcher.runOnce()).toBe(1);
+      attemptTimes.push(clock.now().getTime() - start);
+      const head = (await deliveries(client, id)).deliveries.find((d) => d.seq === 1)!;
+      if (head.status !== 'pending') break;
+      clock.set(new Date(head.nextAttemptAt!));
+    }
+    const s = 1_000;
+    const gaps = attemptTimes.slice(1).map((t, i) => t - attemptTimes[i]!);
+    expect(gaps).toEqual([5 * s, 30 * s, 120 * s, 600 * s, 1_800 * s, 3_600 * s, 3_600 * s, 3_600 * s, 3_600 * s, 3_600 * s, 1_045 * s]);
+    expect(attemptTimes.at(-1)).toBe(6 * 3_600 * s);
+
+    const [second, first] = (await deliveries(client, id)).deliveries;
+    expect(first).toMatchObject({ seq: 1, status: 'failed', attempts: 12, lastStatusCode: 503, lastError: 'HTTP 503', nextAttemptAt: null });
+    expect(first!.completedAt).toBe(clock.now().toISOString());
+    expect(second).toMatchObject({ seq: 2, status: 'pending', attempts: 0 });
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect(r.seqs().at(-1)).toBe(2);
+    expect((await deliveries(client, id, '?status=failed')).deliveries.map((d) => d.seq)).toEqual([1]);
+  });
+
+  it('does not let a hanging endpoint hold up other endpoints or the API', async () => {
+    const { dispatcher, team: client } = await rig({ requestTimeoutMs: 60_000, pollIntervalMs: 20 });
+    const slow = await receiver(() => 'hang');
+    const fast = await receiver();
+    const dead = await startReceiver();
+    await dead.close();
+    const slowHook = await createWebhook(client, { url: slow.url, eventTypes: ['*'] });
+    await createWebhook(client, { url: fast.url, eventTypes: ['*'] });
+    const deadHook = await createWebhook(client, { url: dead.url, eventTypes: ['*'] });
+
+    dispatcher.start();
+    onTestFinished(() => dispatcher.stop());
+    await tagEvents(client, 4);
+    const deadAttempted = async () => (await deliveries(client, deadHook.id)).deliveries.at(-1)!.lastError !== null;
+    await until(async () => fast.received.length === 4 && (await deadAttempted()));
+    expect(fast.seqs()).toEqual([1, 2, 3, 4]);
+    expect(slow.seqs()).toEqual([1]);
+
+    const api0 = Date.now();
+    expect((await client.request('GET', `${api}/${slowHook.id}/deliveries`)).statusCode).toBe(200);
+    expect(Date.now() - api0).toBeLessThan(1_000);
+    const deadHead = (await deliveries(client, deadHook.id)).deliveries.at(-1);
+    expect(deadHead).toMatchObject({ seq: 1, status: 'pending', attempts: 1, lastStatusCode: null, lastError: expect.stringContaining('ECONNREFUSED') });
+
+    // Closing the hanging endpoint fails its attempt; stop() waits for that to be recorded.
+    await slow.close();
+    await dispatcher.stop();
+    expect((await deliveries(client, slowHook.id)).deliveries.at(-1)).toMatchObject({ seq: 1, status: 'pending', attempts: 1, lastError: expect.any(String) });
+  });
+
+  it('times out a slow endpoint and retries it later', async () => {
+    const { dispatcher, team: client } = await rig({ requestTimeoutMs: 200 });
+    const r = await receiver((_request, index) => (index === 0 ? 'hang' : 200));
+    const { id } = await createWebhook(client, { url: r.url, eventTypes: ['*'] });
+    await tagEvents(client, 1);
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect((await deliveries(client, id)).deliveries[0]).toMatchObject({ status: 'pending', attempts: 1, lastError: 'timed out after 200 ms' });
+  });
+
+  it('shares the queue between dispatchers without delivering an event twice', async () => {
+    const { ctx, dispatcher, team: client } = await rig();
+    const other = new WebhookDispatcher(ctx, { random: () => 0.5 });
+    const receivers = [await receiver(), await receiver()];
+    for (const r of receivers) await createWebhook(client, { url: r.url, eventTypes: ['*'] });
+    await tagEvents(client, 5);
+    for (;;) {
+      const [a, b] = await Promise.all([dispatcher.runOnce(), other.runOnce()]);
+      if (a + b === 0) break;
+    }
+    for (const r of receivers) expect(r.seqs()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('refuses at delivery time a host that resolves to a private address', async () => {
+    const allowed = await rig();
+    const r = await receiver();
+    const { id } = await createWebhook(allowed.team, { url: r.url.replace('127.0.0.1', 'localhost'), eventTypes: ['*'] });
+    await tagEvents(allowed.team, 1);
+    const strict = new WebhookDispatcher(await testContext({ clock: allowed.clock, env: { INBOX_WEBHOOK_ALLOW_PRIVATE: '0' } }));
+    expect(await strict.runOnce()).toBe(1);
+    expect(r.received).toEqual([]);
+    expect((await deliveries(allowed.team, id)).deliveries[0]).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: 'refused: localhost resolves to a private address',
+    });
+  });
+
+  it('pauses a disabled webhook’s queue and resumes it when enabled again', async () => {
+    const { dispatcher, team: client } = await rig();
+    const r = await receiver();
+    const { id } = await createWebhook(client, { url: r.url, eventTypes: ['*'] });
+    await tagEvents(client, 1);
+    await client.request('PATCH', `${api}/${id}`, { enabled: false });
+    await client.request('POST', '/api/v1/statuses', { name: 'while disabled' });
+    expect(await drain(dispatcher)).toBe(0);
+    await client.request('PATCH', `${api}/${id}`, { enabled: true });
+    expect(await drain(dispatcher)).toBe(1);
+    expect(r.seqs()).toEqual([1]);
+  });
+});
