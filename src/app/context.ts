@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../config.js';
+import type { PlatformRegistry } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 
-/** What every use case may reach: the store, the clock, the configuration and a logger. */
+/** What every use case may reach: the store, the clock, the configuration, a logger and the messaging platforms. */
 export interface AppContext {
   db: Db;
   clock: Clock;
   config: Config;
   logger: Logger;
+  platforms: PlatformRegistry;
 }
 
 /** The caller of a use case: a team, and the member and user acting for it. */

@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { AppContext } from '../app/context.js';
 import { systemClock } from '../core/clock.js';
 import type { Config } from '../config.js';
+import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
 
 /** Logs go to stderr, so stdout carries only what a command prints for scripts (tokens, ids). */
@@ -34,6 +35,6 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     await store.close();
     throw error;
   }
-  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger };
+  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger, platforms: createPlatformRegistry(store.db, systemClock) };
   return { ctx, store, close: () => store.close() };
 }

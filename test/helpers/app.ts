@@ -6,6 +6,7 @@ import { createToken } from '../../src/app/tokens.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildServer } from '../../src/http/server.js';
+import { createPlatformRegistry } from '../../src/platforms/registry.js';
 import { sharedStore } from './store.js';
 
 export interface TestContextOptions {
@@ -23,7 +24,8 @@ export async function testContext(options: TestContextOptions = {}): Promise<App
     INBOX_WEBHOOK_ALLOW_PRIVATE: '1',
     ...options.env,
   });
-  return { db: store.db, clock: options.clock ?? systemClock, config, logger: pino({ level: 'silent' }) };
+  const clock = options.clock ?? systemClock;
+  return { db: store.db, clock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock) };
 }
 
 let sharedApp: Promise<FastifyInstance> | undefined;

@@ -11,6 +11,9 @@ import { expect } from 'vitest';
  * - `platform` also allows "sandbox" (the simulated X; older vendor schemas listed it too);
  * - event `type` also allows "prospect.assigneeChanged" (newest vendor docs) and "target.liked"
  *   (our like-tweet step).
+ * And one repair: the vendor's generator wrote its "any value" fields (Message.entities, replyData,
+ * reactions items, the DELETE /threads/{threadId} body ...) as `{ "not": {} }`, which taken literally
+ * accepts nothing; the docs describe them as "any", so they are read as `{}`.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const contractPath = path.resolve(here, '../../../shared/contract/inbox-v1-openapi.json');
@@ -24,6 +27,8 @@ function extendEnums(node: unknown): void {
   }
   if (!node || typeof node !== 'object') return;
   const record = node as Record<string, unknown>;
+  const not = record.not;
+  if (not && typeof not === 'object' && Object.keys(not).length === 0) delete record.not;
   const values = record.enum;
   if (Array.isArray(values)) {
     if (values.length === 1 && values[0] === 'twitter') values.push('sandbox');

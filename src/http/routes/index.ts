@@ -1,13 +1,23 @@
 import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
+import { accountLinkRoutes } from './account-links.js';
 import { eventRoutes } from './events.js';
 import { tagAndStatusRoutes } from './labels.js';
+import { messageRoutes } from './messages.js';
+import { prospectRoutes } from './prospects.js';
+import { sandboxRoutes } from './sandbox.js';
 import { teamRoutes } from './team.js';
+import { threadRoutes } from './threads.js';
 import { webhookRoutes } from './webhooks.js';
 
 export function registerApiRoutes(api: Api, ctx: AppContext): void {
   teamRoutes(api, ctx);
   tagAndStatusRoutes(api, ctx);
   eventRoutes(api, ctx);
+  accountLinkRoutes(api, ctx);
+  threadRoutes(api, ctx);
+  messageRoutes(api, ctx);
+  prospectRoutes(api, ctx);
+  sandboxRoutes(api, ctx);
   webhookRoutes(api, ctx);
 }

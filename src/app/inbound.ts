@@ -1,0 +1,46 @@
+import { AppError } from '../core/errors.js';
+import type { AccountLinkRow } from '../store/schema.js';
+import { platformOf } from './account-links.js';
+import type { AppContext } from './context.js';
+import { recordWithTarget, type Message } from './messages.js';
+import { findProspectByPlatformId } from './prospects.js';
+import type { Target } from './threads.js';
+
+/** A DM as a platform reports it for one of our linked accounts (either direction). */
+export interface PlatformDm {
+  platformMessageId: string;
+  senderPlatformId: string;
+  recipientPlatformId: string;
+  content: string;
+  createdAt: Date;
+}
+
+/**
+ * Takes in a DM seen on a linked account — pushed by the platform or found by a sync — exactly once
+ * per platform message id. The other participant becomes (or is) the prospect and the thread with
+ * them is created if needed. A DM sent by our own account (from the native app, or one we sent and
+ * see again) is stored as ours, never as a reply.
+ */
+export async function ingestInboundMessage(ctx: AppContext, account: AccountLinkRow, dm: PlatformDm): Promise<Message> {
+  const ours = dm.senderPlatformId === account.platform_id;
+  const counterpart = ours ? dm.recipientPlatformId : dm.senderPlatformId;
+  const known = await findProspectByPlatformId(ctx.db, account.team_id, account.platform, counterpart);
+  let target: Target;
+  if (known) {
+    target = { account, prospect: known, recipientPlatformId: counterpart };
+  } else {
+    const profile = await platformOf(ctx, account.platform).profileById(counterpart);
+    if (!profile) throw new AppError(422, 'UNKNOWN_PLATFORM_USER', `No ${account.platform} user with platform ID '${counterpart}'`);
+    target = { account, profile, recipientPlatformId: counterpart };
+  }
+  const { message } = await recordWithTarget(ctx, target, (thread) => ({
+    platformId: dm.platformMessageId,
+    outbound: ours,
+    authorId: ours ? account.id : thread.prospect_id,
+    userId: null,
+    content: dm.content,
+    origin: 'external',
+    createdAt: dm.createdAt,
+  }));
+  return message;
+}

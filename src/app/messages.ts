@@ -1,0 +1,426 @@
+import { AppError, notFound } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { iso, isoOrNull } from '../core/time.js';
+import { PlatformError, type SentDm } from '../platforms/platform.js';
+import type { Db } from '../store/db.js';
+import type { AccountLinkRow, MessageOrigin, MessageRow, Platform as PlatformName, Reaction, ThreadRow } from '../store/schema.js';
+import { getAccountLinkRow, markAccountOffline, platformOf } from './account-links.js';
+import type { Actor, AppContext } from './context.js';
+import { emitEvent } from './events.js';
+import { getProspectRow } from './prospects.js';
+import { getThreadRow, lockThread, openThread, presentThread, resolveTarget, type Target, type TargetInput } from './threads.js';
+
+export interface Message {
+  id: string;
+  platform: PlatformName;
+  platformId: string | null;
+  teamId: string;
+  threadId: string;
+  authorId: string;
+  userId: string | null;
+  campaignId: string | null;
+  content: string;
+  origin: MessageOrigin | null;
+  createdAt: string;
+  updatedAt: string | null;
+  isEdited: boolean;
+  isEncrypted: boolean | null;
+  replyData: { messageId: string } | null;
+  forwardData: null;
+  entities: null;
+  attachment: null;
+  reactions: Reaction[];
+  deletedAt: string | null;
+  platformDeletedAt: string | null;
+}
+
+export const presentMessage = (row: MessageRow): Message => ({
+  id: row.id,
+  platform: row.platform,
+  platformId: row.platform_id,
+  teamId: row.team_id,
+  threadId: row.thread_id,
+  authorId: row.author_id,
+  userId: row.user_id,
+  campaignId: row.campaign_id,
+  content: row.content,
+  origin: row.origin,
+  createdAt: iso(row.created_at),
+  updatedAt: isoOrNull(row.updated_at),
+  isEdited: row.is_edited,
+  isEncrypted: row.is_encrypted,
+  replyData: row.reply_to_message_id ? { messageId: row.reply_to_message_id } : null,
+  forwardData: null,
+  entities: null,
+  attachment: null,
+  reactions: row.reactions,
+  deletedAt: isoOrNull(row.deleted_at),
+  platformDeletedAt: isoOrNull(row.platform_deleted_at),
+});
+
+export interface NewMessageInput {
+  platformId: string | null;
+  /** sent by our account (from the API, the UI, a campaign or the native X client) */
+  outbound: boolean;
+  authorId: string;
+  userId: string | null;
+  campaignId?: string | null;
+  campaignStepId?: string | null;
+  content: string;
+  origin: MessageOrigin;
+  replyToMessageId?: string | null;
+  createdAt: Date;
+}
+
+/**
+ * Stores a message in a thread and moves the thread's state along, emitting message.created. A message
+ * whose platform id the thread already has is not stored twice: the existing one is returned.
+ *
+ * Thread rules: the variant becomes xChat once both sides have sent; our message answers a message
+ * request; a message from the prospect re-opens an archived thread; the last-message preview and sort
+ * time follow the newest message.
+ */
+export async function recordMessage(trx: Db, thread: ThreadRow, input: NewMessageInput, now: Date): Promise<Message> {
+  const row = await trx
+    .insertInto('messages')
+    .values({
+      id: newId(),
+      team_id: thread.team_id,
+      thread_id: thread.id,
+      platform: thread.platform,
+      platform_id: input.platformId,
+      outbound: input.outbound,
+      author_id: input.authorId,
+      user_id: input.userId,
+      campaign_id: input.campaignId ?? null,
+      campaign_step_id: input.campaignStepId ?? null,
+      content: input.content,
+      origin: input.origin,
+      reply_to_message_id: input.replyToMessageId ?? null,
+      is_encrypted: thread.variant === 'xChat',
+      created_at: input.createdAt,
+    })
+    .onConflict((oc) => oc.columns(['thread_id', 'platform_id']).where('platform_id', 'is not', null).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) {
+    const existing = await trx
+      .selectFrom('messages')
+      .selectAll()
+      .where('thread_id', '=', thread.id)
+      .where('platform_id', '=', input.platformId)
+      .executeTakeFirstOrThrow();
+    return presentMessage(existing);
+  }
+
+  const hasOutbound = thread.has_outbound || input.outbound;
+  const hasInbound = thread.has_inbound || !input.outbound;
+  const firstContact = !thread.has_outbound && !thread.has_inbound;
+  const newest = !thread.last_message_at || input.createdAt >= thread.last_message_at;
+  const reopened = thread.done && !input.outbound;
+  const updated = await trx
+    .updateTable('threads')
+    .set({
+      has_outbound: hasOutbound,
+      has_inbound: hasInbound,
+      variant: hasOutbound && hasInbound ? 'xChat' : thread.variant,
+      is_request: input.outbound ? false : thread.is_request || firstContact,
+      done: reopened ? false : thread.done,
+      ...(newest
+        ? { last_message_id: row.id, last_message_at: input.createdAt, last_message_outbound: input.outbound, sort_at: input.createdAt }
+        : {}),
+    })
+    .where('id', '=', thread.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const presentedThread = await presentThread(trx, updated, now);
+  const message = presentMessage(row);
+  if (reopened) await emitEvent(trx, thread.team_id, 'thread.unarchived', { thread: presentedThread }, now);
+  await emitEvent(trx, thread.team_id, 'message.created', { message, thread: presentedThread }, now);
+  return message;
+}
+
+/** Platform failures as API errors: the caller learns what happened and whether to retry. */
+function platformFailure(error: PlatformError): AppError {
+  switch (error.kind) {
+    case 'recipient_unreachable':
+      return new AppError(422, 'RECIPIENT_UNREACHABLE', `The recipient cannot receive messages: ${error.message}`);
+    case 'rate_limited':
+      return new AppError(429, 'PLATFORM_RATE_LIMITED', 'The platform is rate limiting this account', {
+        resetAt: isoOrNull(error.resetAt),
+      });
+    case 'auth_revoked':
+      return new AppError(409, 'ACCOUNT_LINK_OFFLINE', `The platform signed the account out; reconnect it: ${error.message}`);
+    case 'transient':
+      return new AppError(503, 'PLATFORM_UNAVAILABLE', `The platform failed; try again later: ${error.message}`);
+  }
+}
+
+/** Sends a DM from an account link (before anything is stored, so a failure leaves nothing behind). */
+async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatformId: string, content: string): Promise<SentDm> {
+  if (account.status !== 'active') {
+    throw new AppError(409, 'ACCOUNT_LINK_NOT_ACTIVE', `Account link '${account.id}' is ${account.status}`);
+  }
+  try {
+    return await platformOf(ctx, account.platform).sendDm({ accountLinkId: account.id, platformId: account.platform_id }, recipientPlatformId, content);
+  } catch (error) {
+    if (!(error instanceof PlatformError)) throw error;
+    if (error.kind === 'auth_revoked') await markAccountOffline(ctx.db, account.id, ctx.clock.now());
+    throw platformFailure(error);
+  }
+}
+
+const apiMessage = (actor: Actor, account: AccountLinkRow, sent: SentDm, content: string, createdAt: Date): NewMessageInput => ({
+  platformId: sent.platformMessageId,
+  outbound: true,
+  authorId: account.id,
+  userId: actor.userId,
+  content,
+  origin: 'api',
+  createdAt,
+});
+
+async function messageRow(db: Db, threadId: string, messageId: string, forUpdate = false): Promise<MessageRow> {
+  let query = db.selectFrom('messages').selectAll().where('thread_id', '=', threadId).where('id', '=', messageId);
+  if (forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) throw notFound('MESSAGE_NOT_FOUND', 'Message', messageId);
+  return row;
+}
+
+export async function sendMessage(
+  ctx: AppContext,
+  actor: Actor,
+  threadId: string,
+  input: { content: string; replyToMessageId?: string },
+): Promise<Message> {
+  const thread = await getThreadRow(ctx.db, actor.teamId, threadId);
+  if (input.replyToMessageId) await messageRow(ctx.db, thread.id, input.replyToMessageId);
+  const [account, prospect] = await Promise.all([
+    getAccountLinkRow(ctx.db, actor.teamId, thread.account_link_id),
+    getProspectRow(ctx.db, actor.teamId, thread.prospect_id),
+  ]);
+  const sent = await deliver(ctx, account, prospect.platform_id, input.content);
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) =>
+    recordMessage(trx, await lockThread(trx, thread.id), { ...apiMessage(actor, account, sent, input.content, now), replyToMessageId: input.replyToMessageId }, now),
+  );
+}
+
+/** Finds or creates the thread with a prospect and sends in it, all or nothing. */
+export async function quickSend(
+  ctx: AppContext,
+  actor: Actor,
+  input: TargetInput & { content: string },
+): Promise<{ message: Message; thread: { id: string; platformId: string } }> {
+  const target = await resolveTarget(ctx, actor.teamId, input);
+  const sent = await deliver(ctx, target.account, target.recipientPlatformId, input.content);
+  const now = ctx.clock.now();
+  const { message, thread } = await recordWithTarget(ctx, target, () => apiMessage(actor, target.account, sent, input.content, now));
+  return { message, thread: { id: thread.id, platformId: thread.platform_id } };
+}
+
+/** In one transaction: the prospect and thread for a target (created if new) and a message in that thread. */
+export async function recordWithTarget(
+  ctx: AppContext,
+  target: Target,
+  input: (thread: ThreadRow) => NewMessageInput,
+): Promise<{ message: Message; thread: ThreadRow }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const thread = await lockThread(trx, (await openThread(trx, target, now)).id);
+    return { message: await recordMessage(trx, thread, input(thread), now), thread };
+  });
+}
+
+export interface MessagePageQuery {
+  cursor?: { id: string; timestamp: Date };
+  limit: number;
+}
+
+/** Messages newest first, `limit + 1` rows from the cursor on (the caller cuts the page). */
+export async function listMessageRows(ctx: AppContext, teamId: string, threadId: string, query: MessagePageQuery) {
+  const thread = await getThreadRow(ctx.db, teamId, threadId);
+  let select = ctx.db.selectFrom('messages').selectAll().where('thread_id', '=', thread.id);
+  if (query.cursor) {
+    const { timestamp, id } = query.cursor;
+    select = select.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(timestamp, id)));
+  }
+  const rows = await select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  return { thread, rows };
+}
+
+/** Edit, delete and reactions act on a message of a live thread; edit and delete need X Chat. */
+async function changeableMessage(trx: Db, teamId: string, threadId: string, messageId: string, needsXChat: boolean) {
+  const thread = await getThreadRow(trx, teamId, threadId, true);
+  const message = await messageRow(trx, thread.id, messageId, true);
+  if (needsXChat && thread.variant !== 'xChat') {
+    throw new AppError(409, 'THREAD_NOT_XCHAT', 'Messages can be edited or deleted only in X Chat threads (both sides have sent a message)');
+  }
+  if (message.deleted_at) throw new AppError(409, 'MESSAGE_DELETED', `Message '${messageId}' has been deleted`);
+  return { thread, message };
+}
+
+const notOwn = (messageId: string) =>
+  new AppError(422, 'NOT_OWN_MESSAGE', `Message '${messageId}' was sent by the prospect; only our own messages can be changed for everyone`);
+
+export async function editMessage(
+  ctx: AppContext,
+  teamId: string,
+  threadId: string,
+  messageId: string,
+  content: string,
+): Promise<{ success: true; messageId: string; content: string; editedAt: string }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const { message } = await changeableMessage(trx, teamId, threadId, messageId, true);
+    if (!message.outbound) throw notOwn(messageId);
+    // Each version row keeps the text an edit replaced, with that edit's origin and time.
+    await trx
+      .insertInto('message_versions')
+      .values({ id: newId(), message_id: messageId, content: message.content, edit_origin: 'api', created_at: now })
+      .execute();
+    const row = await trx
+      .updateTable('messages')
+      .set({ content, is_edited: true, updated_at: now })
+      .where('id', '=', messageId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await emitEvent(trx, teamId, 'message.edited', { message: presentMessage(row), threadId }, now);
+    return { success: true as const, messageId, content, editedAt: iso(now) };
+  });
+}
+
+export async function deleteMessage(
+  ctx: AppContext,
+  teamId: string,
+  threadId: string,
+  messageId: string,
+  deleteForAll: boolean,
+): Promise<{ success: true; messageId: string; deletedAt: string }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const { message } = await changeableMessage(trx, teamId, threadId, messageId, true);
+    if (deleteForAll && !message.outbound) throw notOwn(messageId);
+    await trx
+      .updateTable('messages')
+      .set({ deleted_at: now, deletion_type: deleteForAll ? 'all' : 'self', deletion_origin: 'api' })
+      .where('id', '=', messageId)
+      .execute();
+    await emitEvent(trx, teamId, 'message.deleted', { messageId, threadId }, now);
+    return { success: true as const, messageId, deletedAt: iso(now) };
+  });
+}
+
+export interface MessageVersion {
+  id: string;
+  platformId: string | null;
+  platform: PlatformName;
+  content: string;
+  authorId: string;
+  userId: string | null;
+  teamId: string;
+  threadId: string;
+  campaignId: string | null;
+  campaignStepId: string | null;
+  origin: MessageOrigin | null;
+  editOrigin: MessageOrigin | null;
+  replyData: Message['replyData'];
+  forwardData: null;
+  createdAt: string;
+  isEncrypted: boolean | null;
+  expandedData: null;
+  entities: null;
+  attachment: null;
+  reactions: Reaction[];
+}
+
+export interface MessageHistory {
+  versions: MessageVersion[];
+  deletion: {
+    deletedAt: string;
+    deletionType: 'self' | 'all';
+    deletionAuthorPlatformId: string | null;
+    origin: MessageOrigin | null;
+  } | null;
+}
+
+/** Every text the message has had, oldest first, and how it was deleted. */
+export async function messageHistory(ctx: AppContext, teamId: string, threadId: string, messageId: string): Promise<MessageHistory> {
+  const thread = await getThreadRow(ctx.db, teamId, threadId);
+  const message = await messageRow(ctx.db, thread.id, messageId);
+  const edits = await ctx.db
+    .selectFrom('message_versions')
+    .selectAll()
+    .where('message_id', '=', messageId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const base = presentMessage(message);
+  const texts = [...edits.map((e) => e.content), message.content];
+  const versions = texts.map((content, i): MessageVersion => {
+    const edit = i === 0 ? undefined : edits[i - 1]!;
+    return {
+      id: base.id,
+      platformId: base.platformId,
+      platform: base.platform,
+      content,
+      authorId: base.authorId,
+      userId: base.userId,
+      teamId: base.teamId,
+      threadId: base.threadId,
+      campaignId: base.campaignId,
+      campaignStepId: message.campaign_step_id,
+      origin: base.origin,
+      editOrigin: edit?.edit_origin ?? null,
+      replyData: base.replyData,
+      forwardData: null,
+      createdAt: edit ? iso(edit.created_at) : base.createdAt,
+      isEncrypted: base.isEncrypted,
+      expandedData: null,
+      entities: null,
+      attachment: null,
+      reactions: i === texts.length - 1 ? base.reactions : [],
+    };
+  });
+  let deletion: MessageHistory['deletion'] = null;
+  if (message.deleted_at) {
+    // Deletions made through Inbox are made by our account; deletions synced from X name no author.
+    const account = await getAccountLinkRow(ctx.db, teamId, thread.account_link_id);
+    deletion = {
+      deletedAt: iso(message.deleted_at),
+      deletionType: message.deletion_type ?? 'all',
+      deletionAuthorPlatformId: message.deletion_origin === 'external' ? null : account.platform_id,
+      origin: message.deletion_origin,
+    };
+  }
+  return { versions, deletion };
+}
+
+/** Adds or removes our account's reaction. Sandbox threads have no reactions (as on the vendor's API). */
+export async function setReaction(
+  ctx: AppContext,
+  teamId: string,
+  threadId: string,
+  messageId: string,
+  emoji: string,
+  present: boolean,
+): Promise<{ success: true; messageId: string }> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const { thread, message } = await changeableMessage(trx, teamId, threadId, messageId, false);
+    if (thread.platform === 'sandbox') {
+      throw new AppError(422, 'REACTIONS_NOT_SUPPORTED', 'Reactions are not supported on sandbox threads');
+    }
+    const account = await getAccountLinkRow(trx, teamId, thread.account_link_id);
+    const ours = (r: Reaction) => r.emoji === emoji && r.senderPlatformId === account.platform_id;
+    const existing = message.reactions.find(ours);
+    if (present === Boolean(existing)) return { success: true as const, messageId };
+    const reaction = existing ?? { emoji, senderPlatformId: account.platform_id, createdAt: iso(now) };
+    const reactions = present ? [...message.reactions, reaction] : message.reactions.filter((r) => !ours(r));
+    await trx.updateTable('messages').set({ reactions: JSON.stringify(reactions) }).where('id', '=', messageId).execute();
+    await emitEvent(trx, teamId, present ? 'message.reactionAdded' : 'message.reactionRemoved', { messageId, threadId, reaction }, now);
+    return { success: true as const, messageId };
+  });
+}
+

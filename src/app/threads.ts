@@ -1,0 +1,402 @@
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { AppError, notFound } from '../core/errors.js';
+import { newId } from '../core/ids.js';
+import { iso, isoOrNull } from '../core/time.js';
+import { conversationId, type PlatformProfile } from '../platforms/platform.js';
+import type { Db } from '../store/db.js';
+import type { AccountLinkRow, Database, Platform as PlatformName, ProspectRow, ThreadRow, ThreadsTable } from '../store/schema.js';
+import { getAccountLinkRow, platformOf } from './account-links.js';
+import type { AppContext } from './context.js';
+import { emitEvent } from './events.js';
+import { assertMember } from './members.js';
+import {
+  ensureProspect,
+  findProspectByPlatformId,
+  getProspectRow,
+  presentProspect,
+  setProspectAssignee,
+  tagsOf,
+  type ProspectWithContext,
+} from './prospects.js';
+
+export interface LastMessage {
+  id: string;
+  content: string;
+  authorId: string;
+  createdAt: string;
+  userId: string | null;
+  campaignId: string | null;
+}
+
+export interface Thread {
+  id: string;
+  platform: PlatformName;
+  platformId: string;
+  done: boolean;
+  assigneeId: string | null;
+  lastMessageTimestamp: string | null;
+  computedSortTimestamp: string;
+  createdAt: string;
+  status: 'active' | 'idle';
+  variant: 'unencrypted' | 'xChat';
+  accountLinkId: string;
+  isSyncing: boolean;
+  isRequest: boolean;
+  typingIndicatorsEnabled: boolean | null;
+  lastMessage: LastMessage | null;
+  prospect: ProspectWithContext;
+}
+
+/** Presents threads with their prospect (and its context) and last-message preview, in a few queries. */
+export async function presentThreads(db: Db, rows: ThreadRow[], now: Date): Promise<Thread[]> {
+  if (rows.length === 0) return [];
+  const prospectIds = [...new Set(rows.map((r) => r.prospect_id))];
+  const lastIds = rows.flatMap((r) => (r.last_message_id ? [r.last_message_id] : []));
+  const [prospects, tags, lasts] = await Promise.all([
+    db.selectFrom('prospects').selectAll().where('id', 'in', prospectIds).execute(),
+    tagsOf(db, prospectIds),
+    lastIds.length === 0
+      ? []
+      : db
+          .selectFrom('messages')
+          .select(['id', 'content', 'author_id', 'created_at', 'user_id', 'campaign_id'])
+          .where('id', 'in', lastIds)
+          .execute(),
+  ]);
+  const prospectById = new Map(prospects.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
+  const lastById = new Map(lasts.map((m) => [m.id, m]));
+  return rows.map((r) => {
+    const last = r.last_message_id ? lastById.get(r.last_message_id) : undefined;
+    return {
+      id: r.id,
+      platform: r.platform,
+      platformId: r.platform_id,
+      done: r.done,
+      assigneeId: r.assignee_id,
+      lastMessageTimestamp: isoOrNull(r.last_message_at),
+      computedSortTimestamp: iso(r.sort_at),
+      createdAt: iso(r.created_at),
+      status: r.status,
+      variant: r.variant,
+      accountLinkId: r.account_link_id,
+      isSyncing: r.is_syncing,
+      isRequest: r.is_request,
+      typingIndicatorsEnabled: r.typing_indicators_enabled,
+      lastMessage: last
+        ? {
+            id: last.id,
+            content: last.content,
+            authorId: last.author_id,
+            createdAt: iso(last.created_at),
+            userId: last.user_id,
+            campaignId: last.campaign_id,
+          }
+        : null,
+      prospect: prospectById.get(r.prospect_id)!,
+    };
+  });
+}
+
+export const presentThread = async (db: Db, row: ThreadRow, now: Date): Promise<Thread> => (await presentThreads(db, [row], now))[0]!;
+
+/** A live (not deleted) thread of the team; 404 THREAD_NOT_FOUND otherwise. */
+export async function getThreadRow(db: Db, teamId: string, threadId: string, forUpdate = false): Promise<ThreadRow> {
+  let query = db
+    .selectFrom('threads')
+    .selectAll()
+    .where('team_id', '=', teamId)
+    .where('id', '=', threadId)
+    .where('deleted_at', 'is', null);
+  if (forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) throw notFound('THREAD_NOT_FOUND', 'Thread', threadId);
+  return row;
+}
+
+/** Locks a thread row (deleted or not) for a state change. */
+export const lockThread = (trx: Db, threadId: string): Promise<ThreadRow> =>
+  trx.selectFrom('threads').selectAll().where('id', '=', threadId).forUpdate().executeTakeFirstOrThrow();
+
+/**
+ * The one thread between an account link and a prospect: created on first use, restored if it was
+ * deleted; either way thread.created is emitted.
+ */
+export async function ensureThread(trx: Db, account: AccountLinkRow, prospect: ProspectRow, now: Date): Promise<ThreadRow> {
+  const inserted = await trx
+    .insertInto('threads')
+    .values({
+      id: newId(),
+      team_id: account.team_id,
+      account_link_id: account.id,
+      prospect_id: prospect.id,
+      platform: account.platform,
+      platform_id: conversationId(account.platform_id, prospect.platform_id),
+      assignee_id: prospect.assignee_id,
+      sort_at: now,
+      created_at: now,
+    })
+    .onConflict((oc) => oc.columns(['account_link_id', 'prospect_id']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  let thread = inserted;
+  if (!thread) {
+    const existing = await trx
+      .selectFrom('threads')
+      .selectAll()
+      .where('account_link_id', '=', account.id)
+      .where('prospect_id', '=', prospect.id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (!existing.deleted_at) return existing;
+    thread = await trx.updateTable('threads').set({ deleted_at: null }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
+  }
+  const presented = await presentThread(trx, thread, now);
+  await emitEvent(trx, account.team_id, 'thread.created', { thread: presented, prospect: presented.prospect }, now);
+  return thread;
+}
+
+export interface TargetInput {
+  accountLinkId: string;
+  externalPlatformId?: string;
+  externalId?: string;
+}
+
+/** Who a conversation is with: a known prospect, or a platform profile that becomes one. */
+export type Target = { account: AccountLinkRow; recipientPlatformId: string } & (
+  | { prospect: ProspectRow; profile?: undefined }
+  | { prospect?: undefined; profile: PlatformProfile }
+);
+
+/** Resolves an account link plus a prospect given by externalId or by platform id (reads only). */
+export async function resolveTarget(ctx: AppContext, teamId: string, input: TargetInput): Promise<Target> {
+  const account = await getAccountLinkRow(ctx.db, teamId, input.accountLinkId);
+  if (input.externalId !== undefined) {
+    const prospect = await getProspectRow(ctx.db, teamId, input.externalId);
+    if (prospect.platform !== account.platform) {
+      throw new AppError(422, 'PLATFORM_MISMATCH', `Prospect '${prospect.id}' is on ${prospect.platform}, the account link on ${account.platform}`);
+    }
+    return { account, prospect, recipientPlatformId: prospect.platform_id };
+  }
+  const platformId = input.externalPlatformId!;
+  const prospect = await findProspectByPlatformId(ctx.db, teamId, account.platform, platformId);
+  if (prospect) return { account, prospect, recipientPlatformId: platformId };
+  const profile = await platformOf(ctx, account.platform).profileById(platformId);
+  if (!profile) throw new AppError(404, 'PROSPECT_NOT_FOUND', `No ${account.platform} user with platform ID '${platformId}'`);
+  return { account, profile, recipientPlatformId: platformId };
+}
+
+/** Inside a transaction: the prospect (created if new) and the thread with it (created if new). */
+export async function openThread(trx: Db, target: Target, now: Date): Promise<ThreadRow> {
+  const { account } = target;
+  const prospect = target.prospect ?? (await ensureProspect(trx, account.team_id, account.platform, target.profile, now));
+  return ensureThread(trx, account, prospect, now);
+}
+
+export async function createThread(ctx: AppContext, teamId: string, input: TargetInput): Promise<Thread> {
+  const target = await resolveTarget(ctx, teamId, input);
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => presentThread(trx, await openThread(trx, target, now), now));
+}
+
+export async function lookupThread(ctx: AppContext, teamId: string, input: TargetInput): Promise<Thread | null> {
+  const account = await getAccountLinkRow(ctx.db, teamId, input.accountLinkId);
+  const prospect =
+    input.externalId !== undefined
+      ? await ctx.db.selectFrom('prospects').selectAll().where('team_id', '=', teamId).where('id', '=', input.externalId).executeTakeFirst()
+      : await findProspectByPlatformId(ctx.db, teamId, account.platform, input.externalPlatformId!);
+  if (!prospect) return null;
+  const row = await ctx.db
+    .selectFrom('threads')
+    .selectAll()
+    .where('account_link_id', '=', account.id)
+    .where('prospect_id', '=', prospect.id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return row ? presentThread(ctx.db, row, ctx.clock.now()) : null;
+}
+
+export async function lookupThreadsByUsername(
+  ctx: AppContext,
+  teamId: string,
+  username: string,
+  accountLinkIds?: string[],
+): Promise<Thread[]> {
+  let query = ctx.db
+    .selectFrom('threads as t')
+    .innerJoin('prospects as p', 'p.id', 't.prospect_id')
+    .selectAll('t')
+    .where('t.team_id', '=', teamId)
+    .where('t.deleted_at', 'is', null)
+    .where((eb) => eb(eb.fn('lower', ['p.username']), '=', username.replace(/^@/, '').toLowerCase()));
+  if (accountLinkIds?.length) query = query.where('t.account_link_id', 'in', accountLinkIds);
+  const rows = await query.orderBy('t.sort_at', 'desc').orderBy('t.id', 'desc').execute();
+  return presentThreads(ctx.db, rows, ctx.clock.now());
+}
+
+export async function getThread(ctx: AppContext, teamId: string, threadId: string): Promise<Thread> {
+  return presentThread(ctx.db, await getThreadRow(ctx.db, teamId, threadId), ctx.clock.now());
+}
+
+export type InboxView = 'default' | 'no-reply' | 'requests' | 'archived';
+
+interface SelectionFilter {
+  selectedIds?: string[];
+}
+
+export interface ThreadListQuery {
+  inbox: InboxView;
+  accountLinkIds?: string[];
+  filters?: {
+    tags?: SelectionFilter & { noTags?: boolean };
+    statuses?: SelectionFilter & { noStatus?: boolean };
+    assignees?: SelectionFilter & { noAssignee?: boolean };
+    campaigns?: SelectionFilter & { noCampaign?: boolean };
+    sortOrder?: 'asc' | 'desc';
+  } | null;
+  cursor?: { id: string; timestamp: Date };
+  limit: number;
+}
+
+type ThreadsEb = ExpressionBuilder<Database & { t: ThreadsTable }, 't'>;
+
+const VIEWS: Record<InboxView, (eb: ThreadsEb) => Expression<SqlBool>> = {
+  default: (eb) => eb.and([eb('t.done', '=', false), eb('t.is_request', '=', false), eb('t.status', '=', 'active')]),
+  'no-reply': (eb) => eb.and([eb('t.done', '=', false), eb('t.last_message_outbound', '=', true)]),
+  requests: (eb) => eb.and([eb('t.done', '=', false), eb('t.is_request', '=', true)]),
+  archived: (eb) => eb('t.done', '=', true),
+};
+
+/** "Any of these ids, or none at all": the two halves of one sub-filter are ORed. */
+function anyOrNone(
+  eb: ThreadsEb,
+  ids: string[] | undefined,
+  none: boolean | undefined,
+  inSet: (ids: string[]) => Expression<SqlBool>,
+  empty: () => Expression<SqlBool>,
+): Expression<SqlBool> | undefined {
+  const parts = [...(ids?.length ? [inSet(ids)] : []), ...(none ? [empty()] : [])];
+  return parts.length > 0 ? eb.or(parts) : undefined;
+}
+
+function filterConditions(eb: ThreadsEb, query: ThreadListQuery): Expression<SqlBool>[] {
+  const f = query.filters ?? {};
+  const tagged = (ids?: string[]) => {
+    let sub = eb.selectFrom('prospect_tags as pt').select('pt.tag_id').whereRef('pt.prospect_id', '=', 't.prospect_id');
+    if (ids) sub = sub.where('pt.tag_id', 'in', ids);
+    return eb.exists(sub);
+  };
+  const statusIs = (ids?: string[]) =>
+    eb.exists(
+      eb
+        .selectFrom('prospects as p')
+        .select('p.id')
+        .whereRef('p.id', '=', 't.prospect_id')
+        .where((p) => (ids ? p('p.status_id', 'in', ids) : p('p.status_id', 'is', null))),
+    );
+  const byCampaign = (ids?: string[]) =>
+    eb.exists(
+      eb
+        .selectFrom('messages as m')
+        .select('m.id')
+        .whereRef('m.thread_id', '=', 't.id')
+        .where((m) => (ids ? m('m.campaign_id', 'in', ids) : m('m.campaign_id', 'is not', null))),
+    );
+  const conditions = [
+    VIEWS[query.inbox](eb),
+    query.accountLinkIds?.length ? eb('t.account_link_id', 'in', query.accountLinkIds) : undefined,
+    anyOrNone(eb, f.tags?.selectedIds, f.tags?.noTags, tagged, () => eb.not(tagged())),
+    anyOrNone(eb, f.statuses?.selectedIds, f.statuses?.noStatus, statusIs, () => statusIs()),
+    anyOrNone(eb, f.assignees?.selectedIds, f.assignees?.noAssignee, (ids) => eb('t.assignee_id', 'in', ids), () => eb('t.assignee_id', 'is', null)),
+    anyOrNone(eb, f.campaigns?.selectedIds, f.campaigns?.noCampaign, byCampaign, () => eb.not(byCampaign())),
+  ];
+  if (query.cursor) {
+    const after = query.filters?.sortOrder === 'asc' ? '>' : '<';
+    conditions.push(eb(eb.refTuple('t.sort_at', 't.id'), after, eb.tuple(query.cursor.timestamp, query.cursor.id)));
+  }
+  return conditions.filter((c): c is Expression<SqlBool> => c !== undefined);
+}
+
+/**
+ * One page of the inbox: walks threads_team_sort (team, sort_at, id) in order and checks the view and
+ * filters on the way, so no page needs a scan of the team's threads.
+ */
+export function threadPageQuery(db: Db, teamId: string, query: ThreadListQuery) {
+  const direction = query.filters?.sortOrder ?? 'desc';
+  return db
+    .selectFrom('threads as t')
+    .selectAll('t')
+    .where('t.team_id', '=', teamId)
+    .where('t.deleted_at', 'is', null)
+    .where((eb) => eb.and(filterConditions(eb, query)))
+    .orderBy('t.sort_at', direction)
+    .orderBy('t.id', direction)
+    .limit(query.limit + 1);
+}
+
+export async function listThreadRows(db: Db, teamId: string, query: ThreadListQuery): Promise<ThreadRow[]> {
+  return threadPageQuery(db, teamId, query).execute();
+}
+
+export async function updateThread(
+  ctx: AppContext,
+  teamId: string,
+  threadId: string,
+  input: { done?: boolean; assigneeId?: string | null },
+): Promise<Thread> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await getThreadRow(trx, teamId, threadId, true);
+    if (input.assigneeId) await assertMember(trx, teamId, input.assigneeId);
+    const done = input.done ?? before.done;
+    const assigneeId = input.assigneeId === undefined ? before.assignee_id : input.assigneeId;
+    const row = await trx
+      .updateTable('threads')
+      .set({ done, assignee_id: assigneeId })
+      .where('id', '=', threadId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    // Assignment lives on the prospect in the newest API; the thread keeps its own copy.
+    const prospectChanged =
+      assigneeId !== before.assignee_id && (await setProspectAssignee(trx, await getProspectRow(trx, teamId, row.prospect_id), assigneeId, now));
+    const thread = await presentThread(trx, row, now);
+    if (done !== before.done) await emitEvent(trx, teamId, done ? 'thread.archived' : 'thread.unarchived', { thread }, now);
+    if (assigneeId !== before.assignee_id) {
+      await emitEvent(trx, teamId, assigneeId ? 'thread.assigned' : 'thread.unassigned', { thread }, now);
+    }
+    if (prospectChanged) await emitEvent(trx, teamId, 'prospect.assigneeChanged', { prospect: thread.prospect }, now);
+    return thread;
+  });
+}
+
+/** Soft delete: the thread leaves the API and the inbox; its messages stay. */
+export async function deleteThread(ctx: AppContext, teamId: string, threadId: string): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    const row = await getThreadRow(trx, teamId, threadId, true);
+    const thread = await presentThread(trx, row, now);
+    await trx.updateTable('threads').set({ deleted_at: now }).where('id', '=', threadId).execute();
+    await emitEvent(trx, teamId, 'thread.deleted', { thread }, now);
+  });
+}
+
+export type TypingResult = { status: 'sent' } | { status: 'skipped'; reason: 'unsupported' | 'typingDisabled' };
+
+/** Typing indicators exist only in X Chat; a thread can switch them off. Never an error. */
+export async function sendTyping(ctx: AppContext, teamId: string, threadId: string): Promise<TypingResult> {
+  const row = await getThreadRow(ctx.db, teamId, threadId);
+  if (row.variant !== 'xChat') return { status: 'skipped', reason: 'unsupported' };
+  if (row.typing_indicators_enabled === false) return { status: 'skipped', reason: 'typingDisabled' };
+  return { status: 'sent' };
+}
+
+export async function updateThreadSettings(
+  ctx: AppContext,
+  teamId: string,
+  threadId: string,
+  input: { typingIndicatorsEnabled?: boolean | null },
+): Promise<{ threadId: string; typingIndicatorsEnabled: boolean | null }> {
+  const row = await getThreadRow(ctx.db, teamId, threadId);
+  const enabled = input.typingIndicatorsEnabled === undefined ? row.typing_indicators_enabled : input.typingIndicatorsEnabled;
+  await ctx.db.updateTable('threads').set({ typing_indicators_enabled: enabled }).where('id', '=', threadId).execute();
+  return { threadId, typingIndicatorsEnabled: enabled };
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { linkSandboxAccount, listAccountLinks, updateAccountLink } from '../../app/account-links.js';
+import type { AppContext } from '../../app/context.js';
+import type { Api } from '../api.js';
+import { AccountLinkParams, AccountLinkSchema, LinkSandboxBody, UpdateAccountLinkBody } from '../schemas/account-links.js';
+import { errorResponses } from '../schemas/common.js';
+
+const tags = ['Account links'];
+const response = { 200: AccountLinkSchema, ...errorResponses };
+
+export function accountLinkRoutes(api: Api, ctx: AppContext): void {
+  api.get(
+    '/account-links',
+    { schema: { tags, summary: 'List connected accounts', response: { 200: z.array(AccountLinkSchema), ...errorResponses } } },
+    async (req) => listAccountLinks(ctx, req.actor.teamId),
+  );
+  api.post(
+    '/account-links/sandbox',
+    { schema: { tags, summary: 'Link a sandbox account (created if the username is new); linking again re-activates it', body: LinkSandboxBody, response } },
+    async (req) => linkSandboxAccount(ctx, req.actor.teamId, req.body),
+  );
+  api.patch(
+    '/account-links/:accountLinkId',
+    { schema: { tags, summary: "Change an account's status or sending limits", params: AccountLinkParams, body: UpdateAccountLinkBody, response } },
+    async (req) => updateAccountLink(ctx, req.actor.teamId, req.params.accountLinkId, req.body),
+  );
+}

@@ -1,0 +1,75 @@
+import type { Platform as PlatformName } from '../store/schema.js';
+
+export type { PlatformName };
+
+export type AccountStatus = 'active' | 'suspended' | 'deactivated';
+
+/** A user profile as the platform reports it; the fields prospects are made of. */
+export interface PlatformProfile {
+  platformId: string;
+  username: string;
+  displayName: string;
+  image: string | null;
+  bio: string | null;
+  location: string | null;
+  websiteUrl: string | null;
+  followerCount: number;
+  followingCount: number;
+  postCount: number;
+  isProtected: boolean;
+  accountStatus: AccountStatus;
+  dmsOpen: boolean;
+}
+
+/** The linked account a call acts as (adapters look their credentials up by the account link id). */
+export interface PlatformAccount {
+  accountLinkId: string;
+  platformId: string;
+}
+
+export interface SentDm {
+  platformMessageId: string;
+  conversationId: string;
+}
+
+export type PlatformErrorKind = 'recipient_unreachable' | 'rate_limited' | 'auth_revoked' | 'transient';
+
+/** A failure the platform reported, typed so callers can react (pause, retry later, give up). */
+export class PlatformError extends Error {
+  constructor(
+    readonly kind: PlatformErrorKind,
+    message: string,
+    /** when a rate limit frees up again (kind 'rate_limited') */
+    readonly resetAt?: Date,
+  ) {
+    super(message);
+    this.name = 'PlatformError';
+  }
+}
+
+/** A messaging platform (the sandbox, later X): everything the rest of the code may ask of it. */
+export interface Platform {
+  readonly name: PlatformName;
+  /** null when no such user exists */
+  profileById(platformId: string): Promise<PlatformProfile | null>;
+  profileByUsername(username: string): Promise<PlatformProfile | null>;
+  sendDm(account: PlatformAccount, recipientPlatformId: string, text: string): Promise<SentDm>;
+  likeLatestPost(account: PlatformAccount, userPlatformId: string): Promise<{ postId: string }>;
+  /** The id of a DM with this text sent to the recipient since `since`, if one went out (crash reconciliation). */
+  findDelivered(account: PlatformAccount, recipientPlatformId: string, text: string, since: Date): Promise<string | null>;
+}
+
+/** The platforms this process can talk to, by name. */
+export interface PlatformRegistry {
+  get(name: PlatformName): Platform | undefined;
+}
+
+export function platformRegistry(platforms: Platform[]): PlatformRegistry {
+  const byName = new Map(platforms.map((p) => [p.name, p]));
+  return { get: (name) => byName.get(name) };
+}
+
+/** An X-style 1:1 conversation id: both user ids, numerically smaller first, joined by ':'. */
+export function conversationId(a: string, b: string): string {
+  return BigInt(a) <= BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
+}

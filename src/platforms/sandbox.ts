@@ -1,0 +1,165 @@
+import { sql } from 'kysely';
+import type { Clock } from '../core/clock.js';
+import type { Db } from '../store/db.js';
+import type { SandboxProfilesTable } from '../store/schema.js';
+import {
+  PlatformError,
+  conversationId,
+  type Platform,
+  type PlatformAccount,
+  type PlatformProfile,
+  type SentDm,
+} from './platform.js';
+
+/**
+ * The simulated X, kept in the same database (sandbox_* tables, global like X itself). Every decimal id
+ * is a user with default fields; a sandbox_profiles row overrides them.
+ */
+
+const DECIMAL_ID = /^[0-9]{1,20}$/;
+const DEFAULT_USERNAME = /^user([0-9]{1,20})$/i;
+
+/** The fields a sandbox profile can be given (PUT /sandbox/profiles/{platformId}). */
+export interface SandboxProfileInput {
+  username?: string | null;
+  displayName?: string | null;
+  bio?: string | null;
+  location?: string | null;
+  followerCount?: number | null;
+  isProtected?: boolean | null;
+  accountStatus?: 'active' | 'suspended' | 'deactivated' | null;
+  dmsOpen?: boolean | null;
+}
+
+type ProfileRow = Pick<
+  SandboxProfilesTable,
+  'platform_id' | 'username' | 'display_name' | 'bio' | 'location' | 'follower_count' | 'is_protected' | 'account_status' | 'dms_open'
+>;
+
+function profileOf(platformId: string, row: ProfileRow | undefined): PlatformProfile {
+  return {
+    platformId,
+    username: row?.username ?? `user${platformId}`,
+    displayName: row?.display_name ?? `User ${platformId}`,
+    image: null,
+    bio: row?.bio ?? null,
+    location: row?.location ?? null,
+    websiteUrl: null,
+    followerCount: row?.follower_count ?? 0,
+    followingCount: 0,
+    postCount: 0,
+    isProtected: row?.is_protected ?? false,
+    accountStatus: row?.account_status ?? 'active',
+    dmsOpen: row?.dms_open ?? true,
+  };
+}
+
+const profileRow = (db: Db, platformId: string) =>
+  db.selectFrom('sandbox_profiles').selectAll().where('platform_id', '=', platformId).executeTakeFirst();
+
+export const isSandboxId = (value: string) => DECIMAL_ID.test(value);
+
+/** A fresh X-like decimal id (users and DM events share the sequence, as X's snowflakes do). */
+export async function allocateSandboxId(db: Db): Promise<string> {
+  const { rows } = await sql<{ id: string }>`select nextval('sandbox_ids')::text as id`.execute(db);
+  return rows[0]!.id;
+}
+
+/** Records a DM crossing the simulated X and returns its event id. */
+export async function recordSandboxDm(db: Db, senderId: string, recipientId: string, text: string, at: Date): Promise<string> {
+  const id = await allocateSandboxId(db);
+  await db.insertInto('sandbox_dm_events').values({ id, sender_id: senderId, recipient_id: recipientId, text, created_at: at }).execute();
+  return id;
+}
+
+/** Replaces a profile's overrides: omitted fields go back to their defaults. */
+export async function putSandboxProfile(db: Db, platformId: string, input: SandboxProfileInput, now: Date): Promise<PlatformProfile> {
+  const values = {
+    username: input.username ?? null,
+    display_name: input.displayName ?? null,
+    bio: input.bio ?? null,
+    location: input.location ?? null,
+    follower_count: input.followerCount ?? null,
+    is_protected: input.isProtected ?? null,
+    account_status: input.accountStatus ?? null,
+    dms_open: input.dmsOpen ?? null,
+    updated_at: now,
+  };
+  const row = await db
+    .insertInto('sandbox_profiles')
+    .values({ platform_id: platformId, ...values })
+    .onConflict((oc) => oc.column('platform_id').doUpdateSet(values))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return profileOf(platformId, row);
+}
+
+export class SandboxPlatform implements Platform {
+  readonly name = 'sandbox' as const;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  async profileById(platformId: string): Promise<PlatformProfile | null> {
+    if (!isSandboxId(platformId)) return null;
+    return profileOf(platformId, await profileRow(this.db, platformId));
+  }
+
+  async profileByUsername(username: string): Promise<PlatformProfile | null> {
+    const named = await this.db
+      .selectFrom('sandbox_profiles')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+      .executeTakeFirst();
+    if (named) return profileOf(named.platform_id, named);
+    const platformId = DEFAULT_USERNAME.exec(username)?.[1];
+    if (!platformId) return null;
+    const row = await profileRow(this.db, platformId);
+    // A user who picked another username no longer answers to the default one.
+    return row?.username ? null : profileOf(platformId, row);
+  }
+
+  async sendDm(account: PlatformAccount, recipientPlatformId: string, text: string): Promise<SentDm> {
+    const sender = await this.profileById(account.platformId);
+    if (!sender || sender.accountStatus !== 'active') {
+      throw new PlatformError('auth_revoked', `Sandbox account ${account.platformId} is ${sender?.accountStatus ?? 'unknown'}`);
+    }
+    await this.assertReachable(recipientPlatformId, (p) => p.dmsOpen, 'does not accept DMs');
+    const platformMessageId = await recordSandboxDm(this.db, account.platformId, recipientPlatformId, text, this.clock.now());
+    return { platformMessageId, conversationId: conversationId(account.platformId, recipientPlatformId) };
+  }
+
+  /** Each sandbox user has a single post, whose id is the user's own id. */
+  async likeLatestPost(account: PlatformAccount, userPlatformId: string): Promise<{ postId: string }> {
+    await this.assertReachable(userPlatformId, () => true, 'cannot be reached');
+    await this.db
+      .insertInto('sandbox_likes')
+      .values({ user_id: account.platformId, post_id: userPlatformId, created_at: this.clock.now() })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    return { postId: userPlatformId };
+  }
+
+  async findDelivered(account: PlatformAccount, recipientPlatformId: string, text: string, since: Date): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('sandbox_dm_events')
+      .select('id')
+      .where('sender_id', '=', account.platformId)
+      .where('recipient_id', '=', recipientPlatformId)
+      .where('text', '=', text)
+      .where('created_at', '>=', since)
+      .orderBy('created_at')
+      .executeTakeFirst();
+    return row?.id ?? null;
+  }
+
+  private async assertReachable(platformId: string, open: (p: PlatformProfile) => boolean, why: string): Promise<void> {
+    const profile = await this.profileById(platformId);
+    if (!profile || profile.accountStatus !== 'active') {
+      throw new PlatformError('recipient_unreachable', `User ${platformId} is ${profile?.accountStatus ?? 'not a user'}`);
+    }
+    if (!open(profile)) throw new PlatformError('recipient_unreachable', `User ${platformId} ${why}`);
+  }
+}
