@@ -1,0 +1,105 @@
+import { nextOpening, type Schedule } from './schedule.js';
+
+/**
+ * Pacing of sends (messages and likes) from one account.
+ *
+ * Caps hold in ANY sliding window, not per clock hour: a window is half-open, [x, x + length), so two sends
+ * exactly one window length apart never share one. For a new send at t later than every earlier send this means
+ * t >= (the limit-th most recent send) + window length.
+ *
+ * - Per (campaign, account): at most `messagesPerHour` sends in any 60 minutes, spaced 3600 / messagesPerHour
+ *   seconds apart on average: each gap is that spacing times a factor in [1 - PACING_JITTER, 1 + PACING_JITTER),
+ *   drawn from `jitter`. A short gap can never break the cap, which is enforced separately.
+ * - Per account, across all campaigns: at most `hourlyLimit` sends in any 60 minutes and `dailyLimit` in any
+ *   24 hours (the platform limits the account, not the campaign), and no two sends closer than
+ *   (3600 / hourlyLimit) x (1 - PACING_JITTER) seconds, so campaigns sharing an account never send in a burst.
+ *   That minimum gap also makes every new send later than all the account's earlier sends.
+ */
+
+export const PACING_JITTER = 0.2;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+export interface PacingInput {
+  /** this campaign's sends from this account in at least the last hour */
+  recentSends: readonly Date[];
+  /** all of this account's sends, this campaign's included, in at least the last 24 hours */
+  accountRecentSends: readonly Date[];
+  messagesPerHour: number;
+  hourlyLimit: number;
+  dailyLimit: number;
+  /** when the send is due (the step's due time, or now) */
+  earliest: Date;
+  /**
+   * a uniform random draw in [0, 1): the caller draws it from a seeded stream (for example keyed by campaign,
+   * account and send count) so that asking again gives the same answer
+   */
+  jitter: number;
+}
+
+export interface Cap {
+  windowMs: number;
+  limit: number;
+}
+
+function requireWholeAtLeastOne(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${value}`);
+}
+
+const newestFirst = (sends: readonly Date[]) => sends.map((send) => send.getTime()).sort((a, b) => b - a);
+
+/** The earliest time a new send fits under `cap`, given earlier sends newest first (-Infinity if any time does). */
+function earliestUnderCap(newestFirstSends: readonly number[], { windowMs, limit }: Cap): number {
+  const oldestThatMustLeave = newestFirstSends[limit - 1];
+  return oldestThatMustLeave === undefined ? -Infinity : oldestThatMustLeave + windowMs;
+}
+
+/** The earliest instant at or after `earliest` at which this campaign may send again from this account. */
+export function nextSendTime(input: PacingInput): Date {
+  const { messagesPerHour, hourlyLimit, dailyLimit, jitter } = input;
+  requireWholeAtLeastOne('messagesPerHour', messagesPerHour);
+  requireWholeAtLeastOne('hourlyLimit', hourlyLimit);
+  requireWholeAtLeastOne('dailyLimit', dailyLimit);
+  if (!(jitter >= 0 && jitter < 1)) throw new RangeError(`jitter must be in [0, 1), got ${jitter}`);
+
+  const campaignSends = newestFirst(input.recentSends);
+  const accountSends = newestFirst(input.accountRecentSends);
+  const gapFactor = 1 - PACING_JITTER + 2 * PACING_JITTER * jitter;
+  const campaignGap = Math.ceil((HOUR_MS / messagesPerHour) * gapFactor);
+  const accountGap = Math.ceil((HOUR_MS / hourlyLimit) * (1 - PACING_JITTER));
+  return new Date(
+    Math.max(
+      input.earliest.getTime(),
+      (campaignSends[0] ?? -Infinity) + campaignGap,
+      (accountSends[0] ?? -Infinity) + accountGap,
+      earliestUnderCap(campaignSends, { windowMs: HOUR_MS, limit: messagesPerHour }),
+      earliestUnderCap(accountSends, { windowMs: HOUR_MS, limit: hourlyLimit }),
+      earliestUnderCap(accountSends, { windowMs: DAY_MS, limit: dailyLimit }),
+    ),
+  );
+}
+
+/**
+ * The first instant that satisfies both pacing and the schedule, or null when the schedule has no days.
+ * Pacing only ever sets a lower bound, so waiting for the window after it keeps every cap.
+ */
+export function nextDispatchTime(input: PacingInput & { schedule: Schedule; timeZone: string }): Date | null {
+  return nextOpening(input.schedule, input.timeZone, nextSendTime(input));
+}
+
+/** The most sends that fall in any one sliding window of `windowMs` (half-open, as above). */
+export function maxSendsInAnyWindow(sends: readonly Date[], windowMs: number): number {
+  const times = sends.map((send) => send.getTime()).sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < times.length; last++) {
+    while (times[last]! - times[first]! >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+/** Whether no sliding window of any cap holds more sends than its limit. */
+export function respectsCaps(sends: readonly Date[], caps: readonly Cap[]): boolean {
+  return caps.every((cap) => maxSendsInAnyWindow(sends, cap.windowMs) <= cap.limit);
+}
