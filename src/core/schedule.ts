@@ -91,7 +91,14 @@ export function validateTimeZone(timeZone: unknown, field = 'timezone'): Problem
   return [{ field, message: 'must be an IANA time zone name such as "America/New_York" or "UTC"' }];
 }
 
-/** A real instant in epoch ms, half-open. */
+/** The zone for a name; callers validate names first (validateTimeZone), so an unknown one is a bug. */
+function zoneNamed(timeZone: string): IANAZone {
+  const zone = IANAZone.create(timeZone);
+  if (!zone.isValid) throw new RangeError(`unknown time zone '${timeZone}'`);
+  return zone;
+}
+
+/** A span of real time in epoch ms, [from, to). */
 interface Interval {
   from: number;
   to: number;
@@ -142,8 +149,7 @@ function openIntervalsOn(schedule: Schedule, zone: IANAZone, localDay: number): 
   const from = firstInstantAtOrAfterWall(zone, localDay * DAY_MS + window.start * MINUTE_MS);
   const to = firstInstantAtOrAfterWall(zone, localDay * DAY_MS + window.end * MINUTE_MS);
   if (from >= to) return [];
-  const offsetAtStart = zone.offset(from);
-  const repeatedMs = (offsetAtStart - zone.offset(to - 1)) * MINUTE_MS;
+  const repeatedMs = (zone.offset(from) - zone.offset(to - 1)) * MINUTE_MS;
   if (repeatedMs <= 0) return [{ from, to }];
   // The clocks fell back inside the window: wall times shown a second time are outside it.
   const fallBack = transitionBetween(zone, from, to - 1);
@@ -163,12 +169,12 @@ function openIntervalAt(schedule: Schedule, zone: IANAZone, instant: number): In
 
 /** Whether sending is allowed at `instant`. */
 export function isOpen(schedule: Schedule, timeZone: string, instant: Date): boolean {
-  return openIntervalAt(schedule, IANAZone.create(timeZone), instant.getTime()) !== undefined;
+  return openIntervalAt(schedule, zoneNamed(timeZone), instant.getTime()) !== undefined;
 }
 
 /** When the window open at `instant` closes (exclusive), or null when no window is open at `instant`. */
 export function windowEnd(schedule: Schedule, timeZone: string, instant: Date): Date | null {
-  const interval = openIntervalAt(schedule, IANAZone.create(timeZone), instant.getTime());
+  const interval = openIntervalAt(schedule, zoneNamed(timeZone), instant.getTime());
   return interval ? new Date(interval.to) : null;
 }
 
@@ -178,7 +184,7 @@ export function windowEnd(schedule: Schedule, timeZone: string, instant: Date): 
  */
 export function nextOpening(schedule: Schedule, timeZone: string, instant: Date): Date | null {
   if (!hasAnyDay(schedule)) return null;
-  const zone = IANAZone.create(timeZone);
+  const zone = zoneNamed(timeZone);
   const at = instant.getTime();
   // Once wall time passes into a later date it never shows an earlier date's open times again.
   const firstDay = localDayOf(zone, at);

@@ -87,6 +87,10 @@ describe('ordinary days', () => {
     );
   });
 
+  it('refuses a time zone that was not validated', () => {
+    expect(() => isOpen(MONDAY_TO_FRIDAY_9_TO_5, 'Mars/Olympus_Mons', at('2026-06-01T12:00:00Z'))).toThrow(RangeError);
+  });
+
   it('never opens an empty schedule', () => {
     expect(nextOpening({}, zone, at('2026-06-01T00:00:00Z'))).toBeNull();
     expect(isOpen({}, zone, at('2026-06-01T15:00:00Z'))).toBe(false);
