@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDirLockedError, lockDataDir } from '../src/store/lock.js';
+import { startReceiver } from './helpers/receiver.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tempDirs: string[] = [];
@@ -139,6 +140,31 @@ describe('inbox CLI on the embedded store', () => {
     expect(status).toBe(200);
     server.kill('SIGTERM');
     expect((await server.result).stdout).toBe('');
+  }, 60_000);
+
+  it('delivers webhooks while serving and stops cleanly on SIGTERM', async () => {
+    const receiver = await startReceiver();
+    const port = await freePort();
+    const token = 'inbox_bootstrap_for_webhooks_0123456789';
+    const server = inbox(['serve'], {
+      INBOX_DATA_DIR: tempDir(),
+      PORT: String(port),
+      INBOX_BOOTSTRAP_TOKEN: token,
+      INBOX_WEBHOOK_ALLOW_PRIVATE: '1',
+    });
+    const post = (path: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    await waitFor(async () => ((await post('/webhooks', { url: receiver.url, eventTypes: ['tag'] })).ok ? true : undefined));
+    expect((await post('/tags', { name: 'Hot' })).status).toBe(200);
+    await waitFor(async () => (receiver.received.length > 0 ? true : undefined));
+    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ seq: 1, type: 'tag.created', data: { tag: { name: 'Hot' } } });
+    server.kill('SIGTERM');
+    expect((await server.result).code).toBe(0);
+    await receiver.close();
   }, 60_000);
 
   it('exits non-zero with a clear message on bad configuration', async () => {

@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { emitEvent } from '../src/app/events.js';
+import { Maintenance } from '../src/app/maintenance.js';
+import { consumeRateLimit, rateLimitWindows } from '../src/app/rate-limit.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../src/app/webhook-delivery.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
@@ -405,5 +408,31 @@ describe('webhook delivery', () => {
     await client.request('PATCH', `${api}/${id}`, { enabled: true });
     expect(await drain(dispatcher)).toBe(1);
     expect(r.seqs()).toEqual([1]);
+  });
+});
+
+describe('maintenance', () => {
+  it('prunes events past the 7-day retention with their deliveries, and stale rate-limit counters', async () => {
+    // Far in the past, so that pruning cannot touch what other tests sharing the store create.
+    const clock = new TestClock(new Date('2000-01-10T00:00:00.000Z'));
+    const ctx = await testContext({ clock });
+    const client = await team();
+    const { id } = await createWebhook(client, { url: 'http://127.0.0.1:9/', eventTypes: ['*'] });
+    for (const at of ['2000-01-02T23:59:59.999Z', '2000-01-03T00:00:00.000Z']) {
+      await ctx.db.transaction().execute((trx) => emitEvent(trx, client.teamId, 'tag.created', {}, new Date(at)));
+    }
+    const windows = rateLimitWindows(ctx.config);
+    const stale = new Date('2000-01-01T00:00:00.000Z');
+    await consumeRateLimit(ctx.db, client.teamId, windows, stale);
+    await consumeRateLimit(ctx.db, client.teamId, windows, clock.now());
+
+    await new Maintenance(ctx).runOnce();
+    const events = await ctx.db.selectFrom('events').select('seq').where('team_id', '=', client.teamId).execute();
+    expect(events.map((e) => e.seq)).toEqual([2]);
+    expect((await deliveries(client, id)).deliveries.map((d) => d.seq)).toEqual([2]);
+    const buckets = await ctx.db.selectFrom('rate_limit_buckets').select(['window_seconds', 'bucket']).where('team_id', '=', client.teamId).execute();
+    const has = (at: Date) => windows.map((w) => buckets.some((b) => b.window_seconds === w.seconds && b.bucket === Math.floor(at.getTime() / 1000 / w.seconds)));
+    expect(has(stale)).toEqual([false, false, false]);
+    expect(has(clock.now())).toEqual([true, true, true]);
   });
 });

@@ -1,6 +1,16 @@
 import { sql } from 'kysely';
+import type { Config } from '../config.js';
 import { bucketOf, decide, type RateDecision, type RateWindow } from '../core/rate-limit.js';
 import type { Db } from '../store/db.js';
+
+/** The per-team windows enforced together (spec 2.7). */
+export function rateLimitWindows(config: Config): RateWindow[] {
+  return [
+    { seconds: 60, limit: config.rateLimits.perMinute },
+    { seconds: 3600, limit: config.rateLimits.perHour },
+    { seconds: 86_400, limit: config.rateLimits.perDay },
+  ];
+}
 
 /**
  * Counts one API request against the team's sliding windows. The counters live in the store, so the

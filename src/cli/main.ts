@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { Maintenance } from '../app/maintenance.js';
 import { bootstrapStore, createTeam } from '../app/teams.js';
 import { createToken, listTokens, revokeToken } from '../app/tokens.js';
+import { WebhookDispatcher } from '../app/webhook-delivery.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { AppError } from '../core/errors.js';
 import { buildServer } from '../http/server.js';
@@ -33,18 +35,21 @@ async function serve(): Promise<void> {
     }
   }
   const app = await buildServer(ctx);
+  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx)];
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     ctx.logger.info({ signal }, 'shutting down');
     await app.close();
+    await Promise.all(background.map((worker) => worker.stop()));
     await runtime.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
+  for (const worker of background) worker.start();
   process.stderr.write(`Inbox API listening on http://${config.host}:${config.port} (docs at /docs)\n`);
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, AppContext } from '../app/context.js';
-import { consumeRateLimit } from '../app/rate-limit.js';
+import { consumeRateLimit, rateLimitWindows } from '../app/rate-limit.js';
 import { authenticate } from '../app/tokens.js';
 import { errorBody } from './errors.js';
 
@@ -21,11 +21,7 @@ function unauthorized(reply: FastifyReply) {
  * team's rate limits, and the limit headers go on every response.
  */
 export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
-  const windows = [
-    { seconds: 60, limit: ctx.config.rateLimits.perMinute },
-    { seconds: 3600, limit: ctx.config.rateLimits.perHour },
-    { seconds: 86_400, limit: ctx.config.rateLimits.perDay },
-  ];
+  const windows = rateLimitWindows(ctx.config);
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const match = BEARER.exec(request.headers.authorization ?? '');
