@@ -4,7 +4,7 @@ import type { TeamClient } from './app.js';
 /** A platform id no other test uses (sandbox users are global; allocated ids start at 1.9e18). */
 export const randomPlatformId = () => String(1_000_000_000_000 + Math.floor(Math.random() * 9e14));
 
-/** A sandbox username no other test uses (X usernames are at most 15 characters). */
+/** A sandbox username no other test uses (sandbox usernames may have 24 characters). */
 export const randomUsername = (prefix = 'u') => `${prefix}${Math.random().toString(36).slice(2, 12)}`;
 
 /** Expects a 200 and returns the JSON body. */
@@ -34,3 +34,19 @@ export const eventTypes = async (team: TeamClient): Promise<string[]> =>
 
 export const events = async (team: TeamClient): Promise<Array<{ seq: number; type: string; data: any }>> =>
   (await ok(team.request('GET', '/api/v1/events?limit=1000'))).events;
+
+/** A team's account with a thread started by an inbound DM from a fresh sandbox user. */
+export async function conversation(team: TeamClient, account?: { id: string; platformId: string }) {
+  const linked = account ?? (await linkAccount(team));
+  const from = randomPlatformId();
+  const first = await inbound(team, linked.id, from, `Hello from ${from}`);
+  const thread = await ok(team.request('GET', `/api/v1/threads/${first.threadId}`));
+  return { account: linked, from, first, thread, prospectId: thread.prospect.externalId as string };
+}
+
+/** The same, answered by us, so the thread is X Chat. */
+export async function xChat(team: TeamClient, account?: { id: string; platformId: string }) {
+  const c = await conversation(team, account);
+  const reply = await ok(team.request('POST', `/api/v1/threads/${c.thread.id}/messages`, { content: 'Our reply' }));
+  return { ...c, reply };
+}

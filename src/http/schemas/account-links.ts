@@ -20,7 +20,8 @@ export const AccountLinkSchema = z
 
 export const AccountLinkParams = z.object({ accountLinkId: IdSchema });
 
-export const SandboxUsername = z.string().regex(/^[A-Za-z0-9_]{1,15}$/, 'must be 1-15 letters, digits or underscores');
+/** X allows 15 characters; sandbox users need room for their default names, user<id>. */
+export const SandboxUsername = z.string().regex(/^[A-Za-z0-9_]{1,24}$/, 'must be 1-24 letters, digits or underscores');
 
 export const LinkSandboxBody = z.object({ username: SandboxUsername, name: z.string().trim().min(1).max(50).optional() });
 
