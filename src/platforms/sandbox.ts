@@ -57,7 +57,7 @@ function profileOf(platformId: string, row: ProfileRow | undefined): PlatformPro
 const profileRow = (db: Db, platformId: string) =>
   db.selectFrom('sandbox_profiles').selectAll().where('platform_id', '=', platformId).executeTakeFirst();
 
-export const isSandboxId = (value: string) => DECIMAL_ID.test(value);
+const isSandboxId = (value: string) => DECIMAL_ID.test(value);
 
 /** A fresh X-like decimal id (users and DM events share the sequence, as X's snowflakes do). */
 export async function allocateSandboxId(db: Db): Promise<string> {
@@ -103,8 +103,15 @@ export class SandboxPlatform implements Platform {
   ) {}
 
   async profileById(platformId: string): Promise<PlatformProfile | null> {
-    if (!isSandboxId(platformId)) return null;
-    return profileOf(platformId, await profileRow(this.db, platformId));
+    return (await this.profilesByIds([platformId])).get(platformId) ?? null;
+  }
+
+  async profilesByIds(platformIds: readonly string[]): Promise<Map<string, PlatformProfile>> {
+    const ids = [...new Set(platformIds.filter(isSandboxId))];
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.selectFrom('sandbox_profiles').selectAll().where('platform_id', 'in', ids).execute();
+    const overrides = new Map(rows.map((r) => [r.platform_id, r]));
+    return new Map(ids.map((id) => [id, profileOf(id, overrides.get(id))]));
   }
 
   async profileByUsername(username: string): Promise<PlatformProfile | null> {
