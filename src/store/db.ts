@@ -1,5 +1,5 @@
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type CompiledQuery, type LogEvent } from 'kysely';
 import pg from 'pg';
 import path from 'node:path';
 import { migrationProvider } from './migrations/index.js';
@@ -35,16 +35,24 @@ function pgTypes(): pg.CustomTypesConfig {
 
 export class StoreUnavailableError extends Error {}
 
-export async function openStore(location: StoreLocation): Promise<Store> {
+export interface StoreOptions {
+  /** sees every statement the store runs (benchmarks use it to explain queries) */
+  onQuery?: (query: CompiledQuery) => void;
+}
+
+export async function openStore(location: StoreLocation, options: StoreOptions = {}): Promise<Store> {
+  const log = options.onQuery ? (event: LogEvent) => options.onQuery!(event.query) : undefined;
   if (location.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? 10, types: pgTypes() });
+    // An idle connection dropped by the server must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
     // Fail fast and clearly when the server cannot be reached.
     const client = await pool.connect().catch(async (error: Error) => {
       await pool.end();
       throw new StoreUnavailableError(`Cannot connect to the PostgreSQL server in DATABASE_URL: ${error.message}`);
     });
     client.release();
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
     return { db, engine: 'postgres', close: () => db.destroy() };
   }
 
@@ -55,7 +63,7 @@ export async function openStore(location: StoreLocation): Promise<Store> {
       dataDir,
       parsers: { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber },
     });
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
     return {
       db,
       engine: 'pglite',

@@ -1,0 +1,25 @@
+// The server under benchmark: the real API, plus a bare route behind the same authentication and rate
+// limiting, so the benchmark can tell our endpoints' cost apart from the HTTP and auth floor.
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { loadConfig } from '../src/config.js';
+import { openRuntime } from '../src/cli/runtime.js';
+import { requireTeamToken } from '../src/http/auth.js';
+import { buildServer } from '../src/http/server.js';
+
+const config = loadConfig();
+const runtime = await openRuntime(config);
+const app = await buildServer(runtime.ctx);
+await app.register(
+  async (bare) => {
+    requireTeamToken(bare, runtime.ctx);
+    bare.withTypeProvider<ZodTypeProvider>().get('/noop', async () => ({ ok: true }));
+  },
+  { prefix: '/bench' },
+);
+await app.listen({ port: config.port, host: '127.0.0.1' });
+process.stdout.write('ready\n');
+process.on('SIGTERM', async () => {
+  await app.close();
+  await runtime.close();
+  process.exit(0);
+});
