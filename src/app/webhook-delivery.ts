@@ -67,7 +67,7 @@ async function claimDue(db: Db, now: Date, limit: number, leaseMs: number): Prom
           .select('head.id')
           .where('w.enabled', '=', true),
       )
-      // Repeated outside the subquery so that they are re-checked on rows another process just changed.
+      // On the row itself, so Postgres re-checks them when another process has just claimed or finished it.
       .where('status', '=', 'pending')
       .where('next_attempt_at', '<=', now)
       .orderBy('next_attempt_at')
