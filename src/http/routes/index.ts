@@ -1,8 +1,10 @@
 import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
 import { accountLinkRoutes } from './account-links.js';
+import { campaignRoutes } from './campaigns.js';
 import { eventRoutes } from './events.js';
 import { tagAndStatusRoutes } from './labels.js';
+import { listRoutes } from './lists.js';
 import { messageRoutes } from './messages.js';
 import { prospectRoutes } from './prospects.js';
 import { sandboxRoutes } from './sandbox.js';
@@ -20,4 +22,6 @@ export function registerApiRoutes(api: Api, ctx: AppContext): void {
   prospectRoutes(api, ctx);
   sandboxRoutes(api, ctx);
   webhookRoutes(api, ctx);
+  campaignRoutes(api, ctx);
+  listRoutes(api, ctx);
 }

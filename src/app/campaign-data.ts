@@ -1,0 +1,51 @@
+import { notFound } from '../core/errors.js';
+import type { SequenceStep } from '../core/sequence.js';
+import type { Db } from '../store/db.js';
+import type { CampaignRow } from '../store/schema-campaigns.js';
+
+/**
+ * The campaign row and its current sequence, as every campaign module (settings, sequence, columns,
+ * automations, and later leads and rules) reads them.
+ */
+
+/** A step as stored and shown: the input step plus the id and rank the server gave it. */
+export type StoredStep = SequenceStep & { id: string; rank: number; data: object };
+
+export interface Sequence {
+  version: number;
+  steps: StoredStep[];
+}
+
+/** The team's campaign, or 404 CAMPAIGN_NOT_FOUND. `forUpdate` locks it until the transaction ends. */
+export async function getCampaignRow(db: Db, teamId: string, campaignId: string, forUpdate = false): Promise<CampaignRow> {
+  let query = db.selectFrom('campaigns').selectAll().where('team_id', '=', teamId).where('id', '=', campaignId);
+  if (forUpdate) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
+  if (!row) throw notFound('CAMPAIGN_NOT_FOUND', 'Campaign', campaignId);
+  return row;
+}
+
+/** The current sequence of each campaign; version 0 (never saved) is the empty sequence. */
+export async function currentSequences(db: Db, campaigns: readonly CampaignRow[]): Promise<Map<string, Sequence>> {
+  const saved = campaigns.filter((c) => c.sequence_version > 0);
+  const rows =
+    saved.length === 0
+      ? []
+      : await db
+          .selectFrom('sequence_versions as sv')
+          .innerJoin('campaigns as c', (join) => join.onRef('c.id', '=', 'sv.campaign_id').onRef('c.sequence_version', '=', 'sv.version'))
+          .select(['sv.campaign_id', 'sv.version', 'sv.steps'])
+          .where('sv.campaign_id', 'in', saved.map((c) => c.id))
+          .execute();
+  const byId = new Map(rows.map((r) => [r.campaign_id, { version: r.version, steps: r.steps as StoredStep[] }]));
+  return new Map(campaigns.map((c) => [c.id, byId.get(c.id) ?? { version: 0, steps: [] }]));
+}
+
+export async function currentSequence(db: Db, campaign: CampaignRow): Promise<Sequence> {
+  return (await currentSequences(db, [campaign])).get(campaign.id)!;
+}
+
+/** Records that the campaign's configuration changed now. */
+export async function touchCampaign(db: Db, campaignId: string, now: Date): Promise<void> {
+  await db.updateTable('campaigns').set({ updated_at: now }).where('id', '=', campaignId).execute();
+}

@@ -1,0 +1,25 @@
+import { seededRandom } from './random.js';
+import { builtinVariables, renderMessage, type ProfileForVariables, type Segment } from './sequence.js';
+
+/** A lead's variables: its profile's built-ins and its column values (keyed by column id, `custom_...`). */
+export function leadVariables(profile: ProfileForVariables, data: Readonly<Record<string, unknown>>): Record<string, string> {
+  const columns = Object.entries(data).flatMap(([id, value]) =>
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? [[id, String(value)]] : [],
+  );
+  return { ...builtinVariables(profile), ...Object.fromEntries(columns) };
+}
+
+/**
+ * The text of one message step for one lead. Variations are picked from a stream named by campaign, lead and
+ * step, so a preview shows what will be sent and a resend after a crash sends the same words.
+ */
+export function leadMessage(
+  campaignId: string,
+  leadKey: string,
+  stepId: string,
+  segments: readonly Segment[],
+  variables: Readonly<Record<string, string>>,
+): string {
+  const random = seededRandom(campaignId).derive(`${leadKey}:${stepId}`);
+  return renderMessage(segments, variables, (count) => random.int(count));
+}
