@@ -25,6 +25,14 @@ export const envelopeOf = (row: EventRow): EventEnvelope => ({
   data: row.data,
 });
 
+export interface NewEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+}
+
+/** Rows per insert statement: well under PostgreSQL's 65,535 bind parameters. */
+const INSERT_BATCH = 2_000;
+
 /**
  * Records an event and queues its webhook deliveries. Call it inside the transaction that makes the
  * change: the event exists exactly when the change does. The per-team counter row is locked until
@@ -37,48 +45,57 @@ export async function emitEvent(
   data: Record<string, unknown>,
   at: Date,
 ): Promise<EventEnvelope> {
-  const { last_seq: seq } = await trx
+  return (await emitEvents(trx, teamId, [{ type, data }], at))[0]!;
+}
+
+/**
+ * emitEvent for many events at once (bulk lead adds): one counter update reserves their consecutive
+ * sequence numbers, and the events and their deliveries are inserted set-based.
+ */
+export async function emitEvents(trx: Db, teamId: string, events: readonly NewEvent[], at: Date): Promise<EventEnvelope[]> {
+  if (events.length === 0) return [];
+  const n = events.length;
+  const { last_seq: last } = await trx
     .insertInto('event_counters')
-    .values({ team_id: teamId, last_seq: 1 })
-    .onConflict((oc) => oc.column('team_id').doUpdateSet({ last_seq: sql`event_counters.last_seq + 1` }))
+    .values({ team_id: teamId, last_seq: n })
+    .onConflict((oc) => oc.column('team_id').doUpdateSet({ last_seq: sql`event_counters.last_seq + ${n}` }))
     .returning('last_seq')
     .executeTakeFirstOrThrow();
-  const id = newId();
-  await trx
-    .insertInto('events')
-    .values({ id, team_id: teamId, seq, type, created_at: at, data: JSON.stringify(data) })
-    .execute();
-  const webhooks = await trx
-    .selectFrom('webhooks')
-    .select('id')
-    .where('team_id', '=', teamId)
-    .where('enabled', '=', true)
-    // eb.or parenthesises the alternatives; a bare `a or b` would escape the team and enabled conditions.
-    .where((eb) =>
-      eb.or([
-        sql<boolean>`event_types @> jsonb_build_array(${type}::text)`,
-        sql<boolean>`event_types @> jsonb_build_array(${categoryOf(type)}::text)`,
-        sql<boolean>`event_types @> '["*"]'::jsonb`,
-      ]),
-    )
-    .execute();
-  if (webhooks.length > 0) {
+  const envelopes: EventEnvelope[] = events.map((e, i) => ({
+    id: newId(),
+    seq: last - n + 1 + i,
+    teamId,
+    type: e.type,
+    timestamp: at.toISOString(),
+    version: '1.0',
+    data: e.data,
+  }));
+  for (let i = 0; i < n; i += INSERT_BATCH) {
     await trx
-      .insertInto('webhook_deliveries')
+      .insertInto('events')
       .values(
-        webhooks.map((w) => ({
-          id: newId(),
-          webhook_id: w.id,
+        envelopes.slice(i, i + INSERT_BATCH).map((e) => ({
+          id: e.id,
           team_id: teamId,
-          event_id: id,
-          event_seq: seq,
-          next_attempt_at: at,
+          seq: e.seq,
+          type: e.type,
           created_at: at,
+          data: JSON.stringify(e.data),
         })),
       )
       .execute();
   }
-  return { id, seq, teamId, type, timestamp: at.toISOString(), version: '1.0', data };
+  const webhooks = await trx.selectFrom('webhooks').select(['id', 'event_types']).where('team_id', '=', teamId).where('enabled', '=', true).execute();
+  const deliveries = webhooks.flatMap((w) => {
+    const wanted = new Set(w.event_types as string[]);
+    return envelopes
+      .filter((e) => wanted.has('*') || wanted.has(e.type) || wanted.has(categoryOf(e.type)))
+      .map((e) => ({ id: newId(), webhook_id: w.id, team_id: teamId, event_id: e.id, event_seq: e.seq, next_attempt_at: at, created_at: at }));
+  });
+  for (let i = 0; i < deliveries.length; i += INSERT_BATCH) {
+    await trx.insertInto('webhook_deliveries').values(deliveries.slice(i, i + INSERT_BATCH)).execute();
+  }
+  return envelopes;
 }
 
 export const EVENT_RETENTION_DAYS = 7;

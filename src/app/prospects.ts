@@ -192,6 +192,36 @@ export function findProspectByPlatformId(db: Db, teamId: string, platform: Platf
     .executeTakeFirst();
 }
 
+/** The row of a new prospect made from a platform profile, fetched (enriched) at `now`. */
+export function prospectValues(teamId: string, platform: PlatformName, profile: PlatformProfile, now: Date) {
+  return {
+    id: newId(),
+    team_id: teamId,
+    platform,
+    platform_id: profile.platformId,
+    username: profile.username,
+    display_name: profile.displayName,
+    image: profile.image,
+    bio: profile.bio,
+    location: profile.location,
+    website_url: profile.websiteUrl,
+    is_protected: profile.isProtected,
+    follower_count: profile.followerCount,
+    following_count: profile.followingCount,
+    post_count: profile.postCount,
+    listed_count: null,
+    account_status: profile.accountStatus,
+    dms_open: profile.dmsOpen,
+    last_enriched_at: now,
+    status_id: null,
+    valuation: null,
+    notes: null,
+    assignee_id: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /** The team's prospect for a platform profile, created (with prospect.created) on first contact. */
 export async function ensureProspect(
   trx: Db,
@@ -202,32 +232,7 @@ export async function ensureProspect(
 ): Promise<ProspectRow> {
   const inserted = await trx
     .insertInto('prospects')
-    .values({
-      id: newId(),
-      team_id: teamId,
-      platform,
-      platform_id: profile.platformId,
-      username: profile.username,
-      display_name: profile.displayName,
-      image: profile.image,
-      bio: profile.bio,
-      location: profile.location,
-      website_url: profile.websiteUrl,
-      is_protected: profile.isProtected,
-      follower_count: profile.followerCount,
-      following_count: profile.followingCount,
-      post_count: profile.postCount,
-      listed_count: null,
-      account_status: profile.accountStatus,
-      dms_open: profile.dmsOpen,
-      last_enriched_at: now,
-      status_id: null,
-      valuation: null,
-      notes: null,
-      assignee_id: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(prospectValues(teamId, platform, profile, now))
     .onConflict((oc) => oc.columns(['team_id', 'platform', 'platform_id']).doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -288,7 +293,18 @@ export async function updateProspectContext(
   input: ContextInput,
 ): Promise<ProspectWithContext> {
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.db.transaction().execute((trx) => applyProspectContext(trx, teamId, prospectId, input, now));
+}
+
+/** updateProspectContext inside the caller's transaction (the engine's automations run in its own). */
+export async function applyProspectContext(
+  trx: Db,
+  teamId: string,
+  prospectId: string,
+  input: ContextInput,
+  now: Date,
+): Promise<ProspectWithContext> {
+  {
     const before = await getProspectRow(trx, teamId, prospectId, true);
     const addTags = [...new Set(input.addTags ?? [])];
     const removeTags = [...new Set(input.removeTags ?? [])].filter((id) => !addTags.includes(id));
@@ -357,5 +373,5 @@ export async function updateProspectContext(
       }
     }
     return withThreads(trx, await getProspectRow(trx, teamId, prospectId), now);
-  });
+  }
 }

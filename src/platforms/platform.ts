@@ -52,6 +52,8 @@ export interface Platform {
   readonly name: PlatformName;
   /** null when no such user exists */
   profileById(platformId: string): Promise<PlatformProfile | null>;
+  /** Many users at once (bulk lead adds); ids with no such user are absent from the map. */
+  profilesByIds(platformIds: readonly string[]): Promise<Map<string, PlatformProfile>>;
   profileByUsername(username: string): Promise<PlatformProfile | null>;
   sendDm(account: PlatformAccount, recipientPlatformId: string, text: string): Promise<SentDm>;
   likeLatestPost(account: PlatformAccount, userPlatformId: string): Promise<{ postId: string }>;

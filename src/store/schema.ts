@@ -1,5 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { CampaignTables } from './schema-campaigns.js';
+import type { EngineTables } from './schema-engine.js';
+import type { ListTables } from './schema-lists.js';
 
 /** Columns the database fills in on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
@@ -256,7 +258,7 @@ export interface WebhookDeliveriesTable {
   completed_at: NullableTimestamp;
 }
 
-export interface Database extends CampaignTables {
+export interface Database extends CampaignTables, ListTables, EngineTables {
   teams: TeamsTable;
   users: UsersTable;
   members: MembersTable;
