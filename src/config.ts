@@ -21,6 +21,7 @@ const envSchema = z.object({
   INBOX_RATE_LIMIT_PER_HOUR: positiveInt(10_000),
   INBOX_RATE_LIMIT_PER_DAY: positiveInt(100_000),
   INBOX_BODY_LIMIT_BYTES: positiveInt(1_048_576),
+  INBOX_IMPORT_LIMIT_BYTES: positiveInt(512 * 1_048_576),
   INBOX_WEBHOOK_ALLOW_PRIVATE: flag,
 });
 
@@ -33,6 +34,8 @@ export interface Config {
   bootstrapToken: string | undefined;
   rateLimits: { perMinute: number; perHour: number; perDay: number };
   bodyLimitBytes: number;
+  /** the largest CSV upload POST /import-jobs accepts (streamed to the store, never held in memory) */
+  importLimitBytes: number;
   webhookAllowPrivate: boolean;
 }
 
@@ -59,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perDay: e.INBOX_RATE_LIMIT_PER_DAY,
     },
     bodyLimitBytes: e.INBOX_BODY_LIMIT_BYTES,
+    importLimitBytes: e.INBOX_IMPORT_LIMIT_BYTES,
     webhookAllowPrivate: e.INBOX_WEBHOOK_ALLOW_PRIVATE ?? false,
   };
 }

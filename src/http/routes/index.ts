@@ -3,6 +3,7 @@ import type { Api } from '../api.js';
 import { accountLinkRoutes } from './account-links.js';
 import { campaignRoutes } from './campaigns.js';
 import { eventRoutes } from './events.js';
+import { importJobRoutes } from './import-jobs.js';
 import { tagAndStatusRoutes } from './labels.js';
 import { listRoutes } from './lists.js';
 import { messageRoutes } from './messages.js';
@@ -24,4 +25,5 @@ export function registerApiRoutes(api: Api, ctx: AppContext): void {
   webhookRoutes(api, ctx);
   campaignRoutes(api, ctx);
   listRoutes(api, ctx);
+  importJobRoutes(api, ctx);
 }

@@ -1,0 +1,85 @@
+import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import qs from 'qs';
+import type { z } from 'zod';
+import type { AppContext } from '../../app/context.js';
+import { cancelImportJob, createCsvImport, getImportJob, listImportJobs } from '../../app/imports.js';
+import { AppError, validationError } from '../../core/errors.js';
+import type { Api } from '../api.js';
+import { EmptyBody, errorResponses } from '../schemas/common.js';
+import { ImportJobListQuery, ImportJobPageSchema, ImportJobParams, ImportJobSchema, ImportMappingSchema } from '../schemas/import-jobs.js';
+import { cursorFrom, paginate } from '../schemas/pagination.js';
+
+const tags = ['Import jobs'];
+const response = { 200: ImportJobSchema, ...errorResponses };
+
+function mappingOf(given: unknown): z.infer<typeof ImportMappingSchema> {
+  const parsed = ImportMappingSchema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'mapping', message: i.message }));
+  throw validationError(`Invalid import mapping: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+}
+
+/** The CSV stream and the mapping, from a text/csv body (mapping in the query) or a multipart form. */
+async function uploadOf(req: FastifyRequest): Promise<{ mapping: z.infer<typeof ImportMappingSchema>; source: AsyncIterable<Uint8Array> }> {
+  if (!req.isMultipart()) {
+    // Other routes' parsers (JSON) still apply here; only the CSV parser leaves the body a stream.
+    if (!(req.body instanceof Readable)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as multipart/form-data or as a text/csv body');
+    return { mapping: mappingOf(req.query), source: req.body };
+  }
+  const part = await req.file();
+  if (!part) throw validationError('The multipart body has no file part', [{ field: 'file', message: 'required' }]);
+  // Form fields (they must come before the file) read like query parameters, and add to those.
+  const form = new URLSearchParams();
+  for (const field of Object.values(part.fields).flat()) {
+    if (field?.type === 'field') form.append(field.fieldname, String(field.value));
+  }
+  return { mapping: mappingOf({ ...(req.query as object), ...qs.parse(form.toString(), { depth: 2 }) }), source: part.file };
+}
+
+export function importJobRoutes(api: Api, ctx: AppContext): void {
+  // Its own scope: the upload parsers and the larger body limit apply to this one route only.
+  api.register(async (scope) => {
+    const limit = ctx.config.importLimitBytes;
+    await scope.register(multipart, { limits: { fileSize: limit, files: 1, fields: 120 } });
+    // The body stays a stream: the use case stores it in chunks as it arrives and enforces the limit.
+    scope.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
+    scope.post(
+      '/import-jobs',
+      {
+        bodyLimit: limit,
+        schema: {
+          tags,
+          summary: 'Import a CSV into a list (multipart upload, or a text/csv body with the mapping in the query)',
+          consumes: ['multipart/form-data', 'text/csv'],
+          response,
+        },
+      },
+      async (req) => {
+        const { mapping, source } = await uploadOf(req);
+        const { listId, idColumn, usernameColumn, columns = {} } = mapping;
+        return createCsvImport(ctx, req.actor.teamId, { listId, mapping: { idColumn, usernameColumn, columns } }, source);
+      },
+    );
+  });
+
+  api.get(
+    '/import-jobs',
+    { schema: { tags, summary: 'List import jobs, newest first', querystring: ImportJobListQuery, response: { 200: ImportJobPageSchema, ...errorResponses } } },
+    async (req) => {
+      const { limit, listId } = req.query;
+      const rows = await listImportJobs(ctx, req.actor.teamId, { limit, listId, cursor: cursorFrom(req.query) });
+      const { page, nextCursor } = paginate(rows, limit, (j) => ({ id: j.id, timestamp: new Date(j.createdAt) }));
+      return { importJobs: page, nextCursor };
+    },
+  );
+  api.get('/import-jobs/:importJobId', { schema: { tags, summary: 'Get an import job and its progress', params: ImportJobParams, response } }, async (req) =>
+    getImportJob(ctx, req.actor.teamId, req.params.importJobId),
+  );
+  api.post(
+    '/import-jobs/:importJobId/cancel',
+    { schema: { tags, summary: 'Cancel an import; a running one stops before its next batch', params: ImportJobParams, body: EmptyBody, response } },
+    async (req) => cancelImportJob(ctx, req.actor.teamId, req.params.importJobId),
+  );
+}
