@@ -1,0 +1,55 @@
+import type { ColumnType, Selectable } from 'kysely';
+
+/** Tables of the sending engine (migration 0006). */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+export type SendKind = 'message' | 'like';
+export type IntentStatus = 'pending' | 'sent' | 'failed';
+
+export interface SendIntentsTable {
+  id: string;
+  lead_id: string;
+  step_id: string;
+  sequence_version: number;
+  account_link_id: string;
+  kind: SendKind;
+  content: string | null;
+  status: ColumnType<IntentStatus, IntentStatus | undefined, IntentStatus>;
+  platform_message_id: string | null;
+  created_at: Timestamp;
+  completed_at: NullableTimestamp;
+}
+
+export interface AccountSendsTable {
+  intent_id: string;
+  account_link_id: string;
+  campaign_id: string;
+  sent_at: Timestamp;
+  kind: SendKind;
+}
+
+export interface EngineTables {
+  send_intents: SendIntentsTable;
+  account_sends: AccountSendsTable;
+}
+
+export type SendIntentRow = Selectable<SendIntentsTable>;
+
+// Columns migration 0006 adds to earlier tables, declared here beside the migration that adds them.
+declare module './schema-campaigns.js' {
+  interface CampaignLeadsTable {
+    claimed_until: NullableTimestamp;
+  }
+  interface CampaignAccountsTable {
+    next_send_at: NullableTimestamp;
+  }
+  interface CampaignsTable {
+    applied_sequence_version: ColumnType<number, number | undefined, number>;
+  }
+}
+declare module './schema.js' {
+  interface AccountLinksTable {
+    held_until: NullableTimestamp;
+  }
+}
