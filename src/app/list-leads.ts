@@ -5,6 +5,7 @@ import { iso } from '../core/time.js';
 import type { Db } from '../store/db.js';
 import type { ColumnDataType } from '../store/schema-campaigns.js';
 import type { ProspectRow } from '../store/schema.js';
+import { listMembershipChanged } from './campaign-sync.js';
 import type { AppContext } from './context.js';
 import { resolveLeads, type LeadRef, type LeadResolution } from './lead-resolution.js';
 import { getListRow, getUserListRow, systemListMembers } from './lists.js';
@@ -39,7 +40,7 @@ export async function listColumnTypes(db: Db, listId: string): Promise<Map<strin
 export const withoutNulls = (data: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(data).filter(([, v]) => v !== null)) as Record<string, ColumnValue>;
 
-function invalidData(problems: Array<DataProblem & { at: string }>): never {
+export function invalidData(problems: Array<DataProblem & { at: string }>): never {
   throw validationError(
     `Invalid column values: ${problems.map((p) => `${p.at}.${p.columnId} ${p.reason}`).join('; ')}`,
     problems.map((p) => ({ field: `${p.at}.${p.columnId}`, message: p.reason })),
@@ -92,18 +93,18 @@ export async function writeListLeads(
 ): Promise<LeadOutcome[]> {
   await getUserListRow(trx, teamId, listId, true);
   const prospects = await resolution.persist(trx, now);
-  return insertListLeads(trx, listId, prospects.map((prospect, i) => ({ prospect, data: data[i]! })), now);
+  const outcomes = await insertListLeads(trx, listId, prospects.map((prospect, i) => ({ prospect, data: data[i]! })), now);
+  await listMembershipChanged(trx, teamId, listId, prospects.flatMap((p, i) => (p && outcomes[i] === 'added' ? [p.id] : [])), now);
+  return outcomes;
 }
 
 const refKey = (ref: LeadRef) => `${ref.by}:${ref.by === 'username' ? ref.value.toLowerCase() : ref.value}`;
 
 /**
- * POST /lists/{id}/leads: adds leads named by any mix of identifiers, each reported back under the
- * identifier it was given by. Column values are checked before anything is written.
+ * The leads of an add (a list's or a campaign's), each identifier once, with their column values checked
+ * against the owner's columns; one 400 lists every problem.
  */
-export async function addListLeads(ctx: AppContext, teamId: string, listId: string, input: LeadInput[]): Promise<AddLeadsResult> {
-  await getUserListRow(ctx.db, teamId, listId);
-  const columns = await listColumnTypes(ctx.db, listId);
+export function checkedLeadInputs(columns: ReadonlyMap<string, ColumnDataType>, input: LeadInput[]): Array<{ ref: LeadRef; data: Record<string, ColumnValue> }> {
   const seen = new Set<string>();
   const leads: Array<{ ref: LeadRef; data: Record<string, ColumnValue> }> = [];
   const problems: Array<DataProblem & { at: string }> = [];
@@ -115,6 +116,16 @@ export async function addListLeads(ctx: AppContext, teamId: string, listId: stri
     leads.push({ ref: lead.ref, data: withoutNulls(checked.data) });
   });
   if (problems.length > 0) invalidData(problems);
+  return leads;
+}
+
+/**
+ * POST /lists/{id}/leads: adds leads named by any mix of identifiers, each reported back under the
+ * identifier it was given by. Column values are checked before anything is written.
+ */
+export async function addListLeads(ctx: AppContext, teamId: string, listId: string, input: LeadInput[]): Promise<AddLeadsResult> {
+  await getUserListRow(ctx.db, teamId, listId);
+  const leads = checkedLeadInputs(await listColumnTypes(ctx.db, listId), input);
   const resolution = await resolveLeads(ctx, teamId, leads.map((l) => l.ref));
   const now = ctx.clock.now();
   const outcomes = await ctx.db.transaction().execute((trx) => writeListLeads(trx, teamId, listId, resolution, leads.map((l) => l.data), now));
@@ -134,10 +145,11 @@ export async function removeListLeads(ctx: AppContext, teamId: string, listId: s
       .where('prospect_id', 'in', (eb) =>
         eb.selectFrom('prospects').select('id').where('team_id', '=', teamId).where('platform_id', 'in', [...new Set(platformIds)]),
       )
-      .executeTakeFirst();
-    const n = Number(removed.numDeletedRows);
-    if (n > 0) await trx.updateTable('lists').set({ updated_at: now }).where('id', '=', listId).execute();
-    return n;
+      .returning('prospect_id')
+      .execute();
+    if (removed.length > 0) await trx.updateTable('lists').set({ updated_at: now }).where('id', '=', listId).execute();
+    await listMembershipChanged(trx, teamId, listId, removed.map((r) => r.prospect_id), now);
+    return removed.length;
   });
 }
 
@@ -172,6 +184,7 @@ export async function updateListLead(
       .where('list_id', '=', listId)
       .where('prospect_id', '=', prospect.id)
       .execute();
+    await listMembershipChanged(trx, teamId, listId, [prospect.id], now);
     const tags = (await tagsOf(trx, [prospect.id])).get(prospect.id)!;
     return { prospect: presentProspect(prospect, tags, now), data: after };
   });

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
 import { accountLinkRoutes } from './account-links.js';
+import { campaignLeadRoutes } from './campaign-leads.js';
 import { campaignRoutes } from './campaigns.js';
 import { eventRoutes } from './events.js';
 import { importJobRoutes } from './import-jobs.js';
@@ -24,6 +25,7 @@ export function registerApiRoutes(api: Api, ctx: AppContext): void {
   sandboxRoutes(api, ctx);
   webhookRoutes(api, ctx);
   campaignRoutes(api, ctx);
+  campaignLeadRoutes(api, ctx);
   listRoutes(api, ctx);
   importJobRoutes(api, ctx);
 }

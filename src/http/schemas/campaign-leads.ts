@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { IdSchema, NullableTimestamp, queryArray, TimestampSchema } from './common.js';
+import { ColumnIdSchema } from './campaigns.js';
+import { UpdateLeadBody, UpdateLeadResultSchema } from './lists.js';
+import { NextCursorSchema, paginationQuery } from './pagination.js';
+import { PlatformSchema, ProspectWithContextSchema } from './prospects.js';
+
+/** Lead rules (PATCH .../rules, spec 3.13) and campaign leads (spec 3.13, 4.17). */
+
+/** Enough lists for any real targeting; bounds the union the sync walks. */
+const MAX_RULE_LISTS = 20;
+const listIds = (what: string) => z.array(IdSchema).max(MAX_RULE_LISTS).describe(`${what} (user lists; [] clears)`);
+
+export const LeadRulesBody = z.object({
+  syncedListIds: listIds('lists that feed the campaign'),
+  excludedListIds: listIds('lists whose leads are kept out, even when a synced list holds them'),
+  columnMappings: z
+    .record(IdSchema, z.record(ColumnIdSchema, ColumnIdSchema))
+    .describe('synced list id -> {list column id: campaign column id}; replaces every mapping when given'),
+  excludeContacted: z.boolean().describe('keep out anyone a linked account of the team has DMed'),
+  excludeMutuals: z.boolean().describe('keep out anyone with DMs in both directions'),
+  detachBehavior: z
+    .enum(['unlink', 'remove'])
+    .describe('for lists no longer synced: unlink (default) keeps their leads as direct leads; remove drops those only they brought and not yet contacted'),
+}).partial();
+
+export const SuccessSchema = z.object({ success: z.literal(true) });
+
+const LeadStateSchema = z.enum(['pending', 'active', 'replied', 'completed', 'cancelled', 'failed', 'excluded']);
+
+export const CampaignLeadSchema = z
+  .object({
+    id: IdSchema,
+    prospect: ProspectWithContextSchema,
+    state: LeadStateSchema,
+    accountLinkId: IdSchema.nullable().describe('the linked account that contacts this lead'),
+    currentStep: z.number().int().nullable().describe('rank of the step an in-flight lead is at'),
+    nextStepAt: NullableTimestamp,
+    lastContactAt: NullableTimestamp,
+    contactedAt: NullableTimestamp,
+    repliedAt: NullableTimestamp,
+    failureReason: z
+      .string()
+      .nullable()
+      .describe('why it failed, or (state excluded) why the rules keep it out: excluded_list, contacted, mutual, not_found, suspended, deactivated, dms_closed'),
+    source: z.object({ direct: z.boolean().describe('added directly (or kept when its list was unlinked)'), listIds: z.array(IdSchema).describe('synced lists holding it') }),
+    data: z.record(z.string(), z.unknown()),
+    createdAt: TimestampSchema,
+    updatedAt: NullableTimestamp,
+  })
+  .meta({ id: 'CampaignLead' });
+
+export const CampaignLeadPageSchema = z.object({ leads: z.array(CampaignLeadSchema), nextCursor: NextCursorSchema });
+export const CampaignLeadsQuery = z.object({ state: queryArray(LeadStateSchema).optional().describe('only leads in these states'), ...paginationQuery(50) });
+
+export const AddCampaignLeadsResultSchema = z
+  .object({
+    added: z.number().int(),
+    skipped: z.number().int().describe('already in the campaign, or kept out by its rules'),
+    failed: z.number().int().describe('could not be resolved: unknown, suspended or deactivated accounts'),
+  })
+  .meta({ id: 'AddCampaignLeadsResult' });
+
+export const LeadParams = z.object({ campaignId: IdSchema, identifier: z.string().min(1).max(255) });
+
+const naming = {
+  by: z.enum(['platformId', 'username', 'externalId']).default('platformId').describe('how to read the identifier'),
+  platform: PlatformSchema.optional().describe("ignored: leads are the team's prospects whatever their platform"),
+};
+export const CancelLeadBody = z.object(naming).partial().nullish();
+export const UpdateCampaignLeadBody = UpdateLeadBody.extend(naming);
+export { UpdateLeadResultSchema };
