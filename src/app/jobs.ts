@@ -109,20 +109,21 @@ export class JobRunner {
     await this.#loop.stop();
   }
 
-  /** Claims the jobs due now and gives each one turn; resolves with how many ran. */
-  async runOnce(): Promise<number> {
-    const claimed = await this.#claim();
+  /** Claims the jobs due now (or just this one) and gives each one turn; resolves with how many ran. */
+  async runOnce(jobId?: string): Promise<number> {
+    const claimed = await this.#claim(jobId);
     await Promise.all(claimed.map((row) => this.#runTurn(row)));
     return claimed.length;
   }
 
-  async #claim(): Promise<JobRow[]> {
+  async #claim(jobId?: string): Promise<JobRow[]> {
     const kinds = [...this.#handlers.keys()];
     if (kinds.length === 0) return [];
     const now = this.#ctx.clock.now();
     return this.#ctx.db.transaction().execute(async (trx) => {
-      const due = await trx
-        .selectFrom('jobs')
+      let query = trx.selectFrom('jobs');
+      if (jobId) query = query.where('id', '=', jobId);
+      const due = await query
         .select('id')
         .where('status', 'in', ['queued', 'running'])
         .where('run_after', '<=', now)

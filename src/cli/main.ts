@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { createJobRunner } from '../app/background-jobs.js';
 import { Maintenance } from '../app/maintenance.js';
 import { bootstrapStore, createTeam } from '../app/teams.js';
 import { createToken, listTokens, revokeToken } from '../app/tokens.js';
@@ -9,6 +10,7 @@ import { AppError } from '../core/errors.js';
 import { buildServer } from '../http/server.js';
 import { DataDirLockedError } from '../store/lock.js';
 import { migrateToLatest, StoreUnavailableError } from '../store/db.js';
+import { importCommand, type ImportOptions } from './import.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /** Runs a command against the store, always closing it (and so releasing the data directory lock). */
@@ -35,7 +37,7 @@ async function serve(): Promise<void> {
     }
   }
   const app = await buildServer(ctx);
-  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx)];
+  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx), createJobRunner(ctx)];
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -61,6 +63,18 @@ function buildProgram(): Command {
     .exitOverride();
 
   program.command('serve').description('run the API server').action(serve);
+
+  program
+    .command('import <file>')
+    .description('import a CSV file into a list (the checks and job of POST /import-jobs), with a progress bar')
+    .requiredOption('--list <id>', 'the list to import into')
+    .option('--id-column <name>', 'the CSV column holding X user ids')
+    .option('--username-column <name>', 'the CSV column holding usernames (instead of --id-column)')
+    .option('--map <csvColumn=columnId>', 'copy a CSV column into a list column (repeatable)', (pair: string, all: string[]) => [...all, pair], [])
+    .option('--team <id>', 'the team (default: the first team)')
+    .action((file: string, opts: ImportOptions & { team?: string }) =>
+      withRuntime(async ({ ctx }) => importCommand(ctx, opts.team ?? (await firstTeamId(ctx.db)), file, opts)),
+    );
 
   program
     .command('migrate')
