@@ -86,13 +86,13 @@ describe('campaign leads', () => {
     await fillList(team, blocked.id, [excluded!]);
     await ok(team.request('PUT', `/api/v1/sandbox/profiles/${closed}`, { dmsOpen: false }));
     await setRules(team, campaign.id, { excludedListIds: [blocked.id] });
-    await runSyncs();
+    await runSyncs(team);
     expect(await ok(addLeads(team, campaign.id, { platformIds: [excluded, closed, fine] }))).toEqual({ added: 1, skipped: 2, failed: 0 });
     expect(await statesOf(team, campaign.id)).toEqual({ [excluded!]: 'excluded:excluded_list', [closed!]: 'excluded:dms_closed', [fine!]: 'pending' });
     expect((await getCampaign(team, campaign.id)).targetsCount).toBe(1);
     // Direct leads stay when the rules change and come in once nothing keeps them out.
     await setRules(team, campaign.id, { excludedListIds: [] });
-    await runSyncs();
+    await runSyncs(team);
     expect((await statesOf(team, campaign.id))[excluded!]).toBe('pending');
   });
 
@@ -103,10 +103,10 @@ describe('campaign leads', () => {
     await fillList(team, list.id, [lead!]);
     const campaign = await newCampaign(team);
     await setRules(team, campaign.id, { syncedListIds: [list.id] });
-    await runSyncs();
+    await runSyncs(team);
     expect(await ok(addLeads(team, campaign.id, { platformIds: [lead] }))).toEqual({ added: 0, skipped: 1, failed: 0 });
     await ok(team.request('DELETE', `/api/v1/lists/${list.id}/leads`, { platformIds: [lead] }));
-    await runSyncs();
+    await runSyncs(team);
     expect((await leadsByPlatformId(team, campaign.id)).get(lead!)!.source).toEqual({ direct: true, listIds: [] });
   });
 

@@ -3,16 +3,28 @@ import { createJobRunner } from '../../src/app/background-jobs.js';
 import type { JobRunner } from '../../src/app/jobs.js';
 import { testContext, type TeamClient } from './app.js';
 import { ok, randomPlatformId } from './sandbox.js';
+import { sharedStore } from './store.js';
 
 /** The server's job runner; `batchesPerTurn` 1 lets a test look between batches. */
 export async function syncRunner(batchesPerTurn = 10_000): Promise<JobRunner> {
   return createJobRunner(await testContext(), { batchesPerTurn });
 }
 
-/** Runs background jobs until none is due. */
-export async function runSyncs(runner?: JobRunner): Promise<void> {
+/**
+ * Runs background jobs until the team has none left to run. On a shared PostgreSQL another test worker's
+ * runner may hold one of them for a while, so this waits for it rather than stopping at an empty claim.
+ */
+export async function runSyncs(team: TeamClient, runner?: JobRunner): Promise<void> {
   const r = runner ?? (await syncRunner());
-  while ((await r.runOnce()) > 0);
+  const { db } = await sharedStore();
+  for (let waited = 0; waited < 60_000; ) {
+    if ((await r.runOnce()) > 0) continue;
+    const open = await db.selectFrom('jobs').select('id').where('team_id', '=', team.teamId).where('status', 'in', ['queued', 'running']).executeTakeFirst();
+    if (!open) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    waited += 25;
+  }
+  throw new Error(`team ${team.teamId} still has background jobs after a minute`);
 }
 
 export const randomIds = (n: number) => Array.from({ length: n }, randomPlatformId);
