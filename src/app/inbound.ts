@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors.js';
+import { recordCampaignReply } from '../engine/outcomes.js';
 import type { AccountLinkRow } from '../store/schema.js';
 import { platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
@@ -19,7 +20,7 @@ export interface PlatformDm {
  * Takes in a DM seen on a linked account — pushed by the platform or found by a sync — exactly once
  * per platform message id. The other participant becomes (or is) the prospect and the thread with
  * them is created if needed. A DM sent by our own account (from the native app, or one we sent and
- * see again) is stored as ours, never as a reply.
+ * see again) is stored as ours, never as a reply; one from the prospect is a reply to their campaigns.
  */
 export async function ingestInboundMessage(ctx: AppContext, account: AccountLinkRow, dm: PlatformDm): Promise<Message> {
   const ours = dm.senderPlatformId === account.platform_id;
@@ -41,6 +42,6 @@ export async function ingestInboundMessage(ctx: AppContext, account: AccountLink
     content: dm.content,
     origin: 'external',
     createdAt: dm.createdAt,
-  }));
+  }), ours ? undefined : recordCampaignReply);
   return message;
 }

@@ -220,16 +220,22 @@ export async function quickSend(
   return { message, thread: { id: thread.id, platformId: thread.platform_id } };
 }
 
-/** In one transaction: the prospect and thread for a target (created if new) and a message in that thread. */
+/**
+ * In one transaction: the prospect and thread for a target (created if new), a message in that thread, and
+ * whatever `then` does with it.
+ */
 export async function recordWithTarget(
   ctx: AppContext,
   target: Target,
   input: (thread: ThreadRow) => NewMessageInput,
+  then?: (trx: Db, thread: ThreadRow, message: Message, now: Date) => Promise<void>,
 ): Promise<{ message: Message; thread: ThreadRow }> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const thread = await lockThread(trx, (await openThread(trx, target, now)).id);
-    return { message: await recordMessage(trx, thread, input(thread), now), thread };
+    const message = await recordMessage(trx, thread, input(thread), now);
+    await then?.(trx, thread, message, now);
+    return { message, thread };
   });
 }
 

@@ -304,74 +304,72 @@ export async function applyProspectContext(
   input: ContextInput,
   now: Date,
 ): Promise<ProspectWithContext> {
-  {
-    const before = await getProspectRow(trx, teamId, prospectId, true);
-    const addTags = [...new Set(input.addTags ?? [])];
-    const removeTags = [...new Set(input.removeTags ?? [])].filter((id) => !addTags.includes(id));
-    await assertLabels(trx, 'tags', teamId, [...addTags, ...removeTags]);
-    if (input.statusId) await assertLabels(trx, 'statuses', teamId, [input.statusId]);
-    if (input.assigneeId) await assertMember(trx, teamId, input.assigneeId);
+  const before = await getProspectRow(trx, teamId, prospectId, true);
+  const addTags = [...new Set(input.addTags ?? [])];
+  const removeTags = [...new Set(input.removeTags ?? [])].filter((id) => !addTags.includes(id));
+  await assertLabels(trx, 'tags', teamId, [...addTags, ...removeTags]);
+  if (input.statusId) await assertLabels(trx, 'statuses', teamId, [input.statusId]);
+  if (input.assigneeId) await assertMember(trx, teamId, input.assigneeId);
 
-    const changed = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) =>
-      input[key] !== undefined && input[key] !== current;
-    const events: Array<'prospect.notesChanged' | 'prospect.valuationChanged' | 'prospect.statusChanged' | 'prospect.tagsChanged' | 'prospect.assigneeChanged'> = [];
-    if (changed('notes', before.notes)) events.push('prospect.notesChanged');
-    if (changed('valuation', before.valuation)) events.push('prospect.valuationChanged');
-    if (changed('statusId', before.status_id)) events.push('prospect.statusChanged');
+  const changed = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) =>
+    input[key] !== undefined && input[key] !== current;
+  const events: Array<'prospect.notesChanged' | 'prospect.valuationChanged' | 'prospect.statusChanged' | 'prospect.tagsChanged' | 'prospect.assigneeChanged'> = [];
+  if (changed('notes', before.notes)) events.push('prospect.notesChanged');
+  if (changed('valuation', before.valuation)) events.push('prospect.valuationChanged');
+  if (changed('statusId', before.status_id)) events.push('prospect.statusChanged');
 
+  await trx
+    .updateTable('prospects')
+    .set({
+      notes: input.notes === undefined ? before.notes : input.notes,
+      valuation: input.valuation === undefined ? before.valuation : input.valuation,
+      status_id: input.statusId === undefined ? before.status_id : input.statusId,
+      updated_at: now,
+    })
+    .where('id', '=', prospectId)
+    .execute();
+
+  const tagsBefore = (await tagsOf(trx, [prospectId])).get(prospectId)!;
+  if (addTags.length > 0) {
     await trx
-      .updateTable('prospects')
-      .set({
-        notes: input.notes === undefined ? before.notes : input.notes,
-        valuation: input.valuation === undefined ? before.valuation : input.valuation,
-        status_id: input.statusId === undefined ? before.status_id : input.statusId,
-        updated_at: now,
-      })
-      .where('id', '=', prospectId)
+      .insertInto('prospect_tags')
+      .values(addTags.map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now })))
+      .onConflict((oc) => oc.doNothing())
       .execute();
-
-    const tagsBefore = (await tagsOf(trx, [prospectId])).get(prospectId)!;
-    if (addTags.length > 0) {
-      await trx
-        .insertInto('prospect_tags')
-        .values(addTags.map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now })))
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-    }
-    if (removeTags.length > 0) {
-      await trx.deleteFrom('prospect_tags').where('prospect_id', '=', prospectId).where('tag_id', 'in', removeTags).execute();
-    }
-    const tagsAfter = (await tagsOf(trx, [prospectId])).get(prospectId)!;
-    if (tagsAfter.join() !== tagsBefore.join()) events.push('prospect.tagsChanged');
-
-    if (input.assigneeId !== undefined) {
-      if (await setProspectAssignee(trx, before, input.assigneeId, now)) events.push('prospect.assigneeChanged');
-      await trx
-        .updateTable('threads')
-        .set({ assignee_id: input.assigneeId })
-        .where('prospect_id', '=', prospectId)
-        .where('deleted_at', 'is', null)
-        .execute();
-    }
-    const flipped =
-      input.done === undefined
-        ? []
-        : await trx
-            .updateTable('threads')
-            .set({ done: input.done })
-            .where('prospect_id', '=', prospectId)
-            .where('deleted_at', 'is', null)
-            .where('done', '!=', input.done)
-            .returningAll()
-            .execute();
-
-    const after = await presentOne(trx, await getProspectRow(trx, teamId, prospectId), now);
-    for (const type of events) await emitEvent(trx, teamId, type, { prospect: after }, now);
-    if (flipped.length > 0) {
-      for (const thread of await presentThreads(trx, flipped, now)) {
-        await emitEvent(trx, teamId, input.done ? 'thread.archived' : 'thread.unarchived', { thread }, now);
-      }
-    }
-    return withThreads(trx, await getProspectRow(trx, teamId, prospectId), now);
   }
+  if (removeTags.length > 0) {
+    await trx.deleteFrom('prospect_tags').where('prospect_id', '=', prospectId).where('tag_id', 'in', removeTags).execute();
+  }
+  const tagsAfter = (await tagsOf(trx, [prospectId])).get(prospectId)!;
+  if (tagsAfter.join() !== tagsBefore.join()) events.push('prospect.tagsChanged');
+
+  if (input.assigneeId !== undefined) {
+    if (await setProspectAssignee(trx, before, input.assigneeId, now)) events.push('prospect.assigneeChanged');
+    await trx
+      .updateTable('threads')
+      .set({ assignee_id: input.assigneeId })
+      .where('prospect_id', '=', prospectId)
+      .where('deleted_at', 'is', null)
+      .execute();
+  }
+  const flipped =
+    input.done === undefined
+      ? []
+      : await trx
+          .updateTable('threads')
+          .set({ done: input.done })
+          .where('prospect_id', '=', prospectId)
+          .where('deleted_at', 'is', null)
+          .where('done', '!=', input.done)
+          .returningAll()
+          .execute();
+
+  const after = await presentOne(trx, await getProspectRow(trx, teamId, prospectId), now);
+  for (const type of events) await emitEvent(trx, teamId, type, { prospect: after }, now);
+  if (flipped.length > 0) {
+    for (const thread of await presentThreads(trx, flipped, now)) {
+      await emitEvent(trx, teamId, input.done ? 'thread.archived' : 'thread.unarchived', { thread }, now);
+    }
+  }
+  return withThreads(trx, await getProspectRow(trx, teamId, prospectId), now);
 }

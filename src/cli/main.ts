@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { createJobRunner } from '../app/background-jobs.js';
 import { Maintenance } from '../app/maintenance.js';
 import { bootstrapStore, createTeam } from '../app/teams.js';
 import { createToken, listTokens, revokeToken } from '../app/tokens.js';
 import { WebhookDispatcher } from '../app/webhook-delivery.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { AppError } from '../core/errors.js';
+import { seededRandom } from '../core/random.js';
+import { Dispatcher } from '../engine/dispatcher.js';
+import { parseScenario, simulate } from '../engine/simulation.js';
 import { buildServer } from '../http/server.js';
+import { readFile } from 'node:fs/promises';
 import { DataDirLockedError } from '../store/lock.js';
 import { migrateToLatest, StoreUnavailableError } from '../store/db.js';
-import { importCommand, type ImportOptions } from './import.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /** Runs a command against the store, always closing it (and so releasing the data directory lock). */
@@ -23,7 +25,26 @@ async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> 
   }
 }
 
-async function serve(): Promise<void> {
+/** Every process seeds the engine alike, so all of them draw the same pacing jitter for the same send. */
+const engineFor = (ctx: Runtime['ctx']) => new Dispatcher(ctx, seededRandom('inbox-engine'));
+
+/** Stops the workers and closes the store on SIGTERM or SIGINT, then exits. */
+function stopOnSignal(runtime: Runtime, workers: Array<{ stop(): Promise<void> }>, before: () => Promise<void> = async () => {}): void {
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    runtime.ctx.logger.info({ signal }, 'shutting down');
+    await before();
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+async function serve(opts: { engine: boolean }): Promise<void> {
   const config = loadConfig();
   const runtime = await openRuntime(config);
   const { ctx } = runtime;
@@ -37,19 +58,8 @@ async function serve(): Promise<void> {
     }
   }
   const app = await buildServer(ctx);
-  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx), createJobRunner(ctx)];
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    ctx.logger.info({ signal }, 'shutting down');
-    await app.close();
-    await Promise.all(background.map((worker) => worker.stop()));
-    await runtime.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
+  stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });
   for (const worker of background) worker.start();
   process.stderr.write(`Inbox API listening on http://${config.host}:${config.port} (docs at /docs)\n`);
@@ -62,19 +72,39 @@ function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  program.command('serve').description('run the API server').action(serve);
+  program
+    .command('serve')
+    .description('run the API server and the sending engine')
+    .option('--no-engine', 'run only the API (and webhook delivery); send from `inbox worker` processes')
+    .action(serve);
 
   program
-    .command('import <file>')
-    .description('import a CSV file into a list (the checks and job of POST /import-jobs), with a progress bar')
-    .requiredOption('--list <id>', 'the list to import into')
-    .option('--id-column <name>', 'the CSV column holding X user ids')
-    .option('--username-column <name>', 'the CSV column holding usernames (instead of --id-column)')
-    .option('--map <csvColumn=columnId>', 'copy a CSV column into a list column (repeatable)', (pair: string, all: string[]) => [...all, pair], [])
-    .option('--team <id>', 'the team (default: the first team)')
-    .action((file: string, opts: ImportOptions & { team?: string }) =>
-      withRuntime(async ({ ctx }) => importCommand(ctx, opts.team ?? (await firstTeamId(ctx.db)), file, opts)),
-    );
+    .command('worker')
+    .description('run only the sending engine (any number of workers may share a PostgreSQL store)')
+    .action(async () => {
+      const runtime = await openRuntime(loadConfig());
+      const engine = engineFor(runtime.ctx);
+      stopOnSignal(runtime, [engine]);
+      engine.start();
+      process.stderr.write('Inbox engine running\n');
+    });
+
+  program
+    .command('simulate <scenario>')
+    .description('run a scenario in virtual time and print its events as JSON lines (see docs/simulation.md)')
+    .action(async (file: string) => {
+      const text = await readFile(file, 'utf8').catch((error: Error) => {
+        throw new AppError(400, 'SCENARIO_UNREADABLE', `Cannot read ${file}: ${error.message}`);
+      });
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new AppError(400, 'VALIDATION_ERROR', `${file} is not JSON: ${(error as Error).message}`);
+      }
+      const scenario = parseScenario(json);
+      await simulate(scenario, (line) => process.stdout.write(`${line}\n`));
+    });
 
   program
     .command('migrate')

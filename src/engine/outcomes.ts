@@ -1,0 +1,142 @@
+import { transition, type LifecycleAction } from '../core/campaign-lifecycle.js';
+import { AppError } from '../core/errors.js';
+import type { EventType } from '../core/event-types.js';
+import type { AutomationTrigger } from '../app/automations.js';
+import { presentCampaigns, summaryOf, type CampaignSummary } from '../app/campaigns.js';
+import { emitEvent } from '../app/events.js';
+import type { Message } from '../app/messages.js';
+import { applyProspectContext, type ContextInput } from '../app/prospects.js';
+import { presentThread } from '../app/threads.js';
+import type { Db } from '../store/db.js';
+import type { ThreadRow } from '../store/schema.js';
+import type { AutomationsTable, CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
+
+/**
+ * What happens to a campaign lead and its campaign after a send, a reply or a failure: lead states, target.*
+ * and campaign.* events, automations. Every function runs inside the caller's transaction, so the change,
+ * its events and its automations commit together.
+ */
+
+export async function campaignSummary(trx: Db, campaignId: string): Promise<CampaignSummary> {
+  const row = await trx.selectFrom('campaigns').selectAll().where('id', '=', campaignId).executeTakeFirstOrThrow();
+  return summaryOf((await presentCampaigns(trx, [row]))[0]!);
+}
+
+function contextChange(action: AutomationsTable['action'], data: Record<string, string>): ContextInput {
+  switch (action) {
+    case 'setStatus':
+      return { statusId: data.statusId! };
+    case 'addTag':
+      return { addTags: [data.tagId!] };
+    case 'assign':
+      return { assigneeId: data.memberId! };
+  }
+}
+
+/** Runs the campaign's enabled automations for `trigger` on one prospect, in their configured order. */
+export async function runAutomations(
+  trx: Db,
+  campaign: Pick<CampaignRow, 'id' | 'team_id'>,
+  prospectId: string,
+  trigger: AutomationTrigger,
+  now: Date,
+): Promise<void> {
+  const automations = await trx
+    .selectFrom('automations')
+    .select(['action', 'action_data'])
+    .where('campaign_id', '=', campaign.id)
+    .where('trigger', '=', trigger)
+    .where('enabled', '=', true)
+    .orderBy('position')
+    .execute();
+  for (const { action, action_data } of automations) {
+    try {
+      await applyProspectContext(trx, campaign.team_id, prospectId, contextChange(action, action_data), now);
+    } catch (error) {
+      // A status, tag or member deleted since the automation was saved: skip it rather than stop the campaign.
+      if (!(error instanceof AppError) || error.status !== 404) throw error;
+    }
+  }
+}
+
+/** A lead with nothing left to send: completed, with the `completed` automations. */
+export async function completeLead(trx: Db, lead: Pick<CampaignLeadRow, 'id' | 'prospect_id'>, campaign: Pick<CampaignRow, 'id' | 'team_id'>, now: Date) {
+  await trx
+    .updateTable('campaign_leads')
+    .set({ state: 'completed', next_step_at: null, finished_at: now, claimed_until: null, updated_at: now })
+    .where('id', '=', lead.id)
+    .execute();
+  await runAutomations(trx, campaign, lead.prospect_id, 'completed', now);
+}
+
+/** A target.* event with the payload of spec 5.2 plus the step. */
+export async function emitTargetEvent(
+  trx: Db,
+  type: Extract<EventType, `target.${string}`>,
+  campaignId: string,
+  thread: ThreadRow,
+  message: Message | null,
+  step: { id: string; rank: number } | null,
+  now: Date,
+): Promise<void> {
+  const presented = await presentThread(trx, thread, now);
+  const data: Record<string, unknown> = {
+    campaign: await campaignSummary(trx, campaignId),
+    thread: presented,
+    message,
+    prospect: presented.prospect,
+  };
+  if (step) data.step = { id: step.id, rank: step.rank };
+  await emitEvent(trx, thread.team_id, type, data, now);
+}
+
+/**
+ * An inbound message from a prospect: every lead of an active or paused campaign of the team that was
+ * contacted before it and has not replied yet becomes `replied` (so it is counted once), its remaining steps
+ * are cancelled, target.replied is emitted and the `replied` automations run. Callers pass only messages from
+ * the prospect, never our own.
+ */
+export async function recordCampaignReply(trx: Db, thread: ThreadRow, message: Message, now: Date): Promise<void> {
+  const sentAt = new Date(message.createdAt);
+  const replied = await trx
+    .updateTable('campaign_leads')
+    .set({ state: 'replied', replied_at: now, next_step_at: null, finished_at: now, updated_at: now })
+    .where('team_id', '=', thread.team_id)
+    .where('prospect_id', '=', thread.prospect_id)
+    .where('replied_at', 'is', null)
+    .where('state', 'in', ['active', 'completed', 'failed'])
+    .where('contacted_at', '<=', sentAt)
+    .where('campaign_id', 'in', (eb) => eb.selectFrom('campaigns').select('id').where('status', 'in', ['active', 'paused']))
+    .returning(['campaign_id', 'team_id'])
+    .execute();
+  for (const lead of replied.sort((a, b) => a.campaign_id.localeCompare(b.campaign_id))) {
+    await emitTargetEvent(trx, 'target.replied', lead.campaign_id, thread, message, null, now);
+    await runAutomations(trx, { id: lead.campaign_id, team_id: lead.team_id }, thread.prospect_id, 'replied', now);
+  }
+}
+
+/**
+ * Moves a campaign through the lifecycle on the engine's behalf (completion, auto-pause, auto-resume), under a
+ * row lock and only if the state machine allows it; returns whether it moved.
+ */
+export async function engineTransition(
+  trx: Db,
+  campaignId: string,
+  action: LifecycleAction,
+  now: Date,
+  pauseReason: string | null = null,
+): Promise<boolean> {
+  const row = await trx.selectFrom('campaigns').selectAll().where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow();
+  const step = transition(row.status, action);
+  if (!step.allowed) return false;
+  const set =
+    action === 'complete'
+      ? { completed_at: now, enabled: false }
+      : action === 'disable'
+        ? { paused_at: now, enabled: false, pause_reason: pauseReason }
+        : { started_at: now, enabled: true, pause_reason: null };
+  await trx.updateTable('campaigns').set({ ...set, status: step.to, updated_at: now }).where('id', '=', campaignId).execute();
+  const summary = await campaignSummary(trx, campaignId);
+  for (const type of step.events) await emitEvent(trx, row.team_id, type, { campaign: summary }, now);
+  return true;
+}

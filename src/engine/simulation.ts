@@ -1,0 +1,301 @@
+import pino from 'pino';
+import { z } from 'zod';
+import { linkSandboxAccount, listAccountLinks, platformOf, updateAccountLink } from '../app/account-links.js';
+import { replaceAutomations, type AutomationInput } from '../app/automations.js';
+import { replaceSequence } from '../app/campaign-sequence.js';
+import { createCampaign, disableCampaign, enableCampaign, getCampaign } from '../app/campaigns.js';
+import { CAMPAIGN_COLUMNS, createColumn } from '../app/columns.js';
+import type { AppContext } from '../app/context.js';
+import { envelopeOf, type EventEnvelope } from '../app/events.js';
+import { createLabel, STATUS, TAG } from '../app/labels.js';
+import { ensureProspect } from '../app/prospects.js';
+import { deliverSandboxDm } from '../app/sandbox.js';
+import { createTeam } from '../app/teams.js';
+import { AppError, validationError } from '../core/errors.js';
+import { newId, withIdGenerator } from '../core/ids.js';
+import { seededRandom, type Random } from '../core/random.js';
+import { validateSchedule, validateTimeZone, type Schedule } from '../core/schedule.js';
+import type { SequenceStep } from '../core/sequence.js';
+import { loadConfig } from '../config.js';
+import { putSandboxProfile } from '../platforms/sandbox.js';
+import { createPlatformRegistry } from '../platforms/registry.js';
+import { migrateToLatest, openStore, type Db } from '../store/db.js';
+import { Dispatcher, nextEngineInstant } from './dispatcher.js';
+
+/**
+ * `inbox simulate`: a scenario (docs/simulation.md) run on a fresh in-memory store with the sandbox platform,
+ * in virtual time that jumps from one instant at which something can happen to the next. Every event is
+ * written as one JSON line (the webhook envelope), then a simulation.summary line. Ids come from the seed, so
+ * the same scenario gives the same bytes.
+ */
+
+const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+const platformId = z.string().regex(/^[0-9]{1,20}$/, 'must be a decimal platform id');
+const steps = z.array(z.object({ type: z.enum(['message', 'delay', 'likeTweet']), data: z.any().optional() }).loose());
+
+const eventSchema = z.discriminatedUnion('type', [
+  z.object({ at: instant, type: z.literal('inbound'), account: z.string(), from: platformId, content: z.string().min(1) }),
+  z.object({ at: instant, type: z.literal('accountStatus'), account: z.string(), status: z.enum(['active', 'offline', 'paused']) }),
+  z.object({ at: instant, type: z.enum(['enable', 'disable']) }),
+  z.object({ at: instant, type: z.literal('sequence'), steps }),
+]);
+
+const automationSchema = z.discriminatedUnion('action', [
+  z.object({ trigger: z.enum(['replied', 'contacted', 'completed']), action: z.literal('setStatus'), status: z.string() }),
+  z.object({ trigger: z.enum(['replied', 'contacted', 'completed']), action: z.literal('addTag'), tag: z.string() }),
+  z.object({ trigger: z.enum(['replied', 'contacted', 'completed']), action: z.literal('assign') }),
+]);
+
+export const scenarioSchema = z.object({
+  start: instant,
+  until: instant,
+  seed: z.number().int(),
+  accounts: z
+    .array(z.object({ username: z.string().min(1), hourlyLimit: z.number().int().min(1).optional(), dailyLimit: z.number().int().min(1).optional() }))
+    .min(1),
+  profiles: z
+    .array(
+      z.object({
+        platformId,
+        username: z.string().optional(),
+        displayName: z.string().optional(),
+        bio: z.string().optional(),
+        location: z.string().optional(),
+        accountStatus: z.enum(['active', 'suspended', 'deactivated']).optional(),
+        dmsOpen: z.boolean().optional(),
+      }),
+    )
+    .default([]),
+  statuses: z.array(z.object({ name: z.string(), color: z.string().optional() })).default([]),
+  tags: z.array(z.object({ name: z.string(), color: z.string().optional() })).default([]),
+  campaign: z.object({
+    name: z.string().min(1),
+    messagesPerHour: z.number().int().min(1).max(60).optional(),
+    timezone: z.string().optional(),
+    schedule: z.record(z.string(), z.object({ start: z.number(), end: z.number() })).optional(),
+    sequence: z.object({ steps }),
+    automations: z.array(automationSchema).default([]),
+    columns: z.array(z.object({ name: z.string(), type: z.enum(['text', 'number', 'url', 'date']).default('text') })).default([]),
+    leads: z.union([
+      z.object({ platformIds: z.array(platformId).min(1) }),
+      z.object({ count: z.number().int().min(1).max(1_000_000), firstId: platformId }),
+    ]),
+    enabled: z.boolean().default(true),
+  }),
+  events: z.array(eventSchema).default([]),
+  replies: z
+    .array(z.object({ from: platformId, afterStep: z.number().int().min(0), delaySeconds: z.number().min(0), content: z.string().min(1) }))
+    .default([]),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+
+/** Parses a scenario, or throws a 400-style validation error naming every problem. */
+export function parseScenario(input: unknown): Scenario {
+  const parsed = scenarioSchema.safeParse(input);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message }));
+  if (parsed.success) {
+    const { campaign, start, until } = parsed.data;
+    if (campaign.timezone !== undefined) problems.push(...validateTimeZone(campaign.timezone, 'campaign.timezone'));
+    if (campaign.schedule !== undefined) problems.push(...validateSchedule(campaign.schedule, 'campaign.schedule'));
+    if (until <= start) problems.push({ field: 'until', message: 'must be after start' });
+  }
+  if (problems.length > 0) throw validationError(`Invalid scenario: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+  return parsed.data!;
+}
+
+class VirtualClock {
+  constructor(private at: Date) {}
+  now = () => new Date(this.at);
+  set(at: Date) {
+    this.at = at;
+  }
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Ids shaped like cuid2 ones (a letter, then 23 of [a-z0-9]) drawn from the seed. */
+function seededIds(random: Random): () => string {
+  return () => {
+    let id = ID_ALPHABET[random.int(26)]!;
+    for (let i = 1; i < 24; i++) id += ID_ALPHABET[random.int(ID_ALPHABET.length)]!;
+    return id;
+  };
+}
+
+const leadIds = (leads: Scenario['campaign']['leads']): string[] =>
+  'platformIds' in leads ? leads.platformIds : Array.from({ length: leads.count }, (_, i) => (BigInt(leads.firstId) + BigInt(i)).toString());
+
+interface World {
+  ctx: AppContext;
+  teamId: string;
+  campaignId: string;
+  accountIds: Map<string, string>;
+}
+
+function accountId(world: World, username: string): string {
+  const id = world.accountIds.get(username);
+  if (!id) throw new AppError(400, 'VALIDATION_ERROR', `The scenario names an account '${username}' it does not declare`);
+  return id;
+}
+
+/** Puts sandbox users into a campaign as new leads (the list sync's contract: pending, no sender, nothing due). */
+export async function addSandboxLeads(ctx: AppContext, teamId: string, campaignId: string, ids: string[], now: Date): Promise<void> {
+  const profiles = await platformOf(ctx, 'sandbox').profilesByIds(ids);
+  await ctx.db.transaction().execute(async (trx) => {
+    for (const id of ids) {
+      const prospect = await ensureProspect(trx, teamId, 'sandbox', profiles.get(id)!, now);
+      await trx
+        .insertInto('campaign_leads')
+        .values({ id: newId(), campaign_id: campaignId, team_id: teamId, prospect_id: prospect.id, data: '{}', sequence_version: null, created_at: now })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+  });
+}
+
+async function setUp(ctx: AppContext, scenario: Scenario): Promise<World> {
+  const now = scenario.start;
+  const { team, owner } = await createTeam(ctx.db, 'Simulation', now);
+  const accountIds = new Map<string, string>();
+  for (const account of scenario.accounts) {
+    const linked = await linkSandboxAccount(ctx, team.id, { username: account.username });
+    await updateAccountLink(ctx, team.id, linked.id, { hourlyLimit: account.hourlyLimit, dailyLimit: account.dailyLimit });
+    accountIds.set(account.username, linked.id);
+  }
+  for (const { platformId: id, ...fields } of scenario.profiles) await putSandboxProfile(ctx.db, id, fields, now);
+  const statuses = new Map<string, string>();
+  for (const s of scenario.statuses) statuses.set(s.name, (await createLabel(ctx, STATUS, team.id, s)).id);
+  const tags = new Map<string, string>();
+  for (const t of scenario.tags) tags.set(t.name, (await createLabel(ctx, TAG, team.id, t)).id);
+
+  const { campaign: spec } = scenario;
+  const campaign = await createCampaign(ctx, team.id, {
+    name: spec.name,
+    messagesPerHour: spec.messagesPerHour,
+    timezone: spec.timezone,
+    schedule: spec.schedule as Schedule | undefined,
+    accountLinkIds: [...accountIds.values()],
+  });
+  for (const column of spec.columns) await createColumn(ctx, CAMPAIGN_COLUMNS, team.id, campaign.id, column);
+  await replaceSequence(ctx, team.id, campaign.id, spec.sequence.steps as SequenceStep[]);
+  const named = (names: Map<string, string>, name: string, noun: string) => {
+    const id = names.get(name);
+    if (!id) throw new AppError(400, 'VALIDATION_ERROR', `The scenario's automations name a ${noun} '${name}' it does not declare`);
+    return id;
+  };
+  const automations = spec.automations.map((a): AutomationInput => {
+    switch (a.action) {
+      case 'setStatus':
+        return { trigger: a.trigger, action: 'setStatus', actionData: { statusId: named(statuses, a.status, 'status') } };
+      case 'addTag':
+        return { trigger: a.trigger, action: 'addTag', actionData: { tagId: named(tags, a.tag, 'tag') } };
+      case 'assign':
+        return { trigger: a.trigger, action: 'assign', actionData: { memberId: owner.id } };
+    }
+  });
+  await replaceAutomations(ctx, team.id, campaign.id, automations);
+  await addSandboxLeads(ctx, team.id, campaign.id, leadIds(spec.leads), now);
+  if (spec.enabled) await enableCampaign(ctx, team.id, campaign.id);
+  return { ctx, teamId: team.id, campaignId: campaign.id, accountIds };
+}
+
+type ScenarioEvent = Scenario['events'][number];
+
+async function applyEvent(world: World, event: ScenarioEvent): Promise<void> {
+  const { ctx, teamId, campaignId } = world;
+  switch (event.type) {
+    case 'inbound':
+      await deliverSandboxDm(ctx, teamId, { accountLinkId: accountId(world, event.account), fromPlatformId: event.from, content: event.content });
+      return;
+    case 'accountStatus':
+      await updateAccountLink(ctx, teamId, accountId(world, event.account), { status: event.status });
+      return;
+    case 'enable':
+      await enableCampaign(ctx, teamId, campaignId);
+      return;
+    case 'disable':
+      await disableCampaign(ctx, teamId, campaignId);
+      return;
+    case 'sequence':
+      await replaceSequence(ctx, teamId, campaignId, event.steps as SequenceStep[]);
+  }
+}
+
+/** A reply the scenario's reply model has scheduled. */
+interface DueReply {
+  at: Date;
+  accountLinkId: string;
+  from: string;
+  content: string;
+}
+
+/** Lifecycle refusals (enabling an active campaign, say) are part of a scenario's story, not a failure. */
+async function tolerant(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    if (!(error instanceof AppError) || error.status >= 500) throw error;
+  }
+}
+
+/** Runs a scenario, writing one JSON line per event and the summary line last. */
+export async function simulate(scenario: Scenario, write: (line: string) => void): Promise<void> {
+  const store = await openStore({ kind: 'pglite-memory' });
+  try {
+    await migrateToLatest(store.db);
+    const random = seededRandom(scenario.seed);
+    await withIdGenerator(seededIds(random.derive('ids')), () => run(store.db, scenario, random, write));
+  } finally {
+    await store.close();
+  }
+}
+
+async function run(db: Db, scenario: Scenario, random: Random, write: (line: string) => void): Promise<void> {
+  const clock = new VirtualClock(scenario.start);
+  const ctx: AppContext = { db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(db, clock) };
+  const world = await setUp(ctx, scenario);
+  const engine = new Dispatcher(ctx, random.derive('engine'));
+  const events = [...scenario.events].sort((a, b) => a.at.getTime() - b.at.getTime());
+  const replyRules = [...scenario.replies];
+  const replies: DueReply[] = [];
+  let lastSeq = 0;
+
+  const flush = async () => {
+    const rows = await db.selectFrom('events').selectAll().where('team_id', '=', world.teamId).where('seq', '>', lastSeq).orderBy('seq').execute();
+    for (const envelope of rows.map(envelopeOf)) {
+      write(JSON.stringify(envelope));
+      lastSeq = envelope.seq;
+      scheduleReply(envelope);
+    }
+  };
+  const scheduleReply = (envelope: EventEnvelope) => {
+    if (!['target.contacted', 'target.followUpSent', 'target.liked'].includes(envelope.type)) return;
+    const data = envelope.data as { step: { rank: number }; prospect: { platformId: string }; thread: { accountLinkId: string } };
+    const index = replyRules.findIndex((r) => r.from === data.prospect.platformId && r.afterStep === data.step.rank);
+    if (index < 0) return;
+    const [rule] = replyRules.splice(index, 1);
+    const at = new Date(new Date(envelope.timestamp).getTime() + rule!.delaySeconds * 1000);
+    replies.push({ at, accountLinkId: data.thread.accountLinkId, from: rule!.from, content: rule!.content });
+    replies.sort((a, b) => a.at.getTime() - b.at.getTime());
+  };
+
+  let now = scenario.start;
+  for (;;) {
+    clock.set(now);
+    while (events[0] && events[0].at <= now) await tolerant(() => applyEvent(world, events.shift()!));
+    while (replies[0] && replies[0].at <= now) {
+      const reply = replies.shift()!;
+      await tolerant(() => deliverSandboxDm(ctx, world.teamId, { accountLinkId: reply.accountLinkId, fromPlatformId: reply.from, content: reply.content }));
+    }
+    await engine.runOnce(now);
+    await flush();
+    const candidates = [await nextEngineInstant(db, now), events[0]?.at, replies[0]?.at].filter((d): d is Date => d instanceof Date && d > now);
+    if (candidates.length === 0) break;
+    const next = new Date(Math.min(...candidates.map((d) => d.getTime())));
+    if (next > scenario.until) break;
+    now = next;
+  }
+  const [campaign, accountLinks] = await Promise.all([getCampaign(ctx, world.teamId, world.campaignId), listAccountLinks(ctx, world.teamId)]);
+  write(JSON.stringify({ type: 'simulation.summary', data: { campaign, accountLinks } }));
+}

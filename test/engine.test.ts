@@ -1,0 +1,254 @@
+import fc from 'fast-check';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linkSandboxAccount, updateAccountLink } from '../src/app/account-links.js';
+import { replaceSequence } from '../src/app/campaign-sequence.js';
+import { createCampaign, enableCampaign, getCampaign } from '../src/app/campaigns.js';
+import type { AppContext } from '../src/app/context.js';
+import { deliverSandboxDm } from '../src/app/sandbox.js';
+import { createTeam } from '../src/app/teams.js';
+import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
+import { seededRandom } from '../src/core/random.js';
+import type { SequenceStep } from '../src/core/sequence.js';
+import { loadConfig } from '../src/config.js';
+import { LEASE_MS } from '../src/engine/dispatch.js';
+import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { PAUSE_REASONS } from '../src/engine/plan.js';
+import { addSandboxLeads } from '../src/engine/simulation.js';
+import {
+  PlatformError,
+  platformRegistry,
+  type Platform,
+  type PlatformAccount,
+  type PlatformProfile,
+  type SentDm,
+} from '../src/platforms/platform.js';
+import { SandboxPlatform } from '../src/platforms/sandbox.js';
+import { migrateToLatest, openStore, type Store } from '../src/store/db.js';
+import { TestClock } from './helpers/clock.js';
+import { allWeek, delay, message } from './helpers/simulation.js';
+
+type Fault = 'crashBeforeSend' | 'crashAfterSend' | 'crashInLookup' | 'rateLimited' | 'authRevoked';
+
+/** The sandbox platform with faults injected at each point of the send protocol. A crash is any non-platform error. */
+class FaultyPlatform implements Platform {
+  readonly name = 'sandbox' as const;
+  readonly faults: Fault[] = [];
+  resetAt: Date | undefined;
+
+  constructor(private readonly inner: SandboxPlatform) {}
+
+  profileById = (id: string) => this.inner.profileById(id);
+  profilesByIds = (ids: readonly string[]): Promise<Map<string, PlatformProfile>> => this.inner.profilesByIds(ids);
+  profileByUsername = (name: string) => this.inner.profileByUsername(name);
+  likeLatestPost = (account: PlatformAccount, userId: string) => this.inner.likeLatestPost(account, userId);
+
+  #take(fault: Fault): boolean {
+    const index = this.faults.indexOf(fault);
+    if (index >= 0) this.faults.splice(index, 1);
+    return index >= 0;
+  }
+
+  async sendDm(account: PlatformAccount, recipient: string, text: string): Promise<SentDm> {
+    if (this.#take('crashBeforeSend')) throw new Error('process died before the request');
+    if (this.#take('rateLimited')) throw new PlatformError('rate_limited', 'slow down', this.resetAt);
+    if (this.#take('authRevoked')) throw new PlatformError('auth_revoked', 'token revoked');
+    const sent = await this.inner.sendDm(account, recipient, text);
+    if (this.#take('crashAfterSend')) throw new Error('process died after the platform accepted the DM');
+    return sent;
+  }
+
+  async findDelivered(account: PlatformAccount, recipient: string, text: string, since: Date): Promise<string | null> {
+    if (this.#take('crashInLookup')) throw new Error('process died during the lookup');
+    return this.inner.findDelivered(account, recipient, text, since);
+  }
+}
+
+let store: Store;
+let clock: TestClock;
+let platform: FaultyPlatform;
+let ctx: AppContext;
+let engine: Dispatcher;
+let nextUser = 9_100_000;
+
+beforeAll(async () => {
+  store = await openStore({ kind: 'pglite-memory' });
+  await migrateToLatest(store.db);
+  clock = new TestClock(new Date('2026-06-01T00:00:00Z'));
+  platform = new FaultyPlatform(new SandboxPlatform(store.db, clock));
+  ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: platformRegistry([platform]) };
+  engine = new Dispatcher(ctx, seededRandom(1));
+}, 60_000);
+
+afterAll(() => store.close());
+
+interface Setup {
+  accounts?: Array<{ hourlyLimit?: number; dailyLimit?: number }>;
+  campaigns?: Array<{ messagesPerHour: number; leads: number; steps?: object[] }>;
+}
+
+/** A team with sandbox accounts and active campaigns sending from all of them, through the use cases. */
+async function setUp({ accounts = [{}], campaigns = [{ messagesPerHour: 10, leads: 1 }] }: Setup) {
+  const now = clock.now();
+  const { team } = await createTeam(store.db, 'Engine', now);
+  const accountIds: string[] = [];
+  for (const limits of accounts) {
+    const link = await linkSandboxAccount(ctx, team.id, { username: `engine${nextUser++}` });
+    await updateAccountLink(ctx, team.id, link.id, limits);
+    accountIds.push(link.id);
+  }
+  const campaignIds: string[] = [];
+  const leadIds: string[][] = [];
+  for (const spec of campaigns) {
+    const campaign = await createCampaign(ctx, team.id, { name: 'C', messagesPerHour: spec.messagesPerHour, schedule: allWeek, accountLinkIds: accountIds });
+    await replaceSequence(ctx, team.id, campaign.id, (spec.steps ?? [message('Hello')]) as SequenceStep[]);
+    const ids = Array.from({ length: spec.leads }, () => String(nextUser++));
+    await addSandboxLeads(ctx, team.id, campaign.id, ids, now);
+    await enableCampaign(ctx, team.id, campaign.id);
+    campaignIds.push(campaign.id);
+    leadIds.push(ids);
+  }
+  return { teamId: team.id, accountIds, campaignIds, leadIds };
+}
+
+/** Runs the engine in virtual time from the clock's instant until nothing is left to do (or `until`). */
+async function runUntilIdle(until = new Date(clock.now().getTime() + 30 * DAY_MS)): Promise<void> {
+  for (;;) {
+    await engine.runOnce(clock.now());
+    const next = await nextEngineInstant(store.db, clock.now());
+    if (!next || next > until) return;
+    clock.set(next);
+  }
+}
+
+const dmsTo = async (recipient: string) =>
+  store.db.selectFrom('sandbox_dm_events').selectAll().where('recipient_id', '=', recipient).execute();
+
+const eventTypes = async (teamId: string) =>
+  (await store.db.selectFrom('events').select('type').where('team_id', '=', teamId).orderBy('seq').execute()).map((e) => e.type);
+
+describe('never sending twice', () => {
+  it.each([
+    ['after recording the intent, before the platform call', ['crashBeforeSend'] as Fault[]],
+    ['after the platform delivered, before recording it', ['crashAfterSend'] as Fault[]],
+    ['after delivering, and again while reconciling', ['crashAfterSend', 'crashInLookup'] as Fault[]],
+  ])('a crash %s leaves one DM and one message once the lease runs out', async (_label, faults) => {
+    const { teamId, leadIds } = await setUp({});
+    const recipient = leadIds[0]![0]!;
+    platform.faults.push(...faults);
+    for (let i = 0; i < faults.length; i++) {
+      await expect(engine.runOnce(clock.now())).rejects.toThrow(/process died/);
+      // Within the lease nobody touches the lead.
+      clock.advance(LEASE_MS / 2);
+      await engine.runOnce(clock.now());
+      clock.advance(LEASE_MS / 2);
+    }
+    await runUntilIdle();
+    expect(await dmsTo(recipient)).toHaveLength(1);
+    const messages = await store.db.selectFrom('messages').select('platform_id').where('team_id', '=', teamId).where('outbound', '=', true).execute();
+    expect(messages).toEqual([{ platform_id: (await dmsTo(recipient))[0]!.id }]);
+    const types = await eventTypes(teamId);
+    expect(types.filter((t) => t === 'target.contacted')).toHaveLength(1);
+    expect(types.at(-1)).toBe('campaign.completed');
+    const intents = await store.db.selectFrom('send_intents').select('status').where('platform_message_id', '=', messages[0]!.platform_id).execute();
+    expect(intents).toEqual([{ status: 'sent' }]);
+  });
+});
+
+describe('account problems', () => {
+  it('holds a rate-limited account until the reset, pausing and resuming the campaign it alone serves', async () => {
+    const { teamId, campaignIds, leadIds } = await setUp({ campaigns: [{ messagesPerHour: 10, leads: 2 }] });
+    const start = clock.now();
+    platform.resetAt = new Date(start.getTime() + 2 * HOUR_MS);
+    platform.faults.push('rateLimited');
+    await engine.runOnce(start);
+    const paused = await getCampaign(ctx, teamId, campaignIds[0]!);
+    expect(paused).toMatchObject({ status: 'paused', pauseReason: PAUSE_REASONS.rateLimited, enabled: false });
+    await runUntilIdle();
+    const campaign = await getCampaign(ctx, teamId, campaignIds[0]!);
+    expect(campaign).toMatchObject({ status: 'completed', contactedCount: 2 });
+    const first = await dmsTo(leadIds[0]![0]!);
+    const second = await dmsTo(leadIds[0]![1]!);
+    expect(Math.min(first[0]!.created_at.getTime(), second[0]!.created_at.getTime())).toBe(platform.resetAt.getTime());
+    expect(await eventTypes(teamId)).toEqual(expect.arrayContaining(['campaign.paused', 'campaign.resumed']));
+  });
+
+  it('takes an account whose access was revoked offline and moves its leads to the other account', async () => {
+    const { teamId, accountIds, campaignIds } = await setUp({ accounts: [{}, {}], campaigns: [{ messagesPerHour: 30, leads: 4 }] });
+    platform.faults.push('authRevoked');
+    await runUntilIdle();
+    const links = await store.db.selectFrom('account_links').select(['id', 'status']).where('id', 'in', accountIds).execute();
+    expect(links.filter((l) => l.status === 'offline')).toHaveLength(1);
+    expect(await getCampaign(ctx, teamId, campaignIds[0]!)).toMatchObject({ status: 'completed', contactedCount: 4 });
+  });
+
+  it('pauses when its only account is revoked and resumes once the account is reconnected', async () => {
+    const { teamId, accountIds, campaignIds } = await setUp({ campaigns: [{ messagesPerHour: 30, leads: 1 }] });
+    platform.faults.push('authRevoked');
+    await runUntilIdle();
+    expect(await getCampaign(ctx, teamId, campaignIds[0]!)).toMatchObject({ status: 'paused', pauseReason: PAUSE_REASONS.unavailable });
+    await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'active' });
+    await runUntilIdle();
+    expect(await getCampaign(ctx, teamId, campaignIds[0]!)).toMatchObject({ status: 'completed', contactedCount: 1, pauseReason: null });
+  });
+});
+
+describe('replies', () => {
+  it('count from any thread of the team after contact, once; our own messages never count', async () => {
+    const { teamId, accountIds, campaignIds, leadIds } = await setUp({
+      accounts: [{}],
+      campaigns: [{ messagesPerHour: 10, leads: 1, steps: [message('One'), delay(86_400), message('Two')] }],
+    });
+    const other = await linkSandboxAccount(ctx, teamId, { username: `engine${nextUser++}` });
+    const lead = leadIds[0]![0]!;
+    await engine.runOnce(clock.now());
+    expect(await dmsTo(lead)).toHaveLength(1);
+    clock.advance(60_000);
+    // Our own account writing to the lead (seen from the platform) is not a reply.
+    const ours = await store.db.selectFrom('account_links').selectAll().where('id', '=', accountIds[0]!).executeTakeFirstOrThrow();
+    const { ingestInboundMessage } = await import('../src/app/inbound.js');
+    await ingestInboundMessage(ctx, ours, { platformMessageId: `own${nextUser++}`, senderPlatformId: ours.platform_id, recipientPlatformId: lead, content: 'typed in the app', createdAt: clock.now() });
+    expect(await getCampaign(ctx, teamId, campaignIds[0]!)).toMatchObject({ repliedCount: 0 });
+    // The lead answers another account of the team: still a reply to the campaign, counted once.
+    await deliverSandboxDm(ctx, teamId, { accountLinkId: other.id, fromPlatformId: lead, content: 'Hi!' });
+    await deliverSandboxDm(ctx, teamId, { accountLinkId: accountIds[0]!, fromPlatformId: lead, content: 'Hello?' });
+    await runUntilIdle();
+    expect(await dmsTo(lead)).toHaveLength(1);
+    const campaign = await getCampaign(ctx, teamId, campaignIds[0]!);
+    expect(campaign).toMatchObject({ status: 'completed', repliedCount: 1, contactedCount: 1 });
+    expect((await eventTypes(teamId)).filter((t) => t === 'target.replied')).toHaveLength(1);
+  });
+});
+
+describe('caps', () => {
+  it('never exceeds any cap in any sliding window, across campaigns sharing an account', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          hourlyLimit: fc.integer({ min: 1, max: 12 }),
+          dailyLimit: fc.integer({ min: 4, max: 30 }),
+          campaigns: fc.array(fc.record({ messagesPerHour: fc.integer({ min: 1, max: 20 }), leads: fc.integer({ min: 1, max: 6 }) }), {
+            minLength: 2,
+            maxLength: 3,
+          }),
+        }),
+        async ({ hourlyLimit, dailyLimit, campaigns }) => {
+          const { accountIds, campaignIds } = await setUp({
+            accounts: [{ hourlyLimit, dailyLimit }],
+            campaigns: campaigns.map((c) => ({ ...c, steps: [message('One'), delay(60), message('Two')] })),
+          });
+          await runUntilIdle();
+          const sends = await store.db.selectFrom('messages').select(['campaign_id', 'created_at']).where('author_id', '=', accountIds[0]!).execute();
+          expect(sends).toHaveLength(campaigns.reduce((n, c) => n + 2 * c.leads, 0));
+          const at = (rows: typeof sends) => rows.map((r) => r.created_at);
+          expect(respectsCaps(at(sends), [{ windowMs: HOUR_MS, limit: hourlyLimit }, { windowMs: DAY_MS, limit: dailyLimit }])).toBe(true);
+          campaigns.forEach((c, i) => {
+            const own = sends.filter((s) => s.campaign_id === campaignIds[i]);
+            expect(respectsCaps(at(own), [{ windowMs: HOUR_MS, limit: c.messagesPerHour }])).toBe(true);
+          });
+        },
+      ),
+      { numRuns: 6, seed: 20260601 },
+    );
+  }, 180_000);
+});
