@@ -1,12 +1,13 @@
 // npm run bench:api — requests per second and p99 latency of the inbox endpoints on a store seeded with
 // 100,000 threads, beside a bare authenticated route in the same run, on PGlite and on PostgreSQL.
 import autocannon from 'autocannon';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrateToLatest, openStore, type StoreLocation } from '../src/store/db.js';
+import { withPostgres } from './postgres.js';
 import { seedInbox, type SeededInbox } from './seed.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 100_000);
@@ -174,19 +175,11 @@ async function main(): Promise<void> {
     fs.rmSync(pgliteDir, { recursive: true, force: true });
   }
 
-  let url = process.env.DATABASE_URL;
-  const clusterDir = url ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-pg-'));
-  try {
-    if (clusterDir) {
-      const exports = execFileSync('bash', [path.join(root, 'scripts/pg-cluster.sh'), 'start', clusterDir], { encoding: 'utf8' });
-      url = /DATABASE_URL=(\S+)/.exec(exports)![1]!;
-    }
+  await withPostgres(async (url) => {
     console.error('PostgreSQL:');
-    const postgres = await prepare({ kind: 'postgres', url: url! });
-    sections.push(report('PostgreSQL', await measure({ DATABASE_URL: url! }, postgres.seed), postgres.plans));
-  } finally {
-    if (clusterDir) execFileSync('bash', [path.join(root, 'scripts/pg-cluster.sh'), 'stop', clusterDir]);
-  }
+    const postgres = await prepare({ kind: 'postgres', url });
+    sections.push(report('PostgreSQL', await measure({ DATABASE_URL: url }, postgres.seed), postgres.plans));
+  });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   process.stdout.write(
     `## bench:api — ${new Date().toISOString().slice(0, 10)}\n\n${machine}; ${THREADS} threads with 3 messages each; ` +
