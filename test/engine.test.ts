@@ -2,19 +2,16 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkSandboxAccount, updateAccountLink } from '../src/app/account-links.js';
-import { replaceSequence } from '../src/app/campaign-sequence.js';
-import { createCampaign, enableCampaign, getCampaign } from '../src/app/campaigns.js';
+import { getCampaign } from '../src/app/campaigns.js';
 import type { AppContext } from '../src/app/context.js';
+import { ingestInboundMessage } from '../src/app/inbound.js';
 import { deliverSandboxDm } from '../src/app/sandbox.js';
-import { createTeam } from '../src/app/teams.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
-import type { SequenceStep } from '../src/core/sequence.js';
 import { loadConfig } from '../src/config.js';
 import { LEASE_MS } from '../src/engine/dispatch.js';
 import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
 import { PAUSE_REASONS } from '../src/engine/plan.js';
-import { addSandboxLeads } from '../src/engine/simulation.js';
 import {
   PlatformError,
   platformRegistry,
@@ -24,9 +21,10 @@ import {
   type SentDm,
 } from '../src/platforms/platform.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
-import { migrateToLatest, openStore, type Store } from '../src/store/db.js';
 import { TestClock } from './helpers/clock.js';
-import { allWeek, delay, message } from './helpers/simulation.js';
+import { freshStore, type FreshStore } from './helpers/fresh-store.js';
+import { setUpCampaigns, uniqueUsername, type EngineSetup } from './helpers/engine.js';
+import { delay, message } from './helpers/simulation.js';
 
 type Fault = 'crashBeforeSend' | 'crashAfterSend' | 'crashInLookup' | 'rateLimited' | 'authRevoked';
 
@@ -64,16 +62,14 @@ class FaultyPlatform implements Platform {
   }
 }
 
-let store: Store;
+let store: FreshStore;
 let clock: TestClock;
 let platform: FaultyPlatform;
 let ctx: AppContext;
 let engine: Dispatcher;
-let nextUser = 9_100_000;
 
 beforeAll(async () => {
-  store = await openStore({ kind: 'pglite-memory' });
-  await migrateToLatest(store.db);
+  store = await freshStore();
   clock = new TestClock(new Date('2026-06-01T00:00:00Z'));
   platform = new FaultyPlatform(new SandboxPlatform(store.db, clock));
   ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: platformRegistry([platform]) };
@@ -82,34 +78,7 @@ beforeAll(async () => {
 
 afterAll(() => store.close());
 
-interface Setup {
-  accounts?: Array<{ hourlyLimit?: number; dailyLimit?: number }>;
-  campaigns?: Array<{ messagesPerHour: number; leads: number; steps?: object[] }>;
-}
-
-/** A team with sandbox accounts and active campaigns sending from all of them, through the use cases. */
-async function setUp({ accounts = [{}], campaigns = [{ messagesPerHour: 10, leads: 1 }] }: Setup) {
-  const now = clock.now();
-  const { team } = await createTeam(store.db, 'Engine', now);
-  const accountIds: string[] = [];
-  for (const limits of accounts) {
-    const link = await linkSandboxAccount(ctx, team.id, { username: `engine${nextUser++}` });
-    await updateAccountLink(ctx, team.id, link.id, limits);
-    accountIds.push(link.id);
-  }
-  const campaignIds: string[] = [];
-  const leadIds: string[][] = [];
-  for (const spec of campaigns) {
-    const campaign = await createCampaign(ctx, team.id, { name: 'C', messagesPerHour: spec.messagesPerHour, schedule: allWeek, accountLinkIds: accountIds });
-    await replaceSequence(ctx, team.id, campaign.id, (spec.steps ?? [message('Hello')]) as SequenceStep[]);
-    const ids = Array.from({ length: spec.leads }, () => String(nextUser++));
-    await addSandboxLeads(ctx, team.id, campaign.id, ids, now);
-    await enableCampaign(ctx, team.id, campaign.id);
-    campaignIds.push(campaign.id);
-    leadIds.push(ids);
-  }
-  return { teamId: team.id, accountIds, campaignIds, leadIds };
-}
+const setUp = (spec: EngineSetup = {}) => setUpCampaigns(ctx, spec);
 
 /** Runs the engine in virtual time from the clock's instant until nothing is left to do (or `until`). */
 async function runUntilIdle(until = new Date(clock.now().getTime() + 30 * DAY_MS)): Promise<void> {
@@ -199,15 +168,14 @@ describe('replies', () => {
       accounts: [{}],
       campaigns: [{ messagesPerHour: 10, leads: 1, steps: [message('One'), delay(86_400), message('Two')] }],
     });
-    const other = await linkSandboxAccount(ctx, teamId, { username: `engine${nextUser++}` });
+    const other = await linkSandboxAccount(ctx, teamId, { username: uniqueUsername() });
     const lead = leadIds[0]![0]!;
     await engine.runOnce(clock.now());
     expect(await dmsTo(lead)).toHaveLength(1);
     clock.advance(60_000);
     // Our own account writing to the lead (seen from the platform) is not a reply.
     const ours = await store.db.selectFrom('account_links').selectAll().where('id', '=', accountIds[0]!).executeTakeFirstOrThrow();
-    const { ingestInboundMessage } = await import('../src/app/inbound.js');
-    await ingestInboundMessage(ctx, ours, { platformMessageId: `own${nextUser++}`, senderPlatformId: ours.platform_id, recipientPlatformId: lead, content: 'typed in the app', createdAt: clock.now() });
+    await ingestInboundMessage(ctx, ours, { platformMessageId: `own${uniqueUsername()}`, senderPlatformId: ours.platform_id, recipientPlatformId: lead, content: 'typed in the app', createdAt: clock.now() });
     expect(await getCampaign(ctx, teamId, campaignIds[0]!)).toMatchObject({ repliedCount: 0 });
     // The lead answers another account of the team: still a reply to the campaign, counted once.
     await deliverSandboxDm(ctx, teamId, { accountLinkId: other.id, fromPlatformId: lead, content: 'Hi!' });
