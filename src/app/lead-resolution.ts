@@ -28,7 +28,8 @@ async function teamPlatform(ctx: AppContext, teamId: string): Promise<Platform> 
   return platformOf(ctx, link?.platform ?? 'sandbox');
 }
 
-const key = (ref: LeadRef) => (ref.by === 'username' ? `username:${ref.value.toLowerCase()}` : `${ref.by}:${ref.value}`);
+/** One key per lead identifier: usernames are case-insensitive. */
+export const refKey = (ref: LeadRef) => `${ref.by}:${ref.by === 'username' ? ref.value.toLowerCase() : ref.value}`;
 
 /** Only accounts that exist and are active can be leads: suspended or deactivated ones fail. */
 const usable = (status: string) => status === 'active';
@@ -76,8 +77,8 @@ export async function resolveLeads(ctx: AppContext, teamId: string, refs: readon
       }
       for (const row of await insertProspects(trx, teamId, platform.name, [...fresh.values()], now)) remember(row);
       return refs.map((ref) => {
-        const profile = fetched.get(key(ref));
-        const row = known.get(key(ref)) ?? (profile ? known.get(`platformId:${profile.platformId}`) : undefined);
+        const profile = fetched.get(refKey(ref));
+        const row = known.get(refKey(ref)) ?? (profile ? known.get(`platformId:${profile.platformId}`) : undefined);
         return row && usable(row.account_status) ? row : null;
       });
     },

@@ -7,7 +7,7 @@ import type { ColumnDataType } from '../store/schema-campaigns.js';
 import type { ProspectRow } from '../store/schema.js';
 import { listMembershipChanged } from './campaign-sync.js';
 import type { AppContext } from './context.js';
-import { resolveLeads, type LeadRef, type LeadResolution } from './lead-resolution.js';
+import { refKey, resolveLeads, type LeadRef, type LeadResolution } from './lead-resolution.js';
 import { getListRow, getUserListRow, systemListMembers } from './lists.js';
 import { presentProspect, tagsOf, type ProspectWithContext } from './prospects.js';
 
@@ -97,8 +97,6 @@ export async function writeListLeads(
   await listMembershipChanged(trx, teamId, listId, prospects.flatMap((p, i) => (p && outcomes[i] === 'added' ? [p.id] : [])), now);
   return outcomes;
 }
-
-const refKey = (ref: LeadRef) => `${ref.by}:${ref.by === 'username' ? ref.value.toLowerCase() : ref.value}`;
 
 /**
  * The leads of an add (a list's or a campaign's), each identifier once, with their column values checked
