@@ -178,6 +178,27 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
     expect(summary.campaign).toMatchObject({ status: 'completed', completedAt: '2026-03-02T06:00:00.000Z' });
   });
 
+  it('takes its leads from synced lists, minus excluded lists', async () => {
+    const scenario = {
+      ...base,
+      lists: [
+        { name: 'Founders', platformIds: ['7500', '7501', '7502', '7503'] },
+        { name: 'Customers', platformIds: ['7502'] },
+      ],
+      campaign: {
+        name: 'Lists',
+        messagesPerHour: 20,
+        timezone: 'UTC',
+        schedule: allWeek,
+        sequence: { steps: [message('Hi')] },
+        rules: { syncedListIds: ['Founders'], excludedListIds: ['Customers'] },
+      },
+    };
+    const { targets, summary } = await runScenario(scenario);
+    expect(targets.map((t) => t.platformId).sort()).toEqual(['7500', '7501', '7503']);
+    expect(summary.campaign).toMatchObject({ status: 'completed', contactedCount: 3, rules: { syncedLists: [{ listName: 'Founders' }] } });
+  });
+
   it('gives byte-identical output for the same scenario and seed, and different jitter for another seed', async () => {
     const scenario = {
       ...base,
@@ -189,10 +210,13 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
         schedule: weekdays,
         sequence: { steps: [{ type: 'message', data: { segments: [{ type: 'variation', options: ['Hi', 'Hello', 'Hey'] }] } }, delay(3600), message('Ping')] },
         leads: { count: 10, firstId: '7400' },
+        rules: { syncedListIds: ['More'] },
       },
+      lists: [{ name: 'More', platformIds: ['7450', '7451', '7452'] }],
       replies: [{ from: '7401', afterStep: 0, delaySeconds: 60, content: 'Yes' }],
     };
     const [a, b, c] = [await runScenario(scenario), await runScenario(scenario), await runScenario({ ...scenario, seed: 8 })];
+    expect(a.targets.filter((t) => t.platformId === '7451')).not.toEqual([]);
     expect(a.lines.join('\n')).toBe(b.lines.join('\n'));
     expect(c.targets.map((t) => t.at.getTime())).not.toEqual(a.targets.map((t) => t.at.getTime()));
   });

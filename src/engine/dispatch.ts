@@ -42,15 +42,15 @@ export async function claimDue(db: Db, now: Date, limit: number): Promise<string
       join campaigns c on c.id = ca.campaign_id and c.status = 'active'
       join account_links al on al.id = ca.account_link_id and al.status = 'active'
       cross join lateral (
-        select l.id, l.next_step_at from campaign_leads l
+        select l.id, l.next_step_at, l.prospect_id from campaign_leads l
         where l.campaign_id = ca.campaign_id and l.account_link_id = ca.account_link_id
           and l.state in ('pending', 'active') and l.next_step_at <= ${now}
           and (l.claimed_until is null or l.claimed_until <= ${now})
-        order by l.next_step_at, l.id limit 1
+        order by l.next_step_at, l.prospect_id limit 1
       ) head
       where (ca.next_send_at is null or ca.next_send_at <= ${now})
         and (al.held_until is null or al.held_until <= ${now})
-      order by head.next_step_at, head.id
+      order by head.next_step_at, head.prospect_id
       limit ${limit}`.execute(trx);
     if (rows.length === 0) return [];
     // Locked and re-checked on the row itself, so a lead another process has just claimed is skipped.
@@ -173,7 +173,8 @@ async function render(trx: Db, campaignId: string, lead: CampaignLeadRow, step: 
     { displayName: prospect.display_name, username: prospect.username, bio: prospect.bio, location: prospect.location },
     lead.data,
   );
-  return leadMessage(campaignId, lead.id, step.id, step.data.segments, variables);
+  // Keyed by prospect, as the sequence preview is, so the preview shows what is sent.
+  return leadMessage(campaignId, lead.prospect_id, step.id, step.data.segments, variables);
 }
 
 async function loadSendContext(db: Db, intent: SendIntentRow): Promise<SendContext> {

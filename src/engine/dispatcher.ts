@@ -82,7 +82,7 @@ export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null>
         select l.next_step_at, l.claimed_until from campaign_leads l
         where l.campaign_id = ca.campaign_id and l.account_link_id = ca.account_link_id
           and l.state in ('pending', 'active') and l.next_step_at is not null
-        order by l.next_step_at, l.id limit 1
+        order by l.next_step_at, l.prospect_id limit 1
       ) head
       union all
       select al.held_until from campaigns c

@@ -72,7 +72,7 @@ export async function planLeads(db: Db, now: Date): Promise<void> {
           ]),
         )
         .orderBy('created_at')
-        .orderBy('id')
+        .orderBy('prospect_id')
         .limit(PLAN_BATCH)
         .forUpdate()
         .skipLocked()
@@ -128,7 +128,7 @@ export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
         .where('campaign_id', '=', campaign.id)
         .where('state', '=', 'active')
         .where((eb) => eb.or([eb('sequence_version', 'is', null), eb('sequence_version', '<>', version)]))
-        .orderBy('id')
+        .orderBy('prospect_id')
         .limit(PLAN_BATCH)
         .forUpdate()
         .skipLocked()

@@ -7,7 +7,12 @@ import { createCampaign, disableCampaign, enableCampaign, getCampaign } from '..
 import { CAMPAIGN_COLUMNS, createColumn } from '../app/columns.js';
 import type { AppContext } from '../app/context.js';
 import { envelopeOf, type EventEnvelope } from '../app/events.js';
+import { createJobRunner } from '../app/background-jobs.js';
+import type { JobRunner } from '../app/jobs.js';
 import { createLabel, STATUS, TAG } from '../app/labels.js';
+import { updateLeadRules } from '../app/lead-rules.js';
+import { addListLeads } from '../app/list-leads.js';
+import { createList } from '../app/lists.js';
 import { ensureProspect } from '../app/prospects.js';
 import { deliverSandboxDm } from '../app/sandbox.js';
 import { createTeam } from '../app/teams.js';
@@ -68,6 +73,7 @@ export const scenarioSchema = z.object({
     .default([]),
   statuses: z.array(z.object({ name: z.string(), color: z.string().optional() })).default([]),
   tags: z.array(z.object({ name: z.string(), color: z.string().optional() })).default([]),
+  lists: z.array(z.object({ name: z.string().min(1), platformIds: z.array(platformId) })).default([]),
   campaign: z.object({
     name: z.string().min(1),
     messagesPerHour: z.number().int().min(1).max(60).optional(),
@@ -76,10 +82,20 @@ export const scenarioSchema = z.object({
     sequence: z.object({ steps }),
     automations: z.array(automationSchema).default([]),
     columns: z.array(z.object({ name: z.string(), type: z.enum(['text', 'number', 'url', 'date']).default('text') })).default([]),
-    leads: z.union([
-      z.object({ platformIds: z.array(platformId).min(1) }),
-      z.object({ count: z.number().int().min(1).max(1_000_000), firstId: platformId }),
-    ]),
+    rules: z
+      .object({
+        syncedListIds: z.array(z.string()).optional(),
+        excludedListIds: z.array(z.string()).optional(),
+        excludeContacted: z.boolean().optional(),
+        excludeMutuals: z.boolean().optional(),
+      })
+      .optional(),
+    leads: z
+      .union([
+        z.object({ platformIds: z.array(platformId).min(1) }),
+        z.object({ count: z.number().int().min(1).max(1_000_000), firstId: platformId }),
+      ])
+      .optional(),
     enabled: z.boolean().default(true),
   }),
   events: z.array(eventSchema).default([]),
@@ -124,7 +140,7 @@ function seededIds(random: Random): () => string {
 }
 
 const leadIds = (leads: Scenario['campaign']['leads']): string[] =>
-  'platformIds' in leads ? leads.platformIds : Array.from({ length: leads.count }, (_, i) => (BigInt(leads.firstId) + BigInt(i)).toString());
+  !leads ? [] : 'platformIds' in leads ? leads.platformIds : Array.from({ length: leads.count }, (_, i) => (BigInt(leads.firstId) + BigInt(i)).toString());
 
 interface World {
   ctx: AppContext;
@@ -147,14 +163,19 @@ export async function addSandboxLeads(ctx: AppContext, teamId: string, campaignI
       const prospect = await ensureProspect(trx, teamId, 'sandbox', profiles.get(id)!, now);
       await trx
         .insertInto('campaign_leads')
-        .values({ id: newId(), campaign_id: campaignId, team_id: teamId, prospect_id: prospect.id, data: '{}', sequence_version: null, created_at: now })
+        .values({ id: newId(), campaign_id: campaignId, team_id: teamId, prospect_id: prospect.id, direct: true, data: '{}', sequence_version: null, created_at: now })
         .onConflict((oc) => oc.doNothing())
         .execute();
     }
   });
 }
 
-async function setUp(ctx: AppContext, scenario: Scenario): Promise<World> {
+/** Runs background jobs (list syncs) until none is due. */
+async function runJobs(jobs: JobRunner): Promise<void> {
+  while ((await jobs.runOnce()) > 0);
+}
+
+async function setUp(ctx: AppContext, jobs: JobRunner, scenario: Scenario): Promise<World> {
   const now = scenario.start;
   const { team, owner } = await createTeam(ctx.db, 'Simulation', now);
   const accountIds = new Map<string, string>();
@@ -168,6 +189,15 @@ async function setUp(ctx: AppContext, scenario: Scenario): Promise<World> {
   for (const s of scenario.statuses) statuses.set(s.name, (await createLabel(ctx, STATUS, team.id, s)).id);
   const tags = new Map<string, string>();
   for (const t of scenario.tags) tags.set(t.name, (await createLabel(ctx, TAG, team.id, t)).id);
+
+  const lists = new Map<string, string>();
+  for (const list of scenario.lists) {
+    const created = await createList(ctx, team.id, { name: list.name });
+    if (list.platformIds.length > 0) {
+      await addListLeads(ctx, team.id, created.id, list.platformIds.map((id) => ({ ref: { by: 'platformId' as const, value: id } })));
+    }
+    lists.set(list.name, created.id);
+  }
 
   const { campaign: spec } = scenario;
   const campaign = await createCampaign(ctx, team.id, {
@@ -196,6 +226,15 @@ async function setUp(ctx: AppContext, scenario: Scenario): Promise<World> {
   });
   await replaceAutomations(ctx, team.id, campaign.id, automations);
   await addSandboxLeads(ctx, team.id, campaign.id, leadIds(spec.leads), now);
+  if (spec.rules) {
+    const { syncedListIds = [], excludedListIds = [], ...flags } = spec.rules;
+    await updateLeadRules(ctx, team.id, campaign.id, {
+      ...flags,
+      syncedListIds: syncedListIds.map((name) => named(lists, name, 'list')),
+      excludedListIds: excludedListIds.map((name) => named(lists, name, 'list')),
+    });
+    await runJobs(jobs);
+  }
   if (spec.enabled) await enableCampaign(ctx, team.id, campaign.id);
   return { ctx, teamId: team.id, campaignId: campaign.id, accountIds };
 }
@@ -254,7 +293,8 @@ export async function simulate(scenario: Scenario, write: (line: string) => void
 async function run(db: Db, scenario: Scenario, random: Random, write: (line: string) => void): Promise<void> {
   const clock = new VirtualClock(scenario.start);
   const ctx: AppContext = { db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(db, clock) };
-  const world = await setUp(ctx, scenario);
+  const jobs = createJobRunner(ctx);
+  const world = await setUp(ctx, jobs, scenario);
   const engine = new Dispatcher(ctx, random.derive('engine'));
   const events = [...scenario.events].sort((a, b) => a.at.getTime() - b.at.getTime());
   const replyRules = [...scenario.replies];
@@ -288,6 +328,7 @@ async function run(db: Db, scenario: Scenario, random: Random, write: (line: str
       const reply = replies.shift()!;
       await tolerant(() => deliverSandboxDm(ctx, world.teamId, { accountLinkId: reply.accountLinkId, fromPlatformId: reply.from, content: reply.content }));
     }
+    await runJobs(jobs);
     await engine.runOnce(now);
     await flush();
     const candidates = [await nextEngineInstant(db, now), events[0]?.at, replies[0]?.at].filter((d): d is Date => d instanceof Date && d > now);

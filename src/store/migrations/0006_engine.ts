@@ -4,10 +4,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     -- Due work: the leads of one (campaign, account) still to step through, soonest first. The dispatcher
     -- looks up the head of each sender's queue here, so a pass costs what is due, not what exists.
-    create index campaign_leads_due on campaign_leads (campaign_id, account_link_id, next_step_at, id)
+    -- Ties go by prospect, whose id (unlike a lead's) a simulation reproduces.
+    create index campaign_leads_due on campaign_leads (campaign_id, account_link_id, next_step_at, prospect_id)
       where state in ('pending', 'active');
     -- Leads waiting for a sender (new, or whose account left the campaign).
-    create index campaign_leads_unplanned on campaign_leads (campaign_id, created_at, id)
+    create index campaign_leads_unplanned on campaign_leads (campaign_id, created_at, prospect_id)
       where state = 'pending' and account_link_id is null;
     -- A claimed lead is leased, so a crashed worker's leads come back.
     alter table campaign_leads add column claimed_until timestamptz;
