@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseSecretKey, SecretBoxError } from './core/secret-box.js';
 
 const flag = z
   .enum(['0', '1', 'true', 'false'])
@@ -6,6 +7,20 @@ const flag = z
   .optional();
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const secretKey = z
+  .string()
+  .transform((text, zctx) => {
+    try {
+      return parseSecretKey(text);
+    } catch (error) {
+      zctx.addIssue({ code: 'custom', message: error instanceof SecretBoxError ? error.message : 'invalid key' });
+      return z.NEVER;
+    }
+  })
+  .optional();
+
+const httpUrl = z.url({ protocol: /^https?$/ });
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -23,6 +38,18 @@ const envSchema = z.object({
   INBOX_BODY_LIMIT_BYTES: positiveInt(1_048_576),
   INBOX_IMPORT_LIMIT_BYTES: positiveInt(512 * 1_048_576),
   INBOX_WEBHOOK_ALLOW_PRIVATE: flag,
+  INBOX_SECRET_KEY: secretKey,
+  INBOX_X_CLIENT_ID: z.string().min(1).optional(),
+  INBOX_X_CLIENT_SECRET: z.string().min(1).optional(),
+  INBOX_X_REDIRECT_URL: httpUrl.optional(),
+  INBOX_X_API_URL: httpUrl.default('https://api.x.com'),
+  INBOX_X_AUTHORIZE_URL: httpUrl.default('https://x.com/i/oauth2/authorize'),
+  INBOX_X_CONSUMER_SECRET: z.string().min(1).optional(),
+  INBOX_X_APP_BEARER_TOKEN: z.string().min(1).optional(),
+  INBOX_X_SEND_LIMIT_15MIN: positiveInt(200),
+  INBOX_X_SEND_LIMIT_24H: positiveInt(1_000),
+  INBOX_X_READ_LIMIT_15MIN: positiveInt(300),
+  INBOX_X_POLL_INTERVAL_SECONDS: positiveInt(60),
 });
 
 export interface Config {
@@ -37,6 +64,23 @@ export interface Config {
   /** the largest CSV upload POST /import-jobs accepts (streamed to the store, never held in memory) */
   importLimitBytes: number;
   webhookAllowPrivate: boolean;
+  /** encrypts secrets at rest (X tokens); without it X accounts cannot be linked */
+  secretKey: Buffer | undefined;
+  x: XConfig;
+}
+
+export interface XConfig {
+  /** the OAuth 2.0 client: set only when client id, secret and redirect URL all are */
+  client: { id: string; secret: string; redirectUrl: string } | undefined;
+  apiUrl: string;
+  authorizeUrl: string;
+  /** verifies Account Activity webhooks; without it the webhook routes answer 503 */
+  consumerSecret: string | undefined;
+  /** an app-only token for profile lookups; without it lookups borrow a linked account's token */
+  appBearerToken: string | undefined;
+  /** per-account caps kept below X's own, counted by this server across its processes */
+  limits: { sendPer15Min: number; sendPer24h: number; readPer15Min: number };
+  pollIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -64,5 +108,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.INBOX_BODY_LIMIT_BYTES,
     importLimitBytes: e.INBOX_IMPORT_LIMIT_BYTES,
     webhookAllowPrivate: e.INBOX_WEBHOOK_ALLOW_PRIVATE ?? false,
+    secretKey: e.INBOX_SECRET_KEY,
+    x: {
+      client:
+        e.INBOX_X_CLIENT_ID && e.INBOX_X_CLIENT_SECRET && e.INBOX_X_REDIRECT_URL
+          ? { id: e.INBOX_X_CLIENT_ID, secret: e.INBOX_X_CLIENT_SECRET, redirectUrl: e.INBOX_X_REDIRECT_URL }
+          : undefined,
+      apiUrl: e.INBOX_X_API_URL.replace(/\/+$/, ''),
+      authorizeUrl: e.INBOX_X_AUTHORIZE_URL,
+      consumerSecret: e.INBOX_X_CONSUMER_SECRET,
+      appBearerToken: e.INBOX_X_APP_BEARER_TOKEN,
+      limits: { sendPer15Min: e.INBOX_X_SEND_LIMIT_15MIN, sendPer24h: e.INBOX_X_SEND_LIMIT_24H, readPer15Min: e.INBOX_X_READ_LIMIT_15MIN },
+      pollIntervalMs: e.INBOX_X_POLL_INTERVAL_SECONDS * 1000,
+    },
   };
 }

@@ -13,16 +13,17 @@ export function rateLimitWindows(config: Config): RateWindow[] {
 }
 
 /**
- * Counts one API request against the team's sliding windows. The counters live in the store, so the
- * limits hold across every process sharing it. A rejected request is not counted.
+ * Counts one request against a subject's sliding windows: a team's API calls, or any other key (an X
+ * account's sends, for instance). The counters live in the store, so the limits hold across every process
+ * sharing it. A rejected request is not counted.
  */
-export async function consumeRateLimit(db: Db, teamId: string, windows: RateWindow[], now: Date): Promise<RateDecision> {
+export async function consumeRateLimit(db: Db, subject: string, windows: RateWindow[], now: Date): Promise<RateDecision> {
   const nowSeconds = now.getTime() / 1000;
   const keys = windows.map((w) => ({ seconds: w.seconds, bucket: bucketOf(nowSeconds, w.seconds) }));
   const rows = await db
     .selectFrom('rate_limit_buckets')
     .select(['window_seconds', 'bucket', 'hits'])
-    .where('team_id', '=', teamId)
+    .where('team_id', '=', subject)
     .where((eb) =>
       eb.or(
         keys.map((k) =>
@@ -44,7 +45,7 @@ export async function consumeRateLimit(db: Db, teamId: string, windows: RateWind
   if (decision.allowed) {
     await db
       .insertInto('rate_limit_buckets')
-      .values(keys.map((k) => ({ team_id: teamId, window_seconds: k.seconds, bucket: k.bucket, hits: 1 })))
+      .values(keys.map((k) => ({ team_id: subject, window_seconds: k.seconds, bucket: k.bucket, hits: 1 })))
       .onConflict((oc) =>
         oc.columns(['team_id', 'window_seconds', 'bucket']).doUpdateSet({ hits: sql`rate_limit_buckets.hits + 1` }),
       )

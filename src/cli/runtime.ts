@@ -35,6 +35,6 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     await store.close();
     throw error;
   }
-  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger, platforms: createPlatformRegistry(store.db, systemClock) };
+  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger, platforms: createPlatformRegistry(store.db, systemClock, config) };
   return { ctx, store, close: () => store.close() };
 }

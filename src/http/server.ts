@@ -16,6 +16,7 @@ import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { registerApiRoutes } from './routes/index.js';
+import { xPublicRoutes } from './routes/x.js';
 
 /** Builds the HTTP server: conventions, documentation and every API route, bound to one AppContext. */
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
@@ -71,5 +72,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register((publicApi) => xPublicRoutes(publicApi, ctx), { prefix: '/api/v1' });
   return app;
 }

@@ -1,9 +1,18 @@
+import { XTokenStore } from '../app/x-credentials.js';
 import { systemClock, type Clock } from '../core/clock.js';
+import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
-import { platformRegistry, type PlatformRegistry } from './platform.js';
+import { platformRegistry, type Platform, type PlatformRegistry } from './platform.js';
 import { SandboxPlatform } from './sandbox.js';
+import { XPlatform } from './x.js';
+import { XApi } from './x-api.js';
 
-/** The platforms every process offers. The X adapter joins here once it exists. */
-export function createPlatformRegistry(db: Db, clock: Clock = systemClock): PlatformRegistry {
-  return platformRegistry([new SandboxPlatform(db, clock)]);
+/** The platforms every process offers: the sandbox always, X when its OAuth client and a secret key for its tokens are configured. */
+export function createPlatformRegistry(db: Db, clock: Clock = systemClock, config?: Config): PlatformRegistry {
+  const platforms: Platform[] = [new SandboxPlatform(db, clock)];
+  if (config?.secretKey && config.x.client) {
+    const api = new XApi(config.x, clock);
+    platforms.push(new XPlatform(db, clock, config.x, api, new XTokenStore(db, clock, config.secretKey, api)));
+  }
+  return platformRegistry(platforms);
 }

@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { CampaignTables } from './schema-campaigns.js';
 import type { EngineTables } from './schema-engine.js';
 import type { ListTables } from './schema-lists.js';
+import type { XTables } from './schema-x.js';
 
 /** Columns the database fills in on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
@@ -258,7 +259,7 @@ export interface WebhookDeliveriesTable {
   completed_at: NullableTimestamp;
 }
 
-export interface Database extends CampaignTables, ListTables, EngineTables {
+export interface Database extends CampaignTables, ListTables, EngineTables, XTables {
   teams: TeamsTable;
   users: UsersTable;
   members: MembersTable;

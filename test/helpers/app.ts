@@ -25,7 +25,7 @@ export async function testContext(options: TestContextOptions = {}): Promise<App
     ...options.env,
   });
   const clock = options.clock ?? systemClock;
-  return { db: store.db, clock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock) };
+  return { db: store.db, clock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock, config) };
 }
 
 let sharedApp: Promise<FastifyInstance> | undefined;

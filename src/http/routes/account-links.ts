@@ -4,6 +4,7 @@ import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
 import { AccountLinkParams, AccountLinkSchema, LinkSandboxBody, UpdateAccountLinkBody } from '../schemas/account-links.js';
 import { errorResponses } from '../schemas/common.js';
+import { xAuthorizeRoute } from './x.js';
 
 const tags = ['Account links'];
 const response = { 200: AccountLinkSchema, ...errorResponses };
@@ -24,4 +25,5 @@ export function accountLinkRoutes(api: Api, ctx: AppContext): void {
     { schema: { tags, summary: "Change an account's status or sending limits", params: AccountLinkParams, body: UpdateAccountLinkBody, response } },
     async (req) => updateAccountLink(ctx, req.actor.teamId, req.params.accountLinkId, req.body),
   );
+  xAuthorizeRoute(api, ctx);
 }

@@ -1,0 +1,191 @@
+import { AppError } from '../core/errors.js';
+import { PlatformError } from '../platforms/platform.js';
+import { XPlatform, xConversationParticipants, type XDmEvent } from '../platforms/x.js';
+import type { AccountLinkRow } from '../store/schema.js';
+import { markAccountOffline } from './account-links.js';
+import type { AppContext } from './context.js';
+import { ingestInboundMessage, type PlatformDm } from './inbound.js';
+import { PollingLoop } from './polling-loop.js';
+
+/** Pages of 100 events one poll reads at most; the rest waits for the next poll (read limits). */
+const MAX_PAGES_PER_POLL = 3;
+
+/** A 1:1 message event of X's v2 stream as a DM; null for other events and group conversations. */
+export function dmOfXEvent(event: XDmEvent): PlatformDm | null {
+  const pair = event.dm_conversation_id ? xConversationParticipants(event.dm_conversation_id) : null;
+  const createdAt = new Date(event.created_at ?? Number.NaN);
+  if (event.event_type !== 'MessageCreate' || !pair || !event.sender_id || !pair.includes(event.sender_id) || Number.isNaN(createdAt.getTime())) return null;
+  return {
+    platformMessageId: event.id,
+    senderPlatformId: event.sender_id,
+    recipientPlatformId: pair[0] === event.sender_id ? pair[1] : pair[0],
+    content: event.text ?? '',
+    createdAt,
+  };
+}
+
+/**
+ * Ingests DMs in order; returns how many were taken in. A DM the use case refuses for good (its user is
+ * gone from X) is skipped with a warning; any other failure stops here, so the caller keeps its cursor
+ * before the DM and the next attempt retries it.
+ */
+async function ingestAll(ctx: AppContext, account: AccountLinkRow, dms: PlatformDm[]): Promise<number> {
+  let done = 0;
+  for (const dm of dms) {
+    try {
+      await ingestInboundMessage(ctx, account, dm);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      ctx.logger.warn({ accountLinkId: account.id, platformMessageId: dm.platformMessageId, err: error }, 'skipped an X DM');
+    }
+    done++;
+  }
+  return done;
+}
+
+const newer = (a: string, b: string | null) => b === null || BigInt(a) > BigInt(b);
+
+export interface XPollerOptions {
+  /** accounts polled per pass */
+  batch?: number;
+  /** how often a pass looks for accounts due */
+  passIntervalMs?: number;
+}
+
+/**
+ * Reads each active linked X account's DM events (GET /2/dm_events) every poll interval and feeds the new
+ * ones to the inbound use case, oldest first. Accounts are claimed with FOR UPDATE SKIP LOCKED and their
+ * next poll moved forward in the same step, so processes sharing a store never poll one account twice.
+ */
+export class XPoller {
+  readonly #ctx: AppContext;
+  readonly #batch: number;
+  readonly #loop: PollingLoop;
+
+  constructor(ctx: AppContext, options: XPollerOptions = {}) {
+    this.#ctx = ctx;
+    this.#batch = options.batch ?? 10;
+    const onError = (error: unknown) => ctx.logger.error({ err: error }, 'X polling failed');
+    this.#loop = new PollingLoop(async () => (await this.runOnce()) === this.#batch, options.passIntervalMs ?? 5_000, onError);
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
+  }
+
+  /** Polls the accounts that are due; resolves with how many it polled. */
+  async runOnce(): Promise<number> {
+    const platform = this.#ctx.platforms.get('twitter');
+    if (!(platform instanceof XPlatform)) return 0;
+    const claimed = await this.#claimDue();
+    for (const { account, cursor } of claimed) await this.#poll(platform, account, cursor);
+    return claimed.length;
+  }
+
+  async #claimDue(): Promise<Array<{ account: AccountLinkRow; cursor: string | null }>> {
+    const { db, clock, config } = this.#ctx;
+    const now = clock.now();
+    return db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom('x_poll_cursors as c')
+        .innerJoin('account_links as al', 'al.id', 'c.account_link_id')
+        .select(['c.account_link_id', 'c.newest_event_id'])
+        .where('al.platform', '=', 'twitter')
+        .where('al.status', '=', 'active')
+        .where('c.next_poll_at', '<=', now)
+        .orderBy('c.next_poll_at')
+        .limit(this.#batch)
+        .forUpdate('c')
+        .skipLocked()
+        .execute();
+      if (due.length === 0) return [];
+      const ids = due.map((d) => d.account_link_id);
+      await trx
+        .updateTable('x_poll_cursors')
+        .set({ next_poll_at: new Date(now.getTime() + config.x.pollIntervalMs) })
+        .where('account_link_id', 'in', ids)
+        .execute();
+      const accounts = await trx.selectFrom('account_links').selectAll().where('id', 'in', ids).execute();
+      return due.map((d) => ({ account: accounts.find((a) => a.id === d.account_link_id)!, cursor: d.newest_event_id }));
+    });
+  }
+
+  async #poll(platform: XPlatform, account: AccountLinkRow, cursor: string | null): Promise<void> {
+    const { db, clock, logger } = this.#ctx;
+    const fresh: XDmEvent[] = [];
+    try {
+      let paginationToken: string | undefined;
+      for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
+        const { events, nextToken } = await platform.dmEvents({ accountLinkId: account.id, platformId: account.platform_id }, paginationToken);
+        const unseen = events.filter((e) => newer(e.id, cursor));
+        fresh.push(...unseen);
+        if (unseen.length < events.length || !nextToken) break;
+        paginationToken = nextToken;
+      }
+    } catch (error) {
+      if (!(error instanceof PlatformError)) throw error;
+      const now = clock.now();
+      if (error.kind === 'auth_revoked') await markAccountOffline(db, account.id, now);
+      if (error.kind === 'rate_limited' && error.resetAt) {
+        await db.updateTable('x_poll_cursors').set({ next_poll_at: error.resetAt }).where('account_link_id', '=', account.id).execute();
+      }
+      logger.warn({ accountLinkId: account.id, kind: error.kind, err: error.message }, 'X DM poll failed');
+    }
+    // Oldest first, so the cursor only ever passes DMs that are in.
+    fresh.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const dms = fresh.flatMap((e) => dmOfXEvent(e) ?? []);
+    const ingested = await ingestAll(this.#ctx, account, dms).catch((error: unknown) => {
+      logger.error({ accountLinkId: account.id, err: error }, 'ingesting X DMs failed');
+      return -1;
+    });
+    const through = ingested < 0 ? null : fresh.at(-1)?.id;
+    if (through) await db.updateTable('x_poll_cursors').set({ newest_event_id: through }).where('account_link_id', '=', account.id).execute();
+  }
+}
+
+/** The part of an Account Activity webhook body this server reads (X's v1.1 event format). */
+export interface AccountActivity {
+  for_user_id?: string;
+  direct_message_events?: Array<{
+    type?: string;
+    id?: string;
+    created_timestamp?: string;
+    message_create?: { target?: { recipient_id?: string }; sender_id?: string; message_data?: { text?: string } };
+  }>;
+}
+
+/**
+ * Takes in the DMs of an Account Activity delivery for every team that has linked the account the
+ * delivery is for. Returns how many DMs it ingested.
+ */
+export async function receiveAccountActivity(ctx: AppContext, body: AccountActivity): Promise<number> {
+  const dms = (body.direct_message_events ?? []).flatMap((e): PlatformDm[] => {
+    const create = e.message_create;
+    const createdAt = new Date(Number(e.created_timestamp));
+    if (e.type !== 'message_create' || !e.id || !create?.sender_id || !create.target?.recipient_id || Number.isNaN(createdAt.getTime())) return [];
+    return [
+      {
+        platformMessageId: e.id,
+        senderPlatformId: create.sender_id,
+        recipientPlatformId: create.target.recipient_id,
+        content: create.message_data?.text ?? '',
+        createdAt,
+      },
+    ];
+  });
+  if (!body.for_user_id || dms.length === 0) return 0;
+  const accounts = await ctx.db
+    .selectFrom('account_links')
+    .selectAll()
+    .where('platform', '=', 'twitter')
+    .where('platform_id', '=', body.for_user_id)
+    .where('status', '=', 'active')
+    .execute();
+  let ingested = 0;
+  for (const account of accounts) ingested += await ingestAll(ctx, account, dms);
+  return ingested;
+}

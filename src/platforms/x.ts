@@ -1,0 +1,228 @@
+import { consumeRateLimit } from '../app/rate-limit.js';
+import type { Clock } from '../core/clock.js';
+import type { RateWindow } from '../core/rate-limit.js';
+import type { XLimits } from '../core/x-protocol.js';
+import type { XConfig } from '../config.js';
+import type { Db } from '../store/db.js';
+import type { XApi, XRequest } from './x-api.js';
+import {
+  PlatformError,
+  conversationId,
+  type Platform,
+  type PlatformAccount,
+  type PlatformProfile,
+  type SentDm,
+} from './platform.js';
+
+/** Where the X adapter gets user access tokens (kept sealed in the store, refreshed as needed). */
+export interface XAccessTokens {
+  accessToken(accountLinkId: string): Promise<string>;
+  /** any linked account's token, for public lookups when no app-only token is configured */
+  anyAccessToken(): Promise<string | null>;
+}
+
+/** A user as X API v2 returns it with USER_FIELDS. */
+export interface XUser {
+  id: string;
+  name: string;
+  username: string;
+  protected?: boolean;
+  description?: string;
+  location?: string;
+  url?: string;
+  profile_image_url?: string;
+  created_at?: string;
+  verified_type?: string;
+  public_metrics?: { followers_count?: number; following_count?: number; tweet_count?: number };
+}
+
+/** A DM event as GET /2/dm_events returns it with DM_EVENT_FIELDS. */
+export interface XDmEvent {
+  id: string;
+  event_type: string;
+  text?: string;
+  sender_id?: string;
+  dm_conversation_id?: string;
+  created_at?: string;
+}
+
+export const USER_FIELDS = 'id,name,username,protected,public_metrics,description,location,profile_image_url,url,created_at,verified_type';
+const DM_EVENT_FIELDS = 'id,text,event_type,created_at,sender_id,dm_conversation_id';
+const DECIMAL_ID = /^[0-9]{1,20}$/;
+const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
+const LOOKUP_BATCH = 100;
+/** X's clock and ours may disagree a little: a delivered DM can look slightly older than its send intent. */
+const CLOCK_SKEW_MS = 60_000;
+/** How far back a delivery lookup reads a conversation, in pages of 100 events. */
+const DELIVERY_PAGES = 3;
+
+type Bucket = 'dm_send' | 'dm_read' | 'tweets' | 'likes';
+
+/** The two participants of a 1:1 X conversation id (`a-b`); null for a group conversation. */
+export function xConversationParticipants(xConversationId: string): [string, string] | null {
+  const parts = xConversationId.split('-');
+  return parts.length === 2 && parts.every((p) => DECIMAL_ID.test(p)) ? [parts[0]!, parts[1]!] : null;
+}
+
+/** X writes a 1:1 conversation id `a-b`; Inbox writes `a:b` (smaller id first). */
+export function inboxConversationId(xConversationId: string): string | null {
+  const pair = xConversationParticipants(xConversationId);
+  return pair ? conversationId(...pair) : null;
+}
+
+/** X says nothing of DM openness before a send; a closed inbox shows as recipient_unreachable then. */
+export const profileOfXUser = (user: XUser): PlatformProfile => ({
+  platformId: user.id,
+  username: user.username,
+  displayName: user.name,
+  image: user.profile_image_url ?? null,
+  bio: user.description || null,
+  location: user.location || null,
+  websiteUrl: user.url || null,
+  followerCount: user.public_metrics?.followers_count ?? 0,
+  followingCount: user.public_metrics?.following_count ?? 0,
+  postCount: user.public_metrics?.tweet_count ?? 0,
+  isProtected: user.protected ?? false,
+  accountStatus: 'active',
+  dmsOpen: true,
+});
+
+/**
+ * X API v2 as a Platform. Calls made as a linked account obey X's rate limit headers as last seen (an
+ * exhausted window fails fast with its reset time) and this server's configured per-account caps.
+ */
+export class XPlatform implements Platform {
+  readonly name = 'twitter' as const;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly config: XConfig,
+    private readonly api: XApi,
+    private readonly tokens: XAccessTokens,
+  ) {}
+
+  async profileById(platformId: string): Promise<PlatformProfile | null> {
+    return (await this.profilesByIds([platformId])).get(platformId) ?? null;
+  }
+
+  async profilesByIds(platformIds: readonly string[]): Promise<Map<string, PlatformProfile>> {
+    const ids = [...new Set(platformIds.filter((id) => DECIMAL_ID.test(id)))];
+    const found = new Map<string, PlatformProfile>();
+    for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
+      const batch = ids.slice(i, i + LOOKUP_BATCH);
+      const body = await this.#lookup<{ data?: XUser[] }>({ method: 'GET', path: '/2/users', query: { ids: batch.join(','), 'user.fields': USER_FIELDS } });
+      for (const user of body.data ?? []) found.set(user.id, profileOfXUser(user));
+    }
+    return found;
+  }
+
+  async profileByUsername(username: string): Promise<PlatformProfile | null> {
+    if (!USERNAME.test(username)) return null;
+    const body = await this.#lookup<{ data?: XUser }>({
+      method: 'GET',
+      path: `/2/users/by/username/${username}`,
+      query: { 'user.fields': USER_FIELDS },
+    });
+    return body.data ? profileOfXUser(body.data) : null;
+  }
+
+  async sendDm(account: PlatformAccount, recipientPlatformId: string, text: string): Promise<SentDm> {
+    const body = await this.#asAccount<{ data: { dm_conversation_id: string; dm_event_id: string } }>(account, 'dm_send', {
+      method: 'POST',
+      path: `/2/dm_conversations/with/${recipientPlatformId}/messages`,
+      json: { text },
+    });
+    return {
+      platformMessageId: body.data.dm_event_id,
+      conversationId: inboxConversationId(body.data.dm_conversation_id) ?? conversationId(account.platformId, recipientPlatformId),
+    };
+  }
+
+  async likeLatestPost(account: PlatformAccount, userPlatformId: string): Promise<{ postId: string }> {
+    const posts = await this.#asAccount<{ data?: { id: string }[] }>(account, 'tweets', {
+      method: 'GET',
+      path: `/2/users/${userPlatformId}/tweets`,
+      query: { max_results: '5', exclude: 'retweets,replies' },
+    });
+    const latest = posts.data?.[0];
+    if (!latest) throw new PlatformError('recipient_unreachable', `User ${userPlatformId} has no post to like`);
+    await this.#asAccount(account, 'likes', { method: 'POST', path: `/2/users/${account.platformId}/likes`, json: { tweet_id: latest.id } });
+    return { postId: latest.id };
+  }
+
+  async findDelivered(account: PlatformAccount, recipientPlatformId: string, text: string, since: Date): Promise<string | null> {
+    const from = since.getTime() - CLOCK_SKEW_MS;
+    let paginationToken: string | undefined;
+    for (let page = 0; page < DELIVERY_PAGES; page++) {
+      const { events, nextToken } = await this.dmEvents(account, paginationToken, `/2/dm_conversations/with/${recipientPlatformId}/dm_events`);
+      const match = events.find((e) => e.sender_id === account.platformId && e.text === text && Date.parse(e.created_at ?? '') >= from);
+      if (match) return match.id;
+      // Events come newest first: once they predate the send, it never happened.
+      const oldest = events.at(-1);
+      if (!nextToken || !oldest || Date.parse(oldest.created_at ?? '') < from) return null;
+      paginationToken = nextToken;
+    }
+    return null;
+  }
+
+  /** One page of the account's DM events (message creations only), newest first. */
+  async dmEvents(account: PlatformAccount, paginationToken?: string, path = '/2/dm_events'): Promise<{ events: XDmEvent[]; nextToken?: string }> {
+    const body = await this.#asAccount<{ data?: XDmEvent[]; meta?: { next_token?: string } }>(account, 'dm_read', {
+      method: 'GET',
+      path,
+      query: { 'dm_event.fields': DM_EVENT_FIELDS, event_types: 'MessageCreate', max_results: '100', pagination_token: paginationToken },
+    });
+    return { events: body.data ?? [], nextToken: body.meta?.next_token };
+  }
+
+  async #lookup<T>(request: XRequest): Promise<T> {
+    const token = this.config.appBearerToken ?? (await this.tokens.anyAccessToken());
+    if (!token) throw new PlatformError('transient', 'No X token to look users up with: link an X account or set INBOX_X_APP_BEARER_TOKEN');
+    return this.api.call<T>(token, request);
+  }
+
+  /** A call as the linked account, within the limits X reported and the configured caps. */
+  async #asAccount<T>(account: PlatformAccount, bucket: Bucket, request: XRequest): Promise<T> {
+    const id = account.accountLinkId;
+    const now = this.clock.now();
+    const held = await this.db
+      .selectFrom('x_rate_limits')
+      .select((eb) => eb.fn.max('reset_at').as('until'))
+      .where('account_link_id', '=', id)
+      .where('bucket', 'in', bucket === 'dm_send' ? [bucket, 'day'] : [bucket])
+      .where('remaining', '<=', 0)
+      .where('reset_at', '>', now)
+      .executeTakeFirst();
+    if (held?.until) throw new PlatformError('rate_limited', `X ${bucket} limit exhausted for this account`, new Date(held.until));
+    const caps = this.#caps(bucket);
+    if (caps.length) {
+      const decision = await consumeRateLimit(this.db, `x:${bucket}:${id}`, caps, now);
+      if (!decision.allowed) {
+        throw new PlatformError('rate_limited', `Configured X ${bucket} cap reached for this account`, new Date(now.getTime() + decision.retryAfter * 1000));
+      }
+    }
+    const token = await this.tokens.accessToken(id);
+    return this.api.call<T>(token, { ...request, observe: (limits) => this.#remember(id, bucket, limits) });
+  }
+
+  #caps(bucket: Bucket): RateWindow[] {
+    const { limits } = this.config;
+    if (bucket === 'dm_send') return [{ seconds: 900, limit: limits.sendPer15Min }, { seconds: 86_400, limit: limits.sendPer24h }];
+    if (bucket === 'dm_read') return [{ seconds: 900, limit: limits.readPer15Min }];
+    return [];
+  }
+
+  async #remember(accountLinkId: string, bucket: Bucket, limits: XLimits): Promise<void> {
+    const rows = [
+      ...(limits.endpoint ? [{ bucket, ...limits.endpoint }] : []),
+      ...(limits.day && bucket === 'dm_send' ? [{ bucket: 'day', ...limits.day }] : []),
+    ].map((l) => ({ account_link_id: accountLinkId, bucket: l.bucket, remaining: l.remaining, reset_at: l.resetAt }));
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto('x_rate_limits')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['account_link_id', 'bucket']).doUpdateSet((eb) => ({ remaining: eb.ref('excluded.remaining'), reset_at: eb.ref('excluded.reset_at') })))
+      .execute();
+  }
+}
