@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { createJobRunner } from '../app/background-jobs.js';
 import { Maintenance } from '../app/maintenance.js';
 import { bootstrapStore, createTeam } from '../app/teams.js';
 import { createToken, listTokens, revokeToken } from '../app/tokens.js';
@@ -14,6 +15,7 @@ import { buildServer } from '../http/server.js';
 import { readFile } from 'node:fs/promises';
 import { DataDirLockedError } from '../store/lock.js';
 import { migrateToLatest, StoreUnavailableError } from '../store/db.js';
+import { importCommand, type ImportOptions } from './import.js';
 import { openRuntime, type Runtime } from './runtime.js';
 
 /** Runs a command against the store, always closing it (and so releasing the data directory lock). */
@@ -59,7 +61,7 @@ async function serve(opts: { engine: boolean }): Promise<void> {
     }
   }
   const app = await buildServer(ctx);
-  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx), new XPoller(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
+  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
   stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });
   for (const worker of background) worker.start();
@@ -106,6 +108,18 @@ function buildProgram(): Command {
       const scenario = parseScenario(json);
       await simulate(scenario, (line) => process.stdout.write(`${line}\n`));
     });
+
+  program
+    .command('import <file>')
+    .description('import a CSV file into a list (the checks and job of POST /import-jobs), with a progress bar')
+    .requiredOption('--list <id>', 'the list to import into')
+    .option('--id-column <name>', 'the CSV column holding X user ids')
+    .option('--username-column <name>', 'the CSV column holding usernames (instead of --id-column)')
+    .option('--map <csvColumn=columnId>', 'copy a CSV column into a list column (repeatable)', (pair: string, all: string[]) => [...all, pair], [])
+    .option('--team <id>', 'the team (default: the first team)')
+    .action((file: string, opts: ImportOptions & { team?: string }) =>
+      withRuntime(async ({ ctx }) => importCommand(ctx, opts.team ?? (await firstTeamId(ctx.db)), file, opts)),
+    );
 
   program
     .command('migrate')
