@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
 import { accountLinkRoutes } from './account-links.js';
+import { campaignForecastRoutes } from './campaign-forecast.js';
 import { campaignLeadRoutes } from './campaign-leads.js';
 import { campaignRoutes } from './campaigns.js';
 import { eventRoutes } from './events.js';
@@ -26,6 +27,7 @@ export function registerApiRoutes(api: Api, ctx: AppContext): void {
   webhookRoutes(api, ctx);
   campaignRoutes(api, ctx);
   campaignLeadRoutes(api, ctx);
+  campaignForecastRoutes(api, ctx);
   listRoutes(api, ctx);
   importJobRoutes(api, ctx);
 }

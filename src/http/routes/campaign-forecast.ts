@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import type { AppContext } from '../../app/context.js';
+import { forecastCampaign } from '../../engine/forecast.js';
+import type { Api } from '../api.js';
+import { CampaignParams } from '../schemas/campaigns.js';
+import { errorResponses, TimestampSchema } from '../schemas/common.js';
+
+const ForecastSchema = z
+  .object({
+    completedAt: TimestampSchema.nullable(),
+    sendsPerDay: z.array(z.object({ date: z.string(), sends: z.number().int() })),
+  })
+  .meta({ id: 'CampaignForecast' });
+
+export function campaignForecastRoutes(api: Api, ctx: AppContext): void {
+  api.get(
+    '/campaigns/v2/:campaignId/forecast',
+    {
+      schema: {
+        tags: ['Campaigns'],
+        summary: 'Forecast when the campaign completes and how many sends go out per day (no replies assumed)',
+        params: CampaignParams,
+        response: { 200: ForecastSchema, ...errorResponses },
+      },
+    },
+    async (req) => forecastCampaign(ctx, req.actor.teamId, req.params.campaignId),
+  );
+}
