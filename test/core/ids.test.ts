@@ -1,0 +1,23 @@
+import { expect, it } from 'vitest';
+import { newId, withIdGenerator } from '../../src/core/ids.js';
+
+it('makes 24-character ids in the cuid2 shape, without repeats', () => {
+  const ids = Array.from({ length: 20_000 }, newId);
+  for (const id of ids) expect(id).toMatch(/^[a-z][0-9a-z]{23}$/);
+  expect(new Set(ids).size).toBe(ids.length);
+});
+
+it('uses every character of the alphabet about evenly', () => {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < 5_000; i++) for (const c of newId().slice(1)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  expect(counts.size).toBe(36);
+  const expected = (5_000 * 23) / 36;
+  for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.1);
+});
+
+it('draws ids from a scoped generator when one is given', async () => {
+  let n = 0;
+  const ids = await withIdGenerator(() => `seeded${++n}`, async () => [newId(), await Promise.resolve(newId())]);
+  expect(ids).toEqual(['seeded1', 'seeded2']);
+  expect(newId()).toMatch(/^[a-z][0-9a-z]{23}$/);
+});
