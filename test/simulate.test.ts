@@ -199,6 +199,16 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
     expect(summary.campaign).toMatchObject({ status: 'completed', contactedCount: 3, rules: { syncedLists: [{ listName: 'Founders' }] } });
   });
 
+  it('names the first message target.contacted even when a like opens the sequence', async () => {
+    const scenario = {
+      ...base,
+      campaign: { name: 'Like first', messagesPerHour: 20, timezone: 'UTC', schedule: allWeek, sequence: { steps: [like, message('Hi'), message('Again')] }, leads: { platformIds: ['7600'] } },
+    };
+    const { targets, summary } = await runScenario(scenario);
+    expect(targets.map((t) => `${t.type}@${t.rank}`)).toEqual(['target.liked@0', 'target.contacted@1', 'target.followUpSent@2']);
+    expect(summary.campaign).toMatchObject({ status: 'completed', contactedCount: 1 });
+  });
+
   it('gives byte-identical output for the same scenario and seed, and different jitter for another seed', async () => {
     const scenario = {
       ...base,

@@ -212,6 +212,20 @@ async function callPlatform(ctx: AppContext, intent: SendIntentRow, reconcile: b
   }
 }
 
+/** Whether the lead was sent a message before this intent (a sequence may open with a like). */
+async function sentMessageBefore(trx: Db, intent: SendIntentRow): Promise<boolean> {
+  const earlier = await trx
+    .selectFrom('send_intents')
+    .select('id')
+    .where('lead_id', '=', intent.lead_id)
+    .where('kind', '=', 'message')
+    .where('status', '=', 'sent')
+    .where('id', '!=', intent.id)
+    .limit(1)
+    .executeTakeFirst();
+  return earlier !== undefined;
+}
+
 /** Step 3, success: the message in the lead's thread, the intent sent, the lead advanced, events, automations. */
 async function recordSent(ctx: AppContext, random: Random, intent: SendIntentRow, send: SendContext, platformMessageId: string | null, now: Date) {
   await ctx.db.transaction().execute(async (trx) => {
@@ -257,7 +271,7 @@ async function recordSent(ctx: AppContext, random: Random, intent: SendIntentRow
       })
       .where('id', '=', lead.id)
       .execute();
-    const type = intent.kind === 'like' ? 'target.liked' : firstContact ? 'target.contacted' : 'target.followUpSent';
+    const type = intent.kind === 'like' ? 'target.liked' : (await sentMessageBefore(trx, intent)) ? 'target.followUpSent' : 'target.contacted';
     await emitTargetEvent(trx, type, campaign.id, thread, message, step, now);
     if (firstContact) await runAutomations(trx, campaign, lead.prospect_id, 'contacted', now);
     if (stillRunning && next.done) await completeLead(trx, lead, campaign, now);
