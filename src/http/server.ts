@@ -28,7 +28,9 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
     },
     // Bracket notation for objects and all three array spellings (spec 2.4).
-    querystringParser: (query) => qs.parse(query, { depth: 5, arrayLimit: 2000, parameterLimit: 2000 }),
+    routerOptions: {
+      querystringParser: (query: string) => qs.parse(query, { depth: 5, arrayLimit: 2000, parameterLimit: 2000 }),
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
