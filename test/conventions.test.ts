@@ -126,3 +126,32 @@ describe('documentation and health', () => {
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-z]+$/);
   });
 });
+
+describe('query strings', () => {
+  it('reads arrays spelled a=1&a=2, a[]=1 and a[0]=1 alike, and objects in bracket notation', async () => {
+    const team = await newTeam();
+    const link = async (username: string) =>
+      (await team.request('POST', '/api/v1/account-links/sandbox', { username: `${username}${Date.now()}` })).json().id as string;
+    const [a, b, c] = [await link('qa'), await link('qb'), await link('qc')];
+    for (const account of [a, b, c]) {
+      const sent = await team.request('POST', '/api/v1/threads/messages', {
+        accountLinkId: account,
+        externalPlatformId: String(7_000_000_000 + Math.floor(Math.random() * 1e9)),
+        content: 'hello',
+      });
+      expect(sent.statusCode).toBe(200);
+    }
+    const accountsOf = async (query: string) => {
+      const response = await team.request('GET', `/api/v1/threads?inbox=no-reply&${query}`);
+      expect(response.statusCode, query).toBe(200);
+      return response.json().threads.map((t: { accountLinkId: string }) => t.accountLinkId).sort();
+    };
+    const expected = [a, b].sort();
+    expect(await accountsOf(`accountLinkIds=${a}&accountLinkIds=${b}`)).toEqual(expected);
+    expect(await accountsOf(`accountLinkIds[]=${a}&accountLinkIds[]=${b}`)).toEqual(expected);
+    expect(await accountsOf(`accountLinkIds[1]=${b}&accountLinkIds[0]=${a}`)).toEqual(expected);
+    expect(await accountsOf(`accountLinkIds[]=${c}`)).toEqual([c]);
+    expect(await accountsOf(`accountLinkIds=${c}`)).toEqual([c]);
+    expect(await accountsOf(`filters[sortOrder]=asc`)).toHaveLength(3);
+  });
+});
