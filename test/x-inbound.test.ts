@@ -35,8 +35,10 @@ describe('polling X DMs', () => {
     world.clock.advance(1000);
     world.fake.injectDm(me.id, lead.id, 'Sent from my phone');
 
+    expect(link.syncedAt).toBeNull();
     const poller = new XPoller(world.ctx);
     await poller.runOnce();
+    expect((await ok(team.request('GET', '/api/v1/account-links')))[0].syncedAt).toBe(world.clock.now().toISOString());
     const messages = await messagesOf(team.teamId);
     expect(messages.map((m) => [m.content, m.outbound, m.origin])).toEqual([
       ['Hi, saw your post', false, 'external'],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAccountLinkRow } from '../src/app/account-links.js';
+import { Maintenance } from '../src/app/maintenance.js';
 import { PlatformError, type PlatformAccount } from '../src/platforms/platform.js';
 import { inboxConversationId, XPlatform } from '../src/platforms/x.js';
 import { sharedStore } from './helpers/store.js';
@@ -157,6 +158,13 @@ describe('the X platform', () => {
     expect(capped.kind).toBe('rate_limited');
     expect(capped.resetAt!.getTime()).toBeGreaterThan(world.clock.now().getTime());
     expect(world.fake.events.filter((e) => e.text === 'one too many')).toHaveLength(0);
+    // Housekeeping drops the counters once no window covers them.
+    const { db } = await sharedStore();
+    const counters = () => db.selectFrom('rate_limit_buckets').select('bucket').where('team_id', '=', `x:dm_send:${account.accountLinkId}`).execute();
+    expect(await counters()).toHaveLength(2);
+    world.clock.advance(3 * 86_400_000);
+    await new Maintenance(world.ctx).runOnce();
+    expect(await counters()).toHaveLength(0);
   });
 
   it('records X’s rate limit headers per account', async () => {

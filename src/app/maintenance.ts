@@ -1,10 +1,12 @@
+import { xCapWindows } from '../platforms/x.js';
 import type { AppContext } from './context.js';
 import { pruneEvents } from './events.js';
 import { pruneRateLimitBuckets, rateLimitWindows } from './rate-limit.js';
 
 /**
  * Periodic housekeeping: drops events past their retention (their deliveries go with them) and rate
- * limit counters no window still covers. Idempotent, so every process sharing a store may run it.
+ * limit counters (the API's, and the X accounts' send and read caps) no window still covers. Idempotent,
+ * so every process sharing a store may run it.
  */
 export class Maintenance {
   readonly #ctx: AppContext;
@@ -33,7 +35,8 @@ export class Maintenance {
   async runOnce(): Promise<void> {
     const now = this.#ctx.clock.now();
     await pruneEvents(this.#ctx.db, now);
-    await pruneRateLimitBuckets(this.#ctx.db, rateLimitWindows(this.#ctx.config), now);
+    const xWindows = Object.values(xCapWindows(this.#ctx.config.x)).flat();
+    await pruneRateLimitBuckets(this.#ctx.db, [...rateLimitWindows(this.#ctx.config), ...xWindows], now);
   }
 
   /** Starts a pass unless the previous one is still running. */

@@ -126,6 +126,8 @@ export class XPoller {
         if (unseen.length < events.length || !nextToken) break;
         paginationToken = nextToken;
       }
+      // The first poll that reads the stream completes the account's initial sync.
+      await db.updateTable('account_links').set({ synced_at: clock.now() }).where('id', '=', account.id).where('synced_at', 'is', null).execute();
     } catch (error) {
       if (!(error instanceof PlatformError)) throw error;
       const now = clock.now();

@@ -58,6 +58,15 @@ const DELIVERY_PAGES = 3;
 
 type Bucket = 'dm_send' | 'dm_read' | 'tweets' | 'likes';
 
+/** The configured per-account caps, by endpoint family (counted in rate_limit_buckets). */
+export function xCapWindows(config: XConfig): Partial<Record<Bucket, RateWindow[]>> {
+  const { limits } = config;
+  return {
+    dm_send: [{ seconds: 900, limit: limits.sendPer15Min }, { seconds: 86_400, limit: limits.sendPer24h }],
+    dm_read: [{ seconds: 900, limit: limits.readPer15Min }],
+  };
+}
+
 /** The two participants of a 1:1 X conversation id (`a-b`); null for a group conversation. */
 export function xConversationParticipants(xConversationId: string): [string, string] | null {
   const parts = xConversationId.split('-');
@@ -195,7 +204,7 @@ export class XPlatform implements Platform {
       .where('reset_at', '>', now)
       .executeTakeFirst();
     if (held?.until) throw new PlatformError('rate_limited', `X ${bucket} limit exhausted for this account`, new Date(held.until));
-    const caps = this.#caps(bucket);
+    const caps = xCapWindows(this.config)[bucket] ?? [];
     if (caps.length) {
       const decision = await consumeRateLimit(this.db, `x:${bucket}:${id}`, caps, now);
       if (!decision.allowed) {
@@ -206,12 +215,6 @@ export class XPlatform implements Platform {
     return this.api.call<T>(token, { ...request, observe: (limits) => this.#remember(id, bucket, limits) });
   }
 
-  #caps(bucket: Bucket): RateWindow[] {
-    const { limits } = this.config;
-    if (bucket === 'dm_send') return [{ seconds: 900, limit: limits.sendPer15Min }, { seconds: 86_400, limit: limits.sendPer24h }];
-    if (bucket === 'dm_read') return [{ seconds: 900, limit: limits.readPer15Min }];
-    return [];
-  }
 
   async #remember(accountLinkId: string, bucket: Bucket, limits: XLimits): Promise<void> {
     const rows = [
