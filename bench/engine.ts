@@ -1,0 +1,150 @@
+// The sending engine in virtual time, per store engine (PGlite in memory; DATABASE_URL adds PostgreSQL):
+// - a campaign of BENCH_LEADS leads over BENCH_ACCOUNTS sandbox accounts (message, delay, message) run to its end:
+//   sends per second of wall time and peak RSS;
+// - the cost of one scheduler pass with 10,000 and with BENCH_PENDING_BIG pending leads, none due (a pass should
+//   cost what is due, not what exists);
+// - beside them, the raw rate of single-row inserts into a table shaped like campaign_leads.
+// Run: npm run bench:engine
+import { sql } from 'kysely';
+import pino from 'pino';
+import { linkSandboxAccount, updateAccountLink } from '../src/app/account-links.js';
+import { replaceSequence } from '../src/app/campaign-sequence.js';
+import { createCampaign } from '../src/app/campaigns.js';
+import type { AppContext } from '../src/app/context.js';
+import { createTeam } from '../src/app/teams.js';
+import { loadConfig } from '../src/config.js';
+import { seededRandom } from '../src/core/random.js';
+import type { SequenceStep } from '../src/core/sequence.js';
+import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { createPlatformRegistry } from '../src/platforms/registry.js';
+import { migrateToLatest, openStore, type Db, type StoreLocation } from '../src/store/db.js';
+
+const LEADS = Number(process.env.BENCH_LEADS ?? 2_000);
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
+const PENDING_BIG = Number(process.env.BENCH_PENDING_BIG ?? 1_000_000);
+const START = new Date('2026-01-05T00:00:00Z');
+const allWeek = Object.fromEntries(['0', '1', '2', '3', '4', '5', '6'].map((d) => [d, { start: 0, end: 1440 }]));
+const steps = [
+  { type: 'message', data: { segments: [{ type: 'static', text: 'Hi' }] } },
+  { type: 'delay', data: { delaySeconds: 86_400, unit: 'days' } },
+  { type: 'message', data: { segments: [{ type: 'static', text: 'Following up' }] } },
+] as SequenceStep[];
+
+const seconds = (since: number) => (performance.now() - since) / 1000;
+
+/** A store with a team, its accounts and an active campaign sending from all of them. */
+async function world(location: StoreLocation) {
+  const store = await openStore(location);
+  await migrateToLatest(store.db);
+  let now = START;
+  const clock = { now: () => now, set: (at: Date) => void (now = at) };
+  const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock) };
+  const { team } = await createTeam(store.db, 'Bench', START);
+  const accountIds: string[] = [];
+  for (let i = 0; i < ACCOUNTS; i++) {
+    const link = await linkSandboxAccount(ctx, team.id, { username: `bench${i}` });
+    await updateAccountLink(ctx, team.id, link.id, { hourlyLimit: 60, dailyLimit: 1_440 });
+    accountIds.push(link.id);
+  }
+  const campaign = await createCampaign(ctx, team.id, { name: 'Bench', messagesPerHour: 25, schedule: allWeek, accountLinkIds: accountIds });
+  await replaceSequence(ctx, team.id, campaign.id, steps);
+  await store.db.updateTable('campaigns').set({ status: 'active', enabled: true, started_at: START }).where('id', '=', campaign.id).execute();
+  return { store, clock, ctx, teamId: team.id, campaignId: campaign.id, accountIds };
+}
+
+/** N prospects and their leads, set-based (seeding is not what is measured); `spread` assigns them, due in a year. */
+async function seedLeads(db: Db, teamId: string, campaignId: string, n: number, spread?: string[]): Promise<void> {
+  const accounts = spread ?? [];
+  // Ids unique per team, so runs can share a PostgreSQL database.
+  const tag = teamId.slice(0, 10);
+  for (let from = 1; from <= n; from += 100_000) {
+    const to = Math.min(n, from + 99_999);
+    await sql`
+      insert into prospects (id, team_id, platform, platform_id, username, display_name)
+      select ${tag} || lpad(g::text, 14, '0'), ${teamId}, 'sandbox', (7000000000000 + g)::text, 'lead' || g, 'Lead ' || g
+      from generate_series(${from}::int, ${to}::int) g`.execute(db);
+    await sql`
+      insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, account_link_id, next_step_at, sequence_version, created_at)
+      select ${tag} || 'l' || lpad(g::text, 13, '0'), ${campaignId}, ${teamId}, ${tag} || lpad(g::text, 14, '0'),
+             ${spread ? 'active' : 'pending'},
+             (${JSON.stringify(accounts)}::jsonb ->> (g % greatest(${accounts.length}::int, 1)))::text,
+             ${spread ? new Date(START.getTime() + 365 * 86_400_000) : null}::timestamptz, 1, ${START}::timestamptz
+      from generate_series(${from}::int, ${to}::int) g`.execute(db);
+  }
+}
+
+async function throughput(location: StoreLocation) {
+  const w = await world(location);
+  try {
+    await seedLeads(w.store.db, w.teamId, w.campaignId, LEADS);
+    const engine = new Dispatcher(w.ctx, seededRandom(1), { batchSize: 500 });
+    const rssAtStart = process.memoryUsage().rss;
+    let peakRss = rssAtStart;
+    const started = performance.now();
+    let sends = 0;
+    for (let now = START; ; ) {
+      w.clock.set(now);
+      sends += await engine.runOnce(now);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      const next = await nextEngineInstant(w.store.db, now);
+      if (!next) break;
+      now = next;
+    }
+    const wall = seconds(started);
+    return { sends, sendsPerSecond: sends / wall, wall, peakRssMiB: peakRss / 2 ** 20 };
+  } finally {
+    await w.store.close();
+  }
+}
+
+/** Mean wall time of a scheduler pass with `pending` leads assigned to the senders and none due. */
+async function passCost(location: StoreLocation, pending: number): Promise<number> {
+  const w = await world(location);
+  try {
+    await seedLeads(w.store.db, w.teamId, w.campaignId, pending, w.accountIds);
+    await sql`analyze`.execute(w.store.db);
+    const engine = new Dispatcher(w.ctx, seededRandom(1));
+    await engine.runOnce(START);
+    const runs = 10;
+    const started = performance.now();
+    for (let i = 0; i < runs; i++) await engine.runOnce(START);
+    return (seconds(started) / runs) * 1000;
+  } finally {
+    await w.store.close();
+  }
+}
+
+/** Single-row inserts into a table like campaign_leads, one statement each, for about three seconds. */
+async function rawInserts(location: StoreLocation): Promise<number> {
+  const store = await openStore(location);
+  try {
+    await sql`create temporary table raw_leads (id text primary key, campaign_id text not null, prospect_id text not null,
+      state text not null, next_step_at timestamptz, created_at timestamptz not null)`.execute(store.db);
+    const started = performance.now();
+    let rows = 0;
+    while (seconds(started) < 3) {
+      await sql`insert into raw_leads values (${`r${rows}`}, 'c', ${`p${rows}`}, 'pending', null, now())`.execute(store.db);
+      rows++;
+    }
+    return rows / seconds(started);
+  } finally {
+    await store.close();
+  }
+}
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+async function report(name: string, location: StoreLocation): Promise<void> {
+  const raw = await rawInserts(location);
+  const run = await throughput(location);
+  print(`| ${name} | ${LEADS} leads x 2 messages over ${ACCOUNTS} accounts | ${run.sends} sends in ${run.wall.toFixed(1)} s: **${run.sendsPerSecond.toFixed(1)} sends/s** | peak RSS ${run.peakRssMiB.toFixed(0)} MiB |`);
+  print(`| ${name} | raw single-row inserts | ${raw.toFixed(0)} rows/s | engine / raw = ${(run.sendsPerSecond / raw).toFixed(3)} (target >= 0.25) |`);
+  const small = await passCost(location, 10_000);
+  const big = await passCost(location, PENDING_BIG);
+  print(`| ${name} | scheduler pass, nothing due | 10,000 pending: ${small.toFixed(1)} ms; ${PENDING_BIG.toLocaleString('en')} pending: ${big.toFixed(1)} ms | ratio ${(big / small).toFixed(2)} (target <= 1.5) |`);
+}
+
+print('| store | measure | result | note |');
+print('|---|---|---|---|');
+await report('PGlite', { kind: 'pglite-memory' });
+if (process.env.DATABASE_URL) await report('PostgreSQL', { kind: 'postgres', url: process.env.DATABASE_URL });
