@@ -11,7 +11,7 @@ import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
 import { LEASE_MS } from '../src/engine/dispatch.js';
 import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
-import { PAUSE_REASONS } from '../src/engine/plan.js';
+import { PAUSE_REASONS, planLeads } from '../src/engine/plan.js';
 import {
   PlatformError,
   platformRegistry,
@@ -159,6 +159,27 @@ describe('account problems', () => {
     await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'active' });
     await runUntilIdle();
     expect(await getCampaign(ctx, teamId, campaignIds[0]!)).toMatchObject({ status: 'completed', contactedCount: 1, pauseReason: null });
+  });
+});
+
+describe('rebalancing', () => {
+  it('shows isRebalancing while the leads of an offline account move, batch by batch, to the others', async () => {
+    const { teamId, accountIds, campaignIds } = await setUp({ accounts: [{}, {}], campaigns: [{ messagesPerHour: 1, leads: 6 }] });
+    const [campaignId] = campaignIds;
+    await planLeads(store.db, clock.now());
+    const onFirst = () =>
+      store.db.selectFrom('campaign_leads').select('id').where('campaign_id', '=', campaignId!).where('account_link_id', '=', accountIds[0]!).execute();
+    expect(await onFirst()).toHaveLength(3);
+    await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'offline' });
+    await planLeads(store.db, clock.now(), 2);
+    expect(await getCampaign(ctx, teamId, campaignId!)).toMatchObject({ isRebalancing: true });
+    expect(await onFirst()).toHaveLength(1);
+    await planLeads(store.db, clock.now(), 2);
+    expect(await onFirst()).toHaveLength(0);
+    expect(await getCampaign(ctx, teamId, campaignId!)).toMatchObject({ isRebalancing: false });
+    await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'active' });
+    await runUntilIdle();
+    expect(await getCampaign(ctx, teamId, campaignId!)).toMatchObject({ status: 'completed', contactedCount: 6 });
   });
 });
 

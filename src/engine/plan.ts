@@ -54,8 +54,13 @@ async function sendersOfOpenLeads(trx: Db, campaignId: string): Promise<string[]
  * keeps its sender for every step. Leads whose sender left the campaign or is no longer active move to the
  * remaining accounts (rebalancing) and continue from their next unsent step.
  */
-export async function planLeads(db: Db, now: Date): Promise<void> {
-  const campaigns = await db.selectFrom('campaigns').select(['id', 'sequence_version']).where('status', '=', 'active').orderBy('id').execute();
+export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<void> {
+  const campaigns = await db
+    .selectFrom('campaigns')
+    .select(['id', 'sequence_version', 'is_rebalancing'])
+    .where('status', '=', 'active')
+    .orderBy('id')
+    .execute();
   for (const campaign of campaigns) {
     await db.transaction().execute(async (trx) => {
       const accounts = await activeAccounts(trx, campaign.id);
@@ -73,10 +78,15 @@ export async function planLeads(db: Db, now: Date): Promise<void> {
         )
         .orderBy('created_at')
         .orderBy('prospect_id')
-        .limit(PLAN_BATCH)
+        .limit(batch)
         .forUpdate()
         .skipLocked()
         .execute();
+      // Moving leads off departed senders may take several passes; isRebalancing shows it is under way.
+      const rebalancing = departed.length > 0 && leads.length === batch;
+      if (rebalancing !== campaign.is_rebalancing) {
+        await trx.updateTable('campaigns').set({ is_rebalancing: rebalancing }).where('id', '=', campaign.id).execute();
+      }
       if (leads.length === 0) return;
       const loads = await trx
         .selectFrom('campaign_leads')
