@@ -306,3 +306,28 @@ describe('lead rules: PATCH /campaigns/v2/{id}/rules', () => {
     expect((await rulesOf(team, campaign.id)).excludeContacted).toBe(false);
   });
 });
+
+describe('lead rules given when the campaign is created', () => {
+  it('applies them and syncs the lists, or refuses the whole create when they are invalid', async () => {
+    const team = await newTeam();
+    const ids = randomIds(3);
+    const list = await newList(team, 'At creation');
+    await fillList(team, list.id, ids);
+    const created = await team.request('POST', '/api/v1/campaigns/v2', {
+      name: 'Ruled from the start',
+      rules: { syncedListIds: [list.id], excludeContacted: true },
+    });
+    expect(created.statusCode).toBe(200);
+    const campaign = created.json();
+    expect(campaign.rules).toMatchObject({ syncedLists: [{ listId: list.id, listName: 'At creation' }], excludeContacted: true });
+    expect(campaign.isSyncing).toBe(true);
+    await runSyncs(team);
+    expect((await getCampaign(team, campaign.id)).targetsCount).toBe(3);
+
+    const before = (await team.request('GET', '/api/v1/campaigns')).json().campaigns.length;
+    const refused = await team.request('POST', '/api/v1/campaigns/v2', { name: 'Bad rules', rules: { syncedListIds: ['nosuchlist'] } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.code).toBe('VALIDATION_ERROR');
+    expect((await team.request('GET', '/api/v1/campaigns')).json().campaigns).toHaveLength(before);
+  });
+});

@@ -12,6 +12,7 @@ import { sequenceProblems } from './campaign-sequence.js';
 import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
+import { applyLeadRules, type LeadRulesInput } from './lead-rules.js';
 
 /**
  * Campaigns: settings, lifecycle and the three shapes they are shown in (v2 Campaign, legacy v1, and the
@@ -298,7 +299,12 @@ async function setAccounts(db: Db, campaignId: string, accountLinkIds: readonly 
     .execute();
 }
 
-export async function createCampaign(ctx: AppContext, teamId: string, input: CampaignSettings & { name: string }): Promise<Campaign> {
+/** Creates a draft; lead rules given at creation are applied in the same transaction (all or nothing). */
+export async function createCampaign(
+  ctx: AppContext,
+  teamId: string,
+  input: CampaignSettings & { name: string; rules?: LeadRulesInput },
+): Promise<Campaign> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     await checkSettings(trx, teamId, input);
@@ -318,7 +324,8 @@ export async function createCampaign(ctx: AppContext, teamId: string, input: Cam
       .returningAll()
       .executeTakeFirstOrThrow();
     await setAccounts(trx, row.id, input.accountLinkIds ?? []);
-    const campaign = await presentCampaign(trx, row);
+    if (input.rules) await applyLeadRules(trx, teamId, row.id, input.rules, now);
+    const campaign = await presentCampaign(trx, await getCampaignRow(trx, teamId, row.id));
     await emitEvent(trx, teamId, 'campaign.created', { campaign: summaryOf(campaign) }, now);
     return campaign;
   });

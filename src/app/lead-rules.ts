@@ -73,56 +73,58 @@ async function ruleProblems(db: Db, teamId: string, campaignId: string, rules: R
 }
 
 export async function updateLeadRules(ctx: AppContext, teamId: string, campaignId: string, input: LeadRulesInput): Promise<void> {
-  const now = ctx.clock.now();
-  await ctx.db.transaction().execute(async (trx) => {
-    const campaign = await getCampaignRow(trx, teamId, campaignId, true);
-    if (campaign.status === 'completed') throw conflict(`Campaign '${campaignId}' is completed: its lead rules can no longer change`);
-    const current = await trx.selectFrom('campaign_list_rules').selectAll().where('campaign_id', '=', campaignId).execute();
-    const currentSynced = current.filter((r) => r.kind === 'synced');
-    const rules: RuleLists = {
-      synced: input.syncedListIds ?? currentSynced.map((r) => r.list_id),
-      excluded: input.excludedListIds ?? current.filter((r) => r.kind === 'excluded').map((r) => r.list_id),
-      mappings: input.columnMappings ?? {},
-    };
-    // Lists that stay synced keep their mappings unless new ones are given.
-    if (!input.columnMappings) {
-      for (const r of currentSynced) if (rules.synced.includes(r.list_id)) rules.mappings[r.list_id] = r.column_mapping;
-    }
-    const problems = await ruleProblems(trx, teamId, campaignId, rules);
-    if (problems.length > 0) {
-      throw validationError(`Invalid lead rules: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
-    }
+  await ctx.db.transaction().execute((trx) => applyLeadRules(trx, teamId, campaignId, input, ctx.clock.now()));
+}
 
-    const detached = currentSynced.map((r) => r.list_id).filter((id) => !rules.synced.includes(id));
-    if (detached.length > 0) {
-      const sourcedByDetached = trx
-        .selectFrom('campaign_lead_sources')
-        .select('prospect_id')
-        .where('campaign_id', '=', campaignId)
-        .where('list_id', 'in', detached);
-      // unlink keeps the leads as direct ones; remove lets the sync drop those no other source holds.
-      if ((input.detachBehavior ?? 'unlink') === 'unlink') {
-        await trx.updateTable('campaign_leads').set({ direct: true, updated_at: now }).where('campaign_id', '=', campaignId).where('direct', '=', false).where('prospect_id', 'in', sourcedByDetached).execute();
-      }
-      await trx.deleteFrom('campaign_lead_sources').where('campaign_id', '=', campaignId).where('list_id', 'in', detached).execute();
-    }
+/** Replaces a campaign's lead rules inside the caller's transaction (creating a campaign applies them too). */
+export async function applyLeadRules(trx: Db, teamId: string, campaignId: string, input: LeadRulesInput, now: Date): Promise<void> {
+  const campaign = await getCampaignRow(trx, teamId, campaignId, true);
+  if (campaign.status === 'completed') throw conflict(`Campaign '${campaignId}' is completed: its lead rules can no longer change`);
+  const current = await trx.selectFrom('campaign_list_rules').selectAll().where('campaign_id', '=', campaignId).execute();
+  const currentSynced = current.filter((r) => r.kind === 'synced');
+  const rules: RuleLists = {
+    synced: input.syncedListIds ?? currentSynced.map((r) => r.list_id),
+    excluded: input.excludedListIds ?? current.filter((r) => r.kind === 'excluded').map((r) => r.list_id),
+    mappings: input.columnMappings ?? {},
+  };
+  // Lists that stay synced keep their mappings unless new ones are given.
+  if (!input.columnMappings) {
+    for (const r of currentSynced) if (rules.synced.includes(r.list_id)) rules.mappings[r.list_id] = r.column_mapping;
+  }
+  const problems = await ruleProblems(trx, teamId, campaignId, rules);
+  if (problems.length > 0) {
+    throw validationError(`Invalid lead rules: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+  }
 
-    await trx.deleteFrom('campaign_list_rules').where('campaign_id', '=', campaignId).execute();
-    const rows = [
-      ...rules.synced.map((listId) => ({ campaign_id: campaignId, list_id: listId, kind: 'synced' as const, column_mapping: JSON.stringify(rules.mappings[listId] ?? {}) })),
-      ...rules.excluded.map((listId) => ({ campaign_id: campaignId, list_id: listId, kind: 'excluded' as const, column_mapping: '{}' })),
-    ];
-    if (rows.length > 0) await trx.insertInto('campaign_list_rules').values(rows).execute();
-    await trx
-      .updateTable('campaigns')
-      .set({
-        exclude_contacted: input.excludeContacted ?? campaign.exclude_contacted,
-        exclude_mutuals: input.excludeMutuals ?? campaign.exclude_mutuals,
-        scope_assessed_count: 0,
-      })
-      .where('id', '=', campaignId)
-      .execute();
-    await touchCampaign(trx, campaignId, now);
-    await requestCampaignSync(trx, teamId, [campaignId], { full: true }, now);
-  });
+  const detached = currentSynced.map((r) => r.list_id).filter((id) => !rules.synced.includes(id));
+  if (detached.length > 0) {
+    const sourcedByDetached = trx
+      .selectFrom('campaign_lead_sources')
+      .select('prospect_id')
+      .where('campaign_id', '=', campaignId)
+      .where('list_id', 'in', detached);
+    // unlink keeps the leads as direct ones; remove lets the sync drop those no other source holds.
+    if ((input.detachBehavior ?? 'unlink') === 'unlink') {
+      await trx.updateTable('campaign_leads').set({ direct: true, updated_at: now }).where('campaign_id', '=', campaignId).where('direct', '=', false).where('prospect_id', 'in', sourcedByDetached).execute();
+    }
+    await trx.deleteFrom('campaign_lead_sources').where('campaign_id', '=', campaignId).where('list_id', 'in', detached).execute();
+  }
+
+  await trx.deleteFrom('campaign_list_rules').where('campaign_id', '=', campaignId).execute();
+  const rows = [
+    ...rules.synced.map((listId) => ({ campaign_id: campaignId, list_id: listId, kind: 'synced' as const, column_mapping: JSON.stringify(rules.mappings[listId] ?? {}) })),
+    ...rules.excluded.map((listId) => ({ campaign_id: campaignId, list_id: listId, kind: 'excluded' as const, column_mapping: '{}' })),
+  ];
+  if (rows.length > 0) await trx.insertInto('campaign_list_rules').values(rows).execute();
+  await trx
+    .updateTable('campaigns')
+    .set({
+      exclude_contacted: input.excludeContacted ?? campaign.exclude_contacted,
+      exclude_mutuals: input.excludeMutuals ?? campaign.exclude_mutuals,
+      scope_assessed_count: 0,
+    })
+    .where('id', '=', campaignId)
+    .execute();
+  await touchCampaign(trx, campaignId, now);
+  await requestCampaignSync(trx, teamId, [campaignId], { full: true }, now);
 }

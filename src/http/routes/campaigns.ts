@@ -35,6 +35,7 @@ import {
   UpdateCampaignBody,
   UpdateColumnBody,
 } from '../schemas/campaigns.js';
+import { LeadRulesBody } from '../schemas/campaign-leads.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';
 import { cursorFrom, paginate } from '../schemas/pagination.js';
 
@@ -54,7 +55,7 @@ export function campaignRoutes(api: Api, ctx: AppContext): void {
       return { campaigns: page, nextCursor };
     },
   );
-  api.post('/campaigns/v2', { schema: { tags, summary: 'Create a draft campaign', body: CreateCampaignBody, response } }, async (req) =>
+  api.post('/campaigns/v2', { schema: { tags, summary: 'Create a draft campaign', body: CreateCampaignBody.extend({ rules: LeadRulesBody.optional() }), response } }, async (req) =>
     createCampaign(ctx, req.actor.teamId, req.body),
   );
   api.get(v2, { schema: { tags, summary: 'Get a campaign', params, response } }, async (req) =>
