@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // One store per worker, shared by its test files (a fresh PGlite takes seconds to start);
-    // every test works in its own team, so data never leaks between tests.
+    globalSetup: ['test/global-setup.ts'],
+    // One store per worker, shared by its test files (a fresh PGlite takes seconds to start; on PostgreSQL
+    // each worker gets a database of its own); every test works in its own team.
     isolate: false,
     pool: 'forks',
     maxWorkers: 2,

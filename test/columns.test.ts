@@ -3,6 +3,7 @@ import { CAMPAIGN_COLUMNS, createColumn, deleteColumn, LIST_COLUMNS, listColumns
 import type { AppContext } from '../src/app/context.js';
 import { newId } from '../src/core/ids.js';
 import { newTeam, testContext } from './helpers/app.js';
+import { TestClock } from './helpers/clock.js';
 import { linkAccount, newProspect } from './helpers/campaigns.js';
 
 /** The list owner of the column module, used through its use cases (the list routes are the lists module's). */
@@ -21,8 +22,12 @@ describe('list columns', () => {
   it('creates, lists, renames and deletes a list column, dropping its values from the leads', async () => {
     const team = await newTeam();
     const listId = await newList(team.teamId);
-    const company = await createColumn(ctx, LIST_COLUMNS, team.teamId, listId, { name: 'Company' });
-    const seats = await createColumn(ctx, LIST_COLUMNS, team.teamId, listId, { name: 'Seats', type: 'number', description: 'paid seats' });
+    // Columns list in creation order; the clock moves between the two so they are not created in one millisecond.
+    const clock = new TestClock();
+    const ticking = { ...ctx, clock };
+    const company = await createColumn(ticking, LIST_COLUMNS, team.teamId, listId, { name: 'Company' });
+    clock.advance(1);
+    const seats = await createColumn(ticking, LIST_COLUMNS, team.teamId, listId, { name: 'Seats', type: 'number', description: 'paid seats' });
     expect(company).toMatchObject({ id: expect.stringMatching(/^custom_/), type: 'text', description: null });
     expect(await listColumns(ctx, LIST_COLUMNS, team.teamId, listId)).toEqual([company, seats]);
     expect(await updateColumn(ctx, LIST_COLUMNS, team.teamId, listId, company.id, { name: 'Employer' })).toMatchObject({ name: 'Employer' });

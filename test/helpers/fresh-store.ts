@@ -3,14 +3,18 @@ import { migrateToLatest, openStore, type Store } from '../../src/store/db.js';
 
 let created = 0;
 
+/** Every database the tests create starts with this; the global teardown drops what is left of them. */
+export const TEST_DATABASE_PREFIX = 'inbox_test_';
+
 export interface FreshStore extends Store {
   /** the database's URL when it lives on a PostgreSQL server (other processes may open it) */
   url?: string;
 }
 
 /**
- * A migrated store of its own, for tests that run the engine (which acts on every campaign it can see): a new
- * database on the server of DATABASE_URL (CI's PostgreSQL pass, dropped on close), or an in-memory PGlite.
+ * A migrated store of its own: a new database on the server of DATABASE_URL (CI's PostgreSQL pass, dropped
+ * on close), or an in-memory PGlite. Background workers (engine, pollers, dispatchers) act on everything they
+ * can see, so tests that run them must not share a database with another worker process's tests.
  */
 export async function freshStore(): Promise<FreshStore> {
   const server = process.env.DATABASE_URL;
@@ -19,7 +23,7 @@ export async function freshStore(): Promise<FreshStore> {
     await migrateToLatest(store.db);
     return store;
   }
-  const name = `engine_${process.pid}_${Date.now()}_${++created}`;
+  const name = `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${++created}`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
   await admin.query(`create database ${name}`);

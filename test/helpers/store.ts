@@ -1,17 +1,14 @@
-import { migrateToLatest, openStore, type Store } from '../../src/store/db.js';
+import type { Store } from '../../src/store/db.js';
+import { freshStore } from './fresh-store.js';
 
 let shared: Promise<Store> | undefined;
 
 /**
- * The store every test in this worker shares: PostgreSQL when DATABASE_URL is set (CI's second pass),
- * otherwise an in-memory PGlite. Migrated once.
+ * The store every test file in this worker process shares, migrated once: an in-memory PGlite, or (CI's
+ * PostgreSQL pass) a database of this worker's own on the server of DATABASE_URL, so that the background
+ * workers one file runs never see another process's rows.
  */
 export function sharedStore(): Promise<Store> {
-  shared ??= (async () => {
-    const url = process.env.DATABASE_URL;
-    const store = await openStore(url ? { kind: 'postgres', url, poolSize: 5 } : { kind: 'pglite-memory' });
-    await migrateToLatest(store.db);
-    return store;
-  })();
+  shared ??= freshStore();
   return shared;
 }
