@@ -8,6 +8,7 @@ export class PollingLoop {
   readonly #onError: (error: unknown) => void;
   #loop: Promise<void> | undefined;
   #stopping = false;
+  #woken = false;
   #wake: (() => void) | undefined;
 
   /** `pass` resolves true when it did work (so the next one starts at once). */
@@ -30,9 +31,15 @@ export class PollingLoop {
   /** Ends the loop after the pass in progress. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#wake?.();
+    this.wake();
     await this.#loop;
     this.#loop = undefined;
+  }
+
+  /** Cuts the current sleep short, or skips the next one when a pass is running: new work may be due. */
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
   }
 
   async #run(): Promise<void> {
@@ -41,7 +48,7 @@ export class PollingLoop {
         this.#onError(error);
         return false;
       });
-      if (!busy && !this.#stopping) {
+      if (!busy && !this.#woken && !this.#stopping) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.#pollMs);
           this.#wake = () => {
@@ -50,6 +57,8 @@ export class PollingLoop {
           };
         });
       }
+      this.#woken = false;
+      this.#wake = undefined;
     }
   }
 }

@@ -6,6 +6,7 @@ import { nextRetryAt } from '../core/webhook-retry.js';
 import type { Db } from '../store/db.js';
 import type { EventRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
+import { PollingLoop } from './polling-loop.js';
 import { envelopeOf } from './events.js';
 
 export interface DispatcherOptions {
@@ -131,34 +132,33 @@ export class WebhookDispatcher {
   readonly #ctx: AppContext;
   readonly #concurrency: number;
   readonly #timeoutMs: number;
-  readonly #pollMs: number;
   readonly #random: () => number;
   readonly #inFlight = new Set<Promise<void>>();
-  #loop: Promise<void> | undefined;
-  #stopping = false;
-  #woken = false;
-  #wake: (() => void) | undefined;
+  readonly #loop: PollingLoop;
 
   constructor(ctx: AppContext, options: DispatcherOptions = {}) {
     this.#ctx = ctx;
     this.#concurrency = options.concurrency ?? 16;
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.#pollMs = options.pollIntervalMs ?? 1_000;
     this.#random = options.random ?? Math.random;
+    // Each pass claims what is due; a finished attempt wakes the loop, as its endpoint's next delivery may be due.
+    this.#loop = new PollingLoop(
+      async () => {
+        await this.#dispatchDue();
+        return false;
+      },
+      options.pollIntervalMs ?? 1_000,
+      (error) => this.#ctx.logger.error({ err: error }, 'webhook dispatch failed'),
+    );
   }
 
   start(): void {
-    if (this.#loop) return;
-    this.#stopping = false;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** Stops claiming work and waits for the attempts in flight to finish and be recorded. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wakeUp();
-    await this.#loop;
-    this.#loop = undefined;
+    await this.#loop.stop();
     await Promise.all(this.#inFlight);
   }
 
@@ -167,37 +167,6 @@ export class WebhookDispatcher {
     const started = await this.#dispatchDue();
     await Promise.all(started);
     return started.length;
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#stopping) {
-      try {
-        await this.#dispatchDue();
-      } catch (error) {
-        this.#ctx.logger.error({ err: error }, 'webhook dispatch failed');
-      }
-      await this.#sleep();
-    }
-  }
-
-  /** Waits for the poll interval, or less when an attempt finishes (its endpoint's next delivery may be due). */
-  async #sleep(): Promise<void> {
-    if (!this.#woken && !this.#stopping) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#pollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-    this.#woken = false;
-    this.#wake = undefined;
-  }
-
-  #wakeUp(): void {
-    this.#woken = true;
-    this.#wake?.();
   }
 
   async #dispatchDue(): Promise<Promise<void>[]> {
@@ -210,7 +179,7 @@ export class WebhookDispatcher {
         .catch((error: unknown) => this.#ctx.logger.error({ err: error, deliveryId: claim.id }, 'recording a webhook attempt failed'))
         .finally(() => {
           this.#inFlight.delete(attempt);
-          this.#wakeUp();
+          this.#loop.wake();
         });
       this.#inFlight.add(attempt);
       return attempt;
