@@ -176,3 +176,25 @@ describe('the X platform', () => {
     expect((await getAccountLinkRow(db, account.teamId, account.accountLinkId)).status).toBe('active');
   });
 });
+
+describe('profile lookups without an app-only token', () => {
+  it('look up as the asking team’s own account, never borrowing another team’s', async () => {
+    const own = await xWorld({ appToken: false });
+    try {
+      const team = await own.team();
+      const { link } = await linkX(own, team);
+      const platform = own.ctx.platforms.get('twitter') as XPlatform;
+      const grace = own.fake.addUser({ username: 'grace_h', name: 'Grace' });
+
+      expect((await failure(platform.profileById(grace.id))).kind).toBe('transient');
+      expect((await platform.profileById(grace.id, { accountLinkId: link.id, platformId: link.platformId }))?.username).toBe('grace_h');
+
+      // Through the API: the team's own link does the lookup that creates the prospect.
+      const thread = await team.request('POST', '/api/v1/threads', { accountLinkId: link.id, externalPlatformId: grace.id });
+      expect(thread.statusCode).toBe(200);
+      expect(thread.json().prospect.username).toBe('grace_h');
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { AppError, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import { allocateSandboxId, putSandboxProfile } from '../platforms/sandbox.js';
-import type { Platform } from '../platforms/platform.js';
+import type { Platform, PlatformAccount } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { AccountLinkRow, AccountLinkStatus, Platform as PlatformName } from '../store/schema.js';
 import type { AppContext } from './context.js';
@@ -47,6 +47,21 @@ export async function getAccountLinkRow(db: Db, teamId: string, accountLinkId: s
 }
 
 /** The platform an account link lives on; X accounts wait for their adapter. */
+/** The team's account to look profiles up as on a platform (its newest active link there), if it has one. */
+export async function lookupAccountOf(db: Db, teamId: string, platform: PlatformName): Promise<PlatformAccount | undefined> {
+  const row = await db
+    .selectFrom('account_links')
+    .select(['id', 'platform_id'])
+    .where('team_id', '=', teamId)
+    .where('platform', '=', platform)
+    .where('status', '=', 'active')
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  return row && { accountLinkId: row.id, platformId: row.platform_id };
+}
+
+export const accountOf = (row: AccountLinkRow): PlatformAccount => ({ accountLinkId: row.id, platformId: row.platform_id });
+
 export function platformOf(ctx: AppContext, platform: PlatformName): Platform {
   const adapter = ctx.platforms.get(platform);
   if (!adapter) throw new AppError(503, 'PLATFORM_UNAVAILABLE', `The ${platform} platform is not available on this server`);

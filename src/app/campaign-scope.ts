@@ -4,7 +4,7 @@ import { decideScope, type CandidateFacts, type Reachability, type ScopeDecision
 import type { Db } from '../store/db.js';
 import type { CampaignRow, LeadState } from '../store/schema-campaigns.js';
 import type { Platform as PlatformName } from '../store/schema.js';
-import { platformOf } from './account-links.js';
+import { lookupAccountOf, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { systemListMembers } from './lists.js';
 
@@ -55,12 +55,16 @@ export interface ProspectProfile {
   platform_id: string;
 }
 
-/** The profiles of these prospects as their platforms report them now: one batch call per platform. */
-export async function lookUpReachability(ctx: AppContext, prospects: readonly ProspectProfile[]): Promise<Map<string, Reachability | null>> {
+/** The profiles of these prospects (of one team) as their platforms report them now: one batch call per platform. */
+export async function lookUpReachability(
+  ctx: AppContext,
+  teamId: string,
+  prospects: readonly ProspectProfile[],
+): Promise<Map<string, Reachability | null>> {
   const reachability = new Map<string, Reachability | null>();
   for (const platform of new Set(prospects.map((p) => p.platform))) {
     const on = prospects.filter((p) => p.platform === platform);
-    const profiles = await platformOf(ctx, platform).profilesByIds(on.map((p) => p.platform_id));
+    const profiles = await platformOf(ctx, platform).profilesByIds(on.map((p) => p.platform_id), await lookupAccountOf(ctx.db, teamId, platform));
     for (const p of on) {
       const profile = profiles.get(p.platform_id);
       reachability.set(p.id, profile ? { accountStatus: profile.accountStatus, dmsOpen: profile.dmsOpen } : null);

@@ -140,7 +140,7 @@ export const runCampaignSync: JobHandler = async (ctx: AppContext, job: RunningJ
     // Reading and asking the platform happen before the transaction, so it stays short.
     const ids = await nextCandidates(ctx.db, await scopeOf(ctx.db, campaign), payload);
     const prospects = ids.length === 0 ? [] : await ctx.db.selectFrom('prospects').select(['id', 'platform', 'platform_id']).where('id', 'in', ids).execute();
-    const reachability = await lookUpReachability(ctx, prospects);
+    const reachability = await lookUpReachability(ctx, campaign.team_id, prospects);
     let done = false;
     const ran = await job.batch(async (trx) => {
       const locked = await trx.selectFrom('campaigns').selectAll().where('id', '=', job.subjectId).forUpdate().executeTakeFirst();

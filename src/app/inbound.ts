@@ -1,7 +1,7 @@
 import { AppError } from '../core/errors.js';
 import { recordCampaignReply } from '../engine/outcomes.js';
 import type { AccountLinkRow } from '../store/schema.js';
-import { platformOf } from './account-links.js';
+import { accountOf, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { recordWithTarget, type Message } from './messages.js';
 import { findProspectByPlatformId } from './prospects.js';
@@ -30,7 +30,7 @@ export async function ingestInboundMessage(ctx: AppContext, account: AccountLink
   if (known) {
     target = { account, prospect: known, recipientPlatformId: counterpart };
   } else {
-    const profile = await platformOf(ctx, account.platform).profileById(counterpart);
+    const profile = await platformOf(ctx, account.platform).profileById(counterpart, accountOf(account));
     if (!profile) throw new AppError(422, 'UNKNOWN_PLATFORM_USER', `No ${account.platform} user with platform ID '${counterpart}'`);
     target = { account, profile, recipientPlatformId: counterpart };
   }

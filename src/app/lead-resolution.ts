@@ -1,7 +1,7 @@
-import type { Platform, PlatformProfile } from '../platforms/platform.js';
+import type { Platform, PlatformAccount, PlatformProfile } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
-import { platformOf } from './account-links.js';
+import { lookupAccountOf, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { emitEvents } from './events.js';
 import { presentProspect, prospectValues } from './prospects.js';
@@ -23,9 +23,11 @@ export interface LeadResolution {
  * The platform the team's leads live on: that of its linked accounts. A team with none yet resolves
  * through the sandbox (the only adapter so far).
  */
-async function teamPlatform(ctx: AppContext, teamId: string): Promise<Platform> {
+/** The platform of the team's accounts (the sandbox while it has none) and the account to look profiles up as. */
+async function teamPlatform(ctx: AppContext, teamId: string): Promise<{ platform: Platform; via: PlatformAccount | undefined }> {
   const link = await ctx.db.selectFrom('account_links').select('platform').where('team_id', '=', teamId).orderBy('created_at').executeTakeFirst();
-  return platformOf(ctx, link?.platform ?? 'sandbox');
+  const name = link?.platform ?? 'sandbox';
+  return { platform: platformOf(ctx, name), via: await lookupAccountOf(ctx.db, teamId, name) };
 }
 
 /** One key per lead identifier: usernames are case-insensitive. */
@@ -39,7 +41,7 @@ const usable = (status: string) => status === 'active';
  * (set-based), unknown platform ids from the platform in one batch call, unknown usernames one by one.
  */
 export async function resolveLeads(ctx: AppContext, teamId: string, refs: readonly LeadRef[]): Promise<LeadResolution> {
-  const platform = await teamPlatform(ctx, teamId);
+  const { platform, via } = await teamPlatform(ctx, teamId);
   const values = (by: LeadRef['by']) => [...new Set(refs.filter((r) => r.by === by).map((r) => (by === 'username' ? r.value.toLowerCase() : r.value)))];
   const known = new Map<string, ProspectRow>();
   const remember = (row: ProspectRow) => {
@@ -63,9 +65,9 @@ export async function resolveLeads(ctx: AppContext, teamId: string, refs: readon
 
   const fetched = new Map<string, PlatformProfile>();
   const missingIds = platformIds.filter((id) => !known.has(`platformId:${id}`));
-  for (const [id, profile] of await platform.profilesByIds(missingIds)) fetched.set(`platformId:${id}`, profile);
+  for (const [id, profile] of await platform.profilesByIds(missingIds, via)) fetched.set(`platformId:${id}`, profile);
   for (const username of usernames.filter((u) => !known.has(`username:${u}`))) {
-    const profile = await platform.profileByUsername(username);
+    const profile = await platform.profileByUsername(username, via);
     if (profile) fetched.set(`username:${username}`, profile);
   }
 

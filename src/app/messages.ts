@@ -4,7 +4,7 @@ import { iso, isoOrNull } from '../core/time.js';
 import { PlatformError, type SentDm } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { AccountLinkRow, MessageOrigin, MessageRow, Platform as PlatformName, Reaction, ThreadRow } from '../store/schema.js';
-import { getAccountLinkRow, markAccountOffline, platformOf } from './account-links.js';
+import { accountOf, getAccountLinkRow, markAccountOffline, platformOf } from './account-links.js';
 import type { Actor, AppContext } from './context.js';
 import { emitEvent } from './events.js';
 import { getProspectRow } from './prospects.js';
@@ -162,7 +162,7 @@ async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatfo
     throw new AppError(409, 'ACCOUNT_LINK_NOT_ACTIVE', `Account link '${account.id}' is ${account.status}`);
   }
   try {
-    return await platformOf(ctx, account.platform).sendDm({ accountLinkId: account.id, platformId: account.platform_id }, recipientPlatformId, content);
+    return await platformOf(ctx, account.platform).sendDm(accountOf(account), recipientPlatformId, content);
   } catch (error) {
     if (!(error instanceof PlatformError)) throw error;
     if (error.kind === 'auth_revoked') await markAccountOffline(ctx.db, account.id, ctx.clock.now());

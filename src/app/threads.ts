@@ -5,7 +5,7 @@ import { iso, isoOrNull } from '../core/time.js';
 import { conversationId, type PlatformProfile } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { AccountLinkRow, Database, Platform as PlatformName, ProspectRow, ThreadRow, ThreadsTable } from '../store/schema.js';
-import { getAccountLinkRow, platformOf } from './account-links.js';
+import { accountOf, getAccountLinkRow, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
 import { assertMember } from './members.js';
@@ -180,7 +180,7 @@ export async function resolveTarget(ctx: AppContext, teamId: string, input: Targ
   const platformId = input.externalPlatformId!;
   const prospect = await findProspectByPlatformId(ctx.db, teamId, account.platform, platformId);
   if (prospect) return { account, prospect, recipientPlatformId: platformId };
-  const profile = await platformOf(ctx, account.platform).profileById(platformId);
+  const profile = await platformOf(ctx, account.platform).profileById(platformId, accountOf(account));
   if (!profile) throw new AppError(404, 'PROSPECT_NOT_FOUND', `No ${account.platform} user with platform ID '${platformId}'`);
   return { account, profile, recipientPlatformId: platformId };
 }

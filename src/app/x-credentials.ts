@@ -73,17 +73,6 @@ export class XTokenStore implements XAccessTokens {
     throw new PlatformError('transient', 'Another process is still refreshing this X account’s token');
   }
 
-  async anyAccessToken(): Promise<string | null> {
-    const row = await this.db
-      .selectFrom('x_credentials as c')
-      .innerJoin('account_links as al', 'al.id', 'c.account_link_id')
-      .select('c.account_link_id')
-      .where('al.status', '=', 'active')
-      .orderBy('c.updated_at', 'desc')
-      .executeTakeFirst();
-    return row ? this.accessToken(row.account_link_id) : null;
-  }
-
   async #refresh(row: XCredentialsRow, leaseId: string, now: Date): Promise<string> {
     const id = row.account_link_id;
     let tokens: XTokenResponse;

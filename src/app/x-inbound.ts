@@ -2,7 +2,7 @@ import { AppError } from '../core/errors.js';
 import { PlatformError } from '../platforms/platform.js';
 import { XPlatform, xConversationParticipants, type XDmEvent } from '../platforms/x.js';
 import type { AccountLinkRow } from '../store/schema.js';
-import { markAccountOffline } from './account-links.js';
+import { accountOf, markAccountOffline } from './account-links.js';
 import type { AppContext } from './context.js';
 import { ingestInboundMessage, type PlatformDm } from './inbound.js';
 import { PollingLoop } from './polling-loop.js';
@@ -120,7 +120,7 @@ export class XPoller {
     try {
       let paginationToken: string | undefined;
       for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
-        const { events, nextToken } = await platform.dmEvents({ accountLinkId: account.id, platformId: account.platform_id }, paginationToken);
+        const { events, nextToken } = await platform.dmEvents(accountOf(account), paginationToken);
         const unseen = events.filter((e) => newer(e.id, cursor));
         fresh.push(...unseen);
         if (unseen.length < events.length || !nextToken) break;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { markAccountOffline, platformOf } from '../app/account-links.js';
+import { accountOf, markAccountOffline, platformOf } from '../app/account-links.js';
 import type { StoredStep } from '../app/campaign-data.js';
 import type { AppContext } from '../app/context.js';
 import { recordMessage, type Message } from '../app/messages.js';
@@ -192,7 +192,7 @@ type Outcome = { sent: true; platformMessageId: string | null } | { sent: false;
 /** Step 2: the platform call, outside any transaction. A pending intent is first looked up on the platform. */
 async function callPlatform(ctx: AppContext, intent: SendIntentRow, reconcile: boolean, send: SendContext): Promise<Outcome> {
   const platform = platformOf(ctx, send.account.platform);
-  const as: PlatformAccount = { accountLinkId: send.account.id, platformId: send.account.platform_id };
+  const as = accountOf(send.account);
   const recipient = send.prospect.platform_id;
   try {
     if (intent.kind === 'like') {

@@ -50,11 +50,13 @@ export class PlatformError extends Error {
 /** A messaging platform (the sandbox, later X): everything the rest of the code may ask of it. */
 export interface Platform {
   readonly name: PlatformName;
+  // Lookups go through `via`, an account of the team asking, where the platform needs a user's credentials:
+  // one team's linked accounts are never used for another team's lookups.
   /** null when no such user exists */
-  profileById(platformId: string): Promise<PlatformProfile | null>;
+  profileById(platformId: string, via?: PlatformAccount): Promise<PlatformProfile | null>;
   /** Many users at once (bulk lead adds); ids with no such user are absent from the map. */
-  profilesByIds(platformIds: readonly string[]): Promise<Map<string, PlatformProfile>>;
-  profileByUsername(username: string): Promise<PlatformProfile | null>;
+  profilesByIds(platformIds: readonly string[], via?: PlatformAccount): Promise<Map<string, PlatformProfile>>;
+  profileByUsername(username: string, via?: PlatformAccount): Promise<PlatformProfile | null>;
   sendDm(account: PlatformAccount, recipientPlatformId: string, text: string): Promise<SentDm>;
   likeLatestPost(account: PlatformAccount, userPlatformId: string): Promise<{ postId: string }>;
   /** The id of a DM with this text sent to the recipient since `since`, if one went out (crash reconciliation). */

@@ -17,8 +17,6 @@ import {
 /** Where the X adapter gets user access tokens (kept sealed in the store, refreshed as needed). */
 export interface XAccessTokens {
   accessToken(accountLinkId: string): Promise<string>;
-  /** any linked account's token, for public lookups when no app-only token is configured */
-  anyAccessToken(): Promise<string | null>;
 }
 
 /** A user as X API v2 returns it with USER_FIELDS. */
@@ -111,24 +109,24 @@ export class XPlatform implements Platform {
     private readonly tokens: XAccessTokens,
   ) {}
 
-  async profileById(platformId: string): Promise<PlatformProfile | null> {
-    return (await this.profilesByIds([platformId])).get(platformId) ?? null;
+  async profileById(platformId: string, via?: PlatformAccount): Promise<PlatformProfile | null> {
+    return (await this.profilesByIds([platformId], via)).get(platformId) ?? null;
   }
 
-  async profilesByIds(platformIds: readonly string[]): Promise<Map<string, PlatformProfile>> {
+  async profilesByIds(platformIds: readonly string[], via?: PlatformAccount): Promise<Map<string, PlatformProfile>> {
     const ids = [...new Set(platformIds.filter((id) => DECIMAL_ID.test(id)))];
     const found = new Map<string, PlatformProfile>();
     for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
       const batch = ids.slice(i, i + LOOKUP_BATCH);
-      const body = await this.#lookup<{ data?: XUser[] }>({ method: 'GET', path: '/2/users', query: { ids: batch.join(','), 'user.fields': USER_FIELDS } });
+      const body = await this.#lookup<{ data?: XUser[] }>(via, { method: 'GET', path: '/2/users', query: { ids: batch.join(','), 'user.fields': USER_FIELDS } });
       for (const user of body.data ?? []) found.set(user.id, profileOfXUser(user));
     }
     return found;
   }
 
-  async profileByUsername(username: string): Promise<PlatformProfile | null> {
+  async profileByUsername(username: string, via?: PlatformAccount): Promise<PlatformProfile | null> {
     if (!USERNAME.test(username)) return null;
-    const body = await this.#lookup<{ data?: XUser }>({
+    const body = await this.#lookup<{ data?: XUser }>(via, {
       method: 'GET',
       path: `/2/users/by/username/${username}`,
       query: { 'user.fields': USER_FIELDS },
@@ -185,9 +183,12 @@ export class XPlatform implements Platform {
     return { events: body.data ?? [], nextToken: body.meta?.next_token };
   }
 
-  async #lookup<T>(request: XRequest): Promise<T> {
-    const token = this.config.appBearerToken ?? (await this.tokens.anyAccessToken());
-    if (!token) throw new PlatformError('transient', 'No X token to look users up with: link an X account or set INBOX_X_APP_BEARER_TOKEN');
+  /** A public lookup: with the app-only token when configured, else as the asking team's own account. */
+  async #lookup<T>(via: PlatformAccount | undefined, request: XRequest): Promise<T> {
+    const token = this.config.appBearerToken ?? (via ? await this.tokens.accessToken(via.accountLinkId) : undefined);
+    if (!token) {
+      throw new PlatformError('transient', 'No X token to look users up with: link an X account to this team or set INBOX_X_APP_BEARER_TOKEN');
+    }
     return this.api.call<T>(token, request);
   }
 

@@ -21,7 +21,9 @@ export interface XWorld {
   close(): Promise<void>;
 }
 
-export async function xWorld(options: { fake?: Partial<FakeXOptions>; env?: Record<string, string>; ctx?: Partial<AppContext> } = {}): Promise<XWorld> {
+export async function xWorld(
+  options: { fake?: Partial<FakeXOptions>; env?: Record<string, string>; ctx?: Partial<AppContext>; appToken?: boolean } = {},
+): Promise<XWorld> {
   const clock = new TestClock();
   const fake = await new FakeX({ clientId: 'inbox-client', clientSecret: 'inbox-client-secret', appBearerToken: APP_TOKEN, now: () => clock.now(), ...options.fake }).start();
   const ctx = {
@@ -34,7 +36,7 @@ export async function xWorld(options: { fake?: Partial<FakeXOptions>; env?: Reco
         INBOX_X_REDIRECT_URL: 'https://inbox.example/api/v1/account-links/x/callback',
         INBOX_X_API_URL: fake.url,
         INBOX_X_CONSUMER_SECRET: X_CONSUMER_SECRET,
-        INBOX_X_APP_BEARER_TOKEN: APP_TOKEN,
+        ...(options.appToken === false ? {} : { INBOX_X_APP_BEARER_TOKEN: APP_TOKEN }),
         ...options.env,
       },
     })),
