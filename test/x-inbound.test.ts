@@ -76,6 +76,29 @@ describe('polling X DMs', () => {
     expect(await messagesOf(team.teamId)).toHaveLength(110);
   });
 
+  it('reads a backlog deeper than a few pages in one poll, and keeps its cursor when a poll stops short', async () => {
+    const team = await world.team();
+    const { user: me, link } = await linkX(world, team);
+    const lead = world.fake.addUser({ username: 'lead_backlog' });
+    for (let i = 0; i < 450; i++) world.fake.injectDm(lead.id, me.id, `backlog ${i}`);
+    const poller = new XPoller(world.ctx);
+    await poller.runOnce();
+    expect(await messagesOf(team.teamId)).toHaveLength(450);
+
+    // A read refused half-way (a 429 on the second page): what was read is in, the cursor stays, nothing is lost.
+    const { db } = await sharedStore();
+    const before = await db.selectFrom('x_poll_cursors').select('newest_event_id').where('account_link_id', '=', link.id).executeTakeFirstOrThrow();
+    for (let i = 0; i < 150; i++) world.fake.injectDm(lead.id, me.id, `more ${i}`);
+    const reset = String(Math.floor(world.clock.now().getTime() / 1000) + 900);
+    world.fake.failNext('GET', /^\/2\/dm_events$/, 429, { title: 'Too Many Requests', status: 429 }, { 'x-rate-limit-reset': reset }, /pagination_token=/);
+    await nextPoll(poller);
+    const after = await db.selectFrom('x_poll_cursors').select('newest_event_id').where('account_link_id', '=', link.id).executeTakeFirstOrThrow();
+    expect(after.newest_event_id).toBe(before.newest_event_id);
+    world.clock.advance(16 * 60_000);
+    await nextPoll(poller);
+    expect(await messagesOf(team.teamId)).toHaveLength(600);
+  });
+
   it('waits for the reset after a 429 and takes a revoked account offline', async () => {
     const team = await world.team();
     const { link, user: me } = await linkX(world, team);

@@ -7,8 +7,12 @@ import type { AppContext } from './context.js';
 import { ingestInboundMessage, type PlatformDm } from './inbound.js';
 import { PollingLoop } from './polling-loop.js';
 
-/** Pages of 100 events one poll reads at most; the rest waits for the next poll (read limits). */
-const MAX_PAGES_PER_POLL = 3;
+/**
+ * Pages of 100 events one poll reads at most while catching up with the newest event it has seen. X lists
+ * newest first, so a poll that stops short (this bound, or a read limit) leaves its cursor where it was:
+ * the next poll reads again from the top, and ingestion drops what it already has.
+ */
+const MAX_PAGES_PER_POLL = 30;
 
 /** A 1:1 message event of X's v2 stream as a DM; null for other events and group conversations. */
 export function dmOfXEvent(event: XDmEvent): PlatformDm | null {
@@ -117,15 +121,17 @@ export class XPoller {
   async #poll(platform: XPlatform, account: AccountLinkRow, cursor: string | null): Promise<void> {
     const { db, clock, logger } = this.#ctx;
     const fresh: XDmEvent[] = [];
+    let caughtUp = false;
     try {
       let paginationToken: string | undefined;
-      for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
+      for (let page = 0; page < MAX_PAGES_PER_POLL && !caughtUp; page++) {
         const { events, nextToken } = await platform.dmEvents(accountOf(account), paginationToken);
         const unseen = events.filter((e) => newer(e.id, cursor));
         fresh.push(...unseen);
-        if (unseen.length < events.length || !nextToken) break;
+        caughtUp = unseen.length < events.length || !nextToken;
         paginationToken = nextToken;
       }
+      if (!caughtUp) logger.warn({ accountLinkId: account.id, read: fresh.length }, 'X DM backlog deeper than one poll reads');
       // The first poll that reads the stream completes the account's initial sync.
       await db.updateTable('account_links').set({ synced_at: clock.now() }).where('id', '=', account.id).where('synced_at', 'is', null).execute();
     } catch (error) {
@@ -144,7 +150,8 @@ export class XPoller {
       logger.error({ accountLinkId: account.id, err: error }, 'ingesting X DMs failed');
       return -1;
     });
-    const through = ingested < 0 ? null : fresh.at(-1)?.id;
+    // The cursor moves only past a gap-free run: everything newer than it has been read and taken in.
+    const through = ingested < 0 || !caughtUp ? null : fresh.at(-1)?.id;
     if (through) await db.updateTable('x_poll_cursors').set({ newest_event_id: through }).where('account_link_id', '=', account.id).execute();
   }
 }
