@@ -111,8 +111,8 @@ async function superseded(trx: Db, job: RunningJob): Promise<boolean> {
   return newer !== undefined;
 }
 
-/** Clears is_syncing unless another sync of the campaign is still to run. */
-async function finishSync(trx: Db, job: RunningJob): Promise<void> {
+/** Clears is_syncing unless another sync of the campaign is still to run (also when a sync fails for good). */
+export async function finishSync(trx: Db, job: RunningJob): Promise<void> {
   await trx
     .updateTable('campaigns')
     .set({ is_syncing: false })

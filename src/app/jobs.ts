@@ -57,6 +57,9 @@ export interface RunningJob {
 /** Does a job's work through job.batch() and returns when it is done (or when batch() says stop). */
 export type JobHandler = (ctx: AppContext, job: RunningJob) => Promise<void>;
 
+/** Undoes what a job's subject shows while the job runs, in the transaction that fails the job for good. */
+export type GiveUpHandler = (trx: Db, job: RunningJob) => Promise<void>;
+
 export interface JobRunnerOptions {
   /** jobs run at once by this runner */
   concurrency?: number;
@@ -78,6 +81,7 @@ const RETRY_BASE_MS = 5_000;
 export class JobRunner {
   readonly #ctx: AppContext;
   readonly #handlers = new Map<string, JobHandler>();
+  readonly #giveUpHandlers = new Map<string, GiveUpHandler>();
   readonly #concurrency: number;
   readonly #leaseMs: number;
   readonly #batchesPerTurn: number;
@@ -95,8 +99,9 @@ export class JobRunner {
   }
 
   /** Adds the handler of a kind of job; other modules register theirs the same way. */
-  register(kind: string, handler: JobHandler): this {
+  register(kind: string, handler: JobHandler, onGiveUp?: GiveUpHandler): this {
     this.#handlers.set(kind, handler);
+    if (onGiveUp) this.#giveUpHandlers.set(kind, onGiveUp);
     return this;
   }
 
@@ -182,7 +187,7 @@ export class JobRunner {
         });
       },
     };
-    const fenced = () => ctx.db.updateTable('jobs').where('id', '=', row.id).where('status', '=', 'running').where('locked_until', '=', lease);
+    const fenced = (db: Db = ctx.db) => db.updateTable('jobs').where('id', '=', row.id).where('status', '=', 'running').where('locked_until', '=', lease);
     try {
       await this.#handlers.get(row.kind)!(ctx, job);
       if (stop === 'lost') return;
@@ -198,13 +203,16 @@ export class JobRunner {
       const permanent = attempts >= this.#maxAttempts || (error instanceof AppError && error.status < 500);
       ctx.logger.warn({ err: error, jobId: row.id, kind: row.kind, attempts, permanent }, 'job failed');
       const message = error instanceof Error ? error.message : String(error);
-      await fenced()
-        .set(
-          permanent
-            ? { status: 'failed', completed_at: now, locked_until: null, attempts, last_error: message }
-            : { locked_until: null, run_after: new Date(now.getTime() + RETRY_BASE_MS * 2 ** attempts), attempts, last_error: message },
-        )
-        .execute();
+      if (!permanent) {
+        await fenced()
+          .set({ locked_until: null, run_after: new Date(now.getTime() + RETRY_BASE_MS * 2 ** attempts), attempts, last_error: message })
+          .execute();
+        return;
+      }
+      await ctx.db.transaction().execute(async (trx) => {
+        const failed = await fenced(trx).set({ status: 'failed', completed_at: now, locked_until: null, attempts, last_error: message }).executeTakeFirst();
+        if (failed.numUpdatedRows > 0n) await this.#giveUpHandlers.get(row.kind)?.(trx, job);
+      });
     }
   }
 }
