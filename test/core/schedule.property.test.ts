@@ -3,16 +3,14 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { WEEKDAYS, isOpen, nextOpening, windowEnd } from '../../src/core/schedule.js';
 import {
-  DAY,
   MINUTE,
   TRANSITIONS_2025_2027,
   ZONES,
   dailyWindow,
   instantsNearTransitions,
-  openSpans,
   referenceIsOpen,
   schedules,
-  totalMs,
+  windowLengthsAround,
 } from './zones.js';
 
 /** How far past the input instant the minute-by-minute checks look. */
@@ -88,20 +86,7 @@ describe('sending windows, property-based', () => {
     fc.assert(
       fc.property(dailyWindow, (window) => {
         for (const transition of TRANSITIONS_2025_2027) {
-          const { zone, at, offsetBefore, offsetAfter } = transition;
-          const gap = { from: at + offsetBefore * MINUTE, to: at + offsetAfter * MINUTE };
-          // The local date just before the transition and the one at it: the same day unless it happens at midnight.
-          for (const ms of [at - 1, at]) {
-            const local = DateTime.fromMillis(ms, { zone });
-            const localMidnight = Date.UTC(local.year, local.month - 1, local.day);
-            const wall = { from: localMidnight + window.start * MINUTE, to: localMidnight + window.end * MINUTE };
-            const skipped = Math.max(0, Math.min(wall.to, gap.to) - Math.max(wall.from, gap.from));
-            const schedule = { [WEEKDAYS[local.weekday % 7]!]: window };
-            const spans = openSpans(schedule, zone, new Date(ms - 2 * DAY), new Date(ms + 2 * DAY));
-            expect(totalMs(spans), `${zone} ${local.toISODate()} ${window.start}-${window.end}`).toBe(
-              wall.to - wall.from - skipped,
-            );
-          }
+          for (const day of windowLengthsAround(transition, window)) expect(day.openMs, day.label).toBe(day.expectedMs);
         }
       }),
       { numRuns: 8 },

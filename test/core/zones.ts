@@ -119,3 +119,25 @@ export const instantsNearTransitions: fc.Arbitrary<{ zone: string; ms: number }>
     .tuple(fc.constantFrom(...ZONES), fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2027, 0, 1) }))
     .map(([zone, ms]) => ({ zone, ms })),
 );
+
+/**
+ * On the local date just before a transition and the one at it (the same day unless it happens at midnight):
+ * how long a one-day schedule with `window` is open, and how long it should be — the wall-clock time the
+ * window names, less the local time the transition skipped inside it.
+ */
+export function windowLengthsAround(
+  transition: Transition,
+  window: { start: number; end: number },
+): Array<{ label: string; openMs: number; expectedMs: number }> {
+  const { zone, at, offsetBefore, offsetAfter } = transition;
+  const gap = { from: at + offsetBefore * MINUTE, to: at + offsetAfter * MINUTE };
+  return [at - 1, at].map((ms) => {
+    const local = DateTime.fromMillis(ms, { zone });
+    const localMidnight = Date.UTC(local.year, local.month - 1, local.day);
+    const wall = { from: localMidnight + window.start * MINUTE, to: localMidnight + window.end * MINUTE };
+    const skipped = Math.max(0, Math.min(wall.to, gap.to) - Math.max(wall.from, gap.from));
+    const schedule = { [WEEKDAYS[local.weekday % 7]!]: window };
+    const spans = openSpans(schedule, zone, new Date(ms - 2 * DAY), new Date(ms + 2 * DAY));
+    return { label: `${zone} ${local.toISODate()} ${window.start}-${window.end}`, openMs: totalMs(spans), expectedMs: wall.to - wall.from - skipped };
+  });
+}
