@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkSandboxAccount, updateAccountLink } from '../src/app/account-links.js';
-import { getCampaign } from '../src/app/campaigns.js';
+import { getCampaign, updateCampaign } from '../src/app/campaigns.js';
 import type { AppContext } from '../src/app/context.js';
 import { ingestInboundMessage } from '../src/app/inbound.js';
 import { deliverSandboxDm } from '../src/app/sandbox.js';
@@ -24,7 +24,7 @@ import { SandboxPlatform } from '../src/platforms/sandbox.js';
 import { TestClock } from './helpers/clock.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { setUpCampaigns, uniqueUsername, type EngineSetup } from './helpers/engine.js';
-import { delay, message } from './helpers/simulation.js';
+import { allWeek, delay, message } from './helpers/simulation.js';
 
 type Fault = 'crashBeforeSend' | 'crashAfterSend' | 'crashInLookup' | 'rateLimited' | 'authRevoked';
 
@@ -121,6 +121,23 @@ describe('never sending twice', () => {
     expect(types.at(-1)).toBe('campaign.completed');
     const intents = await store.db.selectFrom('send_intents').select('status').where('platform_message_id', '=', messages[0]!.platform_id).execute();
     expect(intents).toEqual([{ status: 'sent' }]);
+  });
+});
+
+describe('settings edits', () => {
+  it('work out the next send anew when the schedule changes, instead of waiting for the old window', async () => {
+    const { teamId, campaignIds, leadIds } = await setUp({});
+    const [campaignId, lead] = [campaignIds[0]!, leadIds[0]![0]!];
+    // Only Sundays 09:00-10:00 UTC; the clock stands on a Monday, so the engine holds the sender for six days.
+    await updateCampaign(ctx, teamId, campaignId, { schedule: { '0': { start: 540, end: 600 } } });
+    for (let pass = 0; pass < 3; pass++) await engine.runOnce(clock.now());
+    expect(await dmsTo(lead)).toHaveLength(0);
+    const held = await store.db.selectFrom('campaign_accounts').select('next_send_at').where('campaign_id', '=', campaignId).executeTakeFirstOrThrow();
+    expect(held.next_send_at!.getTime()).toBeGreaterThan(clock.now().getTime() + 5 * DAY_MS);
+
+    await updateCampaign(ctx, teamId, campaignId, { schedule: allWeek });
+    for (let pass = 0; pass < 3; pass++) await engine.runOnce(clock.now());
+    expect(await dmsTo(lead)).toHaveLength(1);
   });
 });
 

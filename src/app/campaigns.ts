@@ -376,6 +376,10 @@ export async function updateCampaign(ctx: AppContext, teamId: string, campaignId
       .returningAll()
       .executeTakeFirstOrThrow();
     if (input.accountLinkIds !== undefined) await setAccounts(trx, campaignId, input.accountLinkIds);
+    // The engine keeps each sender's next allowed send time; pace and windows changed, so it works it out anew.
+    if (input.messagesPerHour !== undefined || input.timezone !== undefined || input.schedule !== undefined) {
+      await trx.updateTable('campaign_accounts').set({ next_send_at: null }).where('campaign_id', '=', campaignId).execute();
+    }
     return presentCampaign(trx, row);
   });
 }
