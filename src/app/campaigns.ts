@@ -324,8 +324,9 @@ export async function createCampaign(
       .returningAll()
       .executeTakeFirstOrThrow();
     await setAccounts(trx, row.id, input.accountLinkIds ?? []);
+    // Rules change the row (exclusion flags, updatedAt), so it is read again only when they were given.
     if (input.rules) await applyLeadRules(trx, teamId, row.id, input.rules, now);
-    const campaign = await presentCampaign(trx, await getCampaignRow(trx, teamId, row.id));
+    const campaign = await presentCampaign(trx, input.rules ? await getCampaignRow(trx, teamId, row.id) : row);
     await emitEvent(trx, teamId, 'campaign.created', { campaign: summaryOf(campaign) }, now);
     return campaign;
   });
