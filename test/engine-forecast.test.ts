@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { newTeam } from './helpers/app.js';
-import { insertLead, newProspect, readyCampaign } from './helpers/campaigns.js';
+import { HELLO_SEQUENCE, insertLead, newProspect, readyCampaign } from './helpers/campaigns.js';
 import { sharedStore } from './helpers/store.js';
 
 describe('GET /campaigns/v2/{id}/forecast', () => {
@@ -22,6 +22,42 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
     expect(sent).toEqual([]);
     expect((await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}`)).json()).toMatchObject({ status: 'draft', contactedCount: 0 });
   }, 60_000);
+
+  it('schedules the other active campaigns sharing its account: they compete for its caps, and only its own sends are counted', async () => {
+    const team = await newTeam();
+    const a = await readyCampaign(team, 'Forecast A');
+    for (let i = 0; i < 3; i++) await insertLead(team, a.id, (await newProspect(team, a.accountLinkId)).id);
+    const limits = await team.request('PATCH', `/api/v1/account-links/${a.accountLinkId}`, { hourlyLimit: 1, dailyLimit: 2 });
+    expect(limits.statusCode, limits.body).toBe(200);
+    const created = await team.request('POST', '/api/v1/campaigns/v2', { name: 'Forecast B', accountLinkIds: [a.accountLinkId] });
+    expect(created.statusCode, created.body).toBe(200);
+    const b: string = created.json().id;
+    expect((await team.request('PUT', `/api/v1/campaigns/v2/${b}/sequence`, HELLO_SEQUENCE)).statusCode).toBe(200);
+    // One prospect is a lead of both campaigns: the copy takes it once.
+    await insertLead(team, b, a.prospectId);
+    for (let i = 0; i < 3; i++) await insertLead(team, b, (await newProspect(team, a.accountLinkId)).id);
+    const forecast = async () => {
+      const response = await team.request('GET', `/api/v1/campaigns/v2/${a.id}/forecast`);
+      expect(response.statusCode, response.body).toBe(200);
+      const body: { completedAt: string | null; sendsPerDay: Array<{ date: string; sends: number }> } = response.json();
+      return { ...body, total: body.sendsPerDay.reduce((n, d) => n + d.sends, 0), busiest: Math.max(...body.sendsPerDay.map((d) => d.sends)) };
+    };
+
+    const alone = await forecast(); // B is still a draft: not copied
+    expect((await team.request('POST', `/api/v1/campaigns/v2/${b}/enable`)).statusCode).toBe(200);
+    const shared = await forecast();
+    expect((await team.request('POST', `/api/v1/campaigns/v2/${b}/disable`)).statusCode).toBe(200);
+    const paused = await forecast();
+
+    // Four leads, two messages each: B's sends are never counted as A's.
+    for (const f of [alone, shared, paused]) expect(f.total).toBe(8);
+    // Alone (B a draft or paused), A takes the whole daily cap of 2; sharing it with B's eight sends, it finishes days later.
+    expect(shared.completedAt).not.toBeNull();
+    for (const f of [alone, paused]) {
+      expect(f.busiest).toBe(2);
+      expect(Date.parse(shared.completedAt!)).toBeGreaterThan(Date.parse(f.completedAt!) + 86_400_000);
+    }
+  }, 120_000);
 
   it('answers 404 for a campaign of another team', async () => {
     const [a, b] = [await newTeam(), await newTeam()];

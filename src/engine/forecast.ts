@@ -6,12 +6,15 @@ import { seededRandom } from '../core/random.js';
 import { SandboxPlatform } from '../platforms/sandbox.js';
 import { migrateToLatest, openStore, type Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
+import type { CampaignRow } from '../store/schema-campaigns.js';
 import { Dispatcher, nextEngineInstant } from './dispatcher.js';
 
 /**
  * GET /campaigns/v2/{id}/forecast: the engine run in virtual time on a copy of the campaign's current state
- * (its open leads, senders, sequence and the senders' last day of sends), on a scratch in-memory store where
- * every send succeeds and nobody replies, so every lead goes to the end of the sequence.
+ * (its open leads, senders, sequence and the senders' last day of sends), together with the other active
+ * campaigns sharing its senders (which compete for the senders' caps), on a scratch in-memory store where
+ * every send succeeds and nobody replies, so every lead goes to the end of the sequence. Only the campaign's
+ * own sends are reported.
  */
 
 export interface Forecast {
@@ -40,28 +43,68 @@ async function copy(to: Db, table: keyof Database, rows: readonly object[]): Pro
   if (rows.length > 0) await to.insertInto(table).values(rows.map((r) => writable(r as Row)) as never).execute();
 }
 
-/** Copies what the engine reads about one campaign; rows it refers to but never reads are left out. */
-async function copyCampaign(from: Db, to: Db, teamId: string, campaignId: string, now: Date): Promise<void> {
+const BATCH = 1_000;
+
+/** Runs `each` on `items` 1,000 at a time, so no statement carries an unbounded list of parameters. */
+async function inBatches<T>(items: readonly T[], each: (batch: T[]) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) await each(items.slice(i, i + BATCH));
+}
+
+/**
+ * Copies what the engine reads about one campaign: the campaign (active, its current sequence applied), that
+ * sequence version, its senders, its open leads and their prospects (those not copied yet, which it adds to
+ * `prospectsCopied`). Returns the ids of its accounts; the accounts themselves are copied once for all campaigns.
+ */
+async function copyOneCampaign(from: Db, to: Db, campaign: CampaignRow, prospectsCopied: Set<string>): Promise<string[]> {
+  const leads = await from.selectFrom('campaign_leads').selectAll().where('campaign_id', '=', campaign.id).where('state', 'in', ['pending', 'active']).execute();
+  const senders = await from.selectFrom('campaign_accounts').selectAll().where('campaign_id', '=', campaign.id).execute();
+  await copy(to, 'campaigns', [{ ...campaign, status: 'active', applied_sequence_version: campaign.sequence_version }]);
+  await copy(to, 'sequence_versions', await from.selectFrom('sequence_versions').selectAll().where('campaign_id', '=', campaign.id).where('version', '=', campaign.sequence_version).execute());
+  await copy(to, 'campaign_accounts', senders);
+  // A prospect may be a lead of several of the copied campaigns.
+  const prospectIds = [...new Set(leads.map((l) => l.prospect_id))].filter((id) => !prospectsCopied.has(id));
+  await inBatches(prospectIds, async (ids) => copy(to, 'prospects', await from.selectFrom('prospects').selectAll().where('id', 'in', ids).execute()));
+  for (const id of prospectIds) prospectsCopied.add(id);
+  await inBatches(leads, (batch) => copy(to, 'campaign_leads', batch.map((l) => ({ ...l, claimed_until: null }))));
+  return senders.map((s) => s.account_link_id);
+}
+
+/**
+ * Copies what the engine reads to forecast one campaign, rows it refers to but never reads left out: the
+ * campaign, every other active campaign of the team sharing one of its accounts (they compete for the
+ * accounts' hourly and daily caps, so the engine schedules them all together), all those campaigns' accounts
+ * and the accounts' sends of the last 24 hours.
+ */
+async function copyForecastState(from: Db, to: Db, teamId: string, campaignId: string, now: Date): Promise<void> {
   const campaign = await getCampaignRow(from, teamId, campaignId);
-  const leads = await from.selectFrom('campaign_leads').selectAll().where('campaign_id', '=', campaignId).where('state', 'in', ['pending', 'active']).execute();
-  const senders = await from.selectFrom('campaign_accounts').selectAll().where('campaign_id', '=', campaignId).execute();
-  const accountIds = senders.map((s) => s.account_link_id);
-  const prospectIds = leads.map((l) => l.prospect_id);
-  // Foreign keys point at rows the engine never reads (other campaigns, intents): the copy skips their checks.
+  // Foreign keys point at rows the engine never reads (campaigns not copied, intents): the copy skips their checks.
   await sql`set session_replication_role = replica`.execute(to);
   await copy(to, 'teams', await from.selectFrom('teams').selectAll().where('id', '=', teamId).execute());
-  await copy(to, 'campaigns', [{ ...campaign, status: campaign.status === 'completed' ? 'completed' : 'active', applied_sequence_version: campaign.sequence_version }]);
-  await copy(to, 'sequence_versions', await from.selectFrom('sequence_versions').selectAll().where('campaign_id', '=', campaignId).where('version', '=', campaign.sequence_version).execute());
-  await copy(to, 'campaign_accounts', senders);
-  if (accountIds.length > 0) {
-    await copy(to, 'account_links', await from.selectFrom('account_links').selectAll().where('id', 'in', accountIds).execute());
-    const since = new Date(now.getTime() - DAY_MS);
-    await copy(to, 'account_sends', await from.selectFrom('account_sends').selectAll().where('account_link_id', 'in', accountIds).where('sent_at', '>', since).execute());
+  const prospectsCopied = new Set<string>();
+  const ownAccounts = await copyOneCampaign(from, to, campaign, prospectsCopied);
+  const accountIds = new Set(ownAccounts);
+  if (ownAccounts.length > 0) {
+    const rivals = await from
+      .selectFrom('campaigns')
+      .selectAll()
+      .where('team_id', '=', teamId)
+      .where('status', '=', 'active')
+      .where('id', '<>', campaignId)
+      .where('id', 'in', (eb) => eb.selectFrom('campaign_accounts').select('campaign_id').where('account_link_id', 'in', ownAccounts))
+      .orderBy('id')
+      .execute();
+    for (const rival of rivals) for (const id of await copyOneCampaign(from, to, rival, prospectsCopied)) accountIds.add(id);
   }
-  for (let i = 0; i < prospectIds.length; i += 1_000) {
-    await copy(to, 'prospects', await from.selectFrom('prospects').selectAll().where('id', 'in', prospectIds.slice(i, i + 1_000)).execute());
-  }
-  await copy(to, 'campaign_leads', leads.map((l) => ({ ...l, claimed_until: null })));
+  const since = new Date(now.getTime() - DAY_MS);
+  await inBatches([...accountIds], async (ids) => {
+    await copy(to, 'account_links', await from.selectFrom('account_links').selectAll().where('id', 'in', ids).execute());
+    await copy(to, 'account_sends', await from.selectFrom('account_sends').selectAll().where('account_link_id', 'in', ids).where('sent_at', '>', since).execute());
+  });
+}
+
+async function completedAt(db: Db, campaignId: string): Promise<Date | null> {
+  const row = await db.selectFrom('campaigns').select('completed_at').where('id', '=', campaignId).executeTakeFirstOrThrow();
+  return row.completed_at;
 }
 
 export async function forecastCampaign(ctx: AppContext, teamId: string, campaignId: string): Promise<Forecast> {
@@ -71,7 +114,7 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
   const scratch = await openStore({ kind: 'pglite-memory' });
   try {
     await migrateToLatest(scratch.db);
-    await copyCampaign(ctx.db, scratch.db, teamId, campaignId, start);
+    await copyForecastState(ctx.db, scratch.db, teamId, campaignId, start);
     let now = start;
     const clock = { now: () => now };
     const sandbox = new SandboxPlatform(scratch.db, clock);
@@ -79,18 +122,20 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
     const horizon = start.getTime() + HORIZON_DAYS * DAY_MS;
     for (;;) {
       await engine.runOnce(now);
+      // The other campaigns may go on after this one completes; their later sends cannot change its forecast.
+      if (await completedAt(scratch.db, campaignId)) break;
       const next = await nextEngineInstant(scratch.db, now);
       if (!next || next.getTime() > horizon) break;
       now = next;
     }
-    const done = await scratch.db.selectFrom('campaigns').select('completed_at').where('id', '=', campaignId).executeTakeFirstOrThrow();
+    const done = await completedAt(scratch.db, campaignId);
     const sends = await scratch.db.selectFrom('account_sends').select('sent_at').where('campaign_id', '=', campaignId).where('sent_at', '>=', start).orderBy('sent_at').execute();
     const perDay = new Map<string, number>();
     for (const { sent_at } of sends) {
       const date = DateTime.fromJSDate(sent_at, { zone: campaign.timezone }).toISODate()!;
       perDay.set(date, (perDay.get(date) ?? 0) + 1);
     }
-    return { completedAt: done.completed_at?.toISOString() ?? null, sendsPerDay: [...perDay].map(([date, n]) => ({ date, sends: n })) };
+    return { completedAt: done?.toISOString() ?? null, sendsPerDay: [...perDay].map(([date, n]) => ({ date, sends: n })) };
   } finally {
     await scratch.close();
   }
