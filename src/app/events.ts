@@ -28,6 +28,8 @@ export const envelopeOf = (row: EventRow): EventEnvelope => ({
 export interface NewEvent {
   type: EventType;
   data: Record<string, unknown>;
+  /** when it happened, if not at the batch's `at` (the engine records a span of virtual time at once) */
+  at?: Date;
 }
 
 /** Rows per insert statement: well under PostgreSQL's 65,535 bind parameters. */
@@ -66,7 +68,7 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     seq: last - n + 1 + i,
     teamId,
     type: e.type,
-    timestamp: at.toISOString(),
+    timestamp: (e.at ?? at).toISOString(),
     version: '1.0',
     data: e.data,
   }));
@@ -79,7 +81,7 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
           team_id: teamId,
           seq: e.seq,
           type: e.type,
-          created_at: at,
+          created_at: new Date(e.timestamp),
           data: JSON.stringify(e.data),
         })),
       )

@@ -72,6 +72,24 @@ export interface NewMessageInput {
   createdAt: Date;
 }
 
+/** The thread columns a new message changes, by the rules of recordMessage. */
+export function threadAfterMessage(thread: ThreadRow, message: Pick<MessageRow, 'id' | 'outbound' | 'created_at'>) {
+  const hasOutbound = thread.has_outbound || message.outbound;
+  const hasInbound = thread.has_inbound || !message.outbound;
+  const firstContact = !thread.has_outbound && !thread.has_inbound;
+  const newest = !thread.last_message_at || message.created_at >= thread.last_message_at;
+  return {
+    has_outbound: hasOutbound,
+    has_inbound: hasInbound,
+    variant: hasOutbound && hasInbound ? ('xChat' as const) : thread.variant,
+    is_request: message.outbound ? false : thread.is_request || firstContact,
+    done: thread.done && message.outbound,
+    ...(newest
+      ? { last_message_id: message.id, last_message_at: message.created_at, last_message_outbound: message.outbound, sort_at: message.created_at }
+      : {}),
+  };
+}
+
 /**
  * Stores a message in a thread and moves the thread's state along, emitting message.created. A message
  * whose platform id the thread already has is not stored twice: the existing one is returned.
@@ -113,23 +131,10 @@ export async function recordMessage(trx: Db, thread: ThreadRow, input: NewMessag
     return presentMessage(existing);
   }
 
-  const hasOutbound = thread.has_outbound || input.outbound;
-  const hasInbound = thread.has_inbound || !input.outbound;
-  const firstContact = !thread.has_outbound && !thread.has_inbound;
-  const newest = !thread.last_message_at || input.createdAt >= thread.last_message_at;
   const reopened = thread.done && !input.outbound;
   const updated = await trx
     .updateTable('threads')
-    .set({
-      has_outbound: hasOutbound,
-      has_inbound: hasInbound,
-      variant: hasOutbound && hasInbound ? 'xChat' : thread.variant,
-      is_request: input.outbound ? false : thread.is_request || firstContact,
-      done: reopened ? false : thread.done,
-      ...(newest
-        ? { last_message_id: row.id, last_message_at: input.createdAt, last_message_outbound: input.outbound, sort_at: input.createdAt }
-        : {}),
-    })
+    .set(threadAfterMessage(thread, row))
     .where('id', '=', thread.id)
     .returningAll()
     .executeTakeFirstOrThrow();

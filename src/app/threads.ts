@@ -4,7 +4,7 @@ import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import { conversationId, type PlatformProfile } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
-import type { AccountLinkRow, Database, Platform as PlatformName, ProspectRow, ThreadRow, ThreadsTable } from '../store/schema.js';
+import type { AccountLinkRow, Database, MessageRow, Platform as PlatformName, ProspectRow, ThreadRow, ThreadsTable } from '../store/schema.js';
 import { accountOf, getAccountLinkRow, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
@@ -47,14 +47,58 @@ export interface Thread {
   prospect: ProspectWithContext;
 }
 
+/** A thread as the API shows it, from its row, its presented prospect and its last message (if any). */
+export function threadView(r: ThreadRow, prospect: ProspectWithContext, last: LastMessageRow | undefined): Thread {
+  return {
+    id: r.id,
+    platform: r.platform,
+    platformId: r.platform_id,
+    done: r.done,
+    assigneeId: r.assignee_id,
+    lastMessageTimestamp: isoOrNull(r.last_message_at),
+    computedSortTimestamp: iso(r.sort_at),
+    createdAt: iso(r.created_at),
+    status: r.status,
+    variant: r.variant,
+    accountLinkId: r.account_link_id,
+    isSyncing: r.is_syncing,
+    isRequest: r.is_request,
+    typingIndicatorsEnabled: r.typing_indicators_enabled,
+    lastMessage: last
+      ? {
+          id: last.id,
+          content: last.content,
+          authorId: last.author_id,
+          createdAt: iso(last.created_at),
+          userId: last.user_id,
+          campaignId: last.campaign_id,
+        }
+      : null,
+    prospect,
+  };
+}
+
+/** The message columns a thread's last-message preview shows. */
+export type LastMessageRow = Pick<MessageRow, 'id' | 'content' | 'author_id' | 'created_at' | 'user_id' | 'campaign_id'>;
+
+/** The presented prospects (with context) of many prospect rows, in two queries. */
+export async function presentProspects(db: Db, prospectIds: readonly string[], now: Date): Promise<Map<string, ProspectWithContext>> {
+  const ids = [...new Set(prospectIds)];
+  if (ids.length === 0) return new Map();
+  const [prospects, tags] = await Promise.all([db.selectFrom('prospects').selectAll().where('id', 'in', ids).execute(), tagsOf(db, ids)]);
+  return new Map(prospects.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
+}
+
 /** Presents threads with their prospect (and its context) and last-message preview, in a few queries. */
 export async function presentThreads(db: Db, rows: ThreadRow[], now: Date): Promise<Thread[]> {
   if (rows.length === 0) return [];
-  const prospectIds = [...new Set(rows.map((r) => r.prospect_id))];
   const lastIds = rows.flatMap((r) => (r.last_message_id ? [r.last_message_id] : []));
-  const [prospects, tags, lasts] = await Promise.all([
-    db.selectFrom('prospects').selectAll().where('id', 'in', prospectIds).execute(),
-    tagsOf(db, prospectIds),
+  const [prospectById, lasts] = await Promise.all([
+    presentProspects(
+      db,
+      rows.map((r) => r.prospect_id),
+      now,
+    ),
     lastIds.length === 0
       ? []
       : db
@@ -63,38 +107,8 @@ export async function presentThreads(db: Db, rows: ThreadRow[], now: Date): Prom
           .where('id', 'in', lastIds)
           .execute(),
   ]);
-  const prospectById = new Map(prospects.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
   const lastById = new Map(lasts.map((m) => [m.id, m]));
-  return rows.map((r) => {
-    const last = r.last_message_id ? lastById.get(r.last_message_id) : undefined;
-    return {
-      id: r.id,
-      platform: r.platform,
-      platformId: r.platform_id,
-      done: r.done,
-      assigneeId: r.assignee_id,
-      lastMessageTimestamp: isoOrNull(r.last_message_at),
-      computedSortTimestamp: iso(r.sort_at),
-      createdAt: iso(r.created_at),
-      status: r.status,
-      variant: r.variant,
-      accountLinkId: r.account_link_id,
-      isSyncing: r.is_syncing,
-      isRequest: r.is_request,
-      typingIndicatorsEnabled: r.typing_indicators_enabled,
-      lastMessage: last
-        ? {
-            id: last.id,
-            content: last.content,
-            authorId: last.author_id,
-            createdAt: iso(last.created_at),
-            userId: last.user_id,
-            campaignId: last.campaign_id,
-          }
-        : null,
-      prospect: prospectById.get(r.prospect_id)!,
-    };
-  });
+  return rows.map((r) => threadView(r, prospectById.get(r.prospect_id)!, r.last_message_id ? lastById.get(r.last_message_id) : undefined));
 }
 
 export const presentThread = async (db: Db, row: ThreadRow, now: Date): Promise<Thread> => (await presentThreads(db, [row], now))[0]!;
@@ -117,42 +131,69 @@ export async function getThreadRow(db: Db, teamId: string, threadId: string, for
 export const lockThread = (trx: Db, threadId: string): Promise<ThreadRow> =>
   trx.selectFrom('threads').selectAll().where('id', '=', threadId).forUpdate().executeTakeFirstOrThrow();
 
+const threadKey = (accountLinkId: string, prospectId: string) => `${accountLinkId}:${prospectId}`;
+
+/**
+ * The threads between account links and prospects, one per pair given (in order): created where missing and
+ * restored where deleted, both marked `fresh` (thread.created is the caller's to emit).
+ */
+export async function ensureThreadRows(
+  trx: Db,
+  pairs: ReadonlyArray<{ account: AccountLinkRow; prospect: ProspectRow; at?: Date }>,
+  now: Date,
+): Promise<Array<{ row: ThreadRow; fresh: boolean }>> {
+  if (pairs.length === 0) return [];
+  const wanted = new Map(pairs.map((p) => [threadKey(p.account.id, p.prospect.id), p]));
+  const found = new Map<string, { row: ThreadRow; fresh: boolean }>();
+  const inserted = await trx
+    .insertInto('threads')
+    .values(
+      [...wanted.values()].map(({ account, prospect, at = now }) => ({
+        id: newId(),
+        team_id: account.team_id,
+        account_link_id: account.id,
+        prospect_id: prospect.id,
+        platform: account.platform,
+        platform_id: conversationId(account.platform_id, prospect.platform_id),
+        assignee_id: prospect.assignee_id,
+        sort_at: at,
+        created_at: at,
+      })),
+    )
+    .onConflict((oc) => oc.columns(['account_link_id', 'prospect_id']).doNothing())
+    .returningAll()
+    .execute();
+  for (const row of inserted) found.set(threadKey(row.account_link_id, row.prospect_id), { row, fresh: true });
+  const missing = [...wanted.values()].filter((p) => !found.has(threadKey(p.account.id, p.prospect.id)));
+  if (missing.length > 0) {
+    const existing = await trx
+      .selectFrom('threads')
+      .selectAll()
+      .where('account_link_id', 'in', [...new Set(missing.map((p) => p.account.id))])
+      .where('prospect_id', 'in', missing.map((p) => p.prospect.id))
+      .forUpdate()
+      .execute();
+    for (const row of existing) {
+      const key = threadKey(row.account_link_id, row.prospect_id);
+      if (!wanted.has(key) || found.has(key)) continue;
+      if (!row.deleted_at) found.set(key, { row, fresh: false });
+      else found.set(key, { row: await trx.updateTable('threads').set({ deleted_at: null }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow(), fresh: true });
+    }
+  }
+  return pairs.map((p) => found.get(threadKey(p.account.id, p.prospect.id))!);
+}
+
 /**
  * The one thread between an account link and a prospect: created on first use, restored if it was
  * deleted; either way thread.created is emitted.
  */
 export async function ensureThread(trx: Db, account: AccountLinkRow, prospect: ProspectRow, now: Date): Promise<ThreadRow> {
-  const inserted = await trx
-    .insertInto('threads')
-    .values({
-      id: newId(),
-      team_id: account.team_id,
-      account_link_id: account.id,
-      prospect_id: prospect.id,
-      platform: account.platform,
-      platform_id: conversationId(account.platform_id, prospect.platform_id),
-      assignee_id: prospect.assignee_id,
-      sort_at: now,
-      created_at: now,
-    })
-    .onConflict((oc) => oc.columns(['account_link_id', 'prospect_id']).doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  let thread = inserted;
-  if (!thread) {
-    const existing = await trx
-      .selectFrom('threads')
-      .selectAll()
-      .where('account_link_id', '=', account.id)
-      .where('prospect_id', '=', prospect.id)
-      .forUpdate()
-      .executeTakeFirstOrThrow();
-    if (!existing.deleted_at) return existing;
-    thread = await trx.updateTable('threads').set({ deleted_at: null }).where('id', '=', existing.id).returningAll().executeTakeFirstOrThrow();
+  const [{ row, fresh }] = (await ensureThreadRows(trx, [{ account, prospect }], now)) as [{ row: ThreadRow; fresh: boolean }];
+  if (fresh) {
+    const presented = await presentThread(trx, row, now);
+    await emitEvent(trx, account.team_id, 'thread.created', { thread: presented, prospect: presented.prospect }, now);
   }
-  const presented = await presentThread(trx, thread, now);
-  await emitEvent(trx, account.team_id, 'thread.created', { thread: presented, prospect: presented.prospect }, now);
-  return thread;
+  return row;
 }
 
 export interface TargetInput {

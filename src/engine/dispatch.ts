@@ -2,336 +2,351 @@ import { sql } from 'kysely';
 import { accountOf, markAccountOffline, platformOf } from '../app/account-links.js';
 import type { StoredStep } from '../app/campaign-data.js';
 import type { AppContext } from '../app/context.js';
-import { recordMessage, type Message } from '../app/messages.js';
-import { lockThread, openThread } from '../app/threads.js';
 import { newId } from '../core/ids.js';
 import { leadMessage, leadVariables } from '../core/lead-message.js';
-import { nextAction, type ActionStep } from '../core/lead-progress.js';
+import type { ActionStep } from '../core/lead-progress.js';
 import type { Random } from '../core/random.js';
-import { PlatformError, type PlatformAccount } from '../platforms/platform.js';
+import { planAccounts, type AccountState, type PlannedAction, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
+import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
-import { completeLead, emitTargetEvent, runAutomations } from './outcomes.js';
-import { allowedAt } from './pace.js';
+import { completeLead } from './outcomes.js';
+import { recordOutcomes, type Outcome, type SendItem } from './record.js';
+import { DAY_MS } from '../core/pacing.js';
 
 /**
- * Sending one step of one lead, in three short transactions with the platform call outside them all:
- * 1. decide (account row locked, so caps hold across processes): wait, finish the lead, or record the send
- *    intent and reserve its slot in the account's send log;
- * 2. call the platform;
- * 3. record the outcome: the message, the intent sent, the lead advanced, events and automations.
+ * One batch of sends, in two short transactions with the platform calls between them:
+ * 1. reserve: lock the accounts with due work (FOR UPDATE SKIP LOCKED, so caps hold across processes), plan
+ *    their sends in memory (core/send-plan), record a send intent per send and its slot in the account's send
+ *    log, lease the leads;
+ * 2. check each lead is still running and its campaign active, then call the platform, account by account;
+ * 3. record the outcomes: messages, threads, leads, intents, events and automations (record.ts).
  * An intent still pending when its lead comes round again (a crash between 1 and 3) is first reconciled with
  * Platform.findDelivered, so nothing is ever sent twice.
  */
 
-/** How long a claimed lead stays ours; past it, another worker may take it (and reconcile its intent). */
+/** How long a leased lead stays ours; past it, another worker may take it (and reconcile its intent). */
 export const LEASE_MS = 5 * 60_000;
 /** Before retrying after a transient platform failure, or a rate limit that names no reset time. */
 export const RETRY_BACKOFF_MS = 15 * 60_000;
+/** Accounts one real-time batch locks; further ones go to the next batch (or another worker). */
+const ACCOUNTS_PER_BATCH = 500;
+/** Leads loaded per (campaign, account) queue and batch. */
+const LEADS_PER_QUEUE = 32;
 
-/**
- * Claims the head of each sender's queue: for every (active campaign, sendable account) whose pace allows a
- * send, its lead due soonest. Claimed leads are leased, so no other process takes them meanwhile.
- */
-export async function claimDue(db: Db, now: Date, limit: number): Promise<string[]> {
-  return db.transaction().execute(async (trx) => {
-    const { rows } = await sql<{ id: string }>`
-      select head.id from campaign_accounts ca
-      join campaigns c on c.id = ca.campaign_id and c.status = 'active'
-      join account_links al on al.id = ca.account_link_id and al.status = 'active'
-      cross join lateral (
-        select l.id, l.next_step_at, l.prospect_id from campaign_leads l
-        where l.campaign_id = ca.campaign_id and l.account_link_id = ca.account_link_id
-          and l.state in ('pending', 'active') and l.next_step_at <= ${now}
-          and (l.claimed_until is null or l.claimed_until <= ${now})
-        order by l.next_step_at, l.prospect_id limit 1
-      ) head
-      where (ca.next_send_at is null or ca.next_send_at <= ${now})
-        and (al.held_until is null or al.held_until <= ${now})
-      order by head.next_step_at, head.prospect_id
-      limit ${limit}`.execute(trx);
-    if (rows.length === 0) return [];
-    // Locked and re-checked on the row itself, so a lead another process has just claimed is skipped.
-    const claimed = await trx
-      .updateTable('campaign_leads')
-      .set({ claimed_until: new Date(now.getTime() + LEASE_MS) })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('campaign_leads')
-          .select('id')
-          .where('id', 'in', rows.map((r) => r.id))
-          .where((w) => w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', now)]))
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returning('id')
-      .execute();
-    const ids = new Set(claimed.map((c) => c.id));
-    return rows.map((r) => r.id).filter((id) => ids.has(id));
-  });
+export interface BatchResult {
+  /** sends that went out */
+  sent: number;
+  /** whether the batch did anything at all (sent, completed, rescheduled or failed a lead) */
+  acted: boolean;
+  /** the batch planned exactly up to here (earlier than asked when a capped queue cut it short) */
+  until: Date;
+  /** the latest instant at which the batch did something */
+  reached: Date;
 }
 
-/** Hands claimed leads back untouched (a worker stopping), so others need not wait for the lease. */
-export async function releaseClaims(db: Db, leadIds: readonly string[]): Promise<void> {
-  if (leadIds.length > 0) await db.updateTable('campaign_leads').set({ claimed_until: null }).where('id', 'in', leadIds).execute();
+type PairRow = CampaignRow & { account_link_id: string };
+
+interface Reservation {
+  items: SendItem[];
+  acted: boolean;
+  until: Date;
+  reached: Date;
 }
 
-/** What the decision step found for a claimed lead. */
-type Decision =
-  | { kind: 'none' }
-  | { kind: 'send'; intent: SendIntentRow; reconcile: boolean };
+const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: ProspectRow, step: ActionStep & { type: 'message' }): string =>
+  // Keyed by prospect, as the sequence preview is, so the preview shows what is sent.
+  leadMessage(
+    campaign.id,
+    lead.prospect_id,
+    step.id,
+    step.data.segments,
+    leadVariables({ displayName: prospect.display_name, username: prospect.username, bio: prospect.bio, location: prospect.location }, lead.data),
+  );
 
-interface SendContext {
-  lead: CampaignLeadRow;
-  campaign: CampaignRow;
-  account: AccountLinkRow;
-  prospect: ProspectRow;
-  step: ActionStep;
-  steps: StoredStep[];
+const toQueued = (l: CampaignLeadRow): QueuedLead => ({ id: l.id, prospectId: l.prospect_id, nextRank: l.next_rank, lastContactAt: l.last_contact_at, dueAt: l.next_step_at! });
+
+/** Intents a crash left pending whose lease has run out: `select i.*` to be narrowed by the caller. */
+const unsettledIntents = (from: Date) => sql`
+  select i.* from send_intents i join campaign_leads l on l.id = i.lead_id
+  where i.status = 'pending' and (l.claimed_until is null or l.claimed_until <= ${from})`;
+
+/** Accounts with due work, locked; a real-time batch takes a bounded number, a span of virtual time all. */
+async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLinkRow[]> {
+  const limit = until > from ? null : ACCOUNTS_PER_BATCH;
+  const { rows } = await sql<AccountLinkRow>`
+    select al.* from account_links al
+    where al.status = 'active' and (al.held_until is null or al.held_until <= ${until})
+      and (exists (${unsettledIntents(from)} and i.account_link_id = al.id) or exists (
+        select 1 from campaign_accounts ca
+        join campaigns c on c.id = ca.campaign_id and c.status = 'active'
+        where ca.account_link_id = al.id and (ca.next_send_at is null or ca.next_send_at <= ${until})
+          and exists (
+            select 1 from campaign_leads l
+            where l.campaign_id = ca.campaign_id and l.account_link_id = al.id and l.state in ('pending', 'active')
+              and l.next_step_at <= ${until} and (l.claimed_until is null or l.claimed_until <= ${from}))))
+    order by al.id
+    ${limit === null ? sql`` : sql`limit ${limit}`}
+    for update of al skip locked`.execute(trx);
+  return rows;
 }
 
-export async function stepsOf(db: Db, campaignId: string, version: number): Promise<StoredStep[]> {
-  const row = await db
+/** The head of every (campaign, account) queue of the locked accounts: due leads, soonest first. */
+async function loadQueues(trx: Db, pairs: readonly PairRow[], from: Date, until: Date): Promise<CampaignLeadRow[]> {
+  if (pairs.length === 0) return [];
+  const { rows } = await sql<CampaignLeadRow>`
+    select l.* from unnest(${pairs.map((p) => p.id)}::text[], ${pairs.map((p) => p.account_link_id)}::text[]) as q(campaign_id, account_link_id)
+    cross join lateral (
+      select * from campaign_leads l
+      where l.campaign_id = q.campaign_id and l.account_link_id = q.account_link_id and l.state in ('pending', 'active')
+        and l.next_step_at <= ${until} and (l.claimed_until is null or l.claimed_until <= ${from})
+      order by l.next_step_at, l.prospect_id
+      limit ${LEADS_PER_QUEUE + 1}
+    ) l`.execute(trx);
+  return rows;
+}
+
+async function stepsByVersion(trx: Db, keys: ReadonlyArray<{ campaignId: string; version: number }>): Promise<Map<string, StoredStep[]>> {
+  if (keys.length === 0) return new Map();
+  const rows = await trx
     .selectFrom('sequence_versions')
-    .select('steps')
-    .where('campaign_id', '=', campaignId)
-    .where('version', '=', version)
-    .executeTakeFirst();
-  return (row?.steps ?? []) as StoredStep[];
+    .select(['campaign_id', 'version', 'steps'])
+    .where('campaign_id', 'in', [...new Set(keys.map((k) => k.campaignId))])
+    .where('version', 'in', [...new Set(keys.map((k) => k.version))])
+    .execute();
+  return new Map(rows.map((r) => [`${r.campaign_id}:${r.version}`, r.steps as StoredStep[]]));
 }
 
-const release = (trx: Db, leadId: string, set: { next_step_at?: Date | null; sequence_version?: number } = {}) =>
-  trx.updateTable('campaign_leads').set({ ...set, claimed_until: null }).where('id', '=', leadId).execute();
+const byId = <T extends { id: string }>(rows: readonly T[]) => new Map(rows.map((r) => [r.id, r]));
 
-/** Step 1: under the account's row lock, decide whether the lead's next step goes out now. */
-async function decide(ctx: AppContext, random: Random, leadId: string, now: Date): Promise<Decision> {
+/** Step 1: plan and reserve the sends of the accounts with due work, in (from .. until]. */
+async function reserve(ctx: AppContext, random: Random, from: Date, until: Date): Promise<Reservation> {
   return ctx.db.transaction().execute(async (trx) => {
-    const lead = await trx.selectFrom('campaign_leads').selectAll().where('id', '=', leadId).forUpdate().executeTakeFirstOrThrow();
-    const pending = await trx.selectFrom('send_intents').selectAll().where('lead_id', '=', leadId).where('status', '=', 'pending').executeTakeFirst();
-    if (pending) return { kind: 'send', intent: pending, reconcile: true };
-    const campaign = await trx.selectFrom('campaigns').selectAll().where('id', '=', lead.campaign_id).executeTakeFirstOrThrow();
-    if (!['pending', 'active'].includes(lead.state) || campaign.status !== 'active' || !lead.account_link_id) {
-      await release(trx, leadId);
-      return { kind: 'none' };
-    }
-    const account = await trx.selectFrom('account_links').selectAll().where('id', '=', lead.account_link_id).forUpdate().executeTakeFirstOrThrow();
-    if (account.status !== 'active') {
-      await release(trx, leadId);
-      return { kind: 'none' };
-    }
-    // A lead in flight moves to the current version from its next unsent rank.
-    const version = campaign.sequence_version;
-    const next = nextAction(await stepsOf(trx, campaign.id, version), lead.next_rank, lead.last_contact_at, now);
-    if (next.done) {
-      await completeLead(trx, lead, campaign, now);
-      return { kind: 'none' };
-    }
-    if (next.dueAt > now) {
-      await release(trx, leadId, { next_step_at: next.dueAt, sequence_version: version });
-      return { kind: 'none' };
-    }
-    const allowed = await allowedAt(trx, random, campaign, account, now);
-    if (allowed > now) {
-      await trx
-        .updateTable('campaign_accounts')
-        .set({ next_send_at: allowed })
-        .where('campaign_id', '=', campaign.id)
-        .where('account_link_id', '=', account.id)
-        .execute();
-      await release(trx, leadId, { sequence_version: version });
-      return { kind: 'none' };
-    }
-    const content = next.step.type === 'message' ? await render(trx, campaign.id, lead, next.step) : null;
-    const intent = await trx
-      .insertInto('send_intents')
-      .values({
+    const idle: Reservation = { items: [], acted: false, until, reached: from };
+    const locked = await lockAccounts(trx, from, until);
+    if (locked.length === 0) return idle;
+    const accountIds = locked.map((a) => a.id);
+    const pairs = (await trx
+      .selectFrom('campaign_accounts as ca')
+      .innerJoin('campaigns as c', 'c.id', 'ca.campaign_id')
+      .selectAll('c')
+      .select('ca.account_link_id')
+      .where('ca.account_link_id', 'in', accountIds)
+      .where('c.status', '=', 'active')
+      .where((w) => w.or([w('ca.next_send_at', 'is', null), w('ca.next_send_at', '<=', until)]))
+      .orderBy('c.id')
+      .execute()) as PairRow[];
+    const { rows: pending } = await sql<SendIntentRow>`${unsettledIntents(from)} and i.account_link_id in (${sql.join(accountIds)}) order by i.created_at, i.id`.execute(trx);
+    const pendingLeads = new Set(pending.map((i) => i.lead_id));
+    const queued = await loadQueues(trx, pairs, from, until);
+    const settling = pending.length === 0 ? [] : await trx.selectFrom('campaign_leads').selectAll().where('id', 'in', [...pendingLeads]).execute();
+    const leads = [...queued.filter((l) => !pendingLeads.has(l.id)), ...settling];
+    if (leads.length === 0) return idle;
+    const leadById = byId(leads);
+    const campaigns = new Map<string, CampaignRow>(byId(pairs));
+    const elsewhereCampaigns = settling.map((l) => l.campaign_id).filter((id) => !campaigns.has(id));
+    if (elsewhereCampaigns.length > 0) for (const c of await trx.selectFrom('campaigns').selectAll().where('id', 'in', elsewhereCampaigns).execute()) campaigns.set(c.id, c);
+    const steps = await stepsByVersion(trx, [
+      ...pairs.map((c) => ({ campaignId: c.id, version: c.sequence_version })),
+      ...pending.map((i) => ({ campaignId: leadById.get(i.lead_id)!.campaign_id, version: i.sequence_version })),
+    ]);
+    const stepsOf = (campaignId: string, version: number) => steps.get(`${campaignId}:${version}`) ?? [];
+    const sends = await trx
+      .selectFrom('account_sends')
+      .select(['account_link_id', 'campaign_id', 'sent_at'])
+      .where('account_link_id', 'in', accountIds)
+      .where('sent_at', '>', new Date(from.getTime() - DAY_MS))
+      .orderBy('sent_at')
+      .execute();
+    const prospects = byId(await trx.selectFrom('prospects').selectAll().where('id', 'in', [...new Set(leads.map((l) => l.prospect_id))]).execute());
+
+    const queueOf = (pair: PairRow): SenderQueue => {
+      const loaded = queued.filter((l) => l.campaign_id === pair.id && l.account_link_id === pair.account_link_id);
+      return {
+        campaignId: pair.id,
+        messagesPerHour: pair.messages_per_hour,
+        schedule: pair.schedule,
+        timeZone: pair.timezone,
+        steps: stepsOf(pair.id, pair.sequence_version),
+        leads: loaded
+          .slice(0, LEADS_PER_QUEUE)
+          .filter((l) => !pendingLeads.has(l.id))
+          .map(toQueued),
+        more: loaded.length > LEADS_PER_QUEUE,
+      };
+    };
+    const planned = planAccounts(
+      locked.map((account) => {
+        const state: AccountState = {
+          id: account.id,
+          hourlyLimit: account.hourly_limit,
+          dailyLimit: account.daily_limit,
+          heldUntil: account.held_until,
+          sends: sends.filter((s) => s.account_link_id === account.id).map((s) => ({ campaignId: s.campaign_id, at: s.sent_at })),
+        };
+        const own = pairs.filter((p) => p.account_link_id === account.id);
+        return { account: state, queues: () => own.map(queueOf) };
+      }),
+      from,
+      until,
+      random,
+    );
+
+    const accounts = byId(locked);
+    const actions = planned.plans.flatMap((plan) => plan.actions);
+    const items: SendItem[] = [];
+    for (const action of actions.filter((a): a is Extract<PlannedAction, { kind: 'send' }> => a.kind === 'send')) {
+      const lead = leadById.get(action.lead.id)!;
+      const campaign = campaigns.get(action.campaignId)!;
+      const prospect = prospects.get(lead.prospect_id)!;
+      const { step } = action;
+      const intent: SendIntentRow = {
         id: newId(),
         lead_id: lead.id,
-        step_id: next.step.id,
-        sequence_version: version,
-        account_link_id: account.id,
-        kind: next.step.type === 'message' ? 'message' : 'like',
-        content,
-        created_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await trx
-      .insertInto('account_sends')
-      .values({ intent_id: intent.id, account_link_id: account.id, campaign_id: campaign.id, sent_at: now, kind: intent.kind })
-      .execute();
-    await trx.updateTable('campaign_leads').set({ sequence_version: version }).where('id', '=', lead.id).execute();
-    return { kind: 'send', intent, reconcile: false };
+        step_id: step.id,
+        sequence_version: campaign.sequence_version,
+        account_link_id: lead.account_link_id!,
+        kind: step.type === 'message' ? 'message' : 'like',
+        content: step.type === 'message' ? render(campaign, lead, prospect, step) : null,
+        status: 'pending',
+        platform_message_id: null,
+        created_at: action.at,
+        completed_at: null,
+      };
+      items.push({ intent, reconcile: false, step, steps: stepsOf(campaign.id, campaign.sequence_version), campaign, account: accounts.get(intent.account_link_id)!, prospect });
+    }
+    // Intents a crash left pending are settled before anything else is sent for their leads.
+    for (const intent of pending) {
+      const lead = leadById.get(intent.lead_id)!;
+      const versionSteps = stepsOf(lead.campaign_id, intent.sequence_version);
+      const step = versionSteps.find((s) => s.id === intent.step_id) as ActionStep;
+      items.push({ intent, reconcile: true, step, steps: versionSteps, campaign: campaigns.get(lead.campaign_id)!, account: accounts.get(intent.account_link_id)!, prospect: prospects.get(lead.prospect_id)! });
+    }
+
+    const fresh = items.filter((i) => !i.reconcile).map((i) => i.intent);
+    for (let i = 0; i < fresh.length; i += 1_000) {
+      const chunk = fresh.slice(i, i + 1_000);
+      await trx.insertInto('send_intents').values(chunk).execute();
+      await trx
+        .insertInto('account_sends')
+        .values(chunk.map((s) => ({ intent_id: s.id, account_link_id: s.account_link_id, campaign_id: leadById.get(s.lead_id)!.campaign_id, sent_at: s.created_at, kind: s.kind })))
+        .execute();
+    }
+    if (items.length > 0) {
+      await sql`
+        update campaign_leads l set claimed_until = ${new Date(from.getTime() + LEASE_MS)}, sequence_version = c.sequence_version
+        from campaigns c where c.id = l.campaign_id and l.id in (${sql.join([...new Set(items.map((i) => i.intent.lead_id))])})`.execute(trx);
+    }
+    for (const action of actions) {
+      const lead = leadById.get(action.lead.id)!;
+      if (action.kind === 'complete') await completeLead(trx, lead, campaigns.get(action.campaignId)!, action.at);
+      if (action.kind === 'reschedule') {
+        await trx.updateTable('campaign_leads').set({ next_step_at: action.dueAt, sequence_version: campaigns.get(action.campaignId)!.sequence_version }).where('id', '=', lead.id).execute();
+      }
+    }
+    const gates = locked.flatMap((account, i) => [...planned.plans[i]!.nextSendAt].map(([campaignId, at]) => sql`(${campaignId}::text, ${account.id}::text, ${at}::timestamptz)`));
+    if (gates.length > 0) {
+      await sql`
+        update campaign_accounts ca set next_send_at = g.at
+        from (values ${sql.join(gates)}) as g(campaign_id, account_link_id, at)
+        where ca.campaign_id = g.campaign_id and ca.account_link_id = g.account_link_id`.execute(trx);
+    }
+    items.sort((a, b) => a.intent.created_at.getTime() - b.intent.created_at.getTime());
+    const reached = new Date(Math.max(from.getTime(), ...actions.map((a) => (a.kind === 'reschedule' ? from : a.at).getTime())));
+    return { items, acted: actions.length > 0 || items.length > 0, until: planned.until, reached };
   });
 }
 
-async function render(trx: Db, campaignId: string, lead: CampaignLeadRow, step: ActionStep & { type: 'message' }): Promise<string> {
-  const prospect = await trx.selectFrom('prospects').selectAll().where('id', '=', lead.prospect_id).executeTakeFirstOrThrow();
-  const variables = leadVariables(
-    { displayName: prospect.display_name, username: prospect.username, bio: prospect.bio, location: prospect.location },
-    lead.data,
-  );
-  // Keyed by prospect, as the sequence preview is, so the preview shows what is sent.
-  return leadMessage(campaignId, lead.prospect_id, step.id, step.data.segments, variables);
+/** The leads still running in an active campaign: a reply or a pause since the reservation withdraws a send. */
+async function stillWanted(db: Db, items: readonly SendItem[]): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('campaign_leads as l')
+    .innerJoin('campaigns as c', 'c.id', 'l.campaign_id')
+    .select('l.id')
+    .where('l.id', 'in', [...new Set(items.map((i) => i.intent.lead_id))])
+    .where('l.state', 'in', ['pending', 'active'])
+    .where('c.status', '=', 'active')
+    .execute();
+  return new Set(rows.map((r) => r.id));
 }
 
-async function loadSendContext(db: Db, intent: SendIntentRow): Promise<SendContext> {
-  const lead = await db.selectFrom('campaign_leads').selectAll().where('id', '=', intent.lead_id).executeTakeFirstOrThrow();
-  const campaign = await db.selectFrom('campaigns').selectAll().where('id', '=', lead.campaign_id).executeTakeFirstOrThrow();
-  const account = await db.selectFrom('account_links').selectAll().where('id', '=', intent.account_link_id).executeTakeFirstOrThrow();
-  const prospect = await db.selectFrom('prospects').selectAll().where('id', '=', lead.prospect_id).executeTakeFirstOrThrow();
-  const steps = await stepsOf(db, campaign.id, intent.sequence_version);
-  const step = steps.find((s) => s.id === intent.step_id) as ActionStep;
-  return { lead, campaign, account, prospect, step, steps };
-}
-
-type Outcome = { sent: true; platformMessageId: string | null } | { sent: false; error: PlatformError };
-
-/** Step 2: the platform call, outside any transaction. A pending intent is first looked up on the platform. */
-async function callPlatform(ctx: AppContext, intent: SendIntentRow, reconcile: boolean, send: SendContext): Promise<Outcome> {
-  const platform = platformOf(ctx, send.account.platform);
-  const as = accountOf(send.account);
-  const recipient = send.prospect.platform_id;
+/** A like, or a send a crash left unconfirmed: looked up first, and sent again only if it never went out and is still wanted. */
+async function callOne(platform: Platform, as: PlatformAccount, item: SendItem, wanted: boolean): Promise<Outcome> {
+  const recipient = item.prospect.platform_id;
   try {
-    if (intent.kind === 'like') {
+    if (item.intent.kind === 'like') {
       // Liking is idempotent on the platform, so an unconfirmed like is simply made again.
       await platform.likeLatestPost(as, recipient);
-      return { sent: true, platformMessageId: null };
+      return { kind: 'sent', platformMessageId: null };
     }
-    if (reconcile) {
-      const delivered = await platform.findDelivered(as, recipient, intent.content!, intent.created_at);
-      if (delivered) return { sent: true, platformMessageId: delivered };
-    }
-    const sent = await platform.sendDm(as, recipient, intent.content!);
-    return { sent: true, platformMessageId: sent.platformMessageId };
+    const delivered = await platform.findDelivered(as, recipient, item.intent.content!, item.intent.created_at);
+    if (delivered) return { kind: 'sent', platformMessageId: delivered };
+    if (!wanted) return { kind: 'withdrawn' };
+    return { kind: 'sent', platformMessageId: (await platform.sendDm(as, recipient, item.intent.content!)).platformMessageId };
   } catch (error) {
-    if (error instanceof PlatformError) return { sent: false, error };
+    if (error instanceof PlatformError) return { kind: 'failed', error };
     throw error;
   }
 }
 
-/** Whether the lead was sent a message before this intent (a sequence may open with a like). */
-async function sentMessageBefore(trx: Db, intent: SendIntentRow): Promise<boolean> {
-  const earlier = await trx
-    .selectFrom('send_intents')
-    .select('id')
-    .where('lead_id', '=', intent.lead_id)
-    .where('kind', '=', 'message')
-    .where('status', '=', 'sent')
-    .where('id', '!=', intent.id)
-    .limit(1)
-    .executeTakeFirst();
-  return earlier !== undefined;
-}
-
-/** Step 3, success: the message in the lead's thread, the intent sent, the lead advanced, events, automations. */
-async function recordSent(ctx: AppContext, random: Random, intent: SendIntentRow, send: SendContext, platformMessageId: string | null, now: Date) {
-  await ctx.db.transaction().execute(async (trx) => {
-    const { campaign, account, prospect, step } = send;
-    const lead = await trx.selectFrom('campaign_leads').selectAll().where('id', '=', intent.lead_id).forUpdate().executeTakeFirstOrThrow();
-    const thread = await lockThread(trx, (await openThread(trx, { account, prospect, recipientPlatformId: prospect.platform_id }, now)).id);
-    let message: Message | null = null;
-    if (intent.kind === 'message') {
-      message = await recordMessage(
-        trx,
-        thread,
-        {
-          platformId: platformMessageId,
-          outbound: true,
-          authorId: account.id,
-          userId: null,
-          campaignId: campaign.id,
-          campaignStepId: step.id,
-          content: intent.content!,
-          origin: 'internal',
-          createdAt: now,
-        },
-        now,
+/** Step 2: the platform calls, outside any transaction, account by account in time order. */
+async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promise<Map<string, Outcome>> {
+  const outcomes = new Map<string, Outcome>();
+  const wanted = await stillWanted(ctx.db, items);
+  const byAccount = new Map<string, SendItem[]>();
+  for (const item of items) {
+    if (!item.reconcile && !wanted.has(item.intent.lead_id)) outcomes.set(item.intent.id, { kind: 'withdrawn' });
+    else byAccount.set(item.account.id, [...(byAccount.get(item.account.id) ?? []), item]);
+  }
+  for (const group of byAccount.values()) {
+    const platform = platformOf(ctx, group[0]!.account.platform);
+    const as = accountOf(group[0]!.account);
+    let stopped = false;
+    for (let i = 0; i < group.length; ) {
+      if (stopped) {
+        outcomes.set(group[i++]!.intent.id, { kind: 'withdrawn' });
+        continue;
+      }
+      const plain = (item: SendItem | undefined) => item !== undefined && item.intent.kind === 'message' && !item.reconcile;
+      if (!plain(group[i])) {
+        const outcome = await callOne(platform, as, group[i]!, wanted.has(group[i]!.intent.lead_id));
+        outcomes.set(group[i++]!.intent.id, outcome);
+        stopped = outcome.kind === 'failed' && stopsAccount(outcome.error);
+        continue;
+      }
+      let end = i;
+      while (plain(group[end])) end++;
+      const run = group.slice(i, end);
+      const results = await sendDms(
+        platform,
+        as,
+        run.map((item) => ({ recipientPlatformId: item.prospect.platform_id, text: item.intent.content!, at: item.intent.created_at })),
       );
+      for (const [k, item] of run.entries()) {
+        const result = results[k];
+        if (!result) outcomes.set(item.intent.id, { kind: 'withdrawn' });
+        else outcomes.set(item.intent.id, result.ok ? { kind: 'sent', platformMessageId: result.sent.platformMessageId } : { kind: 'failed', error: result.error });
+        if (result && !result.ok && stopsAccount(result.error)) stopped = true;
+      }
+      i = end;
     }
-    await trx
-      .updateTable('send_intents')
-      .set({ status: 'sent', platform_message_id: platformMessageId, completed_at: now })
-      .where('id', '=', intent.id)
-      .execute();
-    const firstContact = lead.contacted_at === null;
-    const next = nextAction(send.steps, step.rank + 1, now, now);
-    const stillRunning = lead.state === 'pending' || lead.state === 'active';
-    await trx
-      .updateTable('campaign_leads')
-      .set({
-        contacted_at: lead.contacted_at ?? now,
-        last_contact_at: now,
-        next_rank: step.rank + 1,
-        claimed_until: null,
-        updated_at: now,
-        ...(stillRunning ? { state: 'active' as const, next_step_at: next.done ? null : next.dueAt } : {}),
-      })
-      .where('id', '=', lead.id)
-      .execute();
-    const type = intent.kind === 'like' ? 'target.liked' : (await sentMessageBefore(trx, intent)) ? 'target.followUpSent' : 'target.contacted';
-    await emitTargetEvent(trx, type, campaign.id, thread, message, step, now);
-    if (firstContact) await runAutomations(trx, campaign, lead.prospect_id, 'contacted', now);
-    if (stillRunning && next.done) await completeLead(trx, lead, campaign, now);
-    const locked = await trx.selectFrom('account_links').selectAll().where('id', '=', account.id).forUpdate().executeTakeFirstOrThrow();
-    await trx
-      .updateTable('campaign_accounts')
-      .set({ next_send_at: await allowedAt(trx, random, campaign, locked, now) })
-      .where('campaign_id', '=', campaign.id)
-      .where('account_link_id', '=', account.id)
-      .execute();
-  });
+  }
+  return outcomes;
 }
 
 /**
- * Step 3, failure. The intent is dropped (nothing went out, its slot frees up) except for an unreachable
- * recipient, whose lead fails for good and still counts as contacted (spec 6.2). A rate limit holds the
- * account until the platform's reset time; revoked access takes the account offline.
+ * One batch over (from .. until]: reserve, call, record. Returns what it did; `until` comes back earlier
+ * than asked when a capped queue cut the plan short.
  */
-async function recordFailure(ctx: AppContext, intent: SendIntentRow, error: PlatformError, now: Date): Promise<void> {
-  await ctx.db.transaction().execute(async (trx) => {
-    if (error.kind === 'recipient_unreachable') {
-      await trx.updateTable('send_intents').set({ status: 'failed', completed_at: now }).where('id', '=', intent.id).execute();
-      await trx.deleteFrom('account_sends').where('intent_id', '=', intent.id).execute();
-      await trx
-        .updateTable('campaign_leads')
-        .set((eb) => ({
-          state: 'failed',
-          failure_reason: error.message,
-          contacted_at: eb.fn.coalesce('contacted_at', eb.val(now)),
-          next_step_at: null,
-          finished_at: now,
-          claimed_until: null,
-          updated_at: now,
-        }))
-        .where('id', '=', intent.lead_id)
-        .execute();
-      return;
-    }
-    await trx.deleteFrom('send_intents').where('id', '=', intent.id).execute();
-    await release(trx, intent.lead_id);
-    if (error.kind === 'auth_revoked') {
-      await markAccountOffline(trx, intent.account_link_id, now);
-    } else {
-      const until = error.kind === 'rate_limited' && error.resetAt && error.resetAt > now ? error.resetAt : new Date(now.getTime() + RETRY_BACKOFF_MS);
-      await trx.updateTable('account_links').set({ held_until: until }).where('id', '=', intent.account_link_id).execute();
-    }
-  });
+export async function sendBatch(ctx: AppContext, random: Random, from: Date, until: Date): Promise<BatchResult> {
+  const reservation = await reserve(ctx, random, from, until);
+  const { items } = reservation;
+  if (items.length === 0) return { sent: 0, acted: reservation.acted, until: reservation.until, reached: reservation.reached };
+  const outcomes = await callPlatforms(ctx, items);
+  const sent = await recordOutcomes(ctx.db, items, outcomes, from, RETRY_BACKOFF_MS);
+  return { sent, acted: true, until: reservation.until, reached: reservation.reached };
 }
 
-/** Takes one claimed lead through decide, send and record. Returns whether something went out. */
-export async function processLead(ctx: AppContext, random: Random, leadId: string, now: Date): Promise<boolean> {
-  const decision = await decide(ctx, random, leadId, now);
-  if (decision.kind === 'none') return false;
-  const { intent, reconcile } = decision;
-  const send = await loadSendContext(ctx.db, intent);
-  const outcome = await callPlatform(ctx, intent, reconcile, send);
-  if (outcome.sent) {
-    await recordSent(ctx, random, intent, send, outcome.platformMessageId, now);
-    return true;
-  }
-  await recordFailure(ctx, intent, outcome.error, now);
-  return false;
-}
+export { markAccountOffline };

@@ -3,31 +3,27 @@ import type { AppContext } from '../app/context.js';
 import { PollingLoop } from '../app/polling-loop.js';
 import type { Random } from '../core/random.js';
 import type { Db } from '../store/db.js';
-import { claimDue, processLead, releaseClaims } from './dispatch.js';
+import { sendBatch } from './dispatch.js';
 import { applySequenceEdits, completeFinished, planLeads, updateAvailability } from './plan.js';
 
 export interface EngineOptions {
   /** how often to look for due work in real time */
   pollIntervalMs?: number;
-  /** leads claimed per round */
-  batchSize?: number;
 }
 
 /**
  * The sending engine: plans leads onto senders, sends what is due, pauses, resumes and completes campaigns.
- * Any number of engines, in any number of processes, can share one store: work is claimed row by row with
- * FOR UPDATE SKIP LOCKED and the caps are checked under the account's row lock.
+ * Any number of engines, in any number of processes, can share one store: accounts are locked batch by batch
+ * with FOR UPDATE SKIP LOCKED and every send is reserved in the account's send log under that lock.
  */
 export class Dispatcher {
   readonly #ctx: AppContext;
   readonly #random: Random;
-  readonly #batch: number;
   readonly #loop: PollingLoop;
 
   constructor(ctx: AppContext, random: Random, options: EngineOptions = {}) {
     this.#ctx = ctx;
     this.#random = random;
-    this.#batch = options.batchSize ?? 50;
     this.#loop = new PollingLoop(async () => (await this.runOnce()) > 0, options.pollIntervalMs ?? 1_000, (error) =>
       ctx.logger.error({ err: error }, 'engine pass failed'),
     );
@@ -37,34 +33,67 @@ export class Dispatcher {
     this.#loop.start();
   }
 
-  /** Stops after the lead in hand is recorded, handing back the leads claimed but not started. */
+  /** Stops once the batch in hand is recorded. */
   stop(): Promise<void> {
     return this.#loop.stop();
   }
 
-  /** One pass at `now`: apply sequence edits, plan, pause or resume, send every due step (round after round), complete. Returns sends. */
+  /** One real-time pass at `now`: everything due by then goes out. Returns the sends. */
   async runOnce(now: Date = this.#ctx.clock.now()): Promise<number> {
+    return (await this.#pass(now, now)).sent;
+  }
+
+  /**
+   * One pass over a span of virtual time: every send due in (from .. until] goes out at its own instant, as
+   * passes at each of those instants would have sent it. Only for virtual time, where the caller knows nothing
+   * else happens in the span. Returns the instant reached (earlier than `until` when the plan was cut short).
+   */
+  async runUntil(from: Date, until: Date): Promise<Date> {
+    return (await this.#pass(from, until)).reached;
+  }
+
+  /** Apply sequence edits, plan, pause or resume, send batch after batch, complete. */
+  async #pass(from: Date, until: Date): Promise<{ sent: number; reached: Date }> {
     const { db } = this.#ctx;
-    await applySequenceEdits(db, now);
-    await planLeads(db, now);
-    await updateAvailability(db, now);
+    await applySequenceEdits(db, from);
+    await planLeads(db, from);
+    await updateAvailability(db, from);
     let sent = 0;
-    for (;;) {
-      const claimed = await claimDue(db, now, this.#batch);
-      if (claimed.length === 0) break;
-      for (const [index, leadId] of claimed.entries()) {
-        if (this.#loop.stopping) {
-          await releaseClaims(db, claimed.slice(index));
-          return sent;
-        }
-        if (await processLead(this.#ctx, this.#random, leadId, now)) sent++;
-      }
+    let reached = from;
+    // A hold running out may resume a paused campaign: a pass-level change, so the span stops short of it.
+    const release = await nextHoldExpiry(db, from);
+    let end = release && release <= until ? new Date(Math.max(from.getTime(), release.getTime() - 1)) : until;
+    while (!this.#loop.stopping) {
+      const batch = await sendBatch(this.#ctx, this.#random, from, end);
+      if (!batch.acted) break;
+      sent += batch.sent;
+      if (batch.reached > reached) reached = batch.reached;
+      if (batch.until < end) end = batch.until;
     }
     // A failure may have held or revoked the last account of a campaign.
-    await updateAvailability(db, now);
-    await completeFinished(db, now);
-    return sent;
+    await updateAvailability(db, reached);
+    await completeFinished(db, from, reached);
+    return { sent, reached };
   }
+}
+
+/** When the next hold on an account of an active or paused campaign runs out after `now`. */
+async function nextHoldExpiry(db: Db, now: Date): Promise<Date | null> {
+  const row = await db
+    .selectFrom('account_links as al')
+    .select((eb) => eb.fn.min('al.held_until').as('at'))
+    .where('al.held_until', '>', now)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('campaign_accounts as ca')
+          .innerJoin('campaigns as c', 'c.id', 'ca.campaign_id')
+          .whereRef('ca.account_link_id', '=', 'al.id')
+          .where('c.status', 'in', ['active', 'paused']),
+      ),
+    )
+    .executeTakeFirst();
+  return row?.at ? new Date(row.at) : null;
 }
 
 /**
@@ -85,6 +114,9 @@ export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null>
         order by l.next_step_at, l.prospect_id limit 1
       ) head
       union all
+      -- a send a crash left unconfirmed, once its lease runs out
+      select l.claimed_until from send_intents i join campaign_leads l on l.id = i.lead_id where i.status = 'pending'
+      union all
       select al.held_until from campaigns c
       join campaign_accounts ca on ca.campaign_id = c.id
       join account_links al on al.id = ca.account_link_id
@@ -92,4 +124,26 @@ export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null>
     ) due where at > ${now}`.execute(db);
   const at = rows[0]?.at;
   return at ? new Date(at) : null;
+}
+
+/**
+ * Runs the engine in virtual time from `from`, jumping from one instant at which something can happen to the
+ * next, until nothing is left, the next instant lies beyond `until`, or `done` says to stop. Only for a store
+ * nothing else writes to meanwhile (a simulation, a forecast, a benchmark). Returns the instant reached.
+ */
+export async function runInVirtualTime(
+  engine: Dispatcher,
+  db: Db,
+  from: Date,
+  until: Date,
+  options: { clock?: { set(at: Date): void }; done?: () => Promise<boolean> } = {},
+): Promise<Date> {
+  for (let now = from; ; ) {
+    options.clock?.set(now);
+    now = await engine.runUntil(now, until);
+    if (options.done && (await options.done())) return now;
+    const next = await nextEngineInstant(db, now);
+    if (!next || next > until) return now;
+    now = next;
+  }
 }

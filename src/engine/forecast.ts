@@ -7,7 +7,7 @@ import { SandboxPlatform } from '../platforms/sandbox.js';
 import { migrateToLatest, openStore, type Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
-import { Dispatcher, nextEngineInstant } from './dispatcher.js';
+import { Dispatcher, runInVirtualTime } from './dispatcher.js';
 
 /**
  * GET /campaigns/v2/{id}/forecast: the engine run in virtual time on a copy of the campaign's current state
@@ -119,15 +119,11 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
     const clock = { now: () => now };
     const sandbox = new SandboxPlatform(scratch.db, clock);
     const engine = new Dispatcher({ ...ctx, db: scratch.db, clock, platforms: { get: () => sandbox } }, seededRandom(campaignId));
-    const horizon = start.getTime() + HORIZON_DAYS * DAY_MS;
-    for (;;) {
-      await engine.runOnce(now);
-      // The other campaigns may go on after this one completes; their later sends cannot change its forecast.
-      if (await completedAt(scratch.db, campaignId)) break;
-      const next = await nextEngineInstant(scratch.db, now);
-      if (!next || next.getTime() > horizon) break;
-      now = next;
-    }
+    // The other campaigns may go on after this one completes; their later sends cannot change its forecast.
+    await runInVirtualTime(engine, scratch.db, start, new Date(start.getTime() + HORIZON_DAYS * DAY_MS), {
+      clock: { set: (at) => void (now = at) },
+      done: async () => (await completedAt(scratch.db, campaignId)) !== null,
+    });
     const done = await completedAt(scratch.db, campaignId);
     const sends = await scratch.db.selectFrom('account_sends').select('sent_at').where('campaign_id', '=', campaignId).where('sent_at', '>=', start).orderBy('sent_at').execute();
     const perDay = new Map<string, number>();

@@ -1,3 +1,4 @@
+import type { Selectable } from 'kysely';
 import { transition, type LifecycleAction } from '../core/campaign-lifecycle.js';
 import { AppError } from '../core/errors.js';
 import type { EventType } from '../core/event-types.js';
@@ -17,10 +18,14 @@ import type { AutomationsTable, CampaignLeadRow, CampaignRow } from '../store/sc
  * its events and its automations commit together.
  */
 
-export async function campaignSummary(trx: Db, campaignId: string): Promise<CampaignSummary> {
-  const row = await trx.selectFrom('campaigns').selectAll().where('id', '=', campaignId).executeTakeFirstOrThrow();
-  return summaryOf((await presentCampaigns(trx, [row]))[0]!);
+/** The CampaignSummary of each campaign (events carry it), counted now. */
+export async function campaignSummaries(trx: Db, campaignIds: readonly string[]): Promise<Map<string, CampaignSummary>> {
+  if (campaignIds.length === 0) return new Map();
+  const rows = await trx.selectFrom('campaigns').selectAll().where('id', 'in', campaignIds).execute();
+  return new Map((await presentCampaigns(trx, rows)).map((c) => [c.id, summaryOf(c)]));
 }
+
+export const campaignSummary = async (trx: Db, campaignId: string): Promise<CampaignSummary> => (await campaignSummaries(trx, [campaignId])).get(campaignId)!;
 
 function contextChange(action: AutomationsTable['action'], data: Record<string, string>): ContextInput {
   switch (action) {
@@ -33,6 +38,36 @@ function contextChange(action: AutomationsTable['action'], data: Record<string, 
   }
 }
 
+export type Automation = Pick<Selectable<AutomationsTable>, 'action' | 'action_data'>;
+
+/** The enabled automations for `trigger` of each campaign, in their configured order. */
+export async function automationsOf(trx: Db, campaignIds: readonly string[], trigger: AutomationTrigger): Promise<Map<string, Automation[]>> {
+  const byCampaign = new Map<string, Automation[]>(campaignIds.map((id) => [id, []]));
+  if (campaignIds.length === 0) return byCampaign;
+  const rows = await trx
+    .selectFrom('automations')
+    .select(['campaign_id', 'action', 'action_data'])
+    .where('campaign_id', 'in', campaignIds)
+    .where('trigger', '=', trigger)
+    .where('enabled', '=', true)
+    .orderBy('position')
+    .execute();
+  for (const { campaign_id, ...automation } of rows) byCampaign.get(campaign_id)!.push(automation);
+  return byCampaign;
+}
+
+/** Applies automations to one prospect, in order. */
+export async function applyAutomations(trx: Db, teamId: string, prospectId: string, automations: readonly Automation[], now: Date): Promise<void> {
+  for (const { action, action_data } of automations) {
+    try {
+      await applyProspectContext(trx, teamId, prospectId, contextChange(action, action_data), now);
+    } catch (error) {
+      // A status, tag or member deleted since the automation was saved: skip it rather than stop the campaign.
+      if (!(error instanceof AppError) || error.status !== 404) throw error;
+    }
+  }
+}
+
 /** Runs the campaign's enabled automations for `trigger` on one prospect, in their configured order. */
 export async function runAutomations(
   trx: Db,
@@ -41,22 +76,8 @@ export async function runAutomations(
   trigger: AutomationTrigger,
   now: Date,
 ): Promise<void> {
-  const automations = await trx
-    .selectFrom('automations')
-    .select(['action', 'action_data'])
-    .where('campaign_id', '=', campaign.id)
-    .where('trigger', '=', trigger)
-    .where('enabled', '=', true)
-    .orderBy('position')
-    .execute();
-  for (const { action, action_data } of automations) {
-    try {
-      await applyProspectContext(trx, campaign.team_id, prospectId, contextChange(action, action_data), now);
-    } catch (error) {
-      // A status, tag or member deleted since the automation was saved: skip it rather than stop the campaign.
-      if (!(error instanceof AppError) || error.status !== 404) throw error;
-    }
-  }
+  const automations = (await automationsOf(trx, [campaign.id], trigger)).get(campaign.id)!;
+  await applyAutomations(trx, campaign.team_id, prospectId, automations, now);
 }
 
 /** A lead with nothing left to send: completed, with the `completed` automations. */

@@ -1,13 +1,18 @@
 import { sql } from 'kysely';
 import { nextAction, spreadEvenly } from '../core/lead-progress.js';
 import type { Db } from '../store/db.js';
-import { stepsOf } from './dispatch.js';
+import type { StoredStep } from '../app/campaign-data.js';
 import { completeLead, engineTransition } from './outcomes.js';
 
 /**
  * Campaign-level passes of the engine: giving leads a sender, pausing and resuming campaigns as their
  * accounts come and go, and completing campaigns whose leads have all finished.
  */
+
+async function stepsOf(db: Db, campaignId: string, version: number): Promise<StoredStep[]> {
+  const row = await db.selectFrom('sequence_versions').select('steps').where('campaign_id', '=', campaignId).where('version', '=', version).executeTakeFirst();
+  return (row?.steps ?? []) as StoredStep[];
+}
 
 /** Leads (re)assigned per campaign and pass; the rest wait for the next pass. */
 const PLAN_BATCH = 5_000;
@@ -207,8 +212,11 @@ export async function updateAvailability(db: Db, now: Date): Promise<void> {
   }
 }
 
-/** Completes active campaigns with no lead left to contact and no list sync running. */
-export async function completeFinished(db: Db, now: Date): Promise<void> {
+/**
+ * Completes active campaigns with no lead left to contact and no list sync running, as of the last lead's
+ * finish within (from .. reached] (a pass over a span of virtual time notices it at the span's end).
+ */
+export async function completeFinished(db: Db, from: Date, reached: Date = from): Promise<void> {
   const finished = await db
     .selectFrom('campaigns as c')
     .select('c.id')
@@ -222,7 +230,15 @@ export async function completeFinished(db: Db, now: Date): Promise<void> {
   for (const { id } of finished) {
     await db.transaction().execute(async (trx) => {
       const open = await trx.selectFrom('campaign_leads').select('id').where('campaign_id', '=', id).where('state', 'in', ['pending', 'active']).limit(1).executeTakeFirst();
-      if (!open) await engineTransition(trx, id, 'complete', now);
+      if (open) return;
+      const last = await trx
+        .selectFrom('campaign_leads')
+        .select((eb) => eb.fn.max('finished_at').as('at'))
+        .where('campaign_id', '=', id)
+        .where('finished_at', '<=', reached)
+        .executeTakeFirst();
+      const at = last?.at && new Date(last.at) > from ? new Date(last.at) : from;
+      await engineTransition(trx, id, 'complete', at);
     });
   }
 }

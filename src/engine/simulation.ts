@@ -278,6 +278,17 @@ async function tolerant(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
+/**
+ * How far the engine may run ahead of `now` in one pass: up to just before the next scenario event or reply,
+ * and, while the reply model may still answer, no further than its shortest delay (a reply always comes after
+ * the send that prompts it, so nothing sent within that span can be answered within it).
+ */
+function quietUntil(now: Date, scenario: Scenario, events: readonly ScenarioEvent[], replies: readonly DueReply[], rules: Scenario['replies']): Date {
+  const bounds = [scenario.until.getTime(), (events[0]?.at.getTime() ?? Infinity) - 1, (replies[0]?.at.getTime() ?? Infinity) - 1];
+  if (rules.length > 0) bounds.push(now.getTime() + Math.min(...rules.map((r) => r.delaySeconds * 1000)) - 1);
+  return new Date(Math.max(now.getTime(), Math.min(...bounds)));
+}
+
 /** Runs a scenario, writing one JSON line per event and the summary line last. */
 export async function simulate(scenario: Scenario, write: (line: string) => void): Promise<void> {
   const store = await openStore({ kind: 'pglite-memory' });
@@ -329,7 +340,8 @@ async function run(db: Db, scenario: Scenario, random: Random, write: (line: str
       await tolerant(() => deliverSandboxDm(ctx, world.teamId, { accountLinkId: reply.accountLinkId, fromPlatformId: reply.from, content: reply.content }));
     }
     await runJobs(jobs);
-    await engine.runOnce(now);
+    now = await engine.runUntil(now, quietUntil(now, scenario, events, replies, replyRules));
+    clock.set(now);
     await flush();
     const candidates = [await nextEngineInstant(db, now), events[0]?.at, replies[0]?.at].filter((d): d is Date => d instanceof Date && d > now);
     if (candidates.length === 0) break;

@@ -61,6 +61,43 @@ export interface Platform {
   likeLatestPost(account: PlatformAccount, userPlatformId: string): Promise<{ postId: string }>;
   /** The id of a DM with this text sent to the recipient since `since`, if one went out (crash reconciliation). */
   findDelivered(account: PlatformAccount, recipientPlatformId: string, text: string, since: Date): Promise<string | null>;
+  /**
+   * Optional: several DMs from one account in one go, with sendDms's contract. Only a platform that can do it
+   * cheaper than one by one offers it (the sandbox, a table insert); X has no such call.
+   */
+  sendDmBatch?(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]>;
+}
+
+export interface OutgoingDm {
+  recipientPlatformId: string;
+  text: string;
+  /** when the engine sends it: now, or an instant of virtual time, which only a simulated platform can honour */
+  at: Date;
+}
+
+export type DmResult = { ok: true; sent: SentDm } | { ok: false; error: PlatformError };
+
+/** A failure that concerns the account rather than one recipient: nothing more should be sent from it now. */
+export const stopsAccount = (error: PlatformError) => error.kind !== 'recipient_unreachable';
+
+/**
+ * Sends DMs from one account in order, stopping after the first failure that concerns the account (rate
+ * limit, revoked access, outage): the answer holds a result for each DM attempted, so it may be shorter than
+ * `dms`. Anything but a PlatformError (a crash) is thrown.
+ */
+export async function sendDms(platform: Platform, account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]> {
+  if (platform.sendDmBatch) return platform.sendDmBatch(account, dms);
+  const results: DmResult[] = [];
+  for (const dm of dms) {
+    try {
+      results.push({ ok: true, sent: await platform.sendDm(account, dm.recipientPlatformId, dm.text) });
+    } catch (error) {
+      if (!(error instanceof PlatformError)) throw error;
+      results.push({ ok: false, error });
+      if (stopsAccount(error)) break;
+    }
+  }
+  return results;
 }
 
 /** The platforms this process can talk to, by name. */

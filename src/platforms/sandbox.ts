@@ -7,6 +7,8 @@ import {
   conversationId,
   type Platform,
   type PlatformAccount,
+  type DmResult,
+  type OutgoingDm,
   type PlatformProfile,
   type SentDm,
 } from './platform.js';
@@ -162,11 +164,41 @@ export class SandboxPlatform implements Platform {
     return row?.id ?? null;
   }
 
-  private async assertReachable(platformId: string, open: (p: PlatformProfile) => boolean, why: string): Promise<void> {
-    const profile = await this.profileById(platformId);
-    if (!profile || profile.accountStatus !== 'active') {
-      throw new PlatformError('recipient_unreachable', `User ${platformId} is ${profile?.accountStatus ?? 'not a user'}`);
+  /** One query for the sender and the recipients, one for the event ids, one insert. */
+  async sendDmBatch(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]> {
+    const profiles = await this.profilesByIds([account.platformId, ...dms.map((d) => d.recipientPlatformId)]);
+    const sender = profiles.get(account.platformId);
+    if (!sender || sender.accountStatus !== 'active') {
+      return [{ ok: false, error: new PlatformError('auth_revoked', `Sandbox account ${account.platformId} is ${sender?.accountStatus ?? 'unknown'}`) }];
     }
-    if (!open(profile)) throw new PlatformError('recipient_unreachable', `User ${platformId} ${why}`);
+    const refusals = dms.map((d) => refusal(d.recipientPlatformId, profiles.get(d.recipientPlatformId), (p) => p.dmsOpen, 'does not accept DMs'));
+    const deliverable = dms.filter((_, i) => !refusals[i]);
+    const { rows } = await sql<{ id: string }>`select nextval('sandbox_ids')::text as id from generate_series(1, ${deliverable.length}::int)`.execute(this.db);
+    const ids = rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : 1)).map(String);
+    if (deliverable.length > 0) {
+      await this.db
+        .insertInto('sandbox_dm_events')
+        .values(deliverable.map((d, i) => ({ id: ids[i]!, sender_id: account.platformId, recipient_id: d.recipientPlatformId, text: d.text, created_at: d.at })))
+        .execute();
+    }
+    let next = 0;
+    return dms.map((d, i): DmResult => {
+      const error = refusals[i];
+      if (error) return { ok: false, error };
+      return { ok: true, sent: { platformMessageId: ids[next++]!, conversationId: conversationId(account.platformId, d.recipientPlatformId) } };
+    });
   }
+
+  private async assertReachable(platformId: string, open: (p: PlatformProfile) => boolean, why: string): Promise<void> {
+    const error = refusal(platformId, await this.profileById(platformId), open, why);
+    if (error) throw error;
+  }
+}
+
+/** Why a user cannot be reached (suspended, deactivated, unknown, or closed to this), or null if they can. */
+function refusal(platformId: string, profile: PlatformProfile | undefined | null, open: (p: PlatformProfile) => boolean, why: string): PlatformError | null {
+  if (!profile || profile.accountStatus !== 'active') {
+    return new PlatformError('recipient_unreachable', `User ${platformId} is ${profile?.accountStatus ?? 'not a user'}`);
+  }
+  return open(profile) ? null : new PlatformError('recipient_unreachable', `User ${platformId} ${why}`);
 }

@@ -1,0 +1,310 @@
+import { sql } from 'kysely';
+import { markAccountOffline } from '../app/account-links.js';
+import type { StoredStep } from '../app/campaign-data.js';
+import { emitEvents, type NewEvent } from '../app/events.js';
+import { presentMessage, threadAfterMessage } from '../app/messages.js';
+import type { ProspectWithContext } from '../app/prospects.js';
+import { ensureThreadRows, presentProspects, threadView, type LastMessageRow } from '../app/threads.js';
+import { newId } from '../core/ids.js';
+import { nextAction, type ActionStep } from '../core/lead-progress.js';
+import type { PlatformError } from '../platforms/platform.js';
+import type { Db } from '../store/db.js';
+import type { AccountLinkRow, MessageRow, ProspectRow, ThreadRow } from '../store/schema.js';
+import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
+import type { SendIntentRow } from '../store/schema-engine.js';
+import { applyAutomations, automationsOf, campaignSummaries } from './outcomes.js';
+
+/**
+ * Step 3 of a batch (see dispatch.ts): the outcomes of its platform calls recorded in one transaction, in the
+ * order the sends happened. A send puts its message in the lead's thread (message.created), advances the lead
+ * and emits target.contacted / target.followUpSent / target.liked with the campaign's summary as of the batch;
+ * `contacted` and `completed` automations run in between, so every event keeps its place in time.
+ */
+
+/** One send (or like) of a batch, from its intent to its outcome. */
+export interface SendItem {
+  intent: SendIntentRow;
+  /** a pending intent left by a crash: ask the platform before sending again */
+  reconcile: boolean;
+  step: ActionStep;
+  /** the steps of the intent's sequence version */
+  steps: readonly StoredStep[];
+  campaign: CampaignRow;
+  account: AccountLinkRow;
+  prospect: ProspectRow;
+}
+
+export type Outcome =
+  | { kind: 'sent'; platformMessageId: string | null }
+  | { kind: 'failed'; error: PlatformError }
+  /** not attempted: the lead replied or the campaign stopped since the reservation, or the account stopped earlier in the batch */
+  | { kind: 'withdrawn' };
+
+const running = (lead: CampaignLeadRow) => lead.state === 'pending' || lead.state === 'active';
+const pairKey = (item: SendItem) => `${item.campaign.id}:${item.account.id}`;
+
+/** Drops what did not go out: the intent and its slot; a refusing recipient fails its lead; an account problem holds the account. */
+async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: Map<string, CampaignLeadRow>, from: Date, backoffMs: number) {
+  const handled = new Set<string>();
+  for (const item of items) {
+    const outcome = outcomes.get(item.intent.id)!;
+    if (outcome.kind === 'sent') continue;
+    const at = item.intent.created_at;
+    const lead = leads.get(item.intent.lead_id)!;
+    if (outcome.kind === 'failed' && outcome.error.kind === 'recipient_unreachable') {
+      // Counted as contacted (spec 6.2), so the campaign can finish.
+      await trx.updateTable('send_intents').set({ status: 'failed', completed_at: at }).where('id', '=', item.intent.id).execute();
+      await trx.deleteFrom('account_sends').where('intent_id', '=', item.intent.id).execute();
+      if (running(lead)) {
+        leads.set(lead.id, { ...lead, state: 'failed', failure_reason: outcome.error.message, contacted_at: lead.contacted_at ?? at, next_step_at: null, finished_at: at, updated_at: at });
+      }
+      continue;
+    }
+    await trx.deleteFrom('send_intents').where('id', '=', item.intent.id).execute();
+    if (outcome.kind !== 'failed' || handled.has(item.account.id)) continue;
+    handled.add(item.account.id);
+    const { error } = outcome;
+    if (error.kind === 'auth_revoked') await markAccountOffline(trx, item.account.id, from);
+    else {
+      const until = error.kind === 'rate_limited' && error.resetAt && error.resetAt > from ? error.resetAt : new Date(from.getTime() + backoffMs);
+      await trx.updateTable('account_links').set({ held_until: until }).where('id', '=', item.account.id).execute();
+    }
+  }
+  // The reserved pace no longer matches what went out: the next pass works it out again from the send log.
+  const unsettled = items.filter((i) => outcomes.get(i.intent.id)!.kind !== 'sent');
+  for (const key of new Set(unsettled.map(pairKey))) {
+    const [campaignId, accountId] = key.split(':') as [string, string];
+    await trx.updateTable('campaign_accounts').set({ next_send_at: null }).where('campaign_id', '=', campaignId).where('account_link_id', '=', accountId).execute();
+  }
+}
+
+/** What one successful send changes and announces, worked out in memory in send order. */
+interface SentRecord {
+  item: SendItem;
+  at: Date;
+  platformMessageId: string | null;
+  thread: ThreadRow;
+  freshThread: boolean;
+  /** the message as inserted (null for a like) */
+  message: MessageRow | null;
+  firstContact: boolean;
+  completes: boolean;
+  followUp: boolean;
+}
+
+async function updateRows(trx: Db, table: 'campaign_leads' | 'threads' | 'send_intents', columns: Record<string, string>, rows: ReadonlyArray<Record<string, unknown>>) {
+  if (rows.length === 0) return;
+  const names = Object.keys(columns);
+  const values = rows.map((row) => sql`(${sql.join(names.map((n) => sql`${row[n] ?? null}::${sql.raw(columns[n]!)}`))})`);
+  const sets = names.filter((n) => n !== 'id').map((n) => sql`${sql.ref(n)} = v.${sql.ref(n)}`);
+  await sql`update ${sql.table(table)} t set ${sql.join(sets)} from (values ${sql.join(values)}) as v(${sql.join(names.map((n) => sql.ref(n)))}) where t.id = v.id`.execute(trx);
+}
+
+const LEAD_COLUMNS = {
+  id: 'text',
+  state: 'text',
+  contacted_at: 'timestamptz',
+  last_contact_at: 'timestamptz',
+  next_rank: 'integer',
+  next_step_at: 'timestamptz',
+  finished_at: 'timestamptz',
+  failure_reason: 'text',
+  claimed_until: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+const THREAD_COLUMNS = {
+  id: 'text',
+  has_outbound: 'boolean',
+  has_inbound: 'boolean',
+  variant: 'text',
+  is_request: 'boolean',
+  done: 'boolean',
+  last_message_id: 'text',
+  last_message_at: 'timestamptz',
+  last_message_outbound: 'boolean',
+  sort_at: 'timestamptz',
+};
+const INTENT_COLUMNS = { id: 'text', status: 'text', platform_message_id: 'text', completed_at: 'timestamptz' };
+
+/** Messages as inserted; one the thread already has under its platform id (seen inbound first) is not stored again. */
+async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map<string, MessageRow>> {
+  const stored = new Map<string, MessageRow>();
+  for (let i = 0; i < rows.length; i += 1_000) {
+    const inserted = await trx
+      .insertInto('messages')
+      .values(rows.slice(i, i + 1_000).map((r) => ({ ...r, reactions: JSON.stringify(r.reactions) })))
+      .onConflict((oc) => oc.columns(['thread_id', 'platform_id']).where('platform_id', 'is not', null).doNothing())
+      .returningAll()
+      .execute();
+    for (const row of inserted) stored.set(row.id, row);
+  }
+  return stored;
+}
+
+/** Step 3: records a batch's outcomes. Returns how many sends went out. */
+export async function recordOutcomes(db: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, from: Date, backoffMs: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
+    const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where('id', 'in', leadIds).forUpdate().execute()).map((l) => [l.id, l]));
+    await recordFailures(trx, items, outcomes, leads, from, backoffMs);
+
+    const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
+    const messaged = new Set(
+      sent.length === 0
+        ? []
+        : (
+            await trx
+              .selectFrom('send_intents')
+              .select('lead_id')
+              .where('lead_id', 'in', sent.map((i) => i.intent.lead_id))
+              .where('kind', '=', 'message')
+              .where('status', '=', 'sent')
+              .execute()
+          ).map((r) => r.lead_id),
+    );
+    const threads = await ensureThreadRows(
+      trx,
+      sent.map((i) => ({ account: i.account, prospect: i.prospect, at: i.intent.created_at })),
+      from,
+    );
+    const threadState = new Map<string, ThreadRow>();
+    const records: SentRecord[] = sent.map((item, index) => {
+      const at = item.intent.created_at;
+      const { row, fresh } = threads[index]!;
+      const freshThread = fresh && !threadState.has(row.id);
+      const thread = threadState.get(row.id) ?? row;
+      const platformMessageId = (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
+      const message: MessageRow | null =
+        item.intent.kind === 'message'
+          ? {
+              id: newId(),
+              team_id: thread.team_id,
+              thread_id: thread.id,
+              platform: thread.platform,
+              platform_id: platformMessageId,
+              outbound: true,
+              author_id: item.account.id,
+              user_id: null,
+              campaign_id: item.campaign.id,
+              campaign_step_id: item.step.id,
+              content: item.intent.content!,
+              origin: 'internal',
+              reply_to_message_id: null,
+              is_encrypted: thread.variant === 'xChat',
+              is_edited: false,
+              reactions: [],
+              created_at: at,
+              updated_at: null,
+              deleted_at: null,
+              deletion_type: null,
+              deletion_origin: null,
+              platform_deleted_at: null,
+            }
+          : null;
+      // Only for is_encrypted; what the thread becomes is worked out once the messages are stored.
+      threadState.set(row.id, message ? { ...thread, ...threadAfterMessage(thread, message) } : thread);
+      const lead = leads.get(item.intent.lead_id)!;
+      const firstContact = lead.contacted_at === null;
+      const next = nextAction(item.steps, item.step.rank + 1, at, at);
+      const completes = running(lead) && next.done;
+      leads.set(lead.id, {
+        ...lead,
+        contacted_at: lead.contacted_at ?? at,
+        last_contact_at: at,
+        next_rank: item.step.rank + 1,
+        updated_at: at,
+        ...(running(lead) ? { state: next.done ? 'completed' : 'active', next_step_at: next.done ? null : next.dueAt, finished_at: next.done ? at : lead.finished_at } : {}),
+      });
+      const followUp = message !== null && messaged.has(lead.id);
+      if (message) messaged.add(lead.id);
+      return { item, at, platformMessageId, thread: row, freshThread, message, firstContact, completes, followUp };
+    });
+
+    const wanted = records.flatMap((r) => (r.message ? [r.message] : []));
+    const stored = await insertMessages(trx, wanted);
+    const clashes = wanted.filter((m) => !stored.has(m.id));
+    const existing =
+      clashes.length === 0
+        ? []
+        : await trx
+            .selectFrom('messages')
+            .selectAll()
+            .where('thread_id', 'in', clashes.map((m) => m.thread_id))
+            .where('platform_id', 'in', clashes.map((m) => m.platform_id!))
+            .execute();
+    await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()].map((l) => ({ ...l, claimed_until: null })));
+    await updateRows(
+      trx,
+      'send_intents',
+      INTENT_COLUMNS,
+      records.map((r) => ({ id: r.item.intent.id, status: 'sent', platform_message_id: r.platformMessageId, completed_at: r.at })),
+    );
+    if (records.length > 0) await announce(trx, records, stored, existing, from);
+    return records.length;
+  });
+}
+
+/** The events of a batch's sends, in send order, with the automations they trigger run at their place. */
+async function announce(trx: Db, records: readonly SentRecord[], stored: ReadonlyMap<string, MessageRow>, existing: readonly MessageRow[], from: Date) {
+  const campaignIds = [...new Set(records.map((r) => r.item.campaign.id))];
+  const [summaries, contacted, completed] = await Promise.all([
+    campaignSummaries(trx, campaignIds),
+    automationsOf(trx, campaignIds, 'contacted'),
+    automationsOf(trx, campaignIds, 'completed'),
+  ]);
+  const prospects = await presentProspects(
+    trx,
+    records.map((r) => r.item.prospect.id),
+    from,
+  );
+  const previousLastIds = records.flatMap((r) => (r.thread.last_message_id ? [r.thread.last_message_id] : []));
+  const lastMessages = new Map<string, LastMessageRow>([...stored.values()].map((m) => [m.id, m]));
+  if (previousLastIds.length > 0) {
+    for (const m of await trx.selectFrom('messages').selectAll().where('id', 'in', previousLastIds).execute()) lastMessages.set(m.id, m);
+  }
+  const existingByKey = new Map(existing.map((m) => [`${m.thread_id}:${m.platform_id}`, m]));
+
+  const pending = new Map<string, NewEvent[]>();
+  const emit = (teamId: string, event: NewEvent) => pending.set(teamId, [...(pending.get(teamId) ?? []), event]);
+  const flush = async () => {
+    for (const [teamId, events] of pending) await emitEvents(trx, teamId, events, from);
+    pending.clear();
+  };
+  const automate = async (record: SentRecord, automations: readonly { action: 'setStatus' | 'addTag' | 'assign'; action_data: Record<string, string> }[]) => {
+    if (automations.length === 0) return;
+    await flush();
+    const { prospect, campaign } = record.item;
+    await applyAutomations(trx, campaign.team_id, prospect.id, automations, record.at);
+    prospects.set(prospect.id, (await presentProspects(trx, [prospect.id], from)).get(prospect.id)!);
+  };
+
+  const threadState = new Map<string, ThreadRow>();
+  for (const record of records) {
+    const { item, at } = record;
+    const teamId = item.campaign.team_id;
+    let thread = threadState.get(record.thread.id) ?? record.thread;
+    const view = (): { thread: ReturnType<typeof threadView>; prospect: ProspectWithContext } => {
+      const shown = threadView(thread, prospects.get(item.prospect.id)!, thread.last_message_id ? lastMessages.get(thread.last_message_id) : undefined);
+      return { thread: shown, prospect: shown.prospect };
+    };
+    if (record.freshThread) emit(teamId, { type: 'thread.created', data: view(), at });
+    let message = null;
+    if (record.message) {
+      const inserted = stored.get(record.message.id);
+      if (inserted) {
+        thread = { ...thread, ...threadAfterMessage(thread, inserted) };
+        message = presentMessage(inserted);
+        emit(teamId, { type: 'message.created', data: { message, thread: view().thread }, at });
+      } else {
+        message = presentMessage(existingByKey.get(`${record.message.thread_id}:${record.message.platform_id}`)!);
+      }
+    }
+    threadState.set(thread.id, thread);
+    const type = item.intent.kind === 'like' ? 'target.liked' : record.followUp ? 'target.followUpSent' : 'target.contacted';
+    emit(teamId, { type, data: { campaign: summaries.get(item.campaign.id)!, ...view(), message, step: { id: item.step.id, rank: item.step.rank } }, at });
+    if (record.firstContact) await automate(record, contacted.get(item.campaign.id)!);
+    if (record.completes) await automate(record, completed.get(item.campaign.id)!);
+  }
+  await updateRows(trx, 'threads', THREAD_COLUMNS, [...threadState.values()]);
+  await flush();
+}
