@@ -142,10 +142,28 @@ const weekdayOf = (localDay: number): Weekday => WEEKDAYS[(((localDay + EPOCH_WE
 /** Days since 1970-01-01 of the local date at `instant`. */
 const localDayOf = (zone: IANAZone, instant: number): number => Math.floor(wallTime(zone, instant) / DAY_MS);
 
+/**
+ * Computed intervals by zone, date and window: the engine asks about the same few dates over and over, and
+ * each answer costs several time-zone offset lookups. Cleared whole when full, to stay small.
+ */
+const intervalCache = new Map<string, Interval[]>();
+const INTERVAL_CACHE_SIZE = 10_000;
+
 /** The real-time intervals during which the window of one local date is open, in order. */
 function openIntervalsOn(schedule: Schedule, zone: IANAZone, localDay: number): Interval[] {
   const window = schedule[weekdayOf(localDay)];
   if (!window) return [];
+  const key = `${zone.name}|${localDay}|${window.start}|${window.end}`;
+  let intervals = intervalCache.get(key);
+  if (!intervals) {
+    if (intervalCache.size >= INTERVAL_CACHE_SIZE) intervalCache.clear();
+    intervals = windowIntervals(zone, localDay, window);
+    intervalCache.set(key, intervals);
+  }
+  return intervals;
+}
+
+function windowIntervals(zone: IANAZone, localDay: number, window: DailyWindow): Interval[] {
   const from = firstInstantAtOrAfterWall(zone, localDay * DAY_MS + window.start * MINUTE_MS);
   const to = firstInstantAtOrAfterWall(zone, localDay * DAY_MS + window.end * MINUTE_MS);
   if (from >= to) return [];
