@@ -40,10 +40,12 @@ export type Outcome =
   /** not attempted: the lead replied or the campaign stopped since the reservation, or the account stopped earlier in the batch */
   | { kind: 'withdrawn' };
 
+/** The recipient refused (suspended, closed DMs): the lead fails, the account goes on. */
+const refused = (outcome: Outcome): boolean => outcome.kind === 'failed' && outcome.error.kind === 'recipient_unreachable';
 const running = (lead: CampaignLeadRow) => lead.state === 'pending' || lead.state === 'active';
 const pairKey = (item: SendItem) => `${item.campaign.id}:${item.account.id}`;
 
-/** Drops what did not go out: the intent and its slot; a refusing recipient fails its lead; an account problem holds the account. */
+/** What did not go out: a refusing recipient fails its lead; anything else drops its intent and slot, and an account problem holds the account. */
 async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: Map<string, CampaignLeadRow>, from: Date, backoffMs: number) {
   const handled = new Set<string>();
   for (const item of items) {
@@ -51,10 +53,10 @@ async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: Rea
     if (outcome.kind === 'sent') continue;
     const at = item.intent.created_at;
     const lead = leads.get(item.intent.lead_id)!;
-    if (outcome.kind === 'failed' && outcome.error.kind === 'recipient_unreachable') {
-      // Counted as contacted (spec 6.2), so the campaign can finish.
+    if (outcome.kind === 'failed' && refused(outcome)) {
+      // Counted as contacted (spec 6.2), so the campaign can finish. The attempt keeps its slot in the send
+      // log, so the account's pace (and the rest of the batch's plan) stands.
       await trx.updateTable('send_intents').set({ status: 'failed', completed_at: at }).where('id', '=', item.intent.id).execute();
-      await trx.deleteFrom('account_sends').where('intent_id', '=', item.intent.id).execute();
       if (running(lead)) {
         leads.set(lead.id, { ...lead, state: 'failed', failure_reason: outcome.error.message, contacted_at: lead.contacted_at ?? at, next_step_at: null, finished_at: at, updated_at: at });
       }
@@ -71,7 +73,10 @@ async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: Rea
     }
   }
   // The reserved pace no longer matches what went out: the next pass works it out again from the send log.
-  const unsettled = items.filter((i) => outcomes.get(i.intent.id)!.kind !== 'sent');
+  const unsettled = items.filter((i) => {
+    const outcome = outcomes.get(i.intent.id)!;
+    return outcome.kind !== 'sent' && !refused(outcome);
+  });
   for (const key of new Set(unsettled.map(pairKey))) {
     const [campaignId, accountId] = key.split(':') as [string, string];
     await trx.updateTable('campaign_accounts').set({ next_send_at: null }).where('campaign_id', '=', campaignId).where('account_link_id', '=', accountId).execute();

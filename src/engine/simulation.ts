@@ -289,19 +289,27 @@ function quietUntil(now: Date, scenario: Scenario, events: readonly ScenarioEven
   return new Date(Math.max(now.getTime(), Math.min(...bounds)));
 }
 
+export interface SimulateOptions {
+  /**
+   * One engine pass per instant, as in real time, instead of passes over quiet spans of virtual time. Slower;
+   * the two give the same sends at the same instants (the tests check it).
+   */
+  stepwise?: boolean;
+}
+
 /** Runs a scenario, writing one JSON line per event and the summary line last. */
-export async function simulate(scenario: Scenario, write: (line: string) => void): Promise<void> {
+export async function simulate(scenario: Scenario, write: (line: string) => void, options: SimulateOptions = {}): Promise<void> {
   const store = await openStore({ kind: 'pglite-memory' });
   try {
     await migrateToLatest(store.db);
     const random = seededRandom(scenario.seed);
-    await withIdGenerator(seededIds(random.derive('ids')), () => run(store.db, scenario, random, write));
+    await withIdGenerator(seededIds(random.derive('ids')), () => run(store.db, scenario, random, write, options));
   } finally {
     await store.close();
   }
 }
 
-async function run(db: Db, scenario: Scenario, random: Random, write: (line: string) => void): Promise<void> {
+async function run(db: Db, scenario: Scenario, random: Random, write: (line: string) => void, options: SimulateOptions): Promise<void> {
   const clock = new VirtualClock(scenario.start);
   const ctx: AppContext = { db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(db, clock) };
   const jobs = createJobRunner(ctx);
@@ -340,7 +348,7 @@ async function run(db: Db, scenario: Scenario, random: Random, write: (line: str
       await tolerant(() => deliverSandboxDm(ctx, world.teamId, { accountLinkId: reply.accountLinkId, fromPlatformId: reply.from, content: reply.content }));
     }
     await runJobs(jobs);
-    now = await engine.runUntil(now, quietUntil(now, scenario, events, replies, replyRules));
+    now = await engine.runUntil(now, options.stepwise ? now : quietUntil(now, scenario, events, replies, replyRules));
     clock.set(now);
     await flush();
     const candidates = [await nextEngineInstant(db, now), events[0]?.at, replies[0]?.at].filter((d): d is Date => d instanceof Date && d > now);

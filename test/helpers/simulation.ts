@@ -1,4 +1,4 @@
-import { parseScenario, simulate } from '../../src/engine/simulation.js';
+import { parseScenario, simulate, type SimulateOptions } from '../../src/engine/simulation.js';
 
 export interface SimEvent {
   seq: number;
@@ -16,9 +16,9 @@ export interface SimResult {
 }
 
 /** Runs a scenario (parsed exactly as `inbox simulate` parses its file) and splits its output. */
-export async function runScenario(scenario: unknown): Promise<SimResult> {
+export async function runScenario(scenario: unknown, options: SimulateOptions = {}): Promise<SimResult> {
   const lines: string[] = [];
-  await simulate(parseScenario(JSON.parse(JSON.stringify(scenario))), (line) => lines.push(line));
+  await simulate(parseScenario(JSON.parse(JSON.stringify(scenario))), (line) => lines.push(line), options);
   const parsed = lines.map((l) => JSON.parse(l));
   const last = parsed.at(-1);
   const events = parsed.slice(0, -1) as SimEvent[];
