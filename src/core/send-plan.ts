@@ -121,20 +121,29 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
     }
   };
 
+  // With a capped load, the store's next lead sorts after the last one loaded: past it the queue is unknown.
+  const boundary = new Map(queues.flatMap((q) => (q.more && q.leads.length > 0 ? [[q.campaignId, q.leads.at(-1)!] as const] : [])));
+  const unknownAt = (queue: SenderQueue, head: QueuedLead | undefined) => {
+    const last = boundary.get(queue.campaignId);
+    return last !== undefined && (!head || byDue(head, last) > 0) ? last : null;
+  };
+
   for (;;) {
     let best: { queue: SenderQueue; at: Date } | null = null;
     for (const queue of queues) {
       if (stalled.has(queue.campaignId)) continue;
       const head = headOf(queue);
-      const earliest = head ? (head.dueAt > from ? head.dueAt : from) : from;
-      const at = senderGate(account, queue, sends, earliest, random);
+      const last = unknownAt(queue, head);
+      if (!head && !last) continue;
+      const due = last ? last.dueAt : head!.dueAt;
+      const at = senderGate(account, queue, sends, due > from ? due : from, random);
       if (!at) {
         stalled.add(queue.campaignId);
         continue;
       }
-      if (!head) {
-        // The queue ran dry while the store holds more: what this pair does from `at` on is unknown here.
-        if (queue.more && at <= until && (!cutAt || at < cutAt)) cutAt = new Date(at.getTime() - 1);
+      if (last) {
+        // What this pair does from `at` on depends on leads not loaded: plan nothing from there.
+        if (at <= until && (!cutAt || at <= cutAt)) cutAt = new Date(at.getTime() - 1);
         continue;
       }
       if (!best || at < best.at) best = { queue, at };

@@ -1,0 +1,91 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { RankedStep } from '../../src/core/lead-progress.js';
+import { DAY_MS, HOUR_MS, respectsCaps } from '../../src/core/pacing.js';
+import { seededRandom } from '../../src/core/random.js';
+import { isOpen } from '../../src/core/schedule.js';
+import { planAccount, planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../../src/core/send-plan.js';
+import { instantsNearTransitions, schedules } from './zones.js';
+
+const steps: RankedStep[] = [
+  { id: 's0', rank: 0, type: 'message', data: { segments: [{ type: 'static', text: 'Hi' }] } },
+  { id: 's1', rank: 1, type: 'delay', data: { delaySeconds: 1800, unit: 'minutes' } },
+  { id: 's2', rank: 2, type: 'likeTweet' },
+  { id: 's3', rank: 3, type: 'message', data: { segments: [{ type: 'static', text: 'Again' }] } },
+] as RankedStep[];
+
+const leadsOf = (prefix: string, n: number, at: Date): QueuedLead[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, prospectId: `${prefix}p${String(i).padStart(3, '0')}`, nextRank: 0, lastContactAt: null, dueAt: at }));
+
+const world = fc.record({
+  start: instantsNearTransitions,
+  schedule: schedules.filter((s) => Object.keys(s).length > 0),
+  hourlyLimit: fc.integer({ min: 1, max: 30 }),
+  dailyLimit: fc.integer({ min: 1, max: 200 }),
+  paces: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 3 }),
+  leads: fc.integer({ min: 1, max: 25 }),
+  seed: fc.integer(),
+});
+
+describe('planAccount', () => {
+  it('keeps every cap in any sliding window, sends only inside windows, never before a step is due', () => {
+    fc.assert(
+      fc.property(world, ({ start, schedule, hourlyLimit, dailyLimit, paces, leads, seed }) => {
+        const from = new Date(start.ms);
+        const until = new Date(start.ms + 3 * DAY_MS);
+        const account: AccountState = { id: 'a', hourlyLimit, dailyLimit, heldUntil: null, sends: [] };
+        const queues: SenderQueue[] = paces.map((pace, c) => ({
+          campaignId: `c${c}`,
+          messagesPerHour: pace,
+          schedule,
+          timeZone: start.zone,
+          steps,
+          leads: leadsOf(`c${c}l`, leads, from),
+          more: false,
+        }));
+        const plan = planAccount(account, queues, from, until, seededRandom(seed));
+        const sends = plan.actions.flatMap((a) => (a.kind === 'send' ? [a] : []));
+        const all = sends.map((s) => s.at);
+        expect(respectsCaps(all, [{ windowMs: HOUR_MS, limit: hourlyLimit }, { windowMs: DAY_MS, limit: dailyLimit }])).toBe(true);
+        for (const [c, pace] of paces.entries()) {
+          expect(respectsCaps(sends.filter((s) => s.campaignId === `c${c}`).map((s) => s.at), [{ windowMs: HOUR_MS, limit: pace }])).toBe(true);
+        }
+        for (const send of sends) {
+          expect(isOpen(schedule, start.zone, send.at)).toBe(true);
+          expect(send.at >= from && send.at <= until).toBe(true);
+          expect(send.at >= send.lead.dueAt).toBe(true);
+        }
+        // Each lead's steps go out in rank order, the like at least the delay after the first message.
+        const byLead = new Map<string, typeof sends>();
+        for (const send of sends) byLead.set(send.lead.id, [...(byLead.get(send.lead.id) ?? []), send]);
+        for (const own of byLead.values()) {
+          expect(own.map((s) => s.step.rank)).toEqual([0, 2, 3].slice(0, own.length));
+          if (own[1]) expect(own[1].at.getTime() - own[0]!.at.getTime()).toBeGreaterThanOrEqual(1_800_000);
+        }
+        expect([...all].sort((a, b) => a.getTime() - b.getTime())).toEqual(all);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('plans the same sends whether the queues are loaded whole or in capped slices, cutting at the first unknown', () => {
+    fc.assert(
+      fc.property(world, fc.integer({ min: 1, max: 6 }), ({ start, schedule, hourlyLimit, dailyLimit, paces, leads, seed }, cap) => {
+        const from = new Date(start.ms);
+        const until = new Date(start.ms + 2 * DAY_MS);
+        const account: AccountState = { id: 'a', hourlyLimit, dailyLimit, heldUntil: null, sends: [] };
+        const queues = (slice: number) => () =>
+          paces.map((pace, c) => {
+            const all = leadsOf(`c${c}l`, leads, from);
+            return { campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps, leads: all.slice(0, slice), more: all.length > slice };
+          });
+        const whole = planAccounts([{ account, queues: queues(leads) }], from, until, seededRandom(seed));
+        const sliced = planAccounts([{ account, queues: queues(cap) }], from, until, seededRandom(seed));
+        const key = (p: typeof whole) => p.plans[0]!.actions.filter((a) => ('at' in a ? a.at : a.dueAt) <= p.until).map((a) => `${a.kind} ${a.lead.id} ${'at' in a ? a.at.toISOString() : ''}`);
+        expect(sliced.until <= whole.until).toBe(true);
+        expect(key(sliced)).toEqual(key(whole).slice(0, key(sliced).length));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
