@@ -102,20 +102,12 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
         .execute();
       const loadOf = new Map(loads.map((l) => [l.account_link_id, Number(l.n)]));
       const chosen = spreadEvenly(accounts.map((id) => loadOf.get(id) ?? 0), leads.length);
-      for (const [index, accountId] of accounts.entries()) {
-        const ids = leads.filter((_, i) => chosen[i] === index).map((l) => l.id);
-        if (ids.length === 0) continue;
-        await trx
-          .updateTable('campaign_leads')
-          .set((eb) => ({
-            account_link_id: accountId,
-            next_step_at: eb.fn.coalesce('next_step_at', eb.val(now)),
-            sequence_version: eb.fn.coalesce('sequence_version', eb.val(campaign.sequence_version)),
-            updated_at: now,
-          }))
-          .where('id', 'in', ids)
-          .execute();
-      }
+      await sql`
+        update campaign_leads l
+        set account_link_id = v.account_link_id, next_step_at = coalesce(l.next_step_at, ${now}::timestamptz),
+            sequence_version = coalesce(l.sequence_version, ${campaign.sequence_version}::int), updated_at = ${now}::timestamptz
+        from unnest(${leads.map((l) => l.id)}::text[], ${chosen.map((i) => accounts[i]!)}::text[]) as v(id, account_link_id)
+        where l.id = v.id`.execute(trx);
     });
   }
 }

@@ -131,17 +131,21 @@ const THREAD_COLUMNS = {
 };
 const INTENT_COLUMNS = { id: 'text', status: 'text', platform_message_id: 'text', completed_at: 'timestamptz' };
 
-/** Messages as inserted; one the thread already has under its platform id (seen inbound first) is not stored again. */
+/** The messages stored; one the thread already has under its platform id (seen inbound first) is not stored again. */
 async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map<string, MessageRow>> {
+  const byId = new Map(rows.map((r) => [r.id, r]));
   const stored = new Map<string, MessageRow>();
   for (let i = 0; i < rows.length; i += 1_000) {
+    // Only the columns without a default (the rows hold the defaults already), and only ids back.
     const inserted = await trx
       .insertInto('messages')
-      .values(rows.slice(i, i + 1_000).map((r) => ({ ...r, reactions: JSON.stringify(r.reactions) })))
+      .values(
+        rows.slice(i, i + 1_000).map(({ is_edited, reactions, updated_at, deleted_at, deletion_type, deletion_origin, platform_deleted_at, ...columns }) => columns),
+      )
       .onConflict((oc) => oc.columns(['thread_id', 'platform_id']).where('platform_id', 'is not', null).doNothing())
-      .returningAll()
+      .returning('id')
       .execute();
-    for (const row of inserted) stored.set(row.id, row);
+    for (const { id } of inserted) stored.set(id, byId.get(id)!);
   }
   return stored;
 }
