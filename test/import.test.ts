@@ -212,4 +212,19 @@ describe('CSV import jobs', () => {
     expect((await ok(b.request('GET', '/api/v1/import-jobs'))).importJobs).toEqual([]);
     await fails(upload(b, `?listId=${list.id}&idColumn=id`, 'id\n1\n'), 404, 'LIST_NOT_FOUND');
   });
+
+  it('drops the stored upload of an import it gives up on', async () => {
+    const team = await newTeam();
+    const { list } = await listWithColumns(team);
+    const job = (await upload(team, `?listId=${list.id}&idColumn=id`, 'id\n1\n2\n')).json();
+    const { db } = await testContext();
+    const chunks = () => db.selectFrom('import_chunks').select('seq').where('job_id', '=', job.id).execute();
+    expect(await chunks()).toHaveLength(1);
+    // The list vanishes under the queued job (behind the API's back, which would cancel the job): every
+    // attempt fails, and the last one gives up.
+    await db.deleteFrom('lists').where('id', '=', list.id).execute();
+    const ended = await runUntilDone(team, job.id, { maxAttempts: 1 });
+    expect(ended.status).toBe('failed');
+    expect(await chunks()).toEqual([]);
+  });
 });

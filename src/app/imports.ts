@@ -125,6 +125,11 @@ async function* csvEntries(source: Readable): AsyncGenerator<CsvEntry> {
   yield* drain(Infinity);
 }
 
+/** Deletes a job's stored upload: once it is imported, canceled, or given up on. */
+export async function dropUpload(trx: Db, job: { id: string }): Promise<void> {
+  await trx.deleteFrom('import_chunks').where('job_id', '=', job.id).execute();
+}
+
 /** The stored upload from byte `from` on, a chunk at a time. */
 async function* storedBytes(db: Db, jobId: string, from: number): AsyncGenerator<Buffer> {
   const chunks = db.selectFrom('import_chunks').selectAll().where('job_id', '=', jobId);
@@ -307,7 +312,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
         errors: [...state.errors, ...errors].slice(0, MAX_REPORTED_ERRORS),
         byte: end ?? state.byte,
       };
-      if (last) await trx.deleteFrom('import_chunks').where('job_id', '=', job.id).execute();
+      if (last) await dropUpload(trx, job);
       return next;
     });
     state = next;
@@ -372,7 +377,7 @@ export async function cancelImportJob(ctx: AppContext, teamId: string, jobId: st
       .where('id', '=', jobId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await trx.deleteFrom('import_chunks').where('job_id', '=', jobId).execute();
+    await dropUpload(trx, { id: jobId });
     return present(canceled);
   });
 }
