@@ -57,7 +57,8 @@ async function sendersOfOpenLeads(trx: Db, campaignId: string): Promise<string[]
 /**
  * Gives every new lead of an active campaign a sender, spreading them evenly over its active accounts; a lead
  * keeps its sender for every step. Leads whose sender left the campaign or is no longer active move to the
- * remaining accounts (rebalancing) and continue from their next unsent step.
+ * remaining accounts (rebalancing) and continue from their next unsent step. A new lead is due from when it
+ * entered the campaign, so leads go first come, first served, however many passes planning them takes.
  */
 export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<void> {
   const campaigns = await db
@@ -104,7 +105,7 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
       const chosen = spreadEvenly(accounts.map((id) => loadOf.get(id) ?? 0), leads.length);
       await sql`
         update campaign_leads l
-        set account_link_id = v.account_link_id, next_step_at = coalesce(l.next_step_at, ${now}::timestamptz),
+        set account_link_id = v.account_link_id, next_step_at = coalesce(l.next_step_at, l.created_at),
             sequence_version = coalesce(l.sequence_version, ${campaign.sequence_version}::int), updated_at = ${now}::timestamptz
         from unnest(${leads.map((l) => l.id)}::text[], ${chosen.map((i) => accounts[i]!)}::text[]) as v(id, account_link_id)
         where l.id = v.id`.execute(trx);
