@@ -4,6 +4,8 @@ import { decide } from '../src/core/rate-limit.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext } from './helpers/app.js';
 import { createToken } from '../src/app/tokens.js';
+import { consumeRateLimit } from '../src/app/rate-limit.js';
+import { newId } from '../src/core/ids.js';
 import { sharedStore } from './helpers/store.js';
 
 class ManualClock implements Clock {
@@ -92,6 +94,55 @@ describe('rate limits over HTTP', () => {
     const hourly = await team.request('GET', '/api/v1/team');
     expect(hourly.statusCode).toBe(429);
     expect(Number(hourly.headers['retry-after'])).toBeGreaterThan(60);
+    await app.close();
+  });
+});
+
+describe('rate limits under concurrency', () => {
+  it('lets exactly the limit through when many requests race, and counts none of the rejected', async () => {
+    const { db } = await sharedStore();
+    const subject = `race:${newId()}`;
+    const windows = [
+      { seconds: 60, limit: 10 },
+      { seconds: 3600, limit: 1000 },
+    ];
+    // 40 s into a minute whose previous minute had 8 hits: a third of them (2.67) still count, so 7 fit.
+    const now = new Date(Date.parse('2026-01-01T00:10:40Z'));
+    const minute = Math.floor(now.getTime() / 60_000);
+    await db.insertInto('rate_limit_buckets').values({ team_id: subject, window_seconds: 60, bucket: minute - 1, hits: 8 }).execute();
+
+    const decisions = await Promise.all(Array.from({ length: 60 }, () => consumeRateLimit(db, subject, windows, now)));
+    const allowed = decisions.filter((d) => d.allowed).length;
+    expect(allowed).toBe(7);
+    expect(decisions.filter((d) => !d.allowed).every((d) => d.retryAfter > 0 && d.remaining === 0)).toBe(true);
+
+    const counters = await db
+      .selectFrom('rate_limit_buckets')
+      .select(['window_seconds', 'bucket', 'hits'])
+      .where('team_id', '=', subject)
+      .orderBy('window_seconds')
+      .orderBy('bucket')
+      .execute();
+    expect(counters).toEqual([
+      { window_seconds: 60, bucket: minute - 1, hits: 8 },
+      { window_seconds: 60, bucket: minute, hits: 7 },
+      { window_seconds: 3600, bucket: Math.floor(now.getTime() / 3_600_000), hits: 7 },
+    ]);
+    // The next request is still refused; once the next minute starts, its 7 hits leave room again.
+    expect((await consumeRateLimit(db, subject, windows, now)).allowed).toBe(false);
+    expect((await consumeRateLimit(db, subject, windows, new Date(now.getTime() + 20_000))).allowed).toBe(true);
+  });
+
+  it('never lets more than the limit through over HTTP with many parallel requests', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-02T00:00:05Z'));
+    const ctx = await testContext({ clock, env: { INBOX_RATE_LIMIT_PER_MINUTE: '5' } });
+    const app = await buildServer(ctx);
+    const team = await newTeam(app);
+    const responses = await Promise.all(Array.from({ length: 30 }, () => team.request('GET', '/api/v1/team')));
+    expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(5);
+    expect(responses.filter((r) => r.statusCode === 429)).toHaveLength(25);
+    const remaining = responses.filter((r) => r.statusCode === 200).map((r) => Number(r.headers['x-ratelimit-remaining']));
+    expect(remaining.sort()).toEqual([0, 1, 2, 3, 4]);
     await app.close();
   });
 });

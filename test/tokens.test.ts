@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createToken } from '../src/app/tokens.js';
+import { createToken, revokeToken } from '../src/app/tokens.js';
 import { newId } from '../src/core/ids.js';
 import { newTeam, testApp } from './helpers/app.js';
 import { sharedStore } from './helpers/store.js';
@@ -55,4 +55,25 @@ it('cannot revoke another team’s token', async () => {
   expect(response.statusCode).toBe(404);
   expect(response.json().error.code).toBe('TOKEN_NOT_FOUND');
   expect((await a.request('GET', '/api/v1/tokens')).json().every((t: { revokedAt: null }) => t.revokedAt === null)).toBe(true);
+});
+
+it('counts a request with a live token against its team, and nothing for a revoked or unknown token', async () => {
+  const app = await testApp();
+  const team = await newTeam();
+  const { db } = await sharedStore();
+  const counted = async () =>
+    (await db.selectFrom('rate_limit_buckets').select('hits').where('team_id', '=', team.teamId).where('window_seconds', '=', 60).execute())
+      .reduce((sum, r) => sum + r.hits, 0);
+  const as = (token: string) => app.inject({ method: 'GET', url: '/api/v1/team', headers: { authorization: `Bearer ${token}` } });
+
+  expect((await as(team.token)).statusCode).toBe(200);
+  expect(await counted()).toBe(1);
+  const used = await db.selectFrom('api_tokens').select('last_used_at').where('team_id', '=', team.teamId).executeTakeFirstOrThrow();
+  expect(used.last_used_at).not.toBeNull();
+
+  const second = await createToken(db, { teamId: team.teamId, name: 'second' }, new Date());
+  await revokeToken(db, team.teamId, second.id, new Date());
+  expect((await as(second.token)).statusCode).toBe(401);
+  expect((await as(`${team.token}x`)).statusCode).toBe(401);
+  expect(await counted()).toBe(1);
 });
