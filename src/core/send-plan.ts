@@ -59,7 +59,7 @@ export interface AccountPlan {
 }
 
 /** How long to wait before looking again when a campaign's schedule has no sending day at all. */
-export const NO_WINDOW_RECHECK_MS = DAY_MS;
+const NO_WINDOW_RECHECK_MS = DAY_MS;
 
 const byDue = (a: QueuedLead, b: QueuedLead) => a.dueAt.getTime() - b.dueAt.getTime() || (a.prospectId < b.prospectId ? -1 : a.prospectId > b.prospectId ? 1 : 0);
 
@@ -74,7 +74,7 @@ function enqueue(queue: QueuedLead[], lead: QueuedLead): void {
  * the sends so far (null: its schedule never opens). The jitter comes from a stream named by campaign, account
  * and the pair's last send, so asking again (after a crash, from another process) gives the same answer.
  */
-export function senderGate(account: AccountState, queue: SenderQueue, sends: ReadonlyArray<{ campaignId: string; at: Date }>, earliest: Date, random: Random): Date | null {
+function senderGate(account: AccountState, queue: SenderQueue, sends: ReadonlyArray<{ campaignId: string; at: Date }>, earliest: Date, random: Random): Date | null {
   const since = earliest.getTime() - DAY_MS;
   const recent = sends.filter((s) => s.at.getTime() > since);
   const own = recent.filter((s) => s.campaignId === queue.campaignId).map((s) => s.at);

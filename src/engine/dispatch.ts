@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
-import { accountOf, markAccountOffline, platformOf } from '../app/account-links.js';
+import { accountOf, platformOf } from '../app/account-links.js';
 import type { StoredStep } from '../app/campaign-data.js';
 import type { AppContext } from '../app/context.js';
 import { newId } from '../core/ids.js';
 import { leadMessage, leadVariables } from '../core/lead-message.js';
 import type { ActionStep } from '../core/lead-progress.js';
+import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
 import { planAccounts, type AccountState, type PlannedAction, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
@@ -14,7 +15,6 @@ import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js'
 import type { SendIntentRow } from '../store/schema-engine.js';
 import { completeLead } from './outcomes.js';
 import { recordOutcomes, type Outcome, type SendItem } from './record.js';
-import { DAY_MS } from '../core/pacing.js';
 
 /**
  * One batch of sends, in two short transactions with the platform calls between them:
@@ -349,4 +349,3 @@ export async function sendBatch(ctx: AppContext, random: Random, from: Date, unt
   return { sent, acted: true, until: reservation.until, reached: reservation.reached };
 }
 
-export { markAccountOffline };
