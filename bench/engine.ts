@@ -19,7 +19,7 @@ import { Dispatcher, runInVirtualTime } from '../src/engine/dispatcher.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { migrateToLatest, openStore, type Db, type StoreLocation } from '../src/store/db.js';
 
-const LEADS = Number(process.env.BENCH_LEADS ?? 2_000);
+const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
 const PENDING_BIG = Number(process.env.BENCH_PENDING_BIG ?? 1_000_000);
 const START = new Date('2026-01-05T00:00:00Z');

@@ -96,6 +96,10 @@ function senderGate(account: AccountState, queue: SenderQueue, sends: ReadonlyAr
 /** Plans one account's sends in (from .. until]; queues are consumed. */
 export function planAccount(account: AccountState, queues: readonly SenderQueue[], from: Date, until: Date, random: Random): AccountPlan {
   const sends = [...account.sends];
+  // When the account's own caps make several campaigns due at the same instant, the one served least
+  // recently goes first, so campaigns sharing an account take turns instead of one starving the others.
+  const lastServed = new Map<string, number>(sends.map((s) => [s.campaignId, s.at.getTime()]));
+  const served = (queue: SenderQueue) => lastServed.get(queue.campaignId) ?? -Infinity;
   const actions: PlannedAction[] = [];
   const stalled = new Set<string>();
   let cutAt: Date | null = null;
@@ -146,7 +150,7 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
         if (at <= until && (!cutAt || at <= cutAt)) cutAt = new Date(at.getTime() - 1);
         continue;
       }
-      if (!best || at < best.at) best = { queue, at };
+      if (!best || at < best.at || (at.getTime() === best.at.getTime() && served(queue) < served(best.queue))) best = { queue, at };
     }
     if (!best || best.at > until || (cutAt && best.at > cutAt)) break;
     const { queue, at } = best;
@@ -154,6 +158,7 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
     const next = nextAction(queue.steps, lead.nextRank, lead.lastContactAt, lead.dueAt);
     if (next.done) continue; // settled by headOf; unreachable
     sends.push({ campaignId: queue.campaignId, at });
+    lastServed.set(queue.campaignId, at.getTime());
     const after = nextAction(queue.steps, next.step.rank + 1, at, at);
     const then = after.done ? null : { ...lead, nextRank: next.step.rank + 1, lastContactAt: at, dueAt: after.dueAt };
     actions.push({ kind: 'send', campaignId: queue.campaignId, lead, step: next.step, at, then });

@@ -33,8 +33,10 @@ export const LEASE_MS = 5 * 60_000;
 export const RETRY_BACKOFF_MS = 15 * 60_000;
 /** Accounts one real-time batch locks; further ones go to the next batch (or another worker). */
 const ACCOUNTS_PER_BATCH = 500;
-/** Leads loaded per (campaign, account) queue and batch. */
+/** Leads loaded per (campaign, account) queue and batch, and per batch in all (statements stay well under
+ * PostgreSQL's 65,535 parameters however many accounts a span of virtual time locks). */
 const LEADS_PER_QUEUE = 32;
+const LEADS_PER_BATCH = 10_000;
 
 export interface BatchResult {
   /** sends that went out */
@@ -94,7 +96,7 @@ async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLi
 }
 
 /** The head of every (campaign, account) queue of the locked accounts: due leads, soonest first. */
-async function loadQueues(trx: Db, pairs: readonly PairRow[], from: Date, until: Date): Promise<CampaignLeadRow[]> {
+async function loadQueues(trx: Db, pairs: readonly PairRow[], perQueue: number, from: Date, until: Date): Promise<CampaignLeadRow[]> {
   if (pairs.length === 0) return [];
   const { rows } = await sql<CampaignLeadRow>`
     select l.* from unnest(${pairs.map((p) => p.id)}::text[], ${pairs.map((p) => p.account_link_id)}::text[]) as q(campaign_id, account_link_id)
@@ -103,7 +105,7 @@ async function loadQueues(trx: Db, pairs: readonly PairRow[], from: Date, until:
       where l.campaign_id = q.campaign_id and l.account_link_id = q.account_link_id and l.state in ('pending', 'active')
         and l.next_step_at <= ${until} and (l.claimed_until is null or l.claimed_until <= ${from})
       order by l.next_step_at, l.prospect_id
-      limit ${LEADS_PER_QUEUE + 1}
+      limit ${perQueue + 1}
     ) l`.execute(trx);
   return rows;
 }
@@ -140,7 +142,8 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       .execute()) as PairRow[];
     const { rows: pending } = await sql<SendIntentRow>`${unsettledIntents(from)} and i.account_link_id in (${sql.join(accountIds)}) order by i.created_at, i.id`.execute(trx);
     const pendingLeads = new Set(pending.map((i) => i.lead_id));
-    const queued = await loadQueues(trx, pairs, from, until);
+    const perQueue = Math.max(1, Math.min(LEADS_PER_QUEUE, Math.floor(LEADS_PER_BATCH / Math.max(1, pairs.length))));
+    const queued = await loadQueues(trx, pairs, perQueue, from, until);
     const settling = pending.length === 0 ? [] : await trx.selectFrom('campaign_leads').selectAll().where('id', 'in', [...pendingLeads]).execute();
     const leads = [...queued.filter((l) => !pendingLeads.has(l.id)), ...settling];
     if (leads.length === 0) return idle;
@@ -171,10 +174,10 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
         timeZone: pair.timezone,
         steps: stepsOf(pair.id, pair.sequence_version),
         leads: loaded
-          .slice(0, LEADS_PER_QUEUE)
+          .slice(0, perQueue)
           .filter((l) => !pendingLeads.has(l.id))
           .map(toQueued),
-        more: loaded.length > LEADS_PER_QUEUE,
+        more: loaded.length > perQueue,
       };
     };
     const planned = planAccounts(

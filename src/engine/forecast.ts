@@ -4,7 +4,7 @@ import { getCampaignRow } from '../app/campaign-data.js';
 import type { AppContext } from '../app/context.js';
 import { seededRandom } from '../core/random.js';
 import { SandboxPlatform } from '../platforms/sandbox.js';
-import { migrateToLatest, openStore, type Db } from '../store/db.js';
+import { openScratchStore, type Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
 import { Dispatcher, runInVirtualTime } from './dispatcher.js';
@@ -111,9 +111,8 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
   const start = ctx.clock.now();
   const campaign = await getCampaignRow(ctx.db, teamId, campaignId);
   if (campaign.status === 'completed') return { completedAt: campaign.completed_at?.toISOString() ?? null, sendsPerDay: [] };
-  const scratch = await openStore({ kind: 'pglite-memory' });
+  const scratch = await openScratchStore();
   try {
-    await migrateToLatest(scratch.db);
     await copyForecastState(ctx.db, scratch.db, teamId, campaignId, start);
     let now = start;
     const clock = { now: () => now };

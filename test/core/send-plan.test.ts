@@ -88,4 +88,14 @@ describe('planAccount', () => {
       { numRuns: 150 },
     );
   });
+
+  it('lets campaigns held back by the same account cap take turns', () => {
+    const from = new Date('2026-06-01T00:00:00Z');
+    const account: AccountState = { id: 'a', hourlyLimit: 2, dailyLimit: 100, heldUntil: null, sends: [] };
+    const allDay = Object.fromEntries(['0', '1', '2', '3', '4', '5', '6'].map((d) => [d, { start: 0, end: 1440 }]));
+    const queues = ['c0', 'c1'].map((campaignId) => ({ campaignId, messagesPerHour: 60, schedule: allDay, timeZone: 'UTC', steps: steps.slice(0, 1), leads: leadsOf(campaignId, 6, from), more: false }));
+    const plan = planAccount(account, queues, from, new Date(from.getTime() + DAY_MS), seededRandom(1));
+    const order = plan.actions.flatMap((a) => (a.kind === 'send' ? [a.campaignId] : []));
+    expect(order).toEqual(['c0', 'c1', 'c0', 'c1', 'c0', 'c1', 'c0', 'c1', 'c0', 'c1', 'c0', 'c1']);
+  });
 });

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { migrateToLatest, openStore, type Store } from '../../src/store/db.js';
+import { migrateToLatest, openScratchStore, openStore, type Store } from '../../src/store/db.js';
 
 let created = 0;
 
@@ -18,11 +18,7 @@ export interface FreshStore extends Store {
  */
 export async function freshStore(): Promise<FreshStore> {
   const server = process.env.DATABASE_URL;
-  if (!server) {
-    const store = await openStore({ kind: 'pglite-memory' });
-    await migrateToLatest(store.db);
-    return store;
-  }
+  if (!server) return openScratchStore();
   const name = `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${++created}`;
   const admin = new pg.Client({ connectionString: server });
   await admin.connect();
