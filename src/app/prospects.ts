@@ -2,7 +2,7 @@ import { notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { PlatformProfile } from '../platforms/platform.js';
-import type { Db } from '../store/db.js';
+import { isAnyOf, type Db } from '../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
@@ -142,7 +142,7 @@ export async function tagsOf(db: Db, prospectIds: string[]): Promise<Map<string,
   const rows = await db
     .selectFrom('prospect_tags')
     .select(['prospect_id', 'tag_id'])
-    .where('prospect_id', 'in', prospectIds)
+    .where(isAnyOf('prospect_id', prospectIds))
     .orderBy('created_at')
     .orderBy('tag_id')
     .execute();

@@ -3,7 +3,7 @@ import { AppError, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import { conversationId, type PlatformProfile } from '../platforms/platform.js';
-import type { Db } from '../store/db.js';
+import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, Database, MessageRow, Platform as PlatformName, ProspectRow, ThreadRow, ThreadsTable } from '../store/schema.js';
 import { accountOf, getAccountLinkRow, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
@@ -85,7 +85,7 @@ export type LastMessageRow = Pick<MessageRow, 'id' | 'content' | 'author_id' | '
 export async function presentProspects(db: Db, prospectIds: readonly string[], now: Date): Promise<Map<string, ProspectWithContext>> {
   const ids = [...new Set(prospectIds)];
   if (ids.length === 0) return new Map();
-  const [prospects, tags] = await Promise.all([db.selectFrom('prospects').selectAll().where('id', 'in', ids).execute(), tagsOf(db, ids)]);
+  const [prospects, tags] = await Promise.all([db.selectFrom('prospects').selectAll().where(isAnyOf('id', ids)).execute(), tagsOf(db, ids)]);
   return new Map(prospects.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
 }
 

@@ -9,7 +9,7 @@ import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
 import { planAccounts, type AccountState, type PlannedAction, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
-import type { Db } from '../store/db.js';
+import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
@@ -144,7 +144,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
     const pendingLeads = new Set(pending.map((i) => i.lead_id));
     const perQueue = Math.max(1, Math.min(LEADS_PER_QUEUE, Math.floor(LEADS_PER_BATCH / Math.max(1, pairs.length))));
     const queued = await loadQueues(trx, pairs, perQueue, from, until);
-    const settling = pending.length === 0 ? [] : await trx.selectFrom('campaign_leads').selectAll().where('id', 'in', [...pendingLeads]).execute();
+    const settling = pending.length === 0 ? [] : await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', [...pendingLeads])).execute();
     const leads = [...queued.filter((l) => !pendingLeads.has(l.id)), ...settling];
     if (leads.length === 0) return idle;
     const leadById = byId(leads);
@@ -163,7 +163,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       .where('sent_at', '>', new Date(from.getTime() - DAY_MS))
       .orderBy('sent_at')
       .execute();
-    const prospects = byId(await trx.selectFrom('prospects').selectAll().where('id', 'in', [...new Set(leads.map((l) => l.prospect_id))]).execute());
+    const prospects = byId(await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', [...new Set(leads.map((l) => l.prospect_id))])).execute());
 
     const queueOf = (pair: PairRow): SenderQueue => {
       const loaded = queued.filter((l) => l.campaign_id === pair.id && l.account_link_id === pair.account_link_id);
@@ -240,7 +240,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
     if (items.length > 0) {
       await sql`
         update campaign_leads l set claimed_until = ${new Date(from.getTime() + LEASE_MS)}, sequence_version = c.sequence_version
-        from campaigns c where c.id = l.campaign_id and l.id in (${sql.join([...new Set(items.map((i) => i.intent.lead_id))])})`.execute(trx);
+        from campaigns c where c.id = l.campaign_id and l.id = any(${[...new Set(items.map((i) => i.intent.lead_id))]}::text[])`.execute(trx);
     }
     for (const action of actions) {
       const lead = leadById.get(action.lead.id)!;
@@ -268,7 +268,7 @@ async function stillWanted(db: Db, items: readonly SendItem[]): Promise<Set<stri
     .selectFrom('campaign_leads as l')
     .innerJoin('campaigns as c', 'c.id', 'l.campaign_id')
     .select('l.id')
-    .where('l.id', 'in', [...new Set(items.map((i) => i.intent.lead_id))])
+    .where(isAnyOf('l.id', [...new Set(items.map((i) => i.intent.lead_id))]))
     .where('l.state', 'in', ['pending', 'active'])
     .where('c.status', '=', 'active')
     .execute();

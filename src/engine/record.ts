@@ -8,7 +8,7 @@ import { ensureThreadRows, presentProspects, threadView, type LastMessageRow } f
 import { newId } from '../core/ids.js';
 import { nextAction, type ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
-import type { Db } from '../store/db.js';
+import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, MessageRow, ProspectRow, ThreadRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
@@ -154,7 +154,7 @@ async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map
 export async function recordOutcomes(db: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, from: Date, backoffMs: number): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
-    const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where('id', 'in', leadIds).forUpdate().execute()).map((l) => [l.id, l]));
+    const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute()).map((l) => [l.id, l]));
     await recordFailures(trx, items, outcomes, leads, from, backoffMs);
 
     const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
@@ -165,7 +165,7 @@ export async function recordOutcomes(db: Db, items: readonly SendItem[], outcome
             await trx
               .selectFrom('send_intents')
               .select('lead_id')
-              .where('lead_id', 'in', sent.map((i) => i.intent.lead_id))
+              .where(isAnyOf('lead_id', sent.map((i) => i.intent.lead_id)))
               .where('kind', '=', 'message')
               .where('status', '=', 'sent')
               .execute()
@@ -269,7 +269,7 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
   const previousLastIds = records.flatMap((r) => (r.thread.last_message_id ? [r.thread.last_message_id] : []));
   const lastMessages = new Map<string, LastMessageRow>([...stored.values()].map((m) => [m.id, m]));
   if (previousLastIds.length > 0) {
-    for (const m of await trx.selectFrom('messages').selectAll().where('id', 'in', previousLastIds).execute()) lastMessages.set(m.id, m);
+    for (const m of await trx.selectFrom('messages').selectAll().where(isAnyOf('id', previousLastIds)).execute()) lastMessages.set(m.id, m);
   }
   const existingByKey = new Map(existing.map((m) => [`${m.thread_id}:${m.platform_id}`, m]));
 
