@@ -61,7 +61,7 @@ async function serve(opts: { engine: boolean }): Promise<void> {
     }
   }
   const app = await buildServer(ctx);
-  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
+  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx, { vacuum: runtime.store.engine === 'pglite' }), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
   stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });
   for (const worker of background) worker.start();
