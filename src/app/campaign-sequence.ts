@@ -92,10 +92,18 @@ async function leadToRender(db: Db, teamId: string, campaignId: string, platform
     const lead = { prospectId: null, platformId: null, username: SAMPLE_PROFILE.username, displayName: SAMPLE_PROFILE.displayName!, inCampaign: false };
     return { lead, profile: SAMPLE_PROFILE, data: {} };
   }
-  const profile = { displayName: row.display_name, username: row.username, bio: row.bio, location: row.location };
+  const profile = profileForVariables(row);
   const lead = { prospectId: row.id, platformId: row.platform_id, username: row.username, displayName: row.display_name, inCampaign: row.lead_id !== null };
   return { lead, profile, data: row.data ?? {} };
 }
+
+/** The profile fields a prospect's messages draw their variables from; the engine renders sends with it too. */
+export const profileForVariables = (row: { display_name: string | null; username: string; bio: string | null; location: string | null }): ProfileForVariables => ({
+  displayName: row.display_name,
+  username: row.username,
+  bio: row.bio,
+  location: row.location,
+});
 
 /** The messages of the current sequence as one lead (or a sample lead) would get them; nothing is sent. */
 export async function previewSequence(

@@ -13,6 +13,7 @@ import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
 import { applyLeadRules, type LeadRulesInput } from './lead-rules.js';
+import { groupBy } from '../core/group.js';
 
 /**
  * Campaigns: settings, lifecycle and the three shapes they are shown in (v2 Campaign, legacy v1, and the
@@ -112,12 +113,6 @@ export interface CampaignV1 extends CampaignSummary {
 }
 
 const ratio = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
-
-function groupBy<T>(ids: readonly string[], rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
-  const groups = new Map(ids.map((id) => [id, [] as T[]]));
-  for (const row of rows) groups.get(key(row))!.push(row);
-  return groups;
-}
 
 async function countersOf(db: Db, ids: readonly string[]): Promise<Map<string, Counters>> {
   const rows = await db

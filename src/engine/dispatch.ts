@@ -1,10 +1,12 @@
 import { sql } from 'kysely';
 import { accountOf, platformOf } from '../app/account-links.js';
 import type { StoredStep } from '../app/campaign-data.js';
+import { profileForVariables } from '../app/campaign-sequence.js';
 import type { AppContext } from '../app/context.js';
 import { newId } from '../core/ids.js';
 import { leadMessage, leadVariables } from '../core/lead-message.js';
 import type { ActionStep } from '../core/lead-progress.js';
+import { groupBy } from '../core/group.js';
 import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
 import { planAccounts, type AccountState, type PlannedAction, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
@@ -51,11 +53,8 @@ export interface BatchResult {
 
 type PairRow = CampaignRow & { account_link_id: string };
 
-interface Reservation {
+interface Reservation extends Omit<BatchResult, 'sent'> {
   items: SendItem[];
-  acted: boolean;
-  until: Date;
-  reached: Date;
 }
 
 const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: ProspectRow, step: ActionStep & { type: 'message' }): string =>
@@ -65,7 +64,7 @@ const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: Prospect
     lead.prospect_id,
     step.id,
     step.data.segments,
-    leadVariables({ displayName: prospect.display_name, username: prospect.username, bio: prospect.bio, location: prospect.location }, lead.data),
+    leadVariables(profileForVariables(prospect), lead.data),
   );
 
 const toQueued = (l: CampaignLeadRow): QueuedLead => ({ id: l.id, prospectId: l.prospect_id, nextRank: l.next_rank, lastContactAt: l.last_contact_at, dueAt: l.next_step_at! });
@@ -165,8 +164,12 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       .execute();
     const prospects = byId(await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', [...new Set(leads.map((l) => l.prospect_id))])).execute());
 
+    const pairKey = (campaignId: string, accountId: string) => `${campaignId}:${accountId}`;
+    const queuedByPair = groupBy(pairs.map((p) => pairKey(p.id, p.account_link_id)), queued, (l) => pairKey(l.campaign_id, l.account_link_id!));
+    const sendsByAccount = groupBy(accountIds, sends, (s) => s.account_link_id);
+    const pairsByAccount = groupBy(accountIds, pairs, (p) => p.account_link_id);
     const queueOf = (pair: PairRow): SenderQueue => {
-      const loaded = queued.filter((l) => l.campaign_id === pair.id && l.account_link_id === pair.account_link_id);
+      const loaded = queuedByPair.get(pairKey(pair.id, pair.account_link_id))!;
       return {
         campaignId: pair.id,
         messagesPerHour: pair.messages_per_hour,
@@ -187,10 +190,9 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
           hourlyLimit: account.hourly_limit,
           dailyLimit: account.daily_limit,
           heldUntil: account.held_until,
-          sends: sends.filter((s) => s.account_link_id === account.id).map((s) => ({ campaignId: s.campaign_id, at: s.sent_at })),
+          sends: sendsByAccount.get(account.id)!.map((s) => ({ campaignId: s.campaign_id, at: s.sent_at })),
         };
-        const own = pairs.filter((p) => p.account_link_id === account.id);
-        return { account: state, queues: () => own.map(queueOf) };
+        return { account: state, queues: () => pairsByAccount.get(account.id)!.map(queueOf) };
       }),
       from,
       until,
@@ -257,7 +259,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
         where ca.campaign_id = g.campaign_id and ca.account_link_id = g.account_link_id`.execute(trx);
     }
     items.sort((a, b) => a.intent.created_at.getTime() - b.intent.created_at.getTime());
-    const reached = new Date(Math.max(from.getTime(), ...actions.map((a) => (a.kind === 'reschedule' ? from : a.at).getTime())));
+    const reached = new Date(actions.reduce((latest, a) => (a.kind === 'reschedule' ? latest : Math.max(latest, a.at.getTime())), from.getTime()));
     return { items, acted: actions.length > 0 || items.length > 0, until: planned.until, reached };
   });
 }
@@ -298,12 +300,12 @@ async function callOne(platform: Platform, as: PlatformAccount, item: SendItem, 
 async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
   const wanted = await stillWanted(ctx.db, items);
-  const byAccount = new Map<string, SendItem[]>();
+  const attempted: SendItem[] = [];
   for (const item of items) {
-    if (!item.reconcile && !wanted.has(item.intent.lead_id)) outcomes.set(item.intent.id, { kind: 'withdrawn' });
-    else byAccount.set(item.account.id, [...(byAccount.get(item.account.id) ?? []), item]);
+    if (item.reconcile || wanted.has(item.intent.lead_id)) attempted.push(item);
+    else outcomes.set(item.intent.id, { kind: 'withdrawn' });
   }
-  for (const group of byAccount.values()) {
+  for (const group of groupBy([...new Set(attempted.map((i) => i.account.id))], attempted, (i) => i.account.id).values()) {
     const platform = platformOf(ctx, group[0]!.account.platform);
     const as = accountOf(group[0]!.account);
     let stopped = false;

@@ -77,23 +77,18 @@ export class Dispatcher {
   }
 }
 
-/** When the next hold on an account of an active or paused campaign runs out after `now`. */
+/** The holds on accounts of active or paused campaigns that run out after `now` (a campaign may resume then). */
+const holdsEndingAfter = (now: Date) => sql<{ at: Date }>`
+  select al.held_until as at from campaigns c
+  join campaign_accounts ca on ca.campaign_id = c.id
+  join account_links al on al.id = ca.account_link_id
+  where c.status in ('active', 'paused') and al.held_until > ${now}`;
+
+/** When the next such hold runs out. */
 async function nextHoldExpiry(db: Db, now: Date): Promise<Date | null> {
-  const row = await db
-    .selectFrom('account_links as al')
-    .select((eb) => eb.fn.min('al.held_until').as('at'))
-    .where('al.held_until', '>', now)
-    .where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('campaign_accounts as ca')
-          .innerJoin('campaigns as c', 'c.id', 'ca.campaign_id')
-          .whereRef('ca.account_link_id', '=', 'al.id')
-          .where('c.status', 'in', ['active', 'paused']),
-      ),
-    )
-    .executeTakeFirst();
-  return row?.at ? new Date(row.at) : null;
+  const { rows } = await sql<{ at: Date | null }>`select min(at) as at from (${holdsEndingAfter(now)}) holds`.execute(db);
+  const at = rows[0]?.at;
+  return at ? new Date(at) : null;
 }
 
 /**
@@ -117,10 +112,7 @@ export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null>
       -- a send a crash left unconfirmed, once its lease runs out
       select l.claimed_until from send_intents i join campaign_leads l on l.id = i.lead_id where i.status = 'pending'
       union all
-      select al.held_until from campaigns c
-      join campaign_accounts ca on ca.campaign_id = c.id
-      join account_links al on al.id = ca.account_link_id
-      where c.status in ('active', 'paused') and al.held_until > ${now}
+      ${holdsEndingAfter(now)}
     ) due where at > ${now}`.execute(db);
   const at = rows[0]?.at;
   return at ? new Date(at) : null;

@@ -274,7 +274,11 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
   const existingByKey = new Map(existing.map((m) => [`${m.thread_id}:${m.platform_id}`, m]));
 
   const pending = new Map<string, NewEvent[]>();
-  const emit = (teamId: string, event: NewEvent) => pending.set(teamId, [...(pending.get(teamId) ?? []), event]);
+  const emit = (teamId: string, event: NewEvent) => {
+    const events = pending.get(teamId);
+    if (events) events.push(event);
+    else pending.set(teamId, [event]);
+  };
   const flush = async () => {
     for (const [teamId, events] of pending) await emitEvents(trx, teamId, events, from);
     pending.clear();
