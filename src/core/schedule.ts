@@ -104,21 +104,47 @@ interface Interval {
   to: number;
 }
 
+const HOUR_MS = 3_600_000;
+/** Per zone, per hour since the epoch: the zone's offset throughout that hour, or null when it changes inside. */
+const hourlyOffsets = new Map<string, Map<number, number | null>>();
+const HOURLY_OFFSETS_SIZE = 100_000;
+
+/**
+ * The zone's UTC offset in minutes at `instant`. luxon asks Intl for each one (microseconds apiece) and the
+ * engine asks about the same hours over and over, so offsets are kept per hour: an hour whose first and last
+ * milliseconds share an offset has it throughout, as no zone changes its offset twice within an hour.
+ */
+function offsetAt(zone: IANAZone, instant: number): number {
+  let offsets = hourlyOffsets.get(zone.name);
+  if (!offsets || offsets.size >= HOURLY_OFFSETS_SIZE) {
+    offsets = new Map();
+    hourlyOffsets.set(zone.name, offsets);
+  }
+  const hour = Math.floor(instant / HOUR_MS);
+  let offset = offsets.get(hour);
+  if (offset === undefined) {
+    const first = zone.offset(hour * HOUR_MS);
+    offset = first === zone.offset(hour * HOUR_MS + HOUR_MS - 1) ? first : null;
+    offsets.set(hour, offset);
+  }
+  return offset ?? zone.offset(instant);
+}
+
 /**
  * Local wall time as "epoch ms as if the zone were UTC": the instant plus the zone's offset at it.
  * Jumps forward at a spring-forward transition and back at a fall-back one.
  */
 function wallTime(zone: IANAZone, instant: number): number {
-  return instant + zone.offset(instant) * MINUTE_MS;
+  return instant + offsetAt(zone, instant) * MINUTE_MS;
 }
 
 /** The first instant in (after, upTo] at which the zone's offset is already the one it has at `upTo`. */
 function transitionBetween(zone: IANAZone, after: number, upTo: number): number {
-  const offsetAfter = zone.offset(upTo);
+  const offsetAfter = offsetAt(zone, upTo);
   let [low, high] = [after, upTo];
   while (high - low > 1) {
     const middle = Math.floor((low + high) / 2);
-    if (zone.offset(middle) === offsetAfter) high = middle;
+    if (offsetAt(zone, middle) === offsetAfter) high = middle;
     else low = middle;
   }
   return high;
@@ -130,7 +156,7 @@ function transitionBetween(zone: IANAZone, after: number, upTo: number): number 
  */
 function firstInstantAtOrAfterWall(zone: IANAZone, wall: number): number {
   // The offsets in force a day either side cover any single transition near `wall`.
-  const offsets = new Set([zone.offset(wall - DAY_MS), zone.offset(wall + DAY_MS)]);
+  const offsets = new Set([offsetAt(zone, wall - DAY_MS), offsetAt(zone, wall + DAY_MS)]);
   const candidates = [...offsets].map((offset) => wall - offset * MINUTE_MS).sort((a, b) => a - b);
   const exact = candidates.find((instant) => wallTime(zone, instant) === wall);
   if (exact !== undefined) return exact;
@@ -167,7 +193,7 @@ function windowIntervals(zone: IANAZone, localDay: number, window: DailyWindow):
   const from = firstInstantAtOrAfterWall(zone, localDay * DAY_MS + window.start * MINUTE_MS);
   const to = firstInstantAtOrAfterWall(zone, localDay * DAY_MS + window.end * MINUTE_MS);
   if (from >= to) return [];
-  const repeatedMs = (zone.offset(from) - zone.offset(to - 1)) * MINUTE_MS;
+  const repeatedMs = (offsetAt(zone, from) - offsetAt(zone, to - 1)) * MINUTE_MS;
   if (repeatedMs <= 0) return [{ from, to }];
   // The clocks fell back inside the window: wall times shown a second time are outside it.
   const fallBack = transitionBetween(zone, from, to - 1);

@@ -116,7 +116,8 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
 /**
  * After a sequence edit, moves the leads in flight to the new version at once: each continues from its next
  * unsent rank with the new version's delays (counted from its last send), and a lead already past the new
- * version's end is completed. Leads not contacted yet simply start the new version.
+ * version's end is completed. Leads not contacted yet simply start the new version: a lead takes the campaign's
+ * version when its first step is reserved, so they are not rewritten here.
  */
 export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
   const edited = await db
@@ -150,12 +151,6 @@ export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
           .where('id', '=', lead.id)
           .execute();
       }
-      await trx
-        .updateTable('campaign_leads')
-        .set({ sequence_version: version })
-        .where('campaign_id', '=', campaign.id)
-        .where('state', '=', 'pending')
-        .execute();
       if (inFlight.length < PLAN_BATCH) {
         await trx.updateTable('campaigns').set({ applied_sequence_version: version }).where('id', '=', campaign.id).execute();
       }
