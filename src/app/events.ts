@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { categoryOf, type EventType } from '../core/event-types.js';
 import { newId } from '../core/ids.js';
+import { insertRows } from '../store/bulk.js';
 import type { Db } from '../store/db.js';
 import type { EventRow } from '../store/schema.js';
 
@@ -31,9 +32,6 @@ export interface NewEvent {
   /** when it happened, if not at the batch's `at` (the engine records a span of virtual time at once) */
   at?: Date;
 }
-
-/** Rows per insert statement: well under PostgreSQL's 65,535 bind parameters. */
-const INSERT_BATCH = 2_000;
 
 /**
  * Records an event and queues its webhook deliveries. Call it inside the transaction that makes the
@@ -72,21 +70,11 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     version: '1.0',
     data: e.data,
   }));
-  for (let i = 0; i < n; i += INSERT_BATCH) {
-    await trx
-      .insertInto('events')
-      .values(
-        envelopes.slice(i, i + INSERT_BATCH).map((e) => ({
-          id: e.id,
-          team_id: teamId,
-          seq: e.seq,
-          type: e.type,
-          created_at: new Date(e.timestamp),
-          data: JSON.stringify(e.data),
-        })),
-      )
-      .execute();
-  }
+  await insertRows(
+    trx,
+    'events',
+    envelopes.map((e) => ({ id: e.id, team_id: teamId, seq: e.seq, type: e.type, created_at: new Date(e.timestamp), data: JSON.stringify(e.data) })),
+  );
   const webhooks = await trx.selectFrom('webhooks').select(['id', 'event_types']).where('team_id', '=', teamId).where('enabled', '=', true).execute();
   const deliveries = webhooks.flatMap((w) => {
     const wanted = new Set(w.event_types as string[]);
@@ -94,9 +82,7 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
       .filter((e) => wanted.has('*') || wanted.has(e.type) || wanted.has(categoryOf(e.type)))
       .map((e) => ({ id: newId(), webhook_id: w.id, team_id: teamId, event_id: e.id, event_seq: e.seq, next_attempt_at: at, created_at: at }));
   });
-  for (let i = 0; i < deliveries.length; i += INSERT_BATCH) {
-    await trx.insertInto('webhook_deliveries').values(deliveries.slice(i, i + INSERT_BATCH)).execute();
-  }
+  await insertRows(trx, 'webhook_deliveries', deliveries);
   return envelopes;
 }
 

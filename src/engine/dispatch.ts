@@ -11,6 +11,7 @@ import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
 import { planAccounts, type AccountState, type PlannedAction, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
+import { insertRows } from '../store/bulk.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
@@ -231,14 +232,12 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
     }
 
     const fresh = items.filter((i) => !i.reconcile).map((i) => i.intent);
-    for (let i = 0; i < fresh.length; i += 1_000) {
-      const chunk = fresh.slice(i, i + 1_000);
-      await trx.insertInto('send_intents').values(chunk).execute();
-      await trx
-        .insertInto('account_sends')
-        .values(chunk.map((s) => ({ intent_id: s.id, account_link_id: s.account_link_id, campaign_id: leadById.get(s.lead_id)!.campaign_id, sent_at: s.created_at, kind: s.kind })))
-        .execute();
-    }
+    await insertRows(trx, 'send_intents', fresh);
+    await insertRows(
+      trx,
+      'account_sends',
+      fresh.map((s) => ({ intent_id: s.id, account_link_id: s.account_link_id, campaign_id: leadById.get(s.lead_id)!.campaign_id, sent_at: s.created_at, kind: s.kind })),
+    );
     if (items.length > 0) {
       await sql`
         update campaign_leads l set claimed_until = ${new Date(from.getTime() + LEASE_MS)}, sequence_version = c.sequence_version

@@ -8,6 +8,7 @@ import { ensureThreadRows, presentProspects, threadView, type LastMessageRow } f
 import { newId } from '../core/ids.js';
 import { nextAction, type ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
+import { insertRows, updateRows } from '../store/bulk.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, MessageRow, ProspectRow, ThreadRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
@@ -97,14 +98,6 @@ interface SentRecord {
   followUp: boolean;
 }
 
-async function updateRows(trx: Db, table: 'campaign_leads' | 'threads' | 'send_intents', columns: Record<string, string>, rows: ReadonlyArray<Record<string, unknown>>) {
-  if (rows.length === 0) return;
-  const names = Object.keys(columns);
-  const values = rows.map((row) => sql`(${sql.join(names.map((n) => sql`${row[n] ?? null}::${sql.raw(columns[n]!)}`))})`);
-  const sets = names.filter((n) => n !== 'id').map((n) => sql`${sql.ref(n)} = v.${sql.ref(n)}`);
-  await sql`update ${sql.table(table)} t set ${sql.join(sets)} from (values ${sql.join(values)}) as v(${sql.join(names.map((n) => sql.ref(n)))}) where t.id = v.id`.execute(trx);
-}
-
 const LEAD_COLUMNS = {
   id: 'text',
   state: 'text',
@@ -134,20 +127,14 @@ const INTENT_COLUMNS = { id: 'text', status: 'text', platform_message_id: 'text'
 /** The messages stored; one the thread already has under its platform id (seen inbound first) is not stored again. */
 async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map<string, MessageRow>> {
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const stored = new Map<string, MessageRow>();
-  for (let i = 0; i < rows.length; i += 1_000) {
-    // Only the columns without a default (the rows hold the defaults already), and only ids back.
-    const inserted = await trx
-      .insertInto('messages')
-      .values(
-        rows.slice(i, i + 1_000).map(({ is_edited, reactions, updated_at, deleted_at, deletion_type, deletion_origin, platform_deleted_at, ...columns }) => columns),
-      )
-      .onConflict((oc) => oc.columns(['thread_id', 'platform_id']).where('platform_id', 'is not', null).doNothing())
-      .returning('id')
-      .execute();
-    for (const { id } of inserted) stored.set(id, byId.get(id)!);
-  }
-  return stored;
+  // Only the columns without a default (the rows hold the defaults already), and only ids back.
+  const inserted = await insertRows<'messages', { id: string }>(
+    trx,
+    'messages',
+    rows.map(({ is_edited, reactions, updated_at, deleted_at, deletion_type, deletion_origin, platform_deleted_at, ...columns }) => columns),
+    'on conflict (thread_id, platform_id) where platform_id is not null do nothing returning id',
+  );
+  return new Map(inserted.map(({ id }) => [id, byId.get(id)!]));
 }
 
 /** Step 3: records a batch's outcomes. Returns how many sends went out. */
