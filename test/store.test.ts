@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext } from './helpers/app.js';
 import { sharedStore } from './helpers/store.js';
+import { insertRows, updateRows } from '../src/store/bulk.js';
 
 it('returns counts, int8 and numeric values as JS numbers on either engine', async () => {
   const { db } = await sharedStore();
@@ -43,4 +44,33 @@ it('never logs a token', async () => {
   expect(logs).toContain('incoming request');
   expect(logs).not.toContain(team.token);
   expect(logs).not.toMatch(/inbox_[A-Za-z0-9_-]{20,}/);
+});
+
+it('writes bulk rows past the parameter limit in several statements, leaving undefined columns to their defaults', async () => {
+  const team = await newTeam();
+  const { db } = await sharedStore();
+  // 5 columns a row: 17,000 rows are 85,000 parameters, more than one statement takes.
+  const rows = Array.from({ length: 17_000 }, (_, i) => ({
+    id: `bulk${i}-${team.teamId}`,
+    team_id: team.teamId,
+    name: `tag ${i}`,
+    color: i % 2 === 0 ? 'red' : null,
+    created_at: undefined,
+  }));
+  const returned = await insertRows<'tags', { id: string; created_at: Date }>(db, 'tags', rows, 'returning id, created_at');
+  expect(returned).toHaveLength(17_000);
+  expect(returned.every((r) => r.created_at instanceof Date)).toBe(true);
+
+  await updateRows(db, 'tags', { id: 'text', color: 'text', updated_at: 'timestamptz' }, [
+    { id: rows[0]!.id, color: 'blue', updated_at: new Date('2026-01-01T00:00:00Z') },
+    { id: rows[1]!.id, color: 'green' },
+  ]);
+  const updated = await db.selectFrom('tags').select(['id', 'color', 'updated_at']).where('id', 'in', [rows[0]!.id, rows[1]!.id, rows[2]!.id]).orderBy('name').execute();
+  expect(updated).toEqual([
+    { id: rows[0]!.id, color: 'blue', updated_at: new Date('2026-01-01T00:00:00Z') },
+    { id: rows[1]!.id, color: 'green', updated_at: null },
+    { id: rows[2]!.id, color: 'red', updated_at: null },
+  ]);
+  const { count } = await db.selectFrom('tags').select((eb) => eb.fn.countAll<number>().as('count')).where('team_id', '=', team.teamId).executeTakeFirstOrThrow();
+  expect(Number(count)).toBe(17_000);
 });
