@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext } from './helpers/app.js';
 import { sharedStore } from './helpers/store.js';
+import { emitEvent, listEvents } from '../src/app/events.js';
 import { insertRows, updateRows } from '../src/store/bulk.js';
 
 it('returns counts, int8 and numeric values as JS numbers on either engine', async () => {
@@ -73,4 +74,23 @@ it('writes bulk rows past the parameter limit in several statements, leaving und
   ]);
   const { count } = await db.selectFrom('tags').select((eb) => eb.fn.countAll<number>().as('count')).where('team_id', '=', team.teamId).executeTakeFirstOrThrow();
   expect(Number(count)).toBe(17_000);
+});
+
+it('replays event payloads exactly as written (key order too), compressed with lz4 where the server has it', async () => {
+  const team = await newTeam();
+  const { db } = await sharedStore();
+  const at = new Date('2026-01-01T00:00:00Z');
+  // jsonb would hand these back shortest key first.
+  const data = { prospect: { username: 'z' }, b: 1, a: [2, { zz: null, y: 'x' }] };
+  await emitEvent(db, team.teamId, 'prospect.created', data, at);
+  const { events } = await listEvents(db, team.teamId, { limit: 10 }, at);
+  expect(JSON.stringify(events.at(-1)!.data)).toBe(JSON.stringify(data));
+
+  const { rows } = await sql<{ type: string; compression: string; lz4: boolean }>`
+    select a.atttypid::regtype::text as type, a.attcompression::text as compression,
+           'lz4' = any(s.enumvals) as lz4
+    from pg_attribute a, pg_settings s
+    where a.attrelid = 'events'::regclass and a.attname = 'data' and s.name = 'default_toast_compression'`.execute(db);
+  expect(rows[0]!.type).toBe('json');
+  expect(rows[0]!.compression).toBe(rows[0]!.lz4 ? 'l' : '');
 });

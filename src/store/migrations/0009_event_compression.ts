@@ -1,9 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 
-export async function up(db: Kysely<unknown>): Promise<void> {
-  // Event payloads (2-4 KB, the whole thread, prospect and campaign) are compressed on insert. lz4 costs about a
-  // third of PostgreSQL's default pglz for the same size (bench:engine); servers built without lz4, PGlite among
-  // them, keep pglz.
+/**
+ * Event payloads (2-4 KB, the whole thread, prospect and campaign) are compressed on insert. lz4 costs about a
+ * third of PostgreSQL's default pglz for the same size (bench:engine); servers built without lz4, PGlite among
+ * them, keep pglz. Changing the column's type resets its compression, so 0010 calls this again.
+ */
+export async function compressEventsWithLz4(db: Kysely<unknown>): Promise<void> {
   await sql`
     do $$
     begin
@@ -13,3 +15,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$;
   `.execute(db);
 }
+
+export const up = compressEventsWithLz4;
