@@ -85,7 +85,7 @@ async function throughput(location: StoreLocation) {
     await runInVirtualTime(engine, w.store.db, START, new Date(START.getTime() + 365 * 86_400_000), { clock: w.clock });
     clearInterval(sampler);
     const { sends } = await w.store.db
-      .selectFrom('account_sends')
+      .selectFrom('send_intents')
       .select((eb) => eb.fn.countAll<number>().as('sends'))
       .where('campaign_id', '=', w.campaignId)
       .executeTakeFirstOrThrow();

@@ -22,8 +22,8 @@ import { recordOutcomes, type Outcome, type SendItem } from './record.js';
 /**
  * One batch of sends, in two short transactions with the platform calls between them:
  * 1. reserve: lock the accounts with due work (FOR UPDATE SKIP LOCKED, so caps hold across processes), plan
- *    their sends in memory (core/send-plan), record a send intent per send and its slot in the account's send
- *    log, lease the leads;
+ *    their sends in memory (core/send-plan), record a send intent per send (which is also its slot in the
+ *    account's send log), lease the leads;
  * 2. check each lead is still running and its campaign active, then call the platform, account by account;
  * 3. record the outcomes: messages, threads, leads, intents, events and automations (record.ts).
  * An intent still pending when its lead comes round again (a crash between 1 and 3) is first reconciled with
@@ -121,6 +121,21 @@ async function stepsByVersion(trx: Db, keys: ReadonlyArray<{ campaignId: string;
   return new Map(rows.map((r) => [`${r.campaign_id}:${r.version}`, r.steps as StoredStep[]]));
 }
 
+/**
+ * The accounts' sends since `since`, oldest first: every intent is a send (or a reserved one) in its account's
+ * log. Aggregated per account, since as tens of thousands of rows (a day of 100 busy accounts) they cost PGlite
+ * twice as much (bench:engine).
+ */
+async function sendLogsOf(trx: Db, accountIds: readonly string[], since: Date): Promise<Map<string, AccountState['sends']>> {
+  const { rows } = await sql<{ account_link_id: string; campaign_ids: string[]; sent_at_ms: Array<number | string> }>`
+    select account_link_id, array_agg(campaign_id order by created_at) as campaign_ids,
+           array_agg((extract(epoch from created_at) * 1000)::int8 order by created_at) as sent_at_ms
+    from send_intents
+    where account_link_id in (${sql.join(accountIds)}) and created_at > ${since}
+    group by account_link_id`.execute(trx);
+  return new Map(rows.map((r) => [r.account_link_id, r.campaign_ids.map((campaignId, i) => ({ campaignId, at: new Date(Number(r.sent_at_ms[i])) }))]));
+}
+
 const byId = <T extends { id: string }>(rows: readonly T[]) => new Map(rows.map((r) => [r.id, r]));
 
 /** Step 1: plan and reserve the sends of the accounts with due work, in (from .. until]. */
@@ -156,18 +171,11 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       ...pending.map((i) => ({ campaignId: leadById.get(i.lead_id)!.campaign_id, version: i.sequence_version })),
     ]);
     const stepsOf = (campaignId: string, version: number) => steps.get(`${campaignId}:${version}`) ?? [];
-    const sends = await trx
-      .selectFrom('account_sends')
-      .select(['account_link_id', 'campaign_id', 'sent_at'])
-      .where('account_link_id', 'in', accountIds)
-      .where('sent_at', '>', new Date(from.getTime() - DAY_MS))
-      .orderBy('sent_at')
-      .execute();
+    const sendLogs = await sendLogsOf(trx, accountIds, new Date(from.getTime() - DAY_MS));
     const prospects = byId(await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', [...new Set(leads.map((l) => l.prospect_id))])).execute());
 
     const pairKey = (campaignId: string, accountId: string) => `${campaignId}:${accountId}`;
     const queuedByPair = groupBy(pairs.map((p) => pairKey(p.id, p.account_link_id)), queued, (l) => pairKey(l.campaign_id, l.account_link_id!));
-    const sendsByAccount = groupBy(accountIds, sends, (s) => s.account_link_id);
     const pairsByAccount = groupBy(accountIds, pairs, (p) => p.account_link_id);
     const queueOf = (pair: PairRow): SenderQueue => {
       const loaded = queuedByPair.get(pairKey(pair.id, pair.account_link_id))!;
@@ -191,7 +199,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
           hourlyLimit: account.hourly_limit,
           dailyLimit: account.daily_limit,
           heldUntil: account.held_until,
-          sends: sendsByAccount.get(account.id)!.map((s) => ({ campaignId: s.campaign_id, at: s.sent_at })),
+          sends: sendLogs.get(account.id) ?? [],
         };
         return { account: state, queues: () => pairsByAccount.get(account.id)!.map(queueOf) };
       }),
@@ -214,6 +222,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
         step_id: step.id,
         sequence_version: campaign.sequence_version,
         account_link_id: lead.account_link_id!,
+        campaign_id: campaign.id,
         kind: step.type === 'message' ? 'message' : 'like',
         content: step.type === 'message' ? render(campaign, lead, prospect, step) : null,
         status: 'pending',
@@ -233,11 +242,6 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
 
     const fresh = items.filter((i) => !i.reconcile).map((i) => i.intent);
     await insertRows(trx, 'send_intents', fresh);
-    await insertRows(
-      trx,
-      'account_sends',
-      fresh.map((s) => ({ intent_id: s.id, account_link_id: s.account_link_id, campaign_id: leadById.get(s.lead_id)!.campaign_id, sent_at: s.created_at, kind: s.kind })),
-    );
     if (items.length > 0) {
       await sql`
         update campaign_leads l set claimed_until = ${new Date(from.getTime() + LEASE_MS)}, sequence_version = c.sequence_version

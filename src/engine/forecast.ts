@@ -98,7 +98,9 @@ async function copyForecastState(from: Db, to: Db, teamId: string, campaignId: s
   const since = new Date(now.getTime() - DAY_MS);
   await inBatches([...accountIds], async (ids) => {
     await copy(to, 'account_links', await from.selectFrom('account_links').selectAll().where('id', 'in', ids).execute());
-    await copy(to, 'account_sends', await from.selectFrom('account_sends').selectAll().where('account_link_id', 'in', ids).where('sent_at', '>', since).execute());
+    // As slots in the send log only: none is left for the scratch engine to reconcile.
+    const sends = await from.selectFrom('send_intents').selectAll().where('account_link_id', 'in', ids).where('created_at', '>', since).execute();
+    await copy(to, 'send_intents', sends.map((s) => ({ ...s, status: s.status === 'pending' ? 'sent' : s.status })));
   });
 }
 
@@ -124,10 +126,10 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
       done: async () => (await completedAt(scratch.db, campaignId)) !== null,
     });
     const done = await completedAt(scratch.db, campaignId);
-    const sends = await scratch.db.selectFrom('account_sends').select('sent_at').where('campaign_id', '=', campaignId).where('sent_at', '>=', start).orderBy('sent_at').execute();
+    const sends = await scratch.db.selectFrom('send_intents').select('created_at').where('campaign_id', '=', campaignId).where('created_at', '>=', start).orderBy('created_at').execute();
     const perDay = new Map<string, number>();
-    for (const { sent_at } of sends) {
-      const date = DateTime.fromJSDate(sent_at, { zone: campaign.timezone }).toISODate()!;
+    for (const { created_at } of sends) {
+      const date = DateTime.fromJSDate(created_at, { zone: campaign.timezone }).toISODate()!;
       perDay.set(date, (perDay.get(date) ?? 0) + 1);
     }
     return { completedAt: done?.toISOString() ?? null, sendsPerDay: [...perDay].map(([date, n]) => ({ date, sends: n })) };

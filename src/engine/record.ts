@@ -46,7 +46,7 @@ const refused = (outcome: Outcome): boolean => outcome.kind === 'failed' && outc
 const running = (lead: CampaignLeadRow) => lead.state === 'pending' || lead.state === 'active';
 const pairKey = (item: SendItem) => `${item.campaign.id}:${item.account.id}`;
 
-/** What did not go out: a refusing recipient fails its lead; anything else drops its intent and slot, and an account problem holds the account. */
+/** What did not go out: a refusing recipient fails its lead; anything else drops its intent (its slot in the send log), and an account problem holds the account. */
 async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: Map<string, CampaignLeadRow>, from: Date, backoffMs: number) {
   const handled = new Set<string>();
   for (const item of items) {

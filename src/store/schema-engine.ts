@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely';
 
-/** Tables of the sending engine (migration 0006). */
+/** Tables of the sending engine (migrations 0006, 0011). */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
@@ -13,6 +13,8 @@ export interface SendIntentsTable {
   step_id: string;
   sequence_version: number;
   account_link_id: string;
+  /** the lead's campaign (migration 0011): with account_link_id and created_at, the account's send log */
+  campaign_id: string;
   kind: SendKind;
   content: string | null;
   status: ColumnType<IntentStatus, IntentStatus | undefined, IntentStatus>;
@@ -21,17 +23,8 @@ export interface SendIntentsTable {
   completed_at: NullableTimestamp;
 }
 
-export interface AccountSendsTable {
-  intent_id: string;
-  account_link_id: string;
-  campaign_id: string;
-  sent_at: Timestamp;
-  kind: SendKind;
-}
-
 export interface EngineTables {
   send_intents: SendIntentsTable;
-  account_sends: AccountSendsTable;
 }
 
 export type SendIntentRow = Selectable<SendIntentsTable>;
