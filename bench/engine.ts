@@ -39,7 +39,7 @@ async function world(location: StoreLocation) {
   let now = START;
   const clock = { now: () => now, set: (at: Date) => void (now = at) };
   const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock) };
-  const { team } = await createTeam(store.db, 'Bench', START);
+  const { team, owner } = await createTeam(store.db, 'Bench', START);
   const accountIds: string[] = [];
   for (let i = 0; i < ACCOUNTS; i++) {
     const link = await linkSandboxAccount(ctx, team.id, { username: `bench${i}` });
@@ -49,7 +49,16 @@ async function world(location: StoreLocation) {
   const campaign = await createCampaign(ctx, team.id, { name: 'Bench', messagesPerHour: 25, schedule: allWeek, accountLinkIds: accountIds });
   await replaceSequence(ctx, team.id, campaign.id, steps);
   await store.db.updateTable('campaigns').set({ status: 'active', enabled: true, started_at: START }).where('id', '=', campaign.id).execute();
-  return { store, clock, ctx, teamId: team.id, campaignId: campaign.id, accountIds };
+  /** On a shared PostgreSQL database the team and its owner go first (everything the team owns cascades), so
+   * every world starts from the same empty database: a pass probes every account of every team. */
+  const close = async () => {
+    if (location.kind === 'postgres') {
+      await store.db.deleteFrom('teams').where('id', '=', team.id).execute();
+      await store.db.deleteFrom('users').where('id', '=', owner.user_id).execute();
+    }
+    await store.close();
+  };
+  return { store, close, clock, ctx, teamId: team.id, campaignId: campaign.id, accountIds };
 }
 
 /** N prospects and their leads, set-based (seeding is not what is measured); `spread` assigns them, due in a year. */
@@ -92,7 +101,7 @@ async function throughput(location: StoreLocation) {
     const wall = seconds(started);
     return { sends: Number(sends), sendsPerSecond: Number(sends) / wall, wall, peakRssMiB: peakRss / 2 ** 20 };
   } finally {
-    await w.store.close();
+    await w.close();
   }
 }
 
@@ -116,7 +125,7 @@ async function passCost(location: StoreLocation, pending: number): Promise<numbe
     }
     return passes.sort((a, b) => a - b)[15]!;
   } finally {
-    await w.store.close();
+    await w.close();
   }
 }
 
