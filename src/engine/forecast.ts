@@ -30,7 +30,7 @@ const DAY_MS = 86_400_000;
 
 type Row = Record<string, unknown>;
 
-/** jsonb columns come back parsed and go in as JSON text. */
+/** json and jsonb columns come back parsed and go in as JSON text. */
 const writable = (row: Row): Row =>
   Object.fromEntries(
     Object.entries(row).map(([key, value]) => [

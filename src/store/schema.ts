@@ -8,7 +8,7 @@ import type { XTables } from './schema-x.js';
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-/** jsonb: written as a JSON string, read back parsed. */
+/** jsonb (and json, as events.data is): written as a JSON string, read back parsed. */
 type Json<T> = ColumnType<T, string, string>;
 
 export type Platform = 'twitter' | 'sandbox';
