@@ -88,6 +88,25 @@ describe('error envelope', () => {
     expect(error.details.map((d: { field: string }) => d.field).sort()).toEqual(['body.color', 'body.name']);
   });
 
+  it('refuses the NUL character in any field, which the store cannot hold, and stores nothing', async () => {
+    const team = await newTeam();
+    const response = await team.request('POST', '/api/v1/lists/nope%00/leads?x=a%00', { leads: [{ username: 'a\u0000b' }], 'k\u0000': 1 });
+    expect(response.statusCode).toBe(400);
+    const { error } = response.json();
+    expect(error.code).toBe('VALIDATION_ERROR');
+    expect(error.details.map((d: { field: string }) => d.field)).toEqual(['params.listId', 'querystring.x', 'body.leads.0.username', 'body.k\\u0000']);
+    const tag = await team.request('POST', '/api/v1/tags', { name: 'Hot\u0000' });
+    expect(tag.statusCode).toBe(400);
+    expect((await team.request('GET', '/api/v1/tags')).json()).toEqual([]);
+  });
+
+  it('answers paths the router refuses in the envelope', async () => {
+    const team = await newTeam();
+    const long = await team.request('GET', `/api/v1/tags/${'x'.repeat(3000)}`);
+    expect(long.statusCode).toBe(414);
+    expect(long.json().error).toMatchObject({ code: 'URI_TOO_LONG', status: 414 });
+  });
+
   it('rejects bad query values', async () => {
     const team = await newTeam();
     for (const query of ['limit=0', 'limit=1001', 'limit=abc', 'afterSeq=-1']) {

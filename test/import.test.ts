@@ -171,6 +171,7 @@ describe('CSV import jobs', () => {
       [`?listId=${list.id}&idColumn=id&columns[Company]=${otherColumn}`, csv],
       [`?listId=${list.id}&idColumn=id&columns[Company]=not-a-column`, csv],
       [`?listId=${list.id}&idColumn=id`, ''],
+      [`?listId=${list.id}&idColumn=id`, 'id,Comp\u0000any\n1,Acme\n'],
     ];
     for (const [query, body] of cases) {
       const response = await upload(team, query, body);
@@ -182,6 +183,23 @@ describe('CSV import jobs', () => {
     await fails(upload(team, `?listId=${contacted.id}&idColumn=id`, csv), 409, 'CONFLICT');
     await fails(upload(team, `?listId=${list.id}&idColumn=id`, '{"a":1}', 'application/json'), 415, 'UNSUPPORTED_MEDIA_TYPE');
     expect((await ok(team.request('GET', '/api/v1/import-jobs'))).importJobs).toEqual([]);
+  });
+
+  it('reports rows carrying the NUL character, which the store cannot hold, and imports the rest', async () => {
+    const team = await newTeam();
+    const { list, company } = await listWithColumns(team);
+    const base = 5_000_000_000_000 + Math.floor(Math.random() * 1e12);
+    // The NUL in an unmapped column is never stored, so that row is fine.
+    const csv = `id,Company,notes\n${base},Ac\u0000me,\n${base + 1},Good,n\u0000\n${base + 2}\u0000,Acme,\n`;
+    const created = await upload(team, `?listId=${list.id}&idColumn=id&columns[Company]=${company}`, csv);
+    expect(created.statusCode, created.body).toBe(200);
+    const done = await runUntilDone(team, created.json().id);
+    expect(done).toMatchObject({ status: 'completed', processed: 3, added: 1, failed: 2 });
+    expect(done.errors).toEqual([
+      { row: 1, reason: 'contains the NUL character (U+0000)' },
+      { row: 3, reason: 'contains the NUL character (U+0000)' },
+    ]);
+    expect((await allLeads(team, list.id)).map((l) => l.data)).toEqual([{ [company]: 'Good' }]);
   });
 
   it('refuses a file over the configured limit without keeping any of it', async () => {

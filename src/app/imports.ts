@@ -146,8 +146,12 @@ function headerIndex(header: string[], name: string): number {
   return header.findIndex((h) => h.trim() === name.trim());
 }
 
-/** Throws 400 unless every CSV column the mapping names is in the header. */
+/** The store cannot hold U+0000 (PostgreSQL text and jsonb refuse it). */
+const hasNul = (text: string) => text.includes('\u0000');
+
+/** Throws 400 unless every CSV column the mapping names is in the header (which the job keeps, so it must be storable). */
 function checkHeader(header: string[], mapping: ImportMapping): void {
+  if (header.some(hasNul)) throw validationError('The CSV header contains the NUL character (U+0000)');
   const named = [mapping.idColumn ?? mapping.usernameColumn!, ...Object.keys(mapping.columns)];
   const missing = named.filter((name) => headerIndex(header, name) < 0);
   if (missing.length > 0) {
@@ -263,6 +267,7 @@ function leadOf(
   mapped: ReadonlyArray<{ name: string; index: number; type: ColumnDataType | undefined; columnId: string }>,
 ): { ref: LeadRef; data: Record<string, ColumnValue> } | { reason: string } {
   const id = (fields[idIndex] ?? '').trim().replace(by === 'username' ? /^@/ : /^$/, '');
+  if (hasNul(id) || mapped.some((m) => hasNul(fields[m.index] ?? ''))) return { reason: 'contains the NUL character (U+0000)' };
   if (id === '') return { reason: by === 'username' ? 'missing username' : 'missing X user id' };
   const data: Record<string, ColumnValue> = {};
   for (const m of mapped) {

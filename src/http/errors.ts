@@ -17,6 +17,17 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 /** Postgres error codes that mean the caller asked for something impossible, not that we failed. */
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * Errors fastify's router raises before any route or hook runs: a malformed percent-escape in the path (400) or
+ * a path segment over its length limit (414).
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 414, 'URI_TOO_LONG', 'A path segment is longer than this server accepts');
+  if (error.code === 'FST_ERR_BAD_URL') return sendError(reply, 400, 'BAD_REQUEST', 'The path is not a valid URL component');
+  reply.log.error({ err: error }, 'router error');
+  return sendError(reply, 500, 'INTERNAL_ERROR', 'Internal server error');
+}
+
 /** Every error leaves the server in the one envelope `{ error: { code, message, status } }`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -14,7 +14,8 @@ import type { AppContext } from '../app/context.js';
 import { newId } from '../core/ids.js';
 import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
-import { installErrorHandling } from './errors.js';
+import { frameworkErrors, installErrorHandling } from './errors.js';
+import { refuseNulCharacters } from './nul-characters.js';
 import { registerApiRoutes } from './routes/index.js';
 import { xPublicRoutes } from './routes/x.js';
 
@@ -28,6 +29,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
     },
     // Bracket notation for objects and all three array spellings (spec 2.4).
+    // A path the router refuses (a malformed escape, an over-long id) still gets the error envelope.
+    frameworkErrors,
     routerOptions: {
       querystringParser: (query: string) => qs.parse(query, { depth: 5, arrayLimit: 2000, parameterLimit: 2000 }),
     },
@@ -38,6 +41,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  refuseNulCharacters(app);
 
   await app.register(fastifySwagger, {
     openapi: {
