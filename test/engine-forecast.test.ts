@@ -1,7 +1,19 @@
+import { sql } from 'kysely';
 import { DateTime } from 'luxon';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import type { AppContext } from '../src/app/context.js';
+import { loadConfig } from '../src/config.js';
+import { DAY_MS } from '../src/core/pacing.js';
+import { seededRandom } from '../src/core/random.js';
+import { Dispatcher, runInVirtualTime } from '../src/engine/dispatcher.js';
+import { forecastCampaign } from '../src/engine/forecast.js';
+import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { newTeam } from './helpers/app.js';
 import { HELLO_SEQUENCE, insertLead, newProspect, readyCampaign } from './helpers/campaigns.js';
+import { setUpCampaigns } from './helpers/engine.js';
+import { freshStore } from './helpers/fresh-store.js';
+import { delay, message } from './helpers/simulation.js';
 import { sharedStore } from './helpers/store.js';
 
 describe('GET /campaigns/v2/{id}/forecast', () => {
@@ -58,6 +70,61 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
       expect(Date.parse(shared.completedAt!)).toBeGreaterThan(Date.parse(f.completedAt!) + 86_400_000);
     }
   }, 120_000);
+
+  it('is what the engine then does: the same sends day by day and the same completion, to the millisecond', async () => {
+    const store = await freshStore();
+    try {
+      const start = new Date('2026-03-06T15:00:00Z');
+      let now = start;
+      const clock = { now: () => now };
+      const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock) };
+      // Two campaigns share both accounts and their caps, so the forecast must schedule the rival too.
+      const { teamId, campaignIds } = await setUpCampaigns(ctx, {
+        accounts: [{ hourlyLimit: 6, dailyLimit: 40 }, { hourlyLimit: 4, dailyLimit: 25 }],
+        campaigns: [
+          { messagesPerHour: 5, leads: 70, steps: [message('Hi'), delay(7_200), message('Again')] },
+          { messagesPerHour: 3, leads: 30 },
+        ],
+      });
+      const campaignId = campaignIds[0]!;
+      const forecast = await forecastCampaign(ctx, teamId, campaignId);
+
+      // The forecast's engine draws from a source seeded by the campaign: so does this one.
+      const engine = new Dispatcher(ctx, seededRandom(campaignId));
+      await runInVirtualTime(engine, store.db, start, new Date(start.getTime() + 60 * DAY_MS), { clock: { set: (at) => void (now = at) } });
+      const campaign = await store.db.selectFrom('campaigns').select(['completed_at', 'timezone']).where('id', '=', campaignId).executeTakeFirstOrThrow();
+      const sends = await store.db.selectFrom('send_intents').select('created_at').where('campaign_id', '=', campaignId).orderBy('created_at').execute();
+      const perDay = new Map<string, number>();
+      for (const { created_at } of sends) {
+        const date = DateTime.fromJSDate(created_at, { zone: campaign.timezone }).toISODate()!;
+        perDay.set(date, (perDay.get(date) ?? 0) + 1);
+      }
+      expect(sends).toHaveLength(140);
+      expect(perDay.size).toBeGreaterThan(2);
+      expect(forecast).toEqual({ completedAt: campaign.completed_at!.toISOString(), sendsPerDay: [...perDay].map(([date, n]) => ({ date, sends: n })) });
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  it('takes every lead into account, beyond the 5,000 planned in one batch', async () => {
+    const team = await newTeam();
+    const campaign = await readyCampaign(team, 'Large');
+    const { db } = await sharedStore();
+    const n = 6_000;
+    const tag = team.teamId.slice(0, 12);
+    await sql`
+      insert into prospects (id, team_id, platform, platform_id, username, display_name)
+      select ${tag} || g, ${team.teamId}, 'sandbox', ${tag} || g, 'large' || g, 'Large ' || g from generate_series(1, ${n}::int) g`.execute(db);
+    await sql`
+      insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, created_at)
+      select ${tag} || 'l' || g, ${campaign.id}, ${team.teamId}, ${tag} || g, 'pending', now() from generate_series(1, ${n}::int) g`.execute(db);
+    const response = await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/forecast`);
+    expect(response.statusCode, response.body).toBe(200);
+    const forecast = response.json();
+    expect(forecast.sendsPerDay.reduce((sum: number, d: { sends: number }) => sum + d.sends, 0)).toBe(2 * (n + 1));
+    expect(forecast.completedAt).not.toBeNull();
+  }, 300_000);
 
   it('answers 404 for a campaign of another team', async () => {
     const [a, b] = [await newTeam(), await newTeam()];

@@ -3,6 +3,7 @@ import { AppError, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import { conversationId, type PlatformProfile } from '../platforms/platform.js';
+import { insertRows } from '../store/bulk.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, Database, MessageRow, Platform as PlatformName, ProspectRow, ThreadRow, ThreadsTable } from '../store/schema.js';
 import { accountOf, getAccountLinkRow, platformOf } from './account-links.js';
@@ -145,24 +146,23 @@ export async function ensureThreadRows(
   if (pairs.length === 0) return [];
   const wanted = new Map(pairs.map((p) => [threadKey(p.account.id, p.prospect.id), p]));
   const found = new Map<string, { row: ThreadRow; fresh: boolean }>();
-  const inserted = await trx
-    .insertInto('threads')
-    .values(
-      [...wanted.values()].map(({ account, prospect, at = now }) => ({
-        id: newId(),
-        team_id: account.team_id,
-        account_link_id: account.id,
-        prospect_id: prospect.id,
-        platform: account.platform,
-        platform_id: conversationId(account.platform_id, prospect.platform_id),
-        assignee_id: prospect.assignee_id,
-        sort_at: at,
-        created_at: at,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['account_link_id', 'prospect_id']).doNothing())
-    .returningAll()
-    .execute();
+  // Written by the bulk writer: an engine batch may start thousands of threads, past one statement's parameters.
+  const inserted = await insertRows<'threads', ThreadRow>(
+    trx,
+    'threads',
+    [...wanted.values()].map(({ account, prospect, at = now }) => ({
+      id: newId(),
+      team_id: account.team_id,
+      account_link_id: account.id,
+      prospect_id: prospect.id,
+      platform: account.platform,
+      platform_id: conversationId(account.platform_id, prospect.platform_id),
+      assignee_id: prospect.assignee_id,
+      sort_at: at,
+      created_at: at,
+    })),
+    'on conflict (account_link_id, prospect_id) do nothing returning *',
+  );
   for (const row of inserted) found.set(threadKey(row.account_link_id, row.prospect_id), { row, fresh: true });
   const missing = [...wanted.values()].filter((p) => !found.has(threadKey(p.account.id, p.prospect.id)));
   if (missing.length > 0) {
@@ -170,7 +170,7 @@ export async function ensureThreadRows(
       .selectFrom('threads')
       .selectAll()
       .where('account_link_id', 'in', [...new Set(missing.map((p) => p.account.id))])
-      .where('prospect_id', 'in', missing.map((p) => p.prospect.id))
+      .where(isAnyOf('prospect_id', missing.map((p) => p.prospect.id)))
       .forUpdate()
       .execute();
     for (const row of existing) {

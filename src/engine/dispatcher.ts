@@ -5,10 +5,13 @@ import type { Random } from '../core/random.js';
 import type { Db } from '../store/db.js';
 import { sendBatch } from './dispatch.js';
 import { applySequenceEdits, completeFinished, planLeads, updateAvailability } from './plan.js';
+import type { Recording } from './record.js';
 
 export interface EngineOptions {
   /** how often to look for due work in real time */
   pollIntervalMs?: number;
+  /** what a send records (record.ts): everything, unless the run is a forecast */
+  recording?: Recording;
 }
 
 /**
@@ -20,10 +23,12 @@ export class Dispatcher {
   readonly #ctx: AppContext;
   readonly #random: Random;
   readonly #loop: PollingLoop;
+  readonly #recording: Recording;
 
   constructor(ctx: AppContext, random: Random, options: EngineOptions = {}) {
     this.#ctx = ctx;
     this.#random = random;
+    this.#recording = options.recording ?? 'everything';
     this.#loop = new PollingLoop(async () => (await this.runOnce()) > 0, options.pollIntervalMs ?? 1_000, (error) =>
       ctx.logger.error({ err: error }, 'engine pass failed'),
     );
@@ -56,7 +61,9 @@ export class Dispatcher {
   async #pass(from: Date, until: Date): Promise<{ sent: number; reached: Date }> {
     const { db } = this.#ctx;
     await applySequenceEdits(db, from);
-    await planLeads(db, from);
+    // A span of virtual time may run far past `from`: first every waiting lead gets its sender, as real-time
+    // passes a second apart would have given them by then (one batch of them a pass).
+    while ((await planLeads(db, from)) && until > from);
     await updateAvailability(db, from);
     let sent = 0;
     let reached = from;
@@ -64,7 +71,7 @@ export class Dispatcher {
     const release = await nextHoldExpiry(db, from);
     let end = release && release <= until ? new Date(Math.max(from.getTime(), release.getTime() - 1)) : until;
     while (!this.#loop.stopping) {
-      const batch = await sendBatch(this.#ctx, this.#random, from, end);
+      const batch = await sendBatch(this.#ctx, this.#random, from, end, this.#recording);
       if (!batch.acted) break;
       sent += batch.sent;
       if (batch.reached > reached) reached = batch.reached;

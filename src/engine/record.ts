@@ -137,27 +137,56 @@ async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map
   return new Map(inserted.map(({ id }) => [id, byId.get(id)!]));
 }
 
+/**
+ * What a batch's sends record. `everything`: the inbox sees them (messages, threads, events, automations).
+ * `progress`: only what scheduling reads (the leads' progress and the send log), for a forecast, whose copy of
+ * the campaign is thrown away and whose sends nobody sees.
+ */
+export type Recording = 'everything' | 'progress';
+
+/** How one send moves its lead on, in send order (a lead may send twice in a span of virtual time). */
+function advanceLead(item: SendItem, leads: Map<string, CampaignLeadRow>): { firstContact: boolean; completes: boolean } {
+  const at = item.intent.created_at;
+  const lead = leads.get(item.intent.lead_id)!;
+  const next = nextAction(item.steps, item.step.rank + 1, at, at);
+  leads.set(lead.id, {
+    ...lead,
+    contacted_at: lead.contacted_at ?? at,
+    last_contact_at: at,
+    next_rank: item.step.rank + 1,
+    updated_at: at,
+    ...(running(lead) ? { state: next.done ? 'completed' : 'active', next_step_at: next.done ? null : next.dueAt, finished_at: next.done ? at : lead.finished_at } : {}),
+  });
+  return { firstContact: lead.contacted_at === null, completes: running(lead) && next.done };
+}
+
 /** Step 3: records a batch's outcomes. Returns how many sends went out. */
-export async function recordOutcomes(db: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, from: Date, backoffMs: number): Promise<number> {
+export async function recordOutcomes(
+  db: Db,
+  items: readonly SendItem[],
+  outcomes: ReadonlyMap<string, Outcome>,
+  from: Date,
+  backoffMs: number,
+  recording: Recording,
+): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
     const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute()).map((l) => [l.id, l]));
     await recordFailures(trx, items, outcomes, leads, from, backoffMs);
-
     const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
-    const messaged = new Set(
-      sent.length === 0
-        ? []
-        : (
-            await trx
-              .selectFrom('send_intents')
-              .select('lead_id')
-              .where(isAnyOf('lead_id', sent.map((i) => i.intent.lead_id)))
-              .where('kind', '=', 'message')
-              .where('status', '=', 'sent')
-              .execute()
-          ).map((r) => r.lead_id),
+    const platformMessageIdOf = (item: SendItem) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
+    // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
+    const messaged = recording === 'everything' ? await messagedLeads(trx, sent) : new Set<string>();
+    const progress = sent.map((item) => advanceLead(item, leads));
+    await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()].map((l) => ({ ...l, claimed_until: null })));
+    await updateRows(
+      trx,
+      'send_intents',
+      INTENT_COLUMNS,
+      sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
     );
+    if (recording === 'progress' || sent.length === 0) return sent.length;
+
     const threads = await ensureThreadRows(
       trx,
       sent.map((i) => ({ account: i.account, prospect: i.prospect, at: i.intent.created_at })),
@@ -169,7 +198,7 @@ export async function recordOutcomes(db: Db, items: readonly SendItem[], outcome
       const { row, fresh } = threads[index]!;
       const freshThread = fresh && !threadState.has(row.id);
       const thread = threadState.get(row.id) ?? row;
-      const platformMessageId = (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
+      const platformMessageId = platformMessageIdOf(item);
       const message: MessageRow | null =
         item.intent.kind === 'message'
           ? {
@@ -199,21 +228,9 @@ export async function recordOutcomes(db: Db, items: readonly SendItem[], outcome
           : null;
       // Only for is_encrypted; what the thread becomes is worked out once the messages are stored.
       threadState.set(row.id, message ? { ...thread, ...threadAfterMessage(thread, message) } : thread);
-      const lead = leads.get(item.intent.lead_id)!;
-      const firstContact = lead.contacted_at === null;
-      const next = nextAction(item.steps, item.step.rank + 1, at, at);
-      const completes = running(lead) && next.done;
-      leads.set(lead.id, {
-        ...lead,
-        contacted_at: lead.contacted_at ?? at,
-        last_contact_at: at,
-        next_rank: item.step.rank + 1,
-        updated_at: at,
-        ...(running(lead) ? { state: next.done ? 'completed' : 'active', next_step_at: next.done ? null : next.dueAt, finished_at: next.done ? at : lead.finished_at } : {}),
-      });
-      const followUp = message !== null && messaged.has(lead.id);
-      if (message) messaged.add(lead.id);
-      return { item, at, platformMessageId, thread: row, freshThread, message, firstContact, completes, followUp };
+      const followUp = message !== null && messaged.has(item.intent.lead_id);
+      if (message) messaged.add(item.intent.lead_id);
+      return { item, at, platformMessageId, thread: row, freshThread, message, ...progress[index]!, followUp };
     });
 
     const wanted = records.flatMap((r) => (r.message ? [r.message] : []));
@@ -228,16 +245,22 @@ export async function recordOutcomes(db: Db, items: readonly SendItem[], outcome
             .where('thread_id', 'in', clashes.map((m) => m.thread_id))
             .where('platform_id', 'in', clashes.map((m) => m.platform_id!))
             .execute();
-    await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()].map((l) => ({ ...l, claimed_until: null })));
-    await updateRows(
-      trx,
-      'send_intents',
-      INTENT_COLUMNS,
-      records.map((r) => ({ id: r.item.intent.id, status: 'sent', platform_message_id: r.platformMessageId, completed_at: r.at })),
-    );
-    if (records.length > 0) await announce(trx, records, stored, existing, from);
+    await announce(trx, records, stored, existing, from);
     return records.length;
   });
+}
+
+/** The leads of these sends that have had a message sent before. */
+async function messagedLeads(trx: Db, sent: readonly SendItem[]): Promise<Set<string>> {
+  if (sent.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('send_intents')
+    .select('lead_id')
+    .where(isAnyOf('lead_id', sent.map((i) => i.intent.lead_id)))
+    .where('kind', '=', 'message')
+    .where('status', '=', 'sent')
+    .execute();
+  return new Set(rows.map((r) => r.lead_id));
 }
 
 /** The events of a batch's sends, in send order, with the automations they trigger run at their place. */
