@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, maxSendsInAnyWindow } from '../src/core/pacing.js';
 import { isOpen } from '../src/core/schedule.js';
+import { parseScenario } from '../src/engine/simulation.js';
 import { allWeek, delay, like, message, runScenario } from './helpers/simulation.js';
 
 const base = {
@@ -229,5 +230,25 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
     expect(a.targets.filter((t) => t.platformId === '7451')).not.toEqual([]);
     expect(a.lines.join('\n')).toBe(b.lines.join('\n'));
     expect(c.targets.map((t) => t.at.getTime())).not.toEqual(a.targets.map((t) => t.at.getTime()));
+  });
+
+  it('refuses a scenario naming every problem, the NUL character (which the store cannot hold) included', () => {
+    const scenario = {
+      ...base,
+      until: base.start,
+      accounts: [{ username: 'a\u0000' }],
+      campaign: { name: 'Bad', messagesPerHour: 5, timezone: 'Mars/Olympus', sequence: { steps: [message('Hi\u0000')] }, leads: { count: 1, firstId: '7000' } },
+    };
+    expect(() => parseScenario(scenario)).toThrow(
+      expect.objectContaining({
+        code: 'VALIDATION_ERROR',
+        details: [
+          { field: 'campaign.timezone', message: expect.any(String) },
+          { field: 'until', message: 'must be after start' },
+          { field: 'accounts.0.username', message: 'must not contain the NUL character (U+0000)' },
+          { field: 'campaign.sequence.steps.0.data.segments.0.text', message: 'must not contain the NUL character (U+0000)' },
+        ],
+      }),
+    );
   });
 });

@@ -18,6 +18,7 @@ import { deliverSandboxDm } from '../app/sandbox.js';
 import { createTeam } from '../app/teams.js';
 import { AppError, validationError } from '../core/errors.js';
 import { newId, withIdGenerator } from '../core/ids.js';
+import { fieldsWithNul, NUL_MESSAGE } from '../core/nul-characters.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { validateSchedule, validateTimeZone, type Schedule } from '../core/schedule.js';
 import type { SequenceStep } from '../core/sequence.js';
@@ -115,6 +116,7 @@ export function parseScenario(input: unknown): Scenario {
     if (campaign.timezone !== undefined) problems.push(...validateTimeZone(campaign.timezone, 'campaign.timezone'));
     if (campaign.schedule !== undefined) problems.push(...validateSchedule(campaign.schedule, 'campaign.schedule'));
     if (until <= start) problems.push({ field: 'until', message: 'must be after start' });
+    problems.push(...fieldsWithNul(input).map((field) => ({ field, message: NUL_MESSAGE })));
   }
   if (problems.length > 0) throw validationError(`Invalid scenario: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
   return parsed.data!;
