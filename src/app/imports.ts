@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { checkColumnValue, type ColumnValue } from '../core/column-values.js';
 import { AppError, conflict, notFound, validationError } from '../core/errors.js';
+import { hasNul } from '../core/nul-characters.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { Db } from '../store/db.js';
 import type { ColumnDataType, JobRow, JobStatus } from '../store/schema-campaigns.js';
@@ -145,9 +146,6 @@ async function* storedBytes(db: Db, jobId: string, from: number): AsyncGenerator
 function headerIndex(header: string[], name: string): number {
   return header.findIndex((h) => h.trim() === name.trim());
 }
-
-/** The store cannot hold U+0000 (PostgreSQL text and jsonb refuse it). */
-const hasNul = (text: string) => text.includes('\u0000');
 
 /** Throws 400 unless every CSV column the mapping names is in the header (which the job keeps, so it must be storable). */
 function checkHeader(header: string[], mapping: ImportMapping): void {

@@ -4,14 +4,16 @@
  */
 
 const NUL = '\u0000';
+export const hasNul = (text: string): boolean => text.includes(NUL);
 export const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
 
 /** The fields of a JSON-like value whose text (a string or a key) holds NUL, named like `leads.0.username` under `path`. */
 export function fieldsWithNul(value: unknown, path = ''): string[] {
-  if (typeof value === 'string') return value.includes(NUL) ? [path] : [];
+  if (typeof value === 'string') return hasNul(value) ? [path] : [];
   if (typeof value !== 'object' || value === null) return [];
   return Object.entries(value).flatMap(([key, inner]) => {
-    const field = path === '' ? key.replaceAll(NUL, '\\u0000') : `${path}.${key.replaceAll(NUL, '\\u0000')}`;
-    return key.includes(NUL) ? [field] : fieldsWithNul(inner, field);
+    const name = key.replaceAll(NUL, '\\u0000');
+    const field = path === '' ? name : `${path}.${name}`;
+    return hasNul(key) ? [field] : fieldsWithNul(inner, field);
   });
 }

@@ -28,9 +28,9 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
     },
-    // Bracket notation for objects and all three array spellings (spec 2.4).
     // A path the router refuses (a malformed escape, an over-long id) still gets the error envelope.
     frameworkErrors,
+    // Bracket notation for objects and all three array spellings (spec 2.4).
     routerOptions: {
       querystringParser: (query: string) => qs.parse(query, { depth: 5, arrayLimit: 2000, parameterLimit: 2000 }),
     },
