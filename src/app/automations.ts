@@ -1,4 +1,4 @@
-import { validationError } from '../core/errors.js';
+import { invalidFields } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Problem } from '../core/schedule.js';
 import type { Db } from '../store/db.js';
@@ -78,7 +78,7 @@ export async function replaceAutomations(
     await getCampaignRow(trx, teamId, campaignId, true);
     const problems = await referenceProblems(trx, teamId, input);
     if (problems.length > 0) {
-      throw validationError(`Invalid automations: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+      throw invalidFields('automations', problems);
     }
     await trx.deleteFrom('automations').where('campaign_id', '=', campaignId).execute();
     if (input.length > 0) {

@@ -1,4 +1,4 @@
-import { AppError, validationError } from '../core/errors.js';
+import { AppError, invalidFields } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { leadMessage, leadVariables } from '../core/lead-message.js';
 import { validateSequence, type ProfileForVariables, type SequenceStep } from '../core/sequence.js';
@@ -26,7 +26,7 @@ export async function replaceSequence(ctx: AppContext, teamId: string, campaignI
     const campaign = await getCampaignRow(trx, teamId, campaignId, true);
     const problems = validateSequence(steps, await columnIds(trx, CAMPAIGN_COLUMNS, campaignId));
     if (problems.length > 0) {
-      throw validationError(`Invalid sequence: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+      throw invalidFields('sequence', problems);
     }
     const stored = steps.map((step, rank) => ({ ...step, id: newId(), rank, data: step.data ?? {} }) as StoredStep);
     const version = campaign.sequence_version + 1;

@@ -1,6 +1,6 @@
 import type { Updateable } from 'kysely';
 import { deleteRefusal, transition, type LifecycleAction } from '../core/campaign-lifecycle.js';
-import { AppError, conflict, validationError } from '../core/errors.js';
+import { AppError, conflict, invalidFields } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { validateSchedule, validateTimeZone, type Problem, type Schedule } from '../core/schedule.js';
 import { iso, isoOrNull } from '../core/time.js';
@@ -269,7 +269,7 @@ async function checkSettings(db: Db, teamId: string, input: CampaignSettings): P
   if (input.schedule !== undefined) problems.push(...validateSchedule(input.schedule));
   if (input.accountLinkIds !== undefined) problems.push(...(await accountLinkProblems(db, teamId, input.accountLinkIds)));
   if (problems.length > 0) {
-    throw validationError(`Invalid campaign settings: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+    throw invalidFields('campaign settings', problems);
   }
 }
 

@@ -1,4 +1,4 @@
-import { conflict, validationError } from '../core/errors.js';
+import { conflict, invalidFields } from '../core/errors.js';
 import type { Problem } from '../core/schedule.js';
 import type { Db } from '../store/db.js';
 import { getCampaignRow, touchCampaign } from './campaign-data.js';
@@ -93,7 +93,7 @@ export async function applyLeadRules(trx: Db, teamId: string, campaignId: string
   }
   const problems = await ruleProblems(trx, teamId, campaignId, rules);
   if (problems.length > 0) {
-    throw validationError(`Invalid lead rules: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+    throw invalidFields('lead rules', problems);
   }
 
   const detached = currentSynced.map((r) => r.list_id).filter((id) => !rules.synced.includes(id));

@@ -22,5 +22,14 @@ export const conflict = (message: string, details?: unknown) => new AppError(409
 export const validationError = (message: string, details?: unknown) =>
   new AppError(400, 'VALIDATION_ERROR', message, details);
 
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** A validation error listing every problem, in the message (`Invalid <what>: field: message; ...`) and in details. */
+export const invalidFields = (what: string, problems: readonly FieldProblem[]) =>
+  validationError(`Invalid ${what}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+
 export const forbidden = (message = 'Insufficient permissions to access this resource') =>
   new AppError(403, 'FORBIDDEN', message);

@@ -16,7 +16,7 @@ import { createList } from '../app/lists.js';
 import { ensureProspect } from '../app/prospects.js';
 import { deliverSandboxDm } from '../app/sandbox.js';
 import { createTeam } from '../app/teams.js';
-import { AppError, validationError } from '../core/errors.js';
+import { AppError, invalidFields } from '../core/errors.js';
 import { newId, withIdGenerator } from '../core/ids.js';
 import { fieldsWithNul, NUL_MESSAGE } from '../core/nul-characters.js';
 import { seededRandom, type Random } from '../core/random.js';
@@ -118,7 +118,7 @@ export function parseScenario(input: unknown): Scenario {
     if (until <= start) problems.push({ field: 'until', message: 'must be after start' });
     problems.push(...fieldsWithNul(input).map((field) => ({ field, message: NUL_MESSAGE })));
   }
-  if (problems.length > 0) throw validationError(`Invalid scenario: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+  if (problems.length > 0) throw invalidFields('scenario', problems);
   return parsed.data!;
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError } from '../core/errors.js';
+import { AppError, invalidFields } from '../core/errors.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; status: number; details?: unknown };
@@ -40,8 +40,8 @@ export function installErrorHandling(app: FastifyInstance): void {
         field: `${where}${issue.instancePath === '/' ? '' : issue.instancePath.replaceAll('/', '.')}`,
         message: issue.message,
       }));
-      const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
-      return sendError(reply, 400, 'VALIDATION_ERROR', `Invalid request: ${summary}`, details);
+      const invalid = invalidFields('request', details);
+      return sendError(reply, invalid.status, invalid.code, invalid.message, invalid.details);
     }
     if (isResponseSerializationError(error as never)) {
       request.log.error({ err: error, issues: (error as { cause?: unknown }).cause }, 'response does not match its schema');

@@ -1,6 +1,6 @@
 import { Stream } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { validationError } from '../core/errors.js';
+import { invalidFields } from '../core/errors.js';
 import { fieldsWithNul, NUL_MESSAGE } from '../core/nul-characters.js';
 
 /** A body left as a stream or bytes (CSV uploads) is not ours to walk: the import checks its rows. */
@@ -15,9 +15,6 @@ export function refuseNulCharacters(app: FastifyInstance): void {
       ...(isParsed(request.body) ? fieldsWithNul(request.body, 'body') : []),
     ];
     if (fields.length === 0) return;
-    throw validationError(
-      `Invalid request: ${fields.map((field) => `${field}: ${NUL_MESSAGE}`).join('; ')}`,
-      fields.map((field) => ({ field, message: NUL_MESSAGE })),
-    );
+    throw invalidFields('request', fields.map((field) => ({ field, message: NUL_MESSAGE })));
   });
 }

@@ -5,7 +5,7 @@ import qs from 'qs';
 import type { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
 import { cancelImportJob, createCsvImport, getImportJob, listImportJobs } from '../../app/imports.js';
-import { AppError, validationError } from '../../core/errors.js';
+import { AppError, invalidFields, validationError } from '../../core/errors.js';
 import type { Api } from '../api.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';
 import { ImportJobListQuery, ImportJobPageSchema, ImportJobParams, ImportJobSchema, ImportMappingSchema } from '../schemas/import-jobs.js';
@@ -18,7 +18,7 @@ function mappingOf(given: unknown): z.infer<typeof ImportMappingSchema> {
   const parsed = ImportMappingSchema.safeParse(given);
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'mapping', message: i.message }));
-  throw validationError(`Invalid import mapping: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, details);
+  throw invalidFields('import mapping', details);
 }
 
 /** The CSV stream and the mapping, from a text/csv body (mapping in the query) or a multipart form. */
