@@ -37,6 +37,7 @@ const envSchema = z.object({
   INBOX_RATE_LIMIT_PER_DAY: positiveInt(100_000),
   INBOX_BODY_LIMIT_BYTES: positiveInt(1_048_576),
   INBOX_IMPORT_LIMIT_BYTES: positiveInt(512 * 1_048_576),
+  INBOX_FORECAST_QUEUE: z.coerce.number().int().min(0).default(4),
   INBOX_WEBHOOK_ALLOW_PRIVATE: flag,
   INBOX_SECRET_KEY: secretKey,
   INBOX_X_CLIENT_ID: z.string().min(1).optional(),
@@ -63,6 +64,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** the largest CSV upload POST /import-jobs accepts (streamed to the store, never held in memory) */
   importLimitBytes: number;
+  /** forecasts of other campaigns that may wait while one runs (a process runs one at a time) */
+  forecastQueue: number;
   webhookAllowPrivate: boolean;
   /** encrypts secrets at rest (X tokens); without it X accounts cannot be linked */
   secretKey: Buffer | undefined;
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimitBytes: e.INBOX_BODY_LIMIT_BYTES,
     importLimitBytes: e.INBOX_IMPORT_LIMIT_BYTES,
+    forecastQueue: e.INBOX_FORECAST_QUEUE,
     webhookAllowPrivate: e.INBOX_WEBHOOK_ALLOW_PRIVATE ?? false,
     secretKey: e.INBOX_SECRET_KEY,
     x: {

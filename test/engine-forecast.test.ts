@@ -1,15 +1,16 @@
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AppContext } from '../src/app/context.js';
 import { loadConfig } from '../src/config.js';
 import { DAY_MS } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { Dispatcher, runInVirtualTime } from '../src/engine/dispatcher.js';
-import { forecastCampaign } from '../src/engine/forecast.js';
+import { forecastCampaign, Forecasts } from '../src/engine/forecast.js';
+import { buildServer } from '../src/http/server.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
-import { newTeam } from './helpers/app.js';
+import { newTeam, testContext } from './helpers/app.js';
 import { HELLO_SEQUENCE, insertLead, newProspect, readyCampaign } from './helpers/campaigns.js';
 import { setUpCampaigns } from './helpers/engine.js';
 import { freshStore } from './helpers/fresh-store.js';
@@ -69,6 +70,36 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
       expect(f.busiest).toBe(2);
       expect(Date.parse(shared.completedAt!)).toBeGreaterThan(Date.parse(f.completedAt!) + 86_400_000);
     }
+  }, 120_000);
+
+  it('runs one forecast at a time per process: a request for a campaign in hand shares it, and past the queue the server is busy', async () => {
+    const team = await newTeam();
+    const [a, b, c] = [await readyCampaign(team, 'One'), await readyCampaign(team, 'Two'), await readyCampaign(team, 'Three')];
+    const forecasts = new Forecasts(await testContext(), 1);
+    const first = forecasts.forecast(team.teamId, a.id);
+    const second = forecasts.forecast(team.teamId, b.id);
+    expect(forecasts.forecast(team.teamId, a.id)).toBe(first);
+    // Another team's request for the same campaign is its own (and fails as not found).
+    const stranger = await newTeam();
+    expect(() => forecasts.forecast(stranger.teamId, a.id)).toThrow(expect.objectContaining({ status: 503, code: 'FORECAST_BUSY', retryAfter: 30 }));
+    expect(() => forecasts.forecast(team.teamId, c.id)).toThrow(expect.objectContaining({ status: 503, code: 'FORECAST_BUSY' }));
+    const [one, two] = await Promise.all([first, second]);
+    expect(one.completedAt).not.toBeNull();
+    expect(two.completedAt).not.toBeNull();
+    expect((await forecasts.forecast(team.teamId, c.id)).completedAt).not.toBeNull();
+    await expect(forecasts.forecast(stranger.teamId, a.id)).rejects.toMatchObject({ status: 404, code: 'CAMPAIGN_NOT_FOUND' });
+
+    // Over HTTP, with no queue: of two forecasts asked at once, one runs and the other is told to come back.
+    const app = await buildServer(await testContext({ env: { INBOX_FORECAST_QUEUE: '0' } }));
+    onTestFinished(() => app.close());
+    const client = await newTeam(app);
+    const campaigns = [await readyCampaign(client, 'Four'), await readyCampaign(client, 'Five')];
+    for (const campaign of campaigns) for (let i = 0; i < 50; i++) await insertLead(client, campaign.id, (await newProspect(client, campaign.accountLinkId)).id);
+    const responses = await Promise.all(campaigns.map((campaign) => client.request('GET', `/api/v1/campaigns/v2/${campaign.id}/forecast`)));
+    expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 503]);
+    const busy = responses.find((r) => r.statusCode === 503)!;
+    expect(busy.headers['retry-after']).toBe('30');
+    expect(busy.json().error).toMatchObject({ code: 'FORECAST_BUSY', status: 503 });
   }, 120_000);
 
   it('is what the engine then does: the same sends day by day and the same completion, to the millisecond', async () => {

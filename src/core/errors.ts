@@ -14,6 +14,17 @@ export class AppError extends Error {
   }
 }
 
+/** 503: the server has too much of this work in hand; the caller may try again after `retryAfter` seconds. */
+export class BusyError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfter: number,
+  ) {
+    super(503, code, message);
+  }
+}
+
 export const notFound = (code: string, what: string, id: string) =>
   new AppError(404, code, `${what} with ID '${id}' not found`);
 

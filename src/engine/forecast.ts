@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { getCampaignRow } from '../app/campaign-data.js';
 import type { AppContext } from '../app/context.js';
+import { BusyError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { SandboxPlatform } from '../platforms/sandbox.js';
 import { openScratchStore, type Db } from '../store/db.js';
@@ -136,5 +137,42 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
     return { completedAt: done?.toISOString() ?? null, sendsPerDay: [...perDay].map(([date, n]) => ({ date, sends: n })) };
   } finally {
     await scratch.close();
+  }
+}
+
+/**
+ * Forecasts one at a time per process: each holds a scratch store the size of its campaigns in memory (about
+ * 1 GB at 100,000 leads) and keeps a core busy for as long as it runs. A request for a campaign whose forecast
+ * is running or waiting shares it; at most `queue` other campaigns wait their turn, and more are refused with
+ * 503 FORECAST_BUSY and a Retry-After.
+ */
+export class Forecasts {
+  readonly #ctx: AppContext;
+  readonly #queue: number;
+  /** the forecasts running or waiting, by team and campaign */
+  readonly #inHand = new Map<string, Promise<Forecast>>();
+  /** settles when the last forecast taken on has finished */
+  #last: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: AppContext, queue = ctx.config.forecastQueue) {
+    this.#ctx = ctx;
+    this.#queue = queue;
+  }
+
+  forecast(teamId: string, campaignId: string): Promise<Forecast> {
+    const key = `${teamId}:${campaignId}`;
+    const shared = this.#inHand.get(key);
+    if (shared) return shared;
+    if (this.#inHand.size > this.#queue) {
+      throw new BusyError('FORECAST_BUSY', `${this.#inHand.size} forecasts are running or waiting on this server; try again shortly`, 30);
+    }
+    const result = this.#last.then(() => forecastCampaign(this.#ctx, teamId, campaignId));
+    const settled = result.then(
+      () => this.#inHand.delete(key),
+      () => this.#inHand.delete(key),
+    );
+    this.#last = settled;
+    this.#inHand.set(key, result);
+    return result;
   }
 }

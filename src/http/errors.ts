@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, invalidFields } from '../core/errors.js';
+import { AppError, BusyError, invalidFields } from '../core/errors.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; status: number; details?: unknown };
@@ -32,6 +32,7 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) {
+      if (error instanceof BusyError) reply.header('Retry-After', error.retryAfter);
       return sendError(reply, error.status, error.code, error.message, error.details);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

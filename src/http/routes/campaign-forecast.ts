@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { forecastCampaign } from '../../engine/forecast.js';
+import { Forecasts } from '../../engine/forecast.js';
 import type { Api } from '../api.js';
 import { CampaignParams } from '../schemas/campaigns.js';
 import { errorResponses, TimestampSchema } from '../schemas/common.js';
@@ -13,6 +13,7 @@ const ForecastSchema = z
   .meta({ id: 'CampaignForecast' });
 
 export function campaignForecastRoutes(api: Api, ctx: AppContext): void {
+  const forecasts = new Forecasts(ctx);
   api.get(
     '/campaigns/v2/:campaignId/forecast',
     {
@@ -23,6 +24,6 @@ export function campaignForecastRoutes(api: Api, ctx: AppContext): void {
         response: { 200: ForecastSchema, ...errorResponses },
       },
     },
-    async (req) => forecastCampaign(ctx, req.actor.teamId, req.params.campaignId),
+    async (req) => forecasts.forecast(req.actor.teamId, req.params.campaignId),
   );
 }
