@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { emitEvent } from '../src/app/events.js';
+import { emitEvent, emitEvents } from '../src/app/events.js';
 import { Maintenance } from '../src/app/maintenance.js';
 import { consumeRateLimit, rateLimitWindows } from '../src/app/rate-limit.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../src/app/webhook-delivery.js';
@@ -411,15 +411,52 @@ describe('webhook delivery', () => {
   });
 });
 
+describe('stored payloads', () => {
+  it('stores a prospect shown several times once, and replays and delivers every payload exactly as emitted', async () => {
+    const { dispatcher, ctx, clock, team: client } = await rig();
+    const r = await receiver();
+    await createWebhook(client, { url: r.url, eventTypes: ['*'] });
+    const prospect = { platformId: '7001', displayName: 'Ada', context: { tags: [], notes: null } };
+    const other = { ...prospect, displayName: 'Ada L.' };
+    const thread = (shown: object, lastMessage: object | null) => ({ id: 't1', lastMessage, prospect: shown, status: 'active' });
+    const emitted = [
+      { type: 'thread.created', data: { thread: thread(prospect, null), prospect } },
+      { type: 'message.created', data: { message: { id: 'm1' }, thread: thread(prospect, { id: 'm1' }) } },
+      { type: 'target.contacted', data: { campaign: { id: 'c1' }, thread: thread(prospect, { id: 'm1' }), prospect, message: { id: 'm1' }, step: { rank: 1 } } },
+      // The two slots disagree (an automation ran in between, say): kept inline.
+      { type: 'target.followUpSent', data: { thread: thread(other, null), prospect } },
+      // Shown once in the whole emit: nothing to share.
+      { type: 'prospect.created', data: { prospect: { ...prospect, platformId: '7002' } } },
+    ] as const;
+    await ctx.db.transaction().execute((trx) => emitEvents(trx, client.teamId, emitted.map((e) => ({ type: e.type, data: e.data })), clock.now()));
+
+    const stored = await ctx.db.selectFrom('events').select(['seq', 'prospect_snapshot_id']).where('team_id', '=', client.teamId).orderBy('seq').execute();
+    const snapshotIds = stored.map((e) => e.prospect_snapshot_id);
+    expect(new Set(snapshotIds.slice(0, 3)).size).toBe(1);
+    expect(snapshotIds.slice(3)).toEqual([null, null]);
+    expect(await ctx.db.selectFrom('event_prospects').select('id').where('team_id', '=', client.teamId).execute()).toEqual([{ id: snapshotIds[0] }]);
+
+    const replayed = (await client.request('GET', '/api/v1/events')).json().events as Array<{ data: unknown }>;
+    expect(await drain(dispatcher)).toBe(emitted.length);
+    const delivered = r.received.map((request) => JSON.parse(request.body) as { data: unknown });
+    for (const events of [replayed, delivered]) {
+      // Compared as text: the keys come back in their places too.
+      expect(events.map((e) => JSON.stringify(e.data))).toEqual(emitted.map((e) => JSON.stringify(e.data)));
+    }
+  });
+});
+
 describe('maintenance', () => {
-  it('prunes events past the 7-day retention with their deliveries, and stale rate-limit counters', async () => {
+  it('prunes events past the 7-day retention with their deliveries and prospect snapshots, and stale rate-limit counters', async () => {
     // Far in the past, so that pruning cannot touch what other tests sharing the store create.
     const clock = new TestClock(new Date('2000-01-10T00:00:00.000Z'));
     const ctx = await testContext({ clock });
     const client = await team();
     const { id } = await createWebhook(client, { url: 'http://127.0.0.1:9/', eventTypes: ['*'] });
+    // Each event shows its prospect twice, so each stores it once apart, to be pruned with it.
     for (const at of ['2000-01-02T23:59:59.999Z', '2000-01-03T00:00:00.000Z']) {
-      await ctx.db.transaction().execute((trx) => emitEvent(trx, client.teamId, 'tag.created', {}, new Date(at)));
+      const prospect = { platformId: at };
+      await ctx.db.transaction().execute((trx) => emitEvent(trx, client.teamId, 'thread.created', { thread: { prospect }, prospect }, new Date(at)));
     }
     const windows = rateLimitWindows(ctx.config);
     const stale = new Date('2000-01-01T00:00:00.000Z');
@@ -430,6 +467,8 @@ describe('maintenance', () => {
     const events = await ctx.db.selectFrom('events').select('seq').where('team_id', '=', client.teamId).execute();
     expect(events.map((e) => e.seq)).toEqual([2]);
     expect((await deliveries(client, id)).deliveries.map((d) => d.seq)).toEqual([2]);
+    const snapshots = await ctx.db.selectFrom('event_prospects').select('data').where('team_id', '=', client.teamId).execute();
+    expect(snapshots).toEqual([{ data: { platformId: '2000-01-03T00:00:00.000Z' } }]);
     const buckets = await ctx.db.selectFrom('rate_limit_buckets').select(['window_seconds', 'bucket']).where('team_id', '=', client.teamId).execute();
     const has = (at: Date) => windows.map((w) => buckets.some((b) => b.window_seconds === w.seconds && b.bucket === Math.floor(at.getTime() / 1000 / w.seconds)));
     expect(has(stale)).toEqual([false, false, false]);

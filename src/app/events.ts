@@ -16,14 +16,36 @@ export interface EventEnvelope {
   data: Record<string, unknown>;
 }
 
-export const envelopeOf = (row: EventRow): EventEnvelope => ({
+/** An event as stored, with the prospect its payload shows when that is stored apart (see storedPayloads). */
+export type StoredEvent = EventRow & { prospect_snapshot: Record<string, unknown> | null };
+
+/** Events with their prospect snapshots, for replay and delivery (`e` is the event, `p` its snapshot). */
+export const selectStoredEvents = (db: Db) =>
+  db.selectFrom('events as e').leftJoin('event_prospects as p', 'p.id', 'e.prospect_snapshot_id').selectAll('e').select('p.data as prospect_snapshot');
+
+type Payload = Record<string, unknown>;
+const isObject = (value: unknown): value is Payload => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The payload with its prospect slots (beside the thread and inside it) set to `prospect`, keys in place. */
+function withProspect(data: Payload, prospect: Payload | null): Payload {
+  const out = { ...data };
+  if ('prospect' in out) out.prospect = prospect;
+  if (isObject(out.thread) && 'prospect' in out.thread) out.thread = { ...out.thread, prospect };
+  return out;
+}
+
+/** The prospects a payload shows, beside its thread and inside it. */
+const prospectSlots = (data: Payload): Payload[] =>
+  [data.prospect, isObject(data.thread) ? data.thread.prospect : undefined].filter(isObject);
+
+export const envelopeOf = (row: StoredEvent): EventEnvelope => ({
   id: row.id,
   seq: row.seq,
   teamId: row.team_id,
   type: row.type as EventType,
   timestamp: row.created_at.toISOString(),
   version: '1.0',
-  data: row.data,
+  data: row.prospect_snapshot ? withProspect(row.data, row.prospect_snapshot) : row.data,
 });
 
 export interface NewEvent {
@@ -70,10 +92,12 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     version: '1.0',
     data: e.data,
   }));
+  const { payloads, snapshots } = storedPayloads(envelopes, teamId);
+  await insertRows(trx, 'event_prospects', snapshots);
   await insertRows(
     trx,
     'events',
-    envelopes.map((e) => ({ id: e.id, team_id: teamId, seq: e.seq, type: e.type, created_at: new Date(e.timestamp), data: JSON.stringify(e.data) })),
+    envelopes.map((e, i) => ({ id: e.id, team_id: teamId, seq: e.seq, type: e.type, created_at: new Date(e.timestamp), ...payloads[i]! })),
   );
   const webhooks = await trx.selectFrom('webhooks').select(['id', 'event_types']).where('team_id', '=', teamId).where('enabled', '=', true).execute();
   const deliveries = webhooks.flatMap((w) => {
@@ -84,6 +108,35 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
   });
   await insertRows(trx, 'webhook_deliveries', deliveries);
   return envelopes;
+}
+
+/**
+ * The events' payloads as stored. A prospect shown more than once across them (a send's thread.created,
+ * message.created and target.contacted show it five times, about 1 KB each) is stored once as a snapshot,
+ * and its slots in each payload are left null; envelopeOf puts it back. An event whose slots show different
+ * prospects keeps them inline.
+ */
+function storedPayloads(envelopes: readonly EventEnvelope[], teamId: string) {
+  const jsonOf = new Map<Payload, string>();
+  const json = (value: Payload) => jsonOf.get(value) ?? jsonOf.set(value, JSON.stringify(value)).get(value)!;
+  const shown = envelopes.map((e) => {
+    const slots = prospectSlots(e.data).map(json);
+    return slots.length > 0 && slots.every((s) => s === slots[0]) ? { prospect: slots[0]!, copies: slots.length } : null;
+  });
+  const copies = new Map<string, number>();
+  for (const s of shown) if (s) copies.set(s.prospect, (copies.get(s.prospect) ?? 0) + s.copies);
+  const snapshots = new Map<string, { id: string; team_id: string; created_at: Date; data: string }>();
+  const payloads = envelopes.map((e, i) => {
+    const prospect = shown[i]?.prospect;
+    if (prospect === undefined || copies.get(prospect)! < 2) return { data: JSON.stringify(e.data), prospect_snapshot_id: null };
+    const at = new Date(e.timestamp);
+    let snapshot = snapshots.get(prospect);
+    if (!snapshot) snapshots.set(prospect, (snapshot = { id: newId(), team_id: teamId, created_at: at, data: prospect }));
+    // The newest of its events' times: it is pruned with the last of them.
+    if (at > snapshot.created_at) snapshot.created_at = at;
+    return { data: JSON.stringify(withProspect(e.data, null)), prospect_snapshot_id: snapshot.id };
+  });
+  return { payloads, snapshots: [...snapshots.values()] };
 }
 
 export const EVENT_RETENTION_DAYS = 7;
@@ -102,13 +155,11 @@ export async function listEvents(
   now: Date,
 ): Promise<EventPage> {
   const oldest = new Date(now.getTime() - EVENT_RETENTION_DAYS * 86_400_000);
-  const rows = await db
-    .selectFrom('events')
-    .selectAll()
-    .where('team_id', '=', teamId)
-    .where('seq', '>', query.afterSeq ?? 0)
-    .where('created_at', '>=', oldest)
-    .orderBy('seq')
+  const rows = await selectStoredEvents(db)
+    .where('e.team_id', '=', teamId)
+    .where('e.seq', '>', query.afterSeq ?? 0)
+    .where('e.created_at', '>=', oldest)
+    .orderBy('e.seq')
     .limit(query.limit + 1)
     .execute();
   const page = rows.slice(0, query.limit);
@@ -119,8 +170,9 @@ export async function listEvents(
   };
 }
 
-/** Drops events past the retention period (their deliveries go with them). */
+/** Drops events past the retention period (their deliveries and prospect snapshots go with them). */
 export async function pruneEvents(db: Db, now: Date): Promise<void> {
   const oldest = new Date(now.getTime() - EVENT_RETENTION_DAYS * 86_400_000);
   await db.deleteFrom('events').where('created_at', '<', oldest).execute();
+  await db.deleteFrom('event_prospects').where('created_at', '<', oldest).execute();
 }

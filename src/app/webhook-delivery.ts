@@ -4,10 +4,9 @@ import { Webhook } from 'standardwebhooks';
 import { isPrivateAddress, isPrivateHostname } from '../core/network.js';
 import { nextRetryAt } from '../core/webhook-retry.js';
 import type { Db } from '../store/db.js';
-import type { EventRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
 import { PollingLoop } from './polling-loop.js';
-import { envelopeOf } from './events.js';
+import { envelopeOf, selectStoredEvents, type StoredEvent } from './events.js';
 
 export interface DispatcherOptions {
   /** deliveries in flight at once, across endpoints (each endpoint has at most one) */
@@ -27,7 +26,7 @@ interface Claim {
   firstAttemptAt: Date;
   url: string;
   secret: string;
-  event: EventRow;
+  event: StoredEvent;
 }
 
 interface Outcome {
@@ -88,11 +87,9 @@ async function claimDue(db: Db, now: Date, limit: number, leaseMs: number): Prom
       }))
       .where('id', 'in', ids)
       .execute();
-    const rows = await trx
-      .selectFrom('webhook_deliveries as d')
+    const rows = await selectStoredEvents(trx)
+      .innerJoin('webhook_deliveries as d', 'd.event_id', 'e.id')
       .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-      .innerJoin('events as e', 'e.id', 'd.event_id')
-      .selectAll('e')
       .select(['d.id as delivery_id', 'd.attempts', 'd.first_attempt_at', 'w.url', 'w.secret'])
       .where('d.id', 'in', ids)
       .execute();

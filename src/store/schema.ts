@@ -227,6 +227,16 @@ export interface EventsTable {
   seq: number;
   type: string;
   created_at: Timestamp;
+  /** payload, with the prospect in `prospect` and `thread.prospect` left null when it is stored once apart */
+  data: Json<Record<string, unknown>>;
+  prospect_snapshot_id: ColumnType<string | null, string | null | undefined, never>;
+}
+
+/** A prospect as several events of one emit showed it (migration 0012). */
+export interface EventProspectsTable {
+  id: string;
+  team_id: string;
+  created_at: Timestamp;
   data: Json<Record<string, unknown>>;
 }
 
@@ -278,6 +288,7 @@ export interface Database extends CampaignTables, ListTables, EngineTables, XTab
   message_versions: MessageVersionsTable;
   event_counters: EventCountersTable;
   events: EventsTable;
+  event_prospects: EventProspectsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
 }
