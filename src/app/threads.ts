@@ -90,6 +90,12 @@ export async function presentProspects(db: Db, prospectIds: readonly string[], n
   return new Map(prospects.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
 }
 
+/** presentProspects for rows already read: only their tags are looked up. */
+export async function presentProspectRows(db: Db, rows: readonly ProspectRow[], now: Date): Promise<Map<string, ProspectWithContext>> {
+  const tags = await tagsOf(db, [...new Set(rows.map((p) => p.id))]);
+  return new Map(rows.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
+}
+
 /** Presents threads with their prospect (and its context) and last-message preview, in a few queries. */
 export async function presentThreads(db: Db, rows: ThreadRow[], now: Date): Promise<Thread[]> {
   if (rows.length === 0) return [];
