@@ -271,13 +271,15 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
     automationsOf(trx, campaignIds, 'contacted'),
     automationsOf(trx, campaignIds, 'completed'),
   ]);
-  // As read when the batch was reserved, moments ago (tags are read now): reading them again cost 4% of a send.
+  // As read when the batch was reserved, moments ago (tags are read now): reading them again took 1.3 s of a
+  // 55 s, 20,000-lead bench:engine run on PGlite.
   const prospects = await presentProspectRows(
     trx,
     records.map((r) => r.item.prospect),
     from,
   );
-  // A thread shown before this batch's message in it (a like's, or where that message was already stored) shows the last one before.
+  // Only a thread shown without this batch's message in it (a like's, or where that message was already stored)
+  // shows the last message before the batch.
   const shownBefore = records.filter((r) => !(r.message && stored.has(r.message.id)));
   const previousLastIds = shownBefore.flatMap((r) => (r.thread.last_message_id ? [r.thread.last_message_id] : []));
   const lastMessages = new Map<string, LastMessageRow>([...stored.values()].map((m) => [m.id, m]));
