@@ -20,11 +20,7 @@ export const PACING_JITTER = 0.2;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-export interface PacingInput {
-  /** this campaign's sends from this account in at least the last hour */
-  recentSends: readonly Date[];
-  /** all of this account's sends, this campaign's included, in at least the last 24 hours */
-  accountRecentSends: readonly Date[];
+export interface PacingSettings {
   messagesPerHour: number;
   hourlyLimit: number;
   dailyLimit: number;
@@ -37,6 +33,24 @@ export interface PacingInput {
   jitter: number;
 }
 
+export interface PacingInput extends PacingSettings {
+  /** this campaign's sends from this account in at least the last hour */
+  recentSends: readonly Date[];
+  /** all of this account's sends, this campaign's included, in at least the last 24 hours */
+  accountRecentSends: readonly Date[];
+}
+
+/**
+ * Send times in epoch milliseconds, oldest first, as the planner keeps them while it plans (so a decision
+ * neither copies nor sorts them). Sends more than a day before `earliest` may be left in: they change nothing.
+ */
+export interface SendTimes {
+  /** this campaign's sends from this account */
+  campaign: readonly number[];
+  /** all of this account's sends, this campaign's included */
+  account: readonly number[];
+}
+
 export interface Cap {
   windowMs: number;
   limit: number;
@@ -46,35 +60,38 @@ function requireWholeAtLeastOne(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${value}`);
 }
 
-const newestFirst = (sends: readonly Date[]) => sends.map((send) => send.getTime()).sort((a, b) => b - a);
+const oldestFirst = (sends: readonly Date[]) => sends.map((send) => send.getTime()).sort((a, b) => a - b);
 
-/** The earliest time a new send fits under `cap`, given earlier sends newest first (-Infinity if any time does). */
-function earliestUnderCap(newestFirstSends: readonly number[], { windowMs, limit }: Cap): number {
-  const oldestThatMustLeave = newestFirstSends[limit - 1];
+/** The earliest time a new send fits under `cap`, given earlier send times oldest first (-Infinity if any time does). */
+function earliestUnderCap(times: readonly number[], { windowMs, limit }: Cap): number {
+  const oldestThatMustLeave = times[times.length - limit];
   return oldestThatMustLeave === undefined ? -Infinity : oldestThatMustLeave + windowMs;
 }
 
 /** The earliest instant at or after `earliest` at which this campaign may send again from this account. */
 export function nextSendTime(input: PacingInput): Date {
-  const { messagesPerHour, hourlyLimit, dailyLimit, jitter } = input;
+  return nextSendTimeAfter({ campaign: oldestFirst(input.recentSends), account: oldestFirst(input.accountRecentSends) }, input);
+}
+
+/** nextSendTime for send times already oldest first. */
+export function nextSendTimeAfter(times: SendTimes, settings: PacingSettings): Date {
+  const { messagesPerHour, hourlyLimit, dailyLimit, jitter } = settings;
   requireWholeAtLeastOne('messagesPerHour', messagesPerHour);
   requireWholeAtLeastOne('hourlyLimit', hourlyLimit);
   requireWholeAtLeastOne('dailyLimit', dailyLimit);
   if (!(jitter >= 0 && jitter < 1)) throw new RangeError(`jitter must be in [0, 1), got ${jitter}`);
 
-  const campaignSends = newestFirst(input.recentSends);
-  const accountSends = newestFirst(input.accountRecentSends);
   const gapFactor = 1 - PACING_JITTER + 2 * PACING_JITTER * jitter;
   const campaignGap = Math.ceil((HOUR_MS / messagesPerHour) * gapFactor);
   const accountGap = Math.ceil((HOUR_MS / hourlyLimit) * (1 - PACING_JITTER));
   return new Date(
     Math.max(
-      input.earliest.getTime(),
-      (campaignSends[0] ?? -Infinity) + campaignGap,
-      (accountSends[0] ?? -Infinity) + accountGap,
-      earliestUnderCap(campaignSends, { windowMs: HOUR_MS, limit: messagesPerHour }),
-      earliestUnderCap(accountSends, { windowMs: HOUR_MS, limit: hourlyLimit }),
-      earliestUnderCap(accountSends, { windowMs: DAY_MS, limit: dailyLimit }),
+      settings.earliest.getTime(),
+      (times.campaign.at(-1) ?? -Infinity) + campaignGap,
+      (times.account.at(-1) ?? -Infinity) + accountGap,
+      earliestUnderCap(times.campaign, { windowMs: HOUR_MS, limit: messagesPerHour }),
+      earliestUnderCap(times.account, { windowMs: HOUR_MS, limit: hourlyLimit }),
+      earliestUnderCap(times.account, { windowMs: DAY_MS, limit: dailyLimit }),
     ),
   );
 }
@@ -83,8 +100,8 @@ export function nextSendTime(input: PacingInput): Date {
  * The first instant that satisfies both pacing and the schedule, or null when the schedule has no days.
  * Pacing only ever sets a lower bound, so waiting for the window after it keeps every cap.
  */
-export function nextDispatchTime(input: PacingInput & { schedule: Schedule; timeZone: string }): Date | null {
-  return nextOpening(input.schedule, input.timeZone, nextSendTime(input));
+export function nextDispatchTime(times: SendTimes, settings: PacingSettings & { schedule: Schedule; timeZone: string }): Date | null {
+  return nextOpening(settings.schedule, settings.timeZone, nextSendTimeAfter(times, settings));
 }
 
 /** The most sends that fall in any one sliding window of `windowMs` (half-open, as above). */

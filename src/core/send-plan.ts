@@ -69,36 +69,59 @@ function enqueue(queue: QueuedLead[], lead: QueuedLead): void {
   queue.splice(at, 0, lead);
 }
 
+/** The account's send times as planning goes: all of them and each campaign's, oldest first. */
+class SendLog {
+  readonly all: number[] = [];
+  readonly #byCampaign = new Map<string, number[]>();
+
+  constructor(sends: AccountState['sends']) {
+    for (const { campaignId, at } of sends) this.add(campaignId, at.getTime());
+  }
+
+  /** A send later than every one before (the account's minimum gap makes every planned send so). */
+  add(campaignId: string, at: number): void {
+    this.all.push(at);
+    const own = this.#byCampaign.get(campaignId);
+    if (own) own.push(at);
+    else this.#byCampaign.set(campaignId, [at]);
+  }
+
+  of(campaignId: string): readonly number[] {
+    return this.#byCampaign.get(campaignId) ?? [];
+  }
+}
+
 /**
  * The earliest instant at or after `earliest` at which `queue`'s campaign may send from the account, given
  * the sends so far (null: its schedule never opens). The jitter comes from a stream named by campaign, account
- * and the pair's last send, so asking again (after a crash, from another process) gives the same answer.
+ * and the pair's last send of the past day, so asking again (after a crash, from another process) gives the
+ * same answer.
  */
-function senderGate(account: AccountState, queue: SenderQueue, sends: ReadonlyArray<{ campaignId: string; at: Date }>, earliest: Date, random: Random): Date | null {
-  const since = earliest.getTime() - DAY_MS;
-  const recent = sends.filter((s) => s.at.getTime() > since);
-  const own = recent.filter((s) => s.campaignId === queue.campaignId).map((s) => s.at);
-  const lastOwn = own.at(-1)?.toISOString() ?? 'first';
+function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, earliest: Date, random: Random): Date | null {
+  const own = log.of(queue.campaignId);
+  const lastOwn = own.at(-1);
+  const lastOwnKey = lastOwn !== undefined && lastOwn > earliest.getTime() - DAY_MS ? new Date(lastOwn).toISOString() : 'first';
   const held = account.heldUntil && account.heldUntil > earliest ? account.heldUntil : earliest;
-  return nextDispatchTime({
-    recentSends: own,
-    accountRecentSends: recent.map((s) => s.at),
-    messagesPerHour: queue.messagesPerHour,
-    hourlyLimit: account.hourlyLimit,
-    dailyLimit: account.dailyLimit,
-    earliest: held,
-    jitter: random.derive(`${queue.campaignId}:${account.id}:${lastOwn}`).next(),
-    schedule: queue.schedule,
-    timeZone: queue.timeZone,
-  });
+  return nextDispatchTime(
+    { campaign: own, account: log.all },
+    {
+      messagesPerHour: queue.messagesPerHour,
+      hourlyLimit: account.hourlyLimit,
+      dailyLimit: account.dailyLimit,
+      earliest: held,
+      jitter: random.derive(`${queue.campaignId}:${account.id}:${lastOwnKey}`).next(),
+      schedule: queue.schedule,
+      timeZone: queue.timeZone,
+    },
+  );
 }
 
 /** Plans one account's sends in (from .. until]; queues are consumed. */
 export function planAccount(account: AccountState, queues: readonly SenderQueue[], from: Date, until: Date, random: Random): AccountPlan {
-  const sends = [...account.sends];
+  const log = new SendLog(account.sends);
   // When the account's own caps make several campaigns due at the same instant, the one served least
   // recently goes first, so campaigns sharing an account take turns instead of one starving the others.
-  const lastServed = new Map<string, number>(sends.map((s) => [s.campaignId, s.at.getTime()]));
+  const lastServed = new Map<string, number>(account.sends.map((s) => [s.campaignId, s.at.getTime()]));
   const served = (queue: SenderQueue) => lastServed.get(queue.campaignId) ?? -Infinity;
   const actions: PlannedAction[] = [];
   const stalled = new Set<string>();
@@ -140,7 +163,7 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
       const last = unknownAt(queue, head);
       if (!head && !last) continue;
       const due = last ? last.dueAt : head!.dueAt;
-      const at = senderGate(account, queue, sends, due > from ? due : from, random);
+      const at = senderGate(account, queue, log, due > from ? due : from, random);
       if (!at) {
         stalled.add(queue.campaignId);
         continue;
@@ -157,7 +180,7 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
     const lead = queue.leads.shift()!;
     const next = nextAction(queue.steps, lead.nextRank, lead.lastContactAt, lead.dueAt);
     if (next.done) continue; // settled by headOf; unreachable
-    sends.push({ campaignId: queue.campaignId, at });
+    log.add(queue.campaignId, at.getTime());
     lastServed.set(queue.campaignId, at.getTime());
     const after = nextAction(queue.steps, next.step.rank + 1, at, at);
     const then = after.done ? null : { ...lead, nextRank: next.step.rank + 1, lastContactAt: at, dueAt: after.dueAt };
@@ -167,7 +190,7 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
 
   const nextSendAt = new Map<string, Date>();
   for (const queue of queues) {
-    const gate = senderGate(account, queue, sends, from, random);
+    const gate = senderGate(account, queue, log, from, random);
     nextSendAt.set(queue.campaignId, gate ?? new Date(from.getTime() + NO_WINDOW_RECHECK_MS));
   }
   return { actions, nextSendAt, cutAt };

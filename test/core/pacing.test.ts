@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PacingInput } from '../../src/core/pacing.js';
+import type { PacingInput, PacingSettings } from '../../src/core/pacing.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -8,6 +8,7 @@ import {
   maxSendsInAnyWindow,
   nextDispatchTime,
   nextSendTime,
+  nextSendTimeAfter,
   respectsCaps,
 } from '../../src/core/pacing.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -112,21 +113,22 @@ describe('maxSendsInAnyWindow and respectsCaps', () => {
 });
 
 describe('nextDispatchTime', () => {
+  const NO_SENDS = { campaign: [], account: [] };
   const weekdays9to17: Schedule = { 1: { start: 540, end: 1020 }, 2: { start: 540, end: 1020 } };
   const zone = 'Europe/London';
 
   it('keeps a paced time inside the window, and waits for the next opening outside it', () => {
     // Monday 2026-06-01 12:00Z is 13:00 BST.
-    expect(nextDispatchTime({ ...input(), schedule: weekdays9to17, timeZone: zone })?.toISOString()).toBe(
+    expect(nextDispatchTime(NO_SENDS, { ...input(), schedule: weekdays9to17, timeZone: zone })?.toISOString()).toBe(
       '2026-06-01T12:00:00.000Z',
     );
     const lateMonday = at(Date.parse('2026-06-01T16:30:00Z'));
-    expect(nextDispatchTime({ ...input({ earliest: lateMonday }), schedule: weekdays9to17, timeZone: zone })?.toISOString())
+    expect(nextDispatchTime(NO_SENDS, { ...input({ earliest: lateMonday }), schedule: weekdays9to17, timeZone: zone })?.toISOString())
       .toBe('2026-06-02T08:00:00.000Z');
   });
 
   it('never dispatches on an empty schedule', () => {
-    expect(nextDispatchTime({ ...input(), schedule: {}, timeZone: zone })).toBeNull();
+    expect(nextDispatchTime(NO_SENDS, { ...input(), schedule: {}, timeZone: zone })).toBeNull();
   });
 });
 
@@ -148,26 +150,25 @@ function simulateAccount(
 ): number[][] {
   const random = seededRandom(seed);
   const sends: number[][] = campaigns.map(() => []);
-  const accountSends: Date[] = [];
+  const accountSends: number[] = [];
   for (;;) {
     const candidates = campaigns.flatMap((campaign, index) => {
       const due = campaign.dueMinutes[sends[index]!.length];
       if (due === undefined) return [];
-      const pacing: PacingInput = {
-        recentSends: sends[index]!.map(at),
-        accountRecentSends: accountSends,
+      const times = { campaign: sends[index]!, account: accountSends };
+      const settings: PacingSettings = {
         messagesPerHour: campaign.messagesPerHour,
         ...limits,
         earliest: at(T + due * MINUTE),
         jitter: random.derive(`${index}:${sends[index]!.length}`).next(),
       };
-      const time = window ? nextDispatchTime({ ...pacing, ...window }) : nextSendTime(pacing);
+      const time = window ? nextDispatchTime(times, { ...settings, ...window }) : nextSendTimeAfter(times, settings);
       return time ? [{ index, time: time.getTime() }] : [];
     });
     if (candidates.length === 0) return sends;
     const first = candidates.reduce((best, candidate) => (candidate.time < best.time ? candidate : best));
     sends[first.index]!.push(first.time);
-    accountSends.push(at(first.time));
+    accountSends.push(first.time);
   }
 }
 
@@ -183,6 +184,33 @@ const campaignPlans = fc.array(
   }),
   { minLength: 1, maxLength: 4 },
 );
+
+describe('nextSendTimeAfter, property-based', () => {
+  it('is not changed by sends more than a day before `earliest`, so the planner never has to drop them', () => {
+    const timesOldestFirst = fc.array(fc.integer({ min: -3 * DAY_MS, max: DAY_MS }), { maxLength: 60 }).map((times) => times.sort((a, b) => a - b));
+    fc.assert(
+      fc.property(
+        timesOldestFirst,
+        timesOldestFirst,
+        fc.integer({ min: 1, max: 25 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: -DAY_MS, max: 2 * DAY_MS }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (campaign, others, messagesPerHour, hourlyLimit, dailyLimit, earliestOffset, jitter) => {
+          const account = [...campaign, ...others].sort((a, b) => a - b);
+          const settings = { messagesPerHour, hourlyLimit, dailyLimit, earliest: at(T + earliestOffset), jitter };
+          const lastDay = (times: number[]) => times.filter((time) => time > T + earliestOffset - DAY_MS);
+          const shift = (times: number[]) => times.map((time) => T + time);
+          expect(nextSendTimeAfter({ campaign: shift(campaign), account: shift(account) }, settings)).toEqual(
+            nextSendTimeAfter({ campaign: lastDay(shift(campaign)), account: lastDay(shift(account)) }, settings),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe('pacing over long runs, property-based', () => {
   it('never exceeds messagesPerHour, hourlyLimit or dailyLimit in any sliding window, and keeps the spacing', () => {
