@@ -5,6 +5,7 @@ import type { AppContext } from '../app/context.js';
 import { BusyError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { SandboxPlatform } from '../platforms/sandbox.js';
+import { insertRows } from '../store/bulk.js';
 import { openScratchStore, type Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
@@ -41,8 +42,8 @@ const writable = (row: Row): Row =>
     ]),
   );
 
-async function copy(to: Db, table: keyof Database, rows: readonly object[]): Promise<void> {
-  if (rows.length > 0) await to.insertInto(table).values(rows.map((r) => writable(r as Row)) as never).execute();
+async function copy(to: Db, table: keyof Database & string, rows: readonly object[]): Promise<void> {
+  await insertRows(to, table, rows.map((r) => writable(r as Row)) as never);
 }
 
 const BATCH = 1_000;
