@@ -33,13 +33,6 @@ export interface PacingSettings {
   jitter: number;
 }
 
-export interface PacingInput extends PacingSettings {
-  /** this campaign's sends from this account in at least the last hour */
-  recentSends: readonly Date[];
-  /** all of this account's sends, this campaign's included, in at least the last 24 hours */
-  accountRecentSends: readonly Date[];
-}
-
 /**
  * Send times in epoch milliseconds, oldest first, as the planner keeps them while it plans (so a decision
  * neither copies nor sorts them). Sends more than a day before `earliest` may be left in: they change nothing.
@@ -60,8 +53,6 @@ function requireWholeAtLeastOne(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a whole number >= 1, got ${value}`);
 }
 
-const oldestFirst = (sends: readonly Date[]) => sends.map((send) => send.getTime()).sort((a, b) => a - b);
-
 /** The earliest time a new send fits under `cap`, given earlier send times oldest first (-Infinity if any time does). */
 function earliestUnderCap(times: readonly number[], { windowMs, limit }: Cap): number {
   const oldestThatMustLeave = times[times.length - limit];
@@ -69,12 +60,7 @@ function earliestUnderCap(times: readonly number[], { windowMs, limit }: Cap): n
 }
 
 /** The earliest instant at or after `earliest` at which this campaign may send again from this account. */
-export function nextSendTime(input: PacingInput): Date {
-  return nextSendTimeAfter({ campaign: oldestFirst(input.recentSends), account: oldestFirst(input.accountRecentSends) }, input);
-}
-
-/** nextSendTime for send times already oldest first. */
-export function nextSendTimeAfter(times: SendTimes, settings: PacingSettings): Date {
+export function nextSendTime(times: SendTimes, settings: PacingSettings): Date {
   const { messagesPerHour, hourlyLimit, dailyLimit, jitter } = settings;
   requireWholeAtLeastOne('messagesPerHour', messagesPerHour);
   requireWholeAtLeastOne('hourlyLimit', hourlyLimit);
@@ -101,7 +87,7 @@ export function nextSendTimeAfter(times: SendTimes, settings: PacingSettings): D
  * Pacing only ever sets a lower bound, so waiting for the window after it keeps every cap.
  */
 export function nextDispatchTime(times: SendTimes, settings: PacingSettings & { schedule: Schedule; timeZone: string }): Date | null {
-  return nextOpening(settings.schedule, settings.timeZone, nextSendTimeAfter(times, settings));
+  return nextOpening(settings.schedule, settings.timeZone, nextSendTime(times, settings));
 }
 
 /** The most sends that fall in any one sliding window of `windowMs` (half-open, as above). */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PacingInput, PacingSettings } from '../../src/core/pacing.js';
+import type { PacingSettings } from '../../src/core/pacing.js';
 import {
   DAY_MS,
   HOUR_MS,
@@ -8,7 +8,6 @@ import {
   maxSendsInAnyWindow,
   nextDispatchTime,
   nextSendTime,
-  nextSendTimeAfter,
   respectsCaps,
 } from '../../src/core/pacing.js';
 import { seededRandom } from '../../src/core/random.js';
@@ -20,7 +19,17 @@ const T = Date.parse('2026-06-01T12:00:00Z');
 const at = (ms: number) => new Date(ms);
 const minutesAgo = (...minutes: number[]) => minutes.map((m) => at(T - m * MINUTE));
 
-const input = (overrides: Partial<PacingInput> = {}): PacingInput => ({
+/** Pacing input with the sends as Dates, in any order, as the examples read best. */
+interface DatedInput extends PacingSettings {
+  /** this campaign's sends from this account */
+  recentSends: readonly Date[];
+  /** all of this account's sends, this campaign's included */
+  accountRecentSends: readonly Date[];
+}
+const oldestFirst = (sends: readonly Date[]) => sends.map((send) => send.getTime()).sort((a, b) => a - b);
+const paced = (input: DatedInput) => nextSendTime({ campaign: oldestFirst(input.recentSends), account: oldestFirst(input.accountRecentSends) }, input);
+
+const input = (overrides: Partial<DatedInput> = {}): DatedInput => ({
   recentSends: [],
   accountRecentSends: [],
   messagesPerHour: 8,
@@ -32,56 +41,56 @@ const input = (overrides: Partial<PacingInput> = {}): PacingInput => ({
 });
 
 /** Input where this campaign's sends are also the account's only sends. */
-const soleCampaign = (sends: Date[], overrides: Partial<PacingInput> = {}) =>
+const soleCampaign = (sends: Date[], overrides: Partial<DatedInput> = {}) =>
   input({ recentSends: sends, accountRecentSends: sends, ...overrides });
 
 describe('nextSendTime', () => {
   it('sends at once without history', () => {
-    expect(nextSendTime(input()).getTime()).toBe(T);
+    expect(paced(input()).getTime()).toBe(T);
   });
 
   it('spaces sends 3600 / messagesPerHour seconds apart, jittered by ±PACING_JITTER', () => {
     const justSent = minutesAgo(0);
     const spacing = HOUR_MS / 8;
-    expect(nextSendTime(soleCampaign(justSent, { jitter: 0 })).getTime()).toBe(T + spacing * (1 - PACING_JITTER));
-    expect(nextSendTime(soleCampaign(justSent, { jitter: 0.5 })).getTime()).toBe(T + spacing);
-    expect(nextSendTime(soleCampaign(justSent, { jitter: 0.999999 })).getTime()).toBeLessThanOrEqual(
+    expect(paced(soleCampaign(justSent, { jitter: 0 })).getTime()).toBe(T + spacing * (1 - PACING_JITTER));
+    expect(paced(soleCampaign(justSent, { jitter: 0.5 })).getTime()).toBe(T + spacing);
+    expect(paced(soleCampaign(justSent, { jitter: 0.999999 })).getTime()).toBeLessThanOrEqual(
       T + spacing * (1 + PACING_JITTER),
     );
   });
 
   it('never sends before earliest, and sends at earliest when pacing allows', () => {
-    expect(nextSendTime(soleCampaign(minutesAgo(60), { earliest: at(T + HOUR_MS) })).getTime()).toBe(T + HOUR_MS);
+    expect(paced(soleCampaign(minutesAgo(60), { earliest: at(T + HOUR_MS) })).getTime()).toBe(T + HOUR_MS);
   });
 
   it('waits for the oldest send to leave the sliding hour when messagesPerHour is reached', () => {
     const fourInTheHour = minutesAgo(50, 40, 30, 20);
-    expect(nextSendTime(soleCampaign(fourInTheHour, { messagesPerHour: 4, jitter: 0 })).getTime()).toBe(
+    expect(paced(soleCampaign(fourInTheHour, { messagesPerHour: 4, jitter: 0 })).getTime()).toBe(
       T + 10 * MINUTE,
     );
   });
 
   it('holds the account-wide hourly and daily limits across campaigns', () => {
     const otherCampaigns = minutesAgo(45, 30, 15);
-    expect(nextSendTime(input({ accountRecentSends: otherCampaigns, hourlyLimit: 3 })).getTime()).toBe(
+    expect(paced(input({ accountRecentSends: otherCampaigns, hourlyLimit: 3 })).getTime()).toBe(
       T + 15 * MINUTE,
     );
     const yesterdayAndToday = minutesAgo(23 * 60, 120);
-    expect(nextSendTime(input({ accountRecentSends: yesterdayAndToday, dailyLimit: 2 })).getTime()).toBe(
+    expect(paced(input({ accountRecentSends: yesterdayAndToday, dailyLimit: 2 })).getTime()).toBe(
       T + 60 * MINUTE,
     );
   });
 
   it('keeps campaigns sharing an account from sending in a burst', () => {
     const otherCampaignJustSent = minutesAgo(0);
-    expect(nextSendTime(input({ accountRecentSends: otherCampaignJustSent, hourlyLimit: 25 })).getTime()).toBe(
+    expect(paced(input({ accountRecentSends: otherCampaignJustSent, hourlyLimit: 25 })).getTime()).toBe(
       T + (HOUR_MS / 25) * (1 - PACING_JITTER),
     );
   });
 
   it('takes sends in any order', () => {
     const sends = minutesAgo(20, 50, 30, 40);
-    expect(nextSendTime(soleCampaign(sends, { messagesPerHour: 4 })).getTime()).toBe(T + 10 * MINUTE);
+    expect(paced(soleCampaign(sends, { messagesPerHour: 4 })).getTime()).toBe(T + 10 * MINUTE);
   });
 
   it.each([
@@ -93,7 +102,7 @@ describe('nextSendTime', () => {
     { jitter: -0.1 },
     { jitter: Number.NaN },
   ])('rejects %j', (overrides) => {
-    expect(() => nextSendTime(input(overrides))).toThrow(RangeError);
+    expect(() => paced(input(overrides))).toThrow(RangeError);
   });
 });
 
@@ -162,7 +171,7 @@ function simulateAccount(
         earliest: at(T + due * MINUTE),
         jitter: random.derive(`${index}:${sends[index]!.length}`).next(),
       };
-      const time = window ? nextDispatchTime(times, { ...settings, ...window }) : nextSendTimeAfter(times, settings);
+      const time = window ? nextDispatchTime(times, { ...settings, ...window }) : nextSendTime(times, settings);
       return time ? [{ index, time: time.getTime() }] : [];
     });
     if (candidates.length === 0) return sends;
@@ -185,7 +194,7 @@ const campaignPlans = fc.array(
   { minLength: 1, maxLength: 4 },
 );
 
-describe('nextSendTimeAfter, property-based', () => {
+describe('nextSendTime, property-based', () => {
   it('is not changed by sends more than a day before `earliest`, so the planner never has to drop them', () => {
     const timesOldestFirst = fc.array(fc.integer({ min: -3 * DAY_MS, max: DAY_MS }), { maxLength: 60 }).map((times) => times.sort((a, b) => a - b));
     fc.assert(
@@ -202,8 +211,8 @@ describe('nextSendTimeAfter, property-based', () => {
           const settings = { messagesPerHour, hourlyLimit, dailyLimit, earliest: at(T + earliestOffset), jitter };
           const lastDay = (times: number[]) => times.filter((time) => time > T + earliestOffset - DAY_MS);
           const shift = (times: number[]) => times.map((time) => T + time);
-          expect(nextSendTimeAfter({ campaign: shift(campaign), account: shift(account) }, settings)).toEqual(
-            nextSendTimeAfter({ campaign: lastDay(shift(campaign)), account: lastDay(shift(account)) }, settings),
+          expect(nextSendTime({ campaign: shift(campaign), account: shift(account) }, settings)).toEqual(
+            nextSendTime({ campaign: lastDay(shift(campaign)), account: lastDay(shift(account)) }, settings),
           );
         },
       ),
