@@ -112,26 +112,25 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
 
 /**
  * The events' payloads as stored. A prospect shown more than once across them (a send's thread.created,
- * message.created and target.contacted show it five times, about 1 KB each) is stored once as a snapshot,
- * and its slots in each payload are left null; envelopeOf puts it back. An event whose slots show different
- * prospects keeps them inline.
+ * message.created and target.contacted show it five times, about 1 KB each; callers pass the one presented
+ * object for every slot) is stored once as a snapshot, and its slots in each payload are left null;
+ * envelopeOf puts it back. An event whose slots show different prospect objects keeps them inline, and a
+ * prospect shown once is written only inside its payload.
  */
 function storedPayloads(envelopes: readonly EventEnvelope[], teamId: string) {
-  const jsonOf = new Map<Payload, string>();
-  const json = (value: Payload) => jsonOf.get(value) ?? jsonOf.set(value, JSON.stringify(value)).get(value)!;
   const shown = envelopes.map((e) => {
-    const slots = prospectSlots(e.data).map(json);
+    const slots = prospectSlots(e.data);
     return slots.length > 0 && slots.every((s) => s === slots[0]) ? { prospect: slots[0]!, copies: slots.length } : null;
   });
-  const copies = new Map<string, number>();
+  const copies = new Map<Payload, number>();
   for (const s of shown) if (s) copies.set(s.prospect, (copies.get(s.prospect) ?? 0) + s.copies);
-  const snapshots = new Map<string, { id: string; team_id: string; created_at: Date; data: string }>();
+  const snapshots = new Map<Payload, { id: string; team_id: string; created_at: Date; data: string }>();
   const payloads = envelopes.map((e, i) => {
     const prospect = shown[i]?.prospect;
     if (prospect === undefined || copies.get(prospect)! < 2) return { data: JSON.stringify(e.data), prospect_snapshot_id: null };
     const at = new Date(e.timestamp);
     let snapshot = snapshots.get(prospect);
-    if (!snapshot) snapshots.set(prospect, (snapshot = { id: newId(), team_id: teamId, created_at: at, data: prospect }));
+    if (!snapshot) snapshots.set(prospect, (snapshot = { id: newId(), team_id: teamId, created_at: at, data: JSON.stringify(prospect) }));
     // The newest of its events' times: it is pruned with the last of them.
     if (at > snapshot.created_at) snapshot.created_at = at;
     return { data: JSON.stringify(withProspect(e.data, null)), prospect_snapshot_id: snapshot.id };
