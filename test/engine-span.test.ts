@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delay, like, message, runScenario, type SimResult } from './helpers/simulation.js';
+import { allWeek, delay, like, message, runScenario, type SimResult } from './helpers/simulation.js';
 
 /**
  * A pass over a span of virtual time plans each account's sends ahead (core/send-plan) and records them in
@@ -42,9 +42,10 @@ const scenario = {
 
 /** What happened, without the ids (drawn in a different order when work is batched). */
 const story = (run: SimResult) =>
-  run.events.map((e) =>
-    [e.type, e.timestamp, e.data.prospect?.platformId ?? '', e.data.step?.rank ?? '', e.data.message?.content ?? '', e.data.thread?.accountLinkId ? 'thread' : ''].join(' '),
-  );
+  run.events.map((e) => {
+    const thread = e.data.thread ? `thread from ${e.data.thread.createdAt} sorted at ${e.data.thread.computedSortTimestamp}` : '';
+    return [e.type, e.timestamp, e.data.prospect?.platformId ?? '', e.data.step?.rank ?? '', e.data.message?.content ?? '', thread].join(' ');
+  });
 
 describe('passes over spans of virtual time', { timeout: 240_000 }, () => {
   it('send exactly what passes at every instant send', async () => {
@@ -58,5 +59,23 @@ describe('passes over spans of virtual time', { timeout: 240_000 }, () => {
     expect(story(spanned)).toEqual(story(stepwise));
     const counters = ({ summary: { campaign } }: SimResult) => [campaign.status, campaign.contactedCount, campaign.repliedCount, campaign.completedAt];
     expect(counters(spanned)).toEqual(counters(stepwise));
+  });
+
+  it('start a thread at its first message when one span sends a lead several steps', async () => {
+    const run = await runScenario({
+      start: '2026-03-05T00:00:00Z',
+      until: '2026-03-06T00:00:00Z',
+      seed: 3,
+      accounts: [{ username: 'alice' }],
+      campaign: { name: 'Quick', messagesPerHour: 25, schedule: allWeek, sequence: { steps: [message('Hi'), delay(600), message('Again')] }, leads: { count: 2, firstId: '8100' } },
+    });
+    const created = run.events.filter((e) => e.type === 'thread.created');
+    expect(created).toHaveLength(2);
+    for (const { data } of created) {
+      const [first, second] = run.events.filter((e) => e.type === 'message.created' && e.data.thread.id === data.thread.id);
+      expect(data.thread.createdAt).toBe(first!.timestamp);
+      expect(data.thread.computedSortTimestamp).toBe(first!.timestamp);
+      expect(second!.data.thread).toMatchObject({ createdAt: first!.timestamp, computedSortTimestamp: second!.timestamp });
+    }
   });
 });

@@ -1,13 +1,17 @@
+import { sql } from 'kysely';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/context.js';
+import { ensureThread } from '../src/app/threads.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
 import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { platformRegistry, type DmResult, type OutgoingDm, type PlatformAccount } from '../src/platforms/platform.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
+import { SandboxPlatform } from '../src/platforms/sandbox.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { TestClock } from './helpers/clock.js';
 import { setUpCampaigns } from './helpers/engine.js';
@@ -129,4 +133,56 @@ describe.skipIf(!server)('engines sharing a PostgreSQL store', () => {
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(800);
     }
   }, 180_000);
+
+  it('a batch that finds its new thread stored meanwhile by another transaction records again into it', async () => {
+    const clock = new TestClock(new Date('2026-08-01T00:00:00Z'));
+    const platform = new SandboxAfterSend(store.db, clock);
+    const ctx: AppContext = { ...contextOn(store.db, clock), platforms: platformRegistry([platform]) };
+    const { teamId, accountIds, leadIds } = await setUpCampaigns(ctx, {});
+    const account = await store.db.selectFrom('account_links').selectAll().where('id', '=', accountIds[0]!).executeTakeFirstOrThrow();
+    const prospect = await store.db.selectFrom('prospects').selectAll().where('team_id', '=', teamId).where('platform_id', '=', leadIds[0]![0]!).executeTakeFirstOrThrow();
+    // An inbound message from the lead, say, between the DM going out and the batch recording it: its
+    // transaction stores the thread and is still open when the batch, which did not see it, inserts its own.
+    const other = await openStore({ kind: 'postgres', url: store.url!, poolSize: 1 });
+    extra.push(other);
+    let finish!: () => void;
+    let inbound!: Promise<void>;
+    platform.afterSend = () =>
+      new Promise<void>((stored) => {
+        inbound = other.db.transaction().execute(async (trx) => {
+          await ensureThread(trx, account, prospect, clock.now());
+          stored();
+          await new Promise<void>((resolve) => (finish = resolve));
+        });
+      });
+    const engine = new Dispatcher(ctx, seededRandom(1));
+    const sending = (async () => {
+      while ((await engine.runOnce(clock.now())) === 0) clock.set((await nextEngineInstant(store.db, clock.now()))!);
+    })();
+    const blocked = async () => Number((await sql<{ n: string }>`select count(*) as n from pg_locks where not granted`.execute(store.db)).rows[0]!.n) > 0;
+    while (!(await blocked())) await new Promise((resolve) => setTimeout(resolve, 20));
+    finish();
+    await inbound;
+    await sending;
+    const threads = await store.db.selectFrom('threads').selectAll().where('prospect_id', '=', prospect.id).execute();
+    expect(threads).toHaveLength(1);
+    const events = await store.db.selectFrom('events').select('type').where('team_id', '=', teamId).where('type', 'in', ['thread.created', 'message.created', 'target.contacted']).orderBy('seq').execute();
+    expect(events.map((e) => e.type)).toEqual(['thread.created', 'message.created', 'target.contacted']);
+    const message = await store.db.selectFrom('messages').selectAll().where('thread_id', '=', threads[0]!.id).executeTakeFirstOrThrow();
+    expect(message.content).toBe('Hello');
+    expect(threads[0]).toMatchObject({ has_outbound: true, last_message_id: message.id });
+  }, 60_000);
 });
+
+/** The sandbox, running a hook once after it delivers a batch of DMs. */
+class SandboxAfterSend extends SandboxPlatform {
+  afterSend: (() => Promise<void>) | undefined;
+
+  override async sendDmBatch(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]> {
+    const results = await super.sendDmBatch(account, dms);
+    const hook = this.afterSend;
+    this.afterSend = undefined;
+    await hook?.();
+    return results;
+  }
+}

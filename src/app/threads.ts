@@ -140,53 +140,73 @@ export const lockThread = (trx: Db, threadId: string): Promise<ThreadRow> =>
 
 const threadKey = (accountLinkId: string, prospectId: string) => `${accountLinkId}:${prospectId}`;
 
+/** A thread not stored yet, in the state every thread starts in. */
+function newThreadRow(account: AccountLinkRow, prospect: ProspectRow, at: Date): ThreadRow {
+  return {
+    id: newId(),
+    team_id: account.team_id,
+    account_link_id: account.id,
+    prospect_id: prospect.id,
+    platform: account.platform,
+    platform_id: conversationId(account.platform_id, prospect.platform_id),
+    done: false,
+    assignee_id: prospect.assignee_id,
+    status: 'active',
+    variant: 'unencrypted',
+    is_request: false,
+    is_syncing: false,
+    typing_indicators_enabled: null,
+    has_outbound: false,
+    has_inbound: false,
+    last_message_id: null,
+    last_message_at: null,
+    last_message_outbound: null,
+    sort_at: at,
+    created_at: at,
+    deleted_at: null,
+  };
+}
+
+export interface PairThread {
+  row: ThreadRow;
+  /** new or restored from deleted: thread.created is the caller's to emit */
+  fresh: boolean;
+  /** new, so not in the store yet: the caller stores it with insertThreads, in whatever state it has reached */
+  unstored: boolean;
+}
+
 /**
- * The threads between account links and prospects, one per pair given (in order): created where missing and
- * restored where deleted, both marked `fresh` (thread.created is the caller's to emit).
+ * The thread between each account link and prospect given, in order, as it stands: a stored one locked, a
+ * deleted one restored (in memory: writing `deleted_at` is the caller's), a missing one built to start at its
+ * pair's first `at` (the same object for every pair of the same account and prospect).
  */
-export async function ensureThreadRows(
-  trx: Db,
-  pairs: ReadonlyArray<{ account: AccountLinkRow; prospect: ProspectRow; at?: Date }>,
-  now: Date,
-): Promise<Array<{ row: ThreadRow; fresh: boolean }>> {
+export async function threadsOf(trx: Db, pairs: ReadonlyArray<{ account: AccountLinkRow; prospect: ProspectRow; at?: Date }>, now: Date): Promise<PairThread[]> {
   if (pairs.length === 0) return [];
-  const wanted = new Map(pairs.map((p) => [threadKey(p.account.id, p.prospect.id), p]));
-  const found = new Map<string, { row: ThreadRow; fresh: boolean }>();
+  const stored = await trx
+    .selectFrom('threads')
+    .selectAll()
+    .where('account_link_id', 'in', [...new Set(pairs.map((p) => p.account.id))])
+    .where(isAnyOf('prospect_id', [...new Set(pairs.map((p) => p.prospect.id))]))
+    .forUpdate()
+    .execute();
+  const found = new Map<string, PairThread>();
+  for (const row of stored) found.set(threadKey(row.account_link_id, row.prospect_id), row.deleted_at ? { row: { ...row, deleted_at: null }, fresh: true, unstored: false } : { row, fresh: false, unstored: false });
+  return pairs.map(({ account, prospect, at = now }) => {
+    const key = threadKey(account.id, prospect.id);
+    let thread = found.get(key);
+    if (!thread) found.set(key, (thread = { row: newThreadRow(account, prospect, at), fresh: true, unstored: true }));
+    return thread;
+  });
+}
+
+/**
+ * Stores threads built by threadsOf. False when another transaction stored a thread for one of their pairs
+ * first: the caller's transaction must then read them again (with threadsOf) rather than go on.
+ */
+export async function insertThreads(trx: Db, rows: readonly ThreadRow[]): Promise<boolean> {
   // Written by the bulk writer: an engine batch may start thousands of threads, past one statement's parameters.
-  const inserted = await insertRows<'threads', ThreadRow>(
-    trx,
-    'threads',
-    [...wanted.values()].map(({ account, prospect, at = now }) => ({
-      id: newId(),
-      team_id: account.team_id,
-      account_link_id: account.id,
-      prospect_id: prospect.id,
-      platform: account.platform,
-      platform_id: conversationId(account.platform_id, prospect.platform_id),
-      assignee_id: prospect.assignee_id,
-      sort_at: at,
-      created_at: at,
-    })),
-    'on conflict (account_link_id, prospect_id) do nothing returning *',
-  );
-  for (const row of inserted) found.set(threadKey(row.account_link_id, row.prospect_id), { row, fresh: true });
-  const missing = [...wanted.values()].filter((p) => !found.has(threadKey(p.account.id, p.prospect.id)));
-  if (missing.length > 0) {
-    const existing = await trx
-      .selectFrom('threads')
-      .selectAll()
-      .where('account_link_id', 'in', [...new Set(missing.map((p) => p.account.id))])
-      .where(isAnyOf('prospect_id', missing.map((p) => p.prospect.id)))
-      .forUpdate()
-      .execute();
-    for (const row of existing) {
-      const key = threadKey(row.account_link_id, row.prospect_id);
-      if (!wanted.has(key) || found.has(key)) continue;
-      if (!row.deleted_at) found.set(key, { row, fresh: false });
-      else found.set(key, { row: await trx.updateTable('threads').set({ deleted_at: null }).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow(), fresh: true });
-    }
-  }
-  return pairs.map((p) => found.get(threadKey(p.account.id, p.prospect.id))!);
+  const inserted = await insertRows(trx, 'threads', rows, 'on conflict (account_link_id, prospect_id) do nothing returning id');
+  return inserted.length === rows.length;
 }
 
 /**
@@ -194,12 +214,20 @@ export async function ensureThreadRows(
  * deleted; either way thread.created is emitted.
  */
 export async function ensureThread(trx: Db, account: AccountLinkRow, prospect: ProspectRow, now: Date): Promise<ThreadRow> {
-  const [{ row, fresh }] = (await ensureThreadRows(trx, [{ account, prospect }], now)) as [{ row: ThreadRow; fresh: boolean }];
-  if (fresh) {
-    const presented = await presentThread(trx, row, now);
-    await emitEvent(trx, account.team_id, 'thread.created', { thread: presented, prospect: presented.prospect }, now);
+  // A second reading finds the thread another transaction stored meanwhile.
+  for (let reading = 1; ; reading++) {
+    const [{ row, fresh, unstored }] = (await threadsOf(trx, [{ account, prospect }], now)) as [PairThread];
+    if (unstored && !(await insertThreads(trx, [row]))) {
+      if (reading === 2) throw new Error(`the thread of ${account.id} and ${prospect.id} was stored meanwhile yet cannot be read`);
+      continue;
+    }
+    if (fresh && !unstored) await trx.updateTable('threads').set({ deleted_at: null }).where('id', '=', row.id).execute();
+    if (fresh) {
+      const presented = await presentThread(trx, row, now);
+      await emitEvent(trx, account.team_id, 'thread.created', { thread: presented, prospect: presented.prospect }, now);
+    }
+    return row;
   }
-  return row;
 }
 
 export interface TargetInput {

@@ -4,7 +4,7 @@ import type { StoredStep } from '../app/campaign-data.js';
 import { emitEvents, type NewEvent } from '../app/events.js';
 import { presentMessage, threadAfterMessage } from '../app/messages.js';
 import type { ProspectWithContext } from '../app/prospects.js';
-import { ensureThreadRows, presentProspectRows, presentProspects, threadView, type LastMessageRow } from '../app/threads.js';
+import { insertThreads, presentProspectRows, presentProspects, threadsOf, threadView, type LastMessageRow } from '../app/threads.js';
 import { newId } from '../core/ids.js';
 import { nextAction, type ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
@@ -89,8 +89,11 @@ interface SentRecord {
   item: SendItem;
   at: Date;
   platformMessageId: string | null;
+  /** the thread before the batch */
   thread: ThreadRow;
   freshThread: boolean;
+  /** a new thread, inserted in its state after the batch */
+  unstoredThread: boolean;
   /** the message as inserted (null for a like) */
   message: MessageRow | null;
   firstContact: boolean;
@@ -121,6 +124,7 @@ const THREAD_COLUMNS = {
   last_message_at: 'timestamptz',
   last_message_outbound: 'boolean',
   sort_at: 'timestamptz',
+  deleted_at: 'timestamptz',
 };
 const INTENT_COLUMNS = { id: 'text', status: 'text', platform_message_id: 'text', completed_at: 'timestamptz' };
 
@@ -169,85 +173,112 @@ export async function recordOutcomes(
   backoffMs: number,
   recording: Recording,
 ): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
-    const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute()).map((l) => [l.id, l]));
-    await recordFailures(trx, items, outcomes, leads, from, backoffMs);
-    const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
-    const platformMessageIdOf = (item: SendItem) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
-    // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
-    const messaged = recording === 'everything' ? await messagedLeads(trx, sent) : new Set<string>();
-    const progress = sent.map((item) => advanceLead(item, leads));
-    await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()].map((l) => ({ ...l, claimed_until: null })));
-    await updateRows(
-      trx,
-      'send_intents',
-      INTENT_COLUMNS,
-      sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
-    );
-    if (recording === 'progress' || sent.length === 0) return sent.length;
+  // A thread stored by someone else between reading and inserting (an inbound message from the lead, say) is
+  // rare, and reading again finds it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute((trx) => recordIn(trx, items, outcomes, from, backoffMs, recording));
+    } catch (error) {
+      if (!(error instanceof ThreadStoredMeanwhile) || attempt === 3) throw error;
+    }
+  }
+}
 
-    const threads = await ensureThreadRows(
-      trx,
-      sent.map((i) => ({ account: i.account, prospect: i.prospect, at: i.intent.created_at })),
-      from,
-    );
-    const threadState = new Map<string, ThreadRow>();
-    const records: SentRecord[] = sent.map((item, index) => {
-      const at = item.intent.created_at;
-      const { row, fresh } = threads[index]!;
-      const freshThread = fresh && !threadState.has(row.id);
-      const thread = threadState.get(row.id) ?? row;
-      const platformMessageId = platformMessageIdOf(item);
-      const message: MessageRow | null =
-        item.intent.kind === 'message'
-          ? {
-              id: newId(),
-              team_id: thread.team_id,
-              thread_id: thread.id,
-              platform: thread.platform,
-              platform_id: platformMessageId,
-              outbound: true,
-              author_id: item.account.id,
-              user_id: null,
-              campaign_id: item.campaign.id,
-              campaign_step_id: item.step.id,
-              content: item.intent.content!,
-              origin: 'internal',
-              reply_to_message_id: null,
-              is_encrypted: thread.variant === 'xChat',
-              is_edited: false,
-              reactions: [],
-              created_at: at,
-              updated_at: null,
-              deleted_at: null,
-              deletion_type: null,
-              deletion_origin: null,
-              platform_deleted_at: null,
-            }
-          : null;
-      // Only for is_encrypted; what the thread becomes is worked out once the messages are stored.
-      threadState.set(row.id, message ? { ...thread, ...threadAfterMessage(thread, message) } : thread);
-      const followUp = message !== null && messaged.has(item.intent.lead_id);
-      if (message) messaged.add(item.intent.lead_id);
-      return { item, at, platformMessageId, thread: row, freshThread, message, ...progress[index]!, followUp };
-    });
+class ThreadStoredMeanwhile extends Error {
+  constructor() {
+    super('another transaction stored a thread this batch was creating');
+  }
+}
 
-    const wanted = records.flatMap((r) => (r.message ? [r.message] : []));
-    const stored = await insertMessages(trx, wanted);
-    const clashes = wanted.filter((m) => !stored.has(m.id));
-    const existing =
-      clashes.length === 0
-        ? []
-        : await trx
-            .selectFrom('messages')
-            .selectAll()
-            .where('thread_id', 'in', clashes.map((m) => m.thread_id))
-            .where('platform_id', 'in', clashes.map((m) => m.platform_id!))
-            .execute();
-    await announce(trx, records, stored, existing, from);
-    return records.length;
+async function recordIn(
+  trx: Db,
+  items: readonly SendItem[],
+  outcomes: ReadonlyMap<string, Outcome>,
+  from: Date,
+  backoffMs: number,
+  recording: Recording,
+): Promise<number> {
+  const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
+  const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute()).map((l) => [l.id, l]));
+  await recordFailures(trx, items, outcomes, leads, from, backoffMs);
+  const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
+  const platformMessageIdOf = (item: SendItem) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
+  // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
+  const messaged = recording === 'everything' ? await messagedLeads(trx, sent) : new Set<string>();
+  const progress = sent.map((item) => advanceLead(item, leads));
+  await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()].map((l) => ({ ...l, claimed_until: null })));
+  await updateRows(
+    trx,
+    'send_intents',
+    INTENT_COLUMNS,
+    sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
+  );
+  if (recording === 'progress' || sent.length === 0) return sent.length;
+
+  const threads = await threadsOf(
+    trx,
+    sent.map((i) => ({ account: i.account, prospect: i.prospect, at: i.intent.created_at })),
+    from,
+  );
+  const threadState = new Map<string, ThreadRow>();
+  const records: SentRecord[] = sent.map((item, index) => {
+    const at = item.intent.created_at;
+    const { row, fresh, unstored } = threads[index]!;
+    const freshThread = fresh && !threadState.has(row.id);
+    const thread = threadState.get(row.id) ?? row;
+    const platformMessageId = platformMessageIdOf(item);
+    const message: MessageRow | null =
+      item.intent.kind === 'message'
+        ? {
+            id: newId(),
+            team_id: thread.team_id,
+            thread_id: thread.id,
+            platform: thread.platform,
+            platform_id: platformMessageId,
+            outbound: true,
+            author_id: item.account.id,
+            user_id: null,
+            campaign_id: item.campaign.id,
+            campaign_step_id: item.step.id,
+            content: item.intent.content!,
+            origin: 'internal',
+            reply_to_message_id: null,
+            is_encrypted: thread.variant === 'xChat',
+            is_edited: false,
+            reactions: [],
+            created_at: at,
+            updated_at: null,
+            deleted_at: null,
+            deletion_type: null,
+            deletion_origin: null,
+            platform_deleted_at: null,
+          }
+        : null;
+    // What the thread becomes as its messages go in: final for a new thread (none of its messages can be
+    // stored already), while a stored one is worked out again from the messages actually stored.
+    threadState.set(row.id, message ? { ...thread, ...threadAfterMessage(thread, message) } : thread);
+    const followUp = message !== null && messaged.has(item.intent.lead_id);
+    if (message) messaged.add(item.intent.lead_id);
+    return { item, at, platformMessageId, thread: row, freshThread, unstoredThread: unstored, message, ...progress[index]!, followUp };
   });
+  // New threads go in as they end the batch, so only the threads already stored are updated after.
+  const newThreads = [...new Set(records.filter((r) => r.unstoredThread).map((r) => r.thread.id))].map((id) => threadState.get(id)!);
+  if (!(await insertThreads(trx, newThreads))) throw new ThreadStoredMeanwhile();
+
+  const wanted = records.flatMap((r) => (r.message ? [r.message] : []));
+  const stored = await insertMessages(trx, wanted);
+  const clashes = wanted.filter((m) => !stored.has(m.id));
+  const existing =
+    clashes.length === 0
+      ? []
+      : await trx
+          .selectFrom('messages')
+          .selectAll()
+          .where('thread_id', 'in', clashes.map((m) => m.thread_id))
+          .where('platform_id', 'in', clashes.map((m) => m.platform_id!))
+          .execute();
+  await announce(trx, records, stored, existing, from);
+  return records.length;
 }
 
 /** The leads of these sends that have had a message sent before. */
@@ -333,6 +364,11 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
     if (record.firstContact) await automate(record, contacted.get(item.campaign.id)!);
     if (record.completes) await automate(record, completed.get(item.campaign.id)!);
   }
-  await updateRows(trx, 'threads', THREAD_COLUMNS, [...threadState.values()]);
+  await updateRows(
+    trx,
+    'threads',
+    THREAD_COLUMNS,
+    [...new Set(records.filter((r) => !r.unstoredThread).map((r) => r.thread.id))].map((id) => threadState.get(id)!),
+  );
   await flush();
 }
