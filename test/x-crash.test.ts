@@ -99,8 +99,8 @@ it.skipIf(!server)('a worker killed between X accepting a DM and recording it do
     expect((await intents()).map((i) => i.status)).toEqual(['pending']);
     expect(await store.db.selectFrom('messages').select('id').where('campaign_id', '=', campaign.id).execute()).toEqual([]);
 
-    // The dead worker's claim on the lead runs out (as it would after its lease), and a new worker starts.
-    await store.db.updateTable('campaign_leads').set({ claimed_until: new Date(0) }).where('campaign_id', '=', campaign.id).execute();
+    // The dead worker's lease on the send runs out, and a new worker starts.
+    await store.db.updateTable('send_intents').set({ claimed_until: new Date(0) }).where('campaign_id', '=', campaign.id).execute();
     const second = startWorker();
     const recorded = await until('the DM to be recorded', async () => {
       const rows = await store.db.selectFrom('messages').select(['platform_id']).where('campaign_id', '=', campaign.id).execute();

@@ -76,9 +76,10 @@ const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: Prospect
 const toQueued = (l: CampaignLeadRow): QueuedLead => ({ id: l.id, prospectId: l.prospect_id, nextRank: l.next_rank, lastContactAt: l.last_contact_at, dueAt: l.next_step_at! });
 
 /** Intents a crash left pending whose lease has run out: `select i.*` to be narrowed by the caller. */
-const unsettledIntents = (from: Date) => sql`
-  select i.* from send_intents i join campaign_leads l on l.id = i.lead_id
-  where i.status = 'pending' and (l.claimed_until is null or l.claimed_until <= ${from})`;
+const unsettledIntents = (from: Date) => sql`select i.* from send_intents i where i.status = 'pending' and i.claimed_until <= ${from}`;
+
+/** A lead (`l`) no worker has in hand: none of its sends is in flight or waiting to be reconciled. */
+const untaken = sql`not exists (select 1 from send_intents i where i.lead_id = l.id and i.status = 'pending')`;
 
 /** Accounts with due work, locked; a real-time batch takes a bounded number, a span of virtual time all. */
 async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLinkRow[]> {
@@ -93,7 +94,7 @@ async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLi
           and exists (
             select 1 from campaign_leads l
             where l.campaign_id = ca.campaign_id and l.account_link_id = al.id and l.state in ('pending', 'active')
-              and l.next_step_at <= ${until} and (l.claimed_until is null or l.claimed_until <= ${from}))))
+              and l.next_step_at <= ${until} and ${untaken})))
     order by al.id
     ${limit === null ? sql`` : sql`limit ${limit}`}
     for update of al skip locked`.execute(trx);
@@ -108,7 +109,7 @@ async function loadQueues(trx: Db, pairs: readonly PairRow[], perQueue: number, 
     cross join lateral (
       select * from campaign_leads l
       where l.campaign_id = q.campaign_id and l.account_link_id = q.account_link_id and l.state in ('pending', 'active')
-        and l.next_step_at <= ${until} and (l.claimed_until is null or l.claimed_until <= ${from})
+        and l.next_step_at <= ${until} and ${untaken}
       order by l.next_step_at, l.prospect_id
       limit ${perQueue + 1}
     ) l`.execute(trx);
@@ -216,6 +217,8 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
 
     const accounts = byId(locked);
     const actions = planned.plans.flatMap((plan) => plan.actions);
+    // The intents are the leases on their leads: until then no other worker takes them.
+    const leasedUntil = new Date(from.getTime() + LEASE_MS);
     const items: SendItem[] = [];
     for (const action of actions.filter((a): a is Extract<PlannedAction, { kind: 'send' }> => a.kind === 'send')) {
       const lead = leadById.get(action.lead.id)!;
@@ -235,6 +238,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
         platform_message_id: null,
         created_at: action.at,
         completed_at: null,
+        claimed_until: leasedUntil,
       };
       items.push({ intent, reconcile: false, step, steps: stepsOf(campaign.id, campaign.sequence_version), campaign, account: accounts.get(intent.account_link_id)!, prospect });
     }
@@ -246,13 +250,12 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       items.push({ intent, reconcile: true, step, steps: versionSteps, campaign: campaigns.get(lead.campaign_id)!, account: accounts.get(intent.account_link_id)!, prospect: prospects.get(lead.prospect_id)! });
     }
 
-    const fresh = items.filter((i) => !i.reconcile).map((i) => i.intent);
-    await insertRows(trx, 'send_intents', fresh);
-    if (items.length > 0) {
-      await sql`
-        update campaign_leads l set claimed_until = ${new Date(from.getTime() + LEASE_MS)}, sequence_version = c.sequence_version
-        from campaigns c where c.id = l.campaign_id and l.id = any(${[...new Set(items.map((i) => i.intent.lead_id))]}::text[])`.execute(trx);
-    }
+    await insertRows(
+      trx,
+      'send_intents',
+      items.filter((i) => !i.reconcile).map((i) => i.intent),
+    );
+    if (pending.length > 0) await trx.updateTable('send_intents').set({ claimed_until: leasedUntil }).where(isAnyOf('id', pending.map((i) => i.id))).execute();
     for (const action of actions) {
       const lead = leadById.get(action.lead.id)!;
       if (action.kind === 'complete') await completeLead(trx, lead, campaigns.get(action.campaignId)!, action.at);

@@ -105,19 +105,19 @@ async function nextHoldExpiry(db: Db, now: Date): Promise<Date | null> {
 export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null> {
   const { rows } = await sql<{ at: Date | null }>`
     select min(at) as at from (
-      select greatest(ca.next_send_at, al.held_until, head.next_step_at, head.claimed_until) as at
+      select greatest(ca.next_send_at, al.held_until, head.next_step_at) as at
       from campaign_accounts ca
       join campaigns c on c.id = ca.campaign_id and c.status = 'active'
       join account_links al on al.id = ca.account_link_id and al.status = 'active'
       cross join lateral (
-        select l.next_step_at, l.claimed_until from campaign_leads l
+        select l.next_step_at from campaign_leads l
         where l.campaign_id = ca.campaign_id and l.account_link_id = ca.account_link_id
           and l.state in ('pending', 'active') and l.next_step_at is not null
         order by l.next_step_at, l.prospect_id limit 1
       ) head
       union all
-      -- a send a crash left unconfirmed, once its lease runs out
-      select l.claimed_until from send_intents i join campaign_leads l on l.id = i.lead_id where i.status = 'pending'
+      -- a send in flight, or one a crash left unconfirmed, once its lease runs out
+      select claimed_until from send_intents where status = 'pending'
       union all
       ${holdsEndingAfter(now)}
     ) due where at > ${now}`.execute(db);

@@ -68,7 +68,7 @@ async function copyOneCampaign(from: Db, to: Db, campaign: CampaignRow, prospect
   const prospectIds = [...new Set(leads.map((l) => l.prospect_id))].filter((id) => !prospectsCopied.has(id));
   await inBatches(prospectIds, async (ids) => copy(to, 'prospects', await from.selectFrom('prospects').selectAll().where('id', 'in', ids).execute()));
   for (const id of prospectIds) prospectsCopied.add(id);
-  await inBatches(leads, (batch) => copy(to, 'campaign_leads', batch.map((l) => ({ ...l, claimed_until: null }))));
+  await inBatches(leads, (batch) => copy(to, 'campaign_leads', batch));
   return senders.map((s) => s.account_link_id);
 }
 

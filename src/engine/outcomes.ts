@@ -84,7 +84,7 @@ export async function runAutomations(
 export async function completeLead(trx: Db, lead: Pick<CampaignLeadRow, 'id' | 'prospect_id'>, campaign: Pick<CampaignRow, 'id' | 'team_id'>, now: Date) {
   await trx
     .updateTable('campaign_leads')
-    .set({ state: 'completed', next_step_at: null, finished_at: now, claimed_until: null, updated_at: now })
+    .set({ state: 'completed', next_step_at: null, finished_at: now, updated_at: now })
     .where('id', '=', lead.id)
     .execute();
   await runAutomations(trx, campaign, lead.prospect_id, 'completed', now);

@@ -110,7 +110,7 @@ const LEAD_COLUMNS = {
   next_step_at: 'timestamptz',
   finished_at: 'timestamptz',
   failure_reason: 'text',
-  claimed_until: 'timestamptz',
+  sequence_version: 'integer',
   updated_at: 'timestamptz',
 };
 const THREAD_COLUMNS = {
@@ -158,6 +158,8 @@ function advanceLead(item: SendItem, leads: Map<string, CampaignLeadRow>): { fir
     contacted_at: lead.contacted_at ?? at,
     last_contact_at: at,
     next_rank: item.step.rank + 1,
+    // The version whose steps it now follows (a sequence edit moves only leads on an older one).
+    sequence_version: item.intent.sequence_version,
     updated_at: at,
     ...(running(lead) ? { state: next.done ? 'completed' : 'active', next_step_at: next.done ? null : next.dueAt, finished_at: next.done ? at : lead.finished_at } : {}),
   });
@@ -206,7 +208,7 @@ async function recordIn(
   // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
   const messaged = recording === 'everything' ? await messagedLeads(trx, sent) : new Set<string>();
   const progress = sent.map((item) => advanceLead(item, leads));
-  await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()].map((l) => ({ ...l, claimed_until: null })));
+  await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()]);
   await updateRows(
     trx,
     'send_intents',

@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely';
 
-/** Tables of the sending engine (migrations 0006, 0011). */
+/** Tables of the sending engine (migrations 0006, 0011, 0013). */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
@@ -21,6 +21,8 @@ export interface SendIntentsTable {
   platform_message_id: string | null;
   created_at: Timestamp;
   completed_at: NullableTimestamp;
+  /** while pending: until when the worker that reserved it has it (migration 0013); its lead is taken meanwhile */
+  claimed_until: Timestamp;
 }
 
 export interface EngineTables {
@@ -31,9 +33,6 @@ export type SendIntentRow = Selectable<SendIntentsTable>;
 
 // Columns migration 0006 adds to earlier tables, declared here beside the migration that adds them.
 declare module './schema-campaigns.js' {
-  interface CampaignLeadsTable {
-    claimed_until: NullableTimestamp;
-  }
   interface CampaignAccountsTable {
     next_send_at: NullableTimestamp;
   }
