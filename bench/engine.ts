@@ -50,10 +50,12 @@ async function world(location: StoreLocation) {
   const campaign = await createCampaign(ctx, team.id, { name: 'Bench', messagesPerHour: 25, schedule: allWeek, accountLinkIds: accountIds });
   await replaceSequence(ctx, team.id, campaign.id, steps);
   await store.db.updateTable('campaigns').set({ status: 'active', enabled: true, started_at: START }).where('id', '=', campaign.id).execute();
-  /** On a shared PostgreSQL database the team and its owner go first (everything the team owns cascades), so
-   * every world starts from the same empty database: a pass probes every account of every team. */
+  /** On a shared PostgreSQL database the team and its owner go first (everything else the team owns cascades
+   * from its row), so every world starts from the same empty database: a pass probes every account of every team. */
   const close = async () => {
     if (location.kind === 'postgres') {
+      await store.db.deleteFrom('events').where('team_id', '=', team.id).execute();
+      await store.db.deleteFrom('event_prospects').where('team_id', '=', team.id).execute();
       await store.db.deleteFrom('teams').where('id', '=', team.id).execute();
       await store.db.deleteFrom('users').where('id', '=', owner.user_id).execute();
     }
