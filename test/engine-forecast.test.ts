@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import pino from 'pino';
@@ -100,6 +101,70 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
     const busy = responses.find((r) => r.statusCode === 503)!;
     expect(busy.headers['retry-after']).toBe('30');
     expect(busy.json().error).toMatchObject({ code: 'FORECAST_BUSY', status: 503 });
+  }, 120_000);
+
+  it('stops a forecast once every request sharing it has gone, and starts afresh for the next one', async () => {
+    const team = await newTeam();
+    const campaign = await readyCampaign(team, 'Gone');
+    for (let i = 0; i < 5; i++) await insertLead(team, campaign.id, (await newProspect(team, campaign.accountLinkId)).id);
+    const forecasts = new Forecasts(await testContext(), 0);
+    const [left, stays] = [new AbortController(), new AbortController()];
+    const first = forecasts.forecast(team.teamId, campaign.id, left.signal);
+    expect(forecasts.forecast(team.teamId, campaign.id, stays.signal)).toBe(first);
+    left.abort();
+    // One request still waits for it: the forecast goes on.
+    expect((await first).completedAt).not.toBeNull();
+    const alone = new AbortController();
+    const abandoned = forecasts.forecast(team.teamId, campaign.id, alone.signal);
+    alone.abort();
+    await expect(abandoned).rejects.toMatchObject({ status: 499, code: 'FORECAST_ABANDONED' });
+    // Its place is free at once (the queue holds none here), and the next request runs a forecast of its own.
+    expect((await forecasts.forecast(team.teamId, campaign.id)).completedAt).not.toBeNull();
+  }, 60_000);
+
+  it('over HTTP, a client that closes the connection gives up its forecast and its place', async () => {
+    const app = await buildServer(await testContext({ env: { INBOX_FORECAST_QUEUE: '0' } }));
+    onTestFinished(() => app.close());
+    let handling!: () => void;
+    const largeInHand = new Promise<void>((resolve) => (handling = resolve));
+    let watched = '';
+    app.addHook('preHandler', async (req) => {
+      if (req.url === watched) setImmediate(handling);
+    });
+    const endings: string[] = [];
+    app.addHook('onError', async (req, _reply, error) => {
+      if (req.url === watched) endings.push((error as { code?: string }).code ?? error.message);
+    });
+    const client = await newTeam(app);
+    const [large, other] = [await readyCampaign(client, 'Large'), await readyCampaign(client, 'Other')];
+    watched = `/api/v1/campaigns/v2/${large.id}/forecast`;
+    // Leads enough that its forecast runs for seconds.
+    const tag = client.teamId.slice(0, 12);
+    const { db } = await sharedStore();
+    await sql`
+      insert into prospects (id, team_id, platform, platform_id, username, display_name)
+      select ${tag} || g, ${client.teamId}, 'sandbox', ${tag} || g, 'gone' || g, 'Gone ' || g from generate_series(1, 3000) g`.execute(db);
+    await sql`
+      insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, created_at)
+      select ${tag} || 'l' || g, ${large.id}, ${client.teamId}, ${tag} || g, 'pending', now() from generate_series(1, 3000) g`.execute(db);
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const request = http.get(`${address}${watched}`, { headers: { authorization: `Bearer ${client.token}` } });
+    request.on('error', () => {});
+    await largeInHand;
+    const otherForecast = () => client.request('GET', `/api/v1/campaigns/v2/${other.id}/forecast`);
+    // The large forecast holds the server's one place.
+    const busy = await otherForecast();
+    expect(busy.json().error.code).toBe('FORECAST_BUSY');
+    request.destroy();
+    // The server notices the closed connection between two of the forecast's batches.
+    let answer = busy;
+    for (let attempt = 0; attempt < 100 && answer.statusCode === 503; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      answer = await otherForecast();
+    }
+    expect(answer.statusCode, answer.body).toBe(200);
+    // It went first (forecasts run one at a time), stopped, and was not answered.
+    expect(endings).toEqual(['FORECAST_ABANDONED']);
   }, 120_000);
 
   it('is what the engine then does: the same sends day by day and the same completion, to the millisecond', async () => {

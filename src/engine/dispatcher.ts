@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { AppContext } from '../app/context.js';
 import { PollingLoop } from '../app/polling-loop.js';
@@ -12,6 +13,8 @@ export interface EngineOptions {
   pollIntervalMs?: number;
   /** what a send records (record.ts): everything, unless the run is a forecast */
   recording?: Recording;
+  /** once aborted, a pass ends after the batch in hand (a forecast nobody waits for any more) */
+  stop?: AbortSignal;
 }
 
 /**
@@ -24,11 +27,13 @@ export class Dispatcher {
   readonly #random: Random;
   readonly #loop: PollingLoop;
   readonly #recording: Recording;
+  readonly #stop: AbortSignal | undefined;
 
   constructor(ctx: AppContext, random: Random, options: EngineOptions = {}) {
     this.#ctx = ctx;
     this.#random = random;
     this.#recording = options.recording ?? 'everything';
+    this.#stop = options.stop;
     this.#loop = new PollingLoop(async () => (await this.runOnce()) > 0, options.pollIntervalMs ?? 1_000, (error) =>
       ctx.logger.error({ err: error }, 'engine pass failed'),
     );
@@ -63,15 +68,18 @@ export class Dispatcher {
     await applySequenceEdits(db, from);
     // A span of virtual time may run far past `from`: first every waiting lead gets its sender, as real-time
     // passes a second apart would have given them by then (one batch of them a pass).
-    while ((await planLeads(db, from)) && until > from);
+    while ((await planLeads(db, from)) && until > from) await setImmediate();
     await updateAvailability(db, from);
     let sent = 0;
     let reached = from;
     // A hold running out may resume a paused campaign: a pass-level change, so the span stops short of it.
     const release = await nextHoldExpiry(db, from);
     let end = release && release <= until ? new Date(Math.max(from.getTime(), release.getTime() - 1)) : until;
-    while (!this.#loop.stopping) {
+    while (!this.#loop.stopping && !this.#stop?.aborted) {
       const batch = await sendBatch(this.#ctx, this.#random, from, end, this.#recording);
+      // The embedded store runs its statements on this thread, and a batch over a span of virtual time may take
+      // seconds: the process answers requests (and notices clients leaving) between batches. So does planning.
+      await setImmediate();
       if (!batch.acted) break;
       sent += batch.sent;
       if (batch.reached > reached) reached = batch.reached;

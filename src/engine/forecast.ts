@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { getCampaignRow } from '../app/campaign-data.js';
 import type { AppContext } from '../app/context.js';
-import { BusyError } from '../core/errors.js';
+import { AppError, BusyError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { SandboxPlatform } from '../platforms/sandbox.js';
 import { insertRows } from '../store/bulk.js';
@@ -112,7 +112,12 @@ async function completedAt(db: Db, campaignId: string): Promise<Date | null> {
   return row.completed_at;
 }
 
-export async function forecastCampaign(ctx: AppContext, teamId: string, campaignId: string): Promise<Forecast> {
+/** Nobody is waiting for the forecast any more (499, as proxies log a request its client closed). */
+const abandoned = () => new AppError(499, 'FORECAST_ABANDONED', 'Every request for this forecast has gone away');
+
+/** `stop`: aborted once nobody waits for the result; the run then ends at its next instant of virtual time. */
+export async function forecastCampaign(ctx: AppContext, teamId: string, campaignId: string, stop?: AbortSignal): Promise<Forecast> {
+  if (stop?.aborted) throw abandoned();
   const start = ctx.clock.now();
   const campaign = await getCampaignRow(ctx.db, teamId, campaignId);
   if (campaign.status === 'completed') return { completedAt: campaign.completed_at?.toISOString() ?? null, sendsPerDay: [] };
@@ -122,12 +127,13 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
     let now = start;
     const clock = { now: () => now };
     const sandbox = new SandboxPlatform(scratch.db, clock);
-    const engine = new Dispatcher({ ...ctx, db: scratch.db, clock, platforms: { get: () => sandbox } }, seededRandom(campaignId), { recording: 'progress' });
+    const engine = new Dispatcher({ ...ctx, db: scratch.db, clock, platforms: { get: () => sandbox } }, seededRandom(campaignId), { recording: 'progress', stop });
     // The other campaigns may go on after this one completes; their later sends cannot change its forecast.
     await runInVirtualTime(engine, scratch.db, start, new Date(start.getTime() + HORIZON_DAYS * DAY_MS), {
       clock: { set: (at) => void (now = at) },
-      done: async () => (await completedAt(scratch.db, campaignId)) !== null,
+      done: async () => stop?.aborted === true || (await completedAt(scratch.db, campaignId)) !== null,
     });
+    if (stop?.aborted) throw abandoned();
     const done = await completedAt(scratch.db, campaignId);
     const sends = await scratch.db.selectFrom('send_intents').select('created_at').where('campaign_id', '=', campaignId).where('created_at', '>=', start).orderBy('created_at').execute();
     const perDay = new Map<string, number>();
@@ -145,13 +151,14 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
  * Forecasts one at a time per process: each holds a scratch store the size of its campaigns in memory (about
  * 1 GB at 100,000 leads) and keeps a core busy for as long as it runs. A request for a campaign whose forecast
  * is running or waiting shares it; at most `queue` other campaigns wait their turn, and more are refused with
- * 503 FORECAST_BUSY and a Retry-After.
+ * 503 FORECAST_BUSY and a Retry-After. Once every request sharing a forecast has gone (its `gone` signal
+ * aborted: the client closed the connection), the forecast stops, or never starts.
  */
 export class Forecasts {
   readonly #ctx: AppContext;
   readonly #queue: number;
   /** the forecasts running or waiting, by team and campaign */
-  readonly #inHand = new Map<string, Promise<Forecast>>();
+  readonly #inHand = new Map<string, InHand>();
   /** settles when the last forecast taken on has finished */
   #last: Promise<unknown> = Promise.resolve();
 
@@ -160,20 +167,41 @@ export class Forecasts {
     this.#queue = queue;
   }
 
-  forecast(teamId: string, campaignId: string): Promise<Forecast> {
+  forecast(teamId: string, campaignId: string, gone?: AbortSignal): Promise<Forecast> {
     const key = `${teamId}:${campaignId}`;
-    const shared = this.#inHand.get(key);
-    if (shared) return shared;
-    if (this.#inHand.size > this.#queue) {
-      throw new BusyError('FORECAST_BUSY', `${this.#inHand.size} forecasts are running or waiting on this server; try again shortly`, 30);
+    let entry = this.#inHand.get(key);
+    if (!entry) {
+      if (this.#inHand.size > this.#queue) {
+        throw new BusyError('FORECAST_BUSY', `${this.#inHand.size} forecasts are running or waiting on this server; try again shortly`, 30);
+      }
+      const stop = new AbortController();
+      const result = this.#last.then(() => forecastCampaign(this.#ctx, teamId, campaignId, stop.signal));
+      const taken: InHand = { result, stop, waiting: 0 };
+      const release = () => {
+        if (this.#inHand.get(key) === taken) this.#inHand.delete(key);
+      };
+      this.#last = result.then(release, release);
+      this.#inHand.set(key, (entry = taken));
     }
-    const result = this.#last.then(() => forecastCampaign(this.#ctx, teamId, campaignId));
-    const settled = result.then(
-      () => this.#inHand.delete(key),
-      () => this.#inHand.delete(key),
+    const shared = entry;
+    shared.waiting++;
+    gone?.addEventListener(
+      'abort',
+      () => {
+        if (--shared.waiting > 0) return;
+        // A request arriving from now on starts a forecast of its own.
+        if (this.#inHand.get(key) === shared) this.#inHand.delete(key);
+        shared.stop.abort();
+      },
+      { once: true },
     );
-    this.#last = settled;
-    this.#inHand.set(key, result);
-    return result;
+    return shared.result;
   }
+}
+
+interface InHand {
+  result: Promise<Forecast>;
+  /** aborted when the last request waiting for the result has gone */
+  stop: AbortController;
+  waiting: number;
 }

@@ -24,6 +24,13 @@ export function campaignForecastRoutes(api: Api, ctx: AppContext): void {
         response: { 200: ForecastSchema, ...errorResponses },
       },
     },
-    async (req) => forecasts.forecast(req.actor.teamId, req.params.campaignId),
+    async (req, reply) => {
+      // A client that closes the connection before its answer is written no longer waits for the forecast.
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
+      return forecasts.forecast(req.actor.teamId, req.params.campaignId, gone.signal);
+    },
   );
 }
