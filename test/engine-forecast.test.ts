@@ -18,6 +18,18 @@ import { freshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
 import { sharedStore } from './helpers/store.js';
 
+/** `n` new prospects of the team as pending leads of the campaign, set-based. */
+async function insertLeads(teamId: string, campaignId: string, n: number): Promise<void> {
+  const { db } = await sharedStore();
+  const tag = teamId.slice(0, 12);
+  await sql`
+    insert into prospects (id, team_id, platform, platform_id, username, display_name)
+    select ${tag} || g, ${teamId}, 'sandbox', ${tag} || g, 'lead' || ${tag} || g, 'Lead ' || g from generate_series(1, ${n}::int) g`.execute(db);
+  await sql`
+    insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, created_at)
+    select ${tag} || 'l' || g, ${campaignId}, ${teamId}, ${tag} || g, 'pending', now() from generate_series(1, ${n}::int) g`.execute(db);
+}
+
 describe('GET /campaigns/v2/{id}/forecast', () => {
   it('runs the engine on a copy of the campaign: every lead to the end, inside the windows, nothing really sent', async () => {
     const team = await newTeam();
@@ -139,14 +151,7 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
     const [large, other] = [await readyCampaign(client, 'Large'), await readyCampaign(client, 'Other')];
     watched = `/api/v1/campaigns/v2/${large.id}/forecast`;
     // Leads enough that its forecast runs for seconds.
-    const tag = client.teamId.slice(0, 12);
-    const { db } = await sharedStore();
-    await sql`
-      insert into prospects (id, team_id, platform, platform_id, username, display_name)
-      select ${tag} || g, ${client.teamId}, 'sandbox', ${tag} || g, 'gone' || g, 'Gone ' || g from generate_series(1, 3000) g`.execute(db);
-    await sql`
-      insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, created_at)
-      select ${tag} || 'l' || g, ${large.id}, ${client.teamId}, ${tag} || g, 'pending', now() from generate_series(1, 3000) g`.execute(db);
+    await insertLeads(client.teamId, large.id, 3_000);
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     const request = http.get(`${address}${watched}`, { headers: { authorization: `Bearer ${client.token}` } });
     request.on('error', () => {});
@@ -206,15 +211,8 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
   it('takes every lead into account, beyond the 5,000 planned in one batch', async () => {
     const team = await newTeam();
     const campaign = await readyCampaign(team, 'Large');
-    const { db } = await sharedStore();
     const n = 6_000;
-    const tag = team.teamId.slice(0, 12);
-    await sql`
-      insert into prospects (id, team_id, platform, platform_id, username, display_name)
-      select ${tag} || g, ${team.teamId}, 'sandbox', ${tag} || g, 'large' || g, 'Large ' || g from generate_series(1, ${n}::int) g`.execute(db);
-    await sql`
-      insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, created_at)
-      select ${tag} || 'l' || g, ${campaign.id}, ${team.teamId}, ${tag} || g, 'pending', now() from generate_series(1, ${n}::int) g`.execute(db);
+    await insertLeads(team.teamId, campaign.id, n);
     const response = await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/forecast`);
     expect(response.statusCode, response.body).toBe(200);
     const forecast = response.json();
