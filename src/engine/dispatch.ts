@@ -362,7 +362,7 @@ export async function sendBatch(ctx: AppContext, random: Random, from: Date, unt
   const { items } = reservation;
   if (items.length === 0) return { sent: 0, acted: reservation.acted, until: reservation.until, reached: reservation.reached };
   const outcomes = await callPlatforms(ctx, items);
-  const sent = await recordOutcomes(ctx.db, items, outcomes, from, RETRY_BACKOFF_MS, recording);
+  const sent = await recordOutcomes(ctx.db, { items, outcomes, from, backoffMs: RETRY_BACKOFF_MS, recording });
   return { sent, acted: true, until: reservation.until, reached: reservation.reached };
 }
 

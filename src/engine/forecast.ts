@@ -148,8 +148,8 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
 }
 
 /**
- * Forecasts one at a time per process: each holds a scratch store the size of its campaigns in memory (about
- * 1 GB at 100,000 leads) and keeps a core busy for as long as it runs. A request for a campaign whose forecast
+ * Forecasts one at a time per process: each holds a scratch store the size of its campaigns in memory and
+ * keeps a core busy for as long as it runs. A request for a campaign whose forecast
  * is running or waiting shares it; at most `queue` other campaigns wait their turn, and more are refused with
  * 503 FORECAST_BUSY and a Retry-After. Once every request sharing a forecast has gone (its `gone` signal
  * aborted: the client closed the connection), the forecast stops, or never starts.

@@ -166,20 +166,25 @@ function advanceLead(item: SendItem, leads: Map<string, CampaignLeadRow>): { fir
   return { firstContact: lead.contacted_at === null, completes: running(lead) && next.done };
 }
 
+/** A batch's sends and what became of them, to be recorded. */
+export interface BatchOutcomes {
+  items: readonly SendItem[];
+  /** by intent id */
+  outcomes: ReadonlyMap<string, Outcome>;
+  /** the instant the batch was reserved at */
+  from: Date;
+  /** how long an account is held after a failure that names no reset time */
+  backoffMs: number;
+  recording: Recording;
+}
+
 /** Step 3: records a batch's outcomes. Returns how many sends went out. */
-export async function recordOutcomes(
-  db: Db,
-  items: readonly SendItem[],
-  outcomes: ReadonlyMap<string, Outcome>,
-  from: Date,
-  backoffMs: number,
-  recording: Recording,
-): Promise<number> {
+export async function recordOutcomes(db: Db, batch: BatchOutcomes): Promise<number> {
   // A thread stored by someone else between reading and inserting (an inbound message from the lead, say) is
   // rare, and reading again finds it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute((trx) => recordIn(trx, items, outcomes, from, backoffMs, recording));
+      return await db.transaction().execute((trx) => recordIn(trx, batch));
     } catch (error) {
       if (!(error instanceof ThreadStoredMeanwhile) || attempt === 3) throw error;
     }
@@ -192,14 +197,7 @@ class ThreadStoredMeanwhile extends Error {
   }
 }
 
-async function recordIn(
-  trx: Db,
-  items: readonly SendItem[],
-  outcomes: ReadonlyMap<string, Outcome>,
-  from: Date,
-  backoffMs: number,
-  recording: Recording,
-): Promise<number> {
+async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }: BatchOutcomes): Promise<number> {
   const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
   const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute()).map((l) => [l.id, l]));
   await recordFailures(trx, items, outcomes, leads, from, backoffMs);
@@ -264,8 +262,7 @@ async function recordIn(
     return { item, at, platformMessageId, thread: row, freshThread, unstoredThread: unstored, message, ...progress[index]!, followUp };
   });
   // New threads go in as they end the batch, so only the threads already stored are updated after.
-  const newThreads = [...new Set(records.filter((r) => r.unstoredThread).map((r) => r.thread.id))].map((id) => threadState.get(id)!);
-  if (!(await insertThreads(trx, newThreads))) throw new ThreadStoredMeanwhile();
+  if (!(await insertThreads(trx, threadsAfter(records.filter((r) => r.unstoredThread), threadState)))) throw new ThreadStoredMeanwhile();
 
   const wanted = records.flatMap((r) => (r.message ? [r.message] : []));
   const stored = await insertMessages(trx, wanted);
@@ -282,6 +279,10 @@ async function recordIn(
   await announce(trx, records, stored, existing, from);
   return records.length;
 }
+
+/** The threads of these sends, each once, in the state `states` has them in. */
+const threadsAfter = (records: readonly SentRecord[], states: ReadonlyMap<string, ThreadRow>): ThreadRow[] =>
+  [...new Set(records.map((r) => r.thread.id))].map((id) => states.get(id)!);
 
 /** The leads of these sends that have had a message sent before. */
 async function messagedLeads(trx: Db, sent: readonly SendItem[]): Promise<Set<string>> {
@@ -366,11 +367,6 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
     if (record.firstContact) await automate(record, contacted.get(item.campaign.id)!);
     if (record.completes) await automate(record, completed.get(item.campaign.id)!);
   }
-  await updateRows(
-    trx,
-    'threads',
-    THREAD_COLUMNS,
-    [...new Set(records.filter((r) => !r.unstoredThread).map((r) => r.thread.id))].map((id) => threadState.get(id)!),
-  );
+  await updateRows(trx, 'threads', THREAD_COLUMNS, threadsAfter(records.filter((r) => !r.unstoredThread), threadState));
   await flush();
 }
