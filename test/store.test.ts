@@ -47,20 +47,23 @@ it('never logs a token', async () => {
   expect(logs).not.toMatch(/inbox_[A-Za-z0-9_-]{20,}/);
 });
 
-it('writes bulk rows past the parameter limit in several statements, leaving undefined columns to their defaults', async () => {
+it('writes bulk rows in one statement, undefined columns left to their defaults row by row', async () => {
   const team = await newTeam();
   const { db } = await sharedStore();
-  // 5 columns a row: 17,000 rows are 85,000 parameters, more than one statement takes.
   const rows = Array.from({ length: 17_000 }, (_, i) => ({
     id: `bulk${i}-${team.teamId}`,
     team_id: team.teamId,
     name: `tag ${i}`,
-    color: i % 2 === 0 ? 'red' : null,
-    created_at: undefined,
+    // Unicode, quotes and a lone surrogate (which the drivers write as U+FFFD) survive the JSON document.
+    color: i % 2 === 0 ? 'red "\\ é 🎉' : i === 1 ? 'a\uD800b' : null,
+    created_at: i % 3 === 0 ? new Date('2025-06-01T12:00:00.123Z') : undefined,
   }));
-  const returned = await insertRows<'tags', { id: string; created_at: Date }>(db, 'tags', rows, 'returning id, created_at');
+  const returned = await insertRows<'tags', { id: string; color: string | null; created_at: Date }>(db, 'tags', rows, 'returning id, color, created_at');
   expect(returned).toHaveLength(17_000);
-  expect(returned.every((r) => r.created_at instanceof Date)).toBe(true);
+  const byId = new Map(returned.map((r) => [r.id, r]));
+  expect(byId.get(rows[0]!.id)).toMatchObject({ color: 'red "\\ é 🎉', created_at: new Date('2025-06-01T12:00:00.123Z') });
+  expect(byId.get(rows[1]!.id)).toMatchObject({ color: 'a\uFFFDb' });
+  expect(byId.get(rows[1]!.id)!.created_at.getTime()).toBeGreaterThan(new Date('2025-06-02').getTime());
 
   await updateRows(db, 'tags', { id: 'text', color: 'text', updated_at: 'timestamptz' }, [
     { id: rows[0]!.id, color: 'blue', updated_at: new Date('2026-01-01T00:00:00Z') },
@@ -70,10 +73,23 @@ it('writes bulk rows past the parameter limit in several statements, leaving und
   expect(updated).toEqual([
     { id: rows[0]!.id, color: 'blue', updated_at: new Date('2026-01-01T00:00:00Z') },
     { id: rows[1]!.id, color: 'green', updated_at: null },
-    { id: rows[2]!.id, color: 'red', updated_at: null },
+    { id: rows[2]!.id, color: 'red "\\ é 🎉', updated_at: null },
   ]);
   const { count } = await db.selectFrom('tags').select((eb) => eb.fn.countAll<number>().as('count')).where('team_id', '=', team.teamId).executeTakeFirstOrThrow();
   expect(Number(count)).toBe(17_000);
+});
+
+it('writes json cells as parameters, past the parameter limit in several statements', async () => {
+  const team = await newTeam();
+  const { db } = await sharedStore();
+  const at = new Date('2026-01-01T00:00:00Z');
+  // One json column: 66,000 rows are more parameters than one statement takes.
+  const rows = Array.from({ length: 66_000 }, (_, i) => ({ id: `snap${i}-${team.teamId}`, team_id: team.teamId, created_at: at, data: JSON.stringify({ i, b: 'x' }) }));
+  await insertRows(db, 'event_prospects', rows);
+  const stored = await db.selectFrom('event_prospects').select(['id', 'data']).where('team_id', '=', team.teamId).execute();
+  expect(stored).toHaveLength(66_000);
+  const data = new Map(stored.map((r) => [r.id, JSON.stringify(r.data)]));
+  expect(rows.every((r) => data.get(r.id) === r.data)).toBe(true);
 });
 
 it('replays event payloads exactly as written (key order too), compressed with lz4 where the server has it', async () => {
