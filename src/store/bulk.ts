@@ -13,6 +13,8 @@ import type { Database } from './schema.js';
 
 /** PostgreSQL takes at most 65,535 parameters a statement. */
 const MAX_PARAMETERS = 65_000;
+/** Rows a statement: its document stays tens of megabytes, far below the server's 1 GB for one value. */
+const MAX_ROWS = 50_000;
 
 type Row = Record<string, unknown>;
 /** Column name to SQL type. */
@@ -51,10 +53,10 @@ function rowSource(columns: Columns, rows: readonly Row[]): { from: string; para
   return { from: `rows from (${functions}) as r(${[...scalar, ...json].map(quoted).join(', ')})`, parameters };
 }
 
-/** Rows per statement: every json cell is a parameter. */
+/** Statements of at most MAX_ROWS rows, and of fewer when their json cells (a parameter each) would pass the limit. */
 function* chunks<T>(rows: readonly T[], columns: Columns): Generator<readonly T[]> {
   const jsonColumns = Object.values(columns).filter(isJsonType).length;
-  const size = jsonColumns === 0 ? rows.length : Math.floor(MAX_PARAMETERS / jsonColumns);
+  const size = jsonColumns === 0 ? MAX_ROWS : Math.min(MAX_ROWS, Math.floor(MAX_PARAMETERS / jsonColumns));
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
 }
 
