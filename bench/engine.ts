@@ -13,7 +13,6 @@ import { sql } from 'kysely';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import pino from 'pino';
 import { linkSandboxAccount, updateAccountLink } from '../src/app/account-links.js';
 import { replaceSequence } from '../src/app/campaign-sequence.js';
@@ -25,7 +24,7 @@ import { seededRandom } from '../src/core/random.js';
 import type { SequenceStep } from '../src/core/sequence.js';
 import { Dispatcher, runInVirtualTime } from '../src/engine/dispatcher.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
-import { migrateToLatest, openStore, type Db, type Store, type StoreLocation } from '../src/store/db.js';
+import { migrateToLatest, openNewDatabase, openStore, type Db, type Store, type StoreLocation } from '../src/store/db.js';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
@@ -39,17 +38,6 @@ const steps = [
 ] as SequenceStep[];
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
-
-/** Runs one statement on the PostgreSQL server of `url`, on a connection of its own. */
-async function onServer(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * A store for one measure, empty and removed after: a new data directory under the embedded store's, or a new
@@ -66,16 +54,7 @@ async function openFresh(location: StoreLocation): Promise<Store> {
     };
     return { ...store, close };
   }
-  const database = `inbox_bench_${Math.random().toString(36).slice(2, 10)}`;
-  await onServer(location.url, `create database ${database}`);
-  const url = new URL(location.url);
-  url.pathname = `/${database}`;
-  const store = await openStore({ kind: 'postgres', url: url.toString() });
-  const close = async () => {
-    await store.close();
-    await onServer(location.url, `drop database ${database} with (force)`);
-  };
-  return { ...store, close };
+  return openNewDatabase(location.url, `inbox_bench_${Math.random().toString(36).slice(2, 10)}`);
 }
 
 /** A store with a team, its accounts and an active campaign sending from all of them. */

@@ -107,6 +107,30 @@ async function dumpOfMigratedStore(): Promise<Blob> {
   }
 }
 
+/**
+ * A new, empty database named `name` on the PostgreSQL server of `serverUrl`, dropped when the store closes:
+ * for tests and benchmarks that need a database nothing else sees. `url` is where other processes can open it.
+ */
+export async function openNewDatabase(serverUrl: string, name: string, poolSize?: number): Promise<Store & { url: string }> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    const store = await openStore({ kind: 'postgres', url: url.toString(), poolSize });
+    const close = async () => {
+      await store.close();
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    };
+    return { ...store, url: url.toString(), close };
+  } catch (error) {
+    await admin.end();
+    throw error;
+  }
+}
+
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();

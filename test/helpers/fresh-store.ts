@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { migrateToLatest, openScratchStore, openStore, type Store } from '../../src/store/db.js';
+import { migrateToLatest, openNewDatabase, openScratchStore, type Store } from '../../src/store/db.js';
 
 let created = 0;
 
@@ -19,21 +18,7 @@ export interface FreshStore extends Store {
 export async function freshStore(): Promise<FreshStore> {
   const server = process.env.DATABASE_URL;
   if (!server) return openScratchStore();
-  const name = `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${++created}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const store = await openStore({ kind: 'postgres', url: url.toString(), poolSize: 5 });
+  const store = await openNewDatabase(server, `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${++created}`, 5);
   await migrateToLatest(store.db);
-  return {
-    ...store,
-    url: url.toString(),
-    close: async () => {
-      await store.close();
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
+  return store;
 }
