@@ -54,8 +54,9 @@ it('writes bulk rows in one statement, undefined columns left to their defaults 
     id: `bulk${i}-${team.teamId}`,
     team_id: team.teamId,
     name: `tag ${i}`,
-    // Unicode, quotes and a lone surrogate (which the drivers write as U+FFFD) survive the JSON document.
-    color: i % 2 === 0 ? 'red "\\ é 🎉' : i === 1 ? 'a\uD800b' : null,
+    // Unicode, quotes and a lone surrogate (which the drivers write as U+FFFD) survive the JSON document, and
+    // so does text that reads like a surrogate's escape.
+    color: i % 2 === 0 ? 'red "\\ é 🎉' : i === 1 ? 'a\uD800b' : i === 3 ? 'x\\ud800y\\\uDC00z' : null,
     created_at: i % 3 === 0 ? new Date('2025-06-01T12:00:00.123Z') : undefined,
   }));
   const returned = await insertRows<'tags', { id: string; color: string | null; created_at: Date }>(db, 'tags', rows, 'returning id, color, created_at');
@@ -63,6 +64,7 @@ it('writes bulk rows in one statement, undefined columns left to their defaults 
   const byId = new Map(returned.map((r) => [r.id, r]));
   expect(byId.get(rows[0]!.id)).toMatchObject({ color: 'red "\\ é 🎉', created_at: new Date('2025-06-01T12:00:00.123Z') });
   expect(byId.get(rows[1]!.id)).toMatchObject({ color: 'a\uFFFDb' });
+  expect(byId.get(rows[3]!.id)).toMatchObject({ color: 'x\\ud800y\\\uFFFDz' });
   expect(byId.get(rows[1]!.id)!.created_at.getTime()).toBeGreaterThan(new Date('2025-06-02').getTime());
 
   await updateRows(db, 'tags', { id: 'text', color: 'text', updated_at: 'timestamptz' }, [

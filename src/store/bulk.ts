@@ -24,10 +24,21 @@ const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const isJsonType = (type: string) => type === 'json' || type === 'jsonb';
 
 /**
- * A cell as JSON. A lone UTF-16 surrogate becomes U+FFFD, as the drivers' UTF-8 encoding made it: its JSON
- * escape would be refused by the server.
+ * A JSON escape of a lone UTF-16 surrogate, which JSON.stringify writes for one (a paired surrogate it writes as
+ * is), after an even number of backslashes (after an odd number it is text that reads `\ud800`).
  */
-const cell = (value: unknown) => JSON.stringify(typeof value === 'string' ? value.toWellFormed() : value);
+const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/**
+ * The rows as one JSON array of objects with the scalar columns, in one native JSON.stringify (the columns as its
+ * property list: about twice as fast as a stringify a cell). A value left undefined is left out, which
+ * json_to_recordset reads as null. A lone surrogate becomes U+FFFD, as the drivers' UTF-8 encoding makes it: the
+ * server refuses its JSON escape.
+ */
+function documentOf(rows: readonly Row[], scalar: string[]): string {
+  const document = JSON.stringify(rows, scalar);
+  return document.includes('\\ud') ? document.replace(LONE_SURROGATE, '$1\\ufffd') : document;
+}
 
 /**
  * The rows as a FROM item named `r` with the columns' names: the scalar columns from a JSON document ($1), each
@@ -38,8 +49,7 @@ function rowSource(columns: Columns, rows: readonly Row[]): { from: string; para
   const scalar = names.filter((name) => !isJsonType(columns[name]!));
   const json = names.filter((name) => isJsonType(columns[name]!));
   const valueOf = (row: Row, name: string) => row[name] ?? null;
-  const keys = scalar.map((name) => `${JSON.stringify(name)}:`);
-  const document = `[${rows.map((row) => `{${scalar.map((name, i) => keys[i] + cell(valueOf(row, name))).join(',')}}`).join(',')}]`;
+  const document = documentOf(rows, scalar);
   const parameters: unknown[] = [document];
   const arrays = json.map((name) => {
     const placeholders = rows.map((row) => {
