@@ -8,7 +8,8 @@
 // The embedded store is measured as `inbox serve` runs it, in a data directory (BENCH_PGLITE_MEMORY=1 adds the
 // in-memory store that simulations and forecasts use). Every measure has a store of its own: a new data directory,
 // or a new database on DATABASE_URL's server (its role must be allowed to create databases), removed after.
-// Run: npm run bench:engine (BENCH_SKIP_PGLITE=1 with DATABASE_URL runs only the PostgreSQL half)
+// Run: npm run bench:engine (BENCH_SKIP_PGLITE=1 with DATABASE_URL runs only the PostgreSQL half; BENCH_ENGINE_ONLY=1
+// runs only the campaign, for profiling it)
 import { sql } from 'kysely';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -185,6 +186,11 @@ async function rawInserts(location: StoreLocation, kind: 'regular' | 'temporary'
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 async function report(name: string, location: StoreLocation): Promise<void> {
+  if (process.env.BENCH_ENGINE_ONLY) {
+    const run = await throughput(location);
+    print(`| ${name} | ${LEADS} leads | ${run.sends} sends in ${run.wall.toFixed(1)} s: **${run.sendsPerSecond.toFixed(1)} sends/s** | peak RSS ${run.peakRssMiB.toFixed(0)} MiB |`);
+    return;
+  }
   // The baseline is measured on both sides of the engine run: this machine's speed drifts over minutes, and
   // single-row inserts (bound by each statement's round trip) drift more than the engine.
   const before = { regular: await rawInserts(location, 'regular'), temporary: await rawInserts(location, 'temporary') };
