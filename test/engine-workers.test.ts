@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/context.js';
+import { eventsAfter } from '../src/app/events.js';
 import { ensureThread } from '../src/app/threads.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
@@ -166,7 +167,7 @@ describe.skipIf(!server)('engines sharing a PostgreSQL store', () => {
     await sending;
     const threads = await store.db.selectFrom('threads').selectAll().where('prospect_id', '=', prospect.id).execute();
     expect(threads).toHaveLength(1);
-    const events = await store.db.selectFrom('events').select('type').where('team_id', '=', teamId).where('type', 'in', ['thread.created', 'message.created', 'target.contacted']).orderBy('seq').execute();
+    const events = (await eventsAfter(store.db, teamId, 0)).filter((e) => ['thread.created', 'message.created', 'target.contacted'].includes(e.type));
     expect(events.map((e) => e.type)).toEqual(['thread.created', 'message.created', 'target.contacted']);
     const message = await store.db.selectFrom('messages').selectAll().where('thread_id', '=', threads[0]!.id).executeTakeFirstOrThrow();
     expect(message.content).toBe('Hello');

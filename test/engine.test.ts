@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linkSandboxAccount, updateAccountLink } from '../src/app/account-links.js';
 import { getCampaign, updateCampaign } from '../src/app/campaigns.js';
 import type { AppContext } from '../src/app/context.js';
+import { eventsAfter } from '../src/app/events.js';
 import { ingestInboundMessage } from '../src/app/inbound.js';
 import { deliverSandboxDm } from '../src/app/sandbox.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
@@ -94,7 +95,7 @@ const dmsTo = async (recipient: string) =>
   store.db.selectFrom('sandbox_dm_events').selectAll().where('recipient_id', '=', recipient).execute();
 
 const eventTypes = async (teamId: string) =>
-  (await store.db.selectFrom('events').select('type').where('team_id', '=', teamId).orderBy('seq').execute()).map((e) => e.type);
+  (await eventsAfter(store.db, teamId, 0)).map((e) => e.type);
 
 describe('never sending twice', () => {
   it.each([

@@ -86,9 +86,16 @@ it('writes json cells as parameters, past the parameter limit in several stateme
   const { db } = await sharedStore();
   const at = new Date('2026-01-01T00:00:00Z');
   // One json column: 66,000 rows are more parameters than one statement takes.
-  const rows = Array.from({ length: 66_000 }, (_, i) => ({ id: `snap${i}-${team.teamId}`, team_id: team.teamId, created_at: at, data: JSON.stringify({ i, b: 'x' }) }));
-  await insertRows(db, 'event_prospects', rows);
-  const stored = await db.selectFrom('event_prospects').select(['id', 'data']).where('team_id', '=', team.teamId).execute();
+  const rows = Array.from({ length: 66_000 }, (_, i) => ({
+    id: `group${i}-${team.teamId}`,
+    team_id: team.teamId,
+    first_seq: i,
+    last_seq: i,
+    created_at: at,
+    data: JSON.stringify({ events: [], i }),
+  }));
+  await insertRows(db, 'event_groups', rows);
+  const stored = await db.selectFrom('event_groups').select(['id', 'data']).where('team_id', '=', team.teamId).execute();
   expect(stored).toHaveLength(66_000);
   const data = new Map(stored.map((r) => [r.id, JSON.stringify(r.data)]));
   expect(rows.every((r) => data.get(r.id) === r.data)).toBe(true);
@@ -108,7 +115,7 @@ it('replays event payloads exactly as written (key order too), compressed with l
     select a.atttypid::regtype::text as type, a.attcompression::text as compression,
            'lz4' = any(s.enumvals) as lz4
     from pg_attribute a, pg_settings s
-    where a.attrelid = 'events'::regclass and a.attname = 'data' and s.name = 'default_toast_compression'`.execute(db);
+    where a.attrelid = 'event_groups'::regclass and a.attname = 'data' and s.name = 'default_toast_compression'`.execute(db);
   expect(rows[0]!.type).toBe('json');
   expect(rows[0]!.compression).toBe(rows[0]!.lz4 ? 'l' : '');
 });

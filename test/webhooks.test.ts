@@ -412,29 +412,34 @@ describe('webhook delivery', () => {
 });
 
 describe('stored payloads', () => {
-  it('stores a prospect shown several times once, and replays and delivers every payload exactly as emitted', async () => {
+  it('stores the events that show one prospect as one row, each shared object once, and replays and delivers every payload exactly as emitted', async () => {
     const { dispatcher, ctx, clock, team: client } = await rig();
     const r = await receiver();
     await createWebhook(client, { url: r.url, eventTypes: ['*'] });
     const prospect = { platformId: '7001', displayName: 'Ada', context: { tags: [], notes: null } };
     const other = { ...prospect, displayName: 'Ada L.' };
+    const message = { id: 'm1', content: 'Hello there' };
     const thread = (shown: object, lastMessage: object | null) => ({ id: 't1', lastMessage, prospect: shown, status: 'active' });
+    const sent = thread(prospect, { id: 'm1' });
     const emitted = [
       { type: 'thread.created', data: { thread: thread(prospect, null), prospect } },
-      { type: 'message.created', data: { message: { id: 'm1' }, thread: thread(prospect, { id: 'm1' }) } },
-      { type: 'target.contacted', data: { campaign: { id: 'c1' }, thread: thread(prospect, { id: 'm1' }), prospect, message: { id: 'm1' }, step: { rank: 1 } } },
-      // The two slots disagree (an automation ran in between, say): kept inline.
+      { type: 'message.created', data: { message, thread: sent } },
+      { type: 'target.contacted', data: { campaign: { id: 'c1' }, thread: sent, prospect, message, step: { rank: 1 } } },
+      // The two slots disagree (an automation ran in between, say): a group of its own, kept inline.
       { type: 'target.followUpSent', data: { thread: thread(other, null), prospect } },
-      // Shown once in the whole emit: nothing to share.
+      // Another prospect: another group.
       { type: 'prospect.created', data: { prospect: { ...prospect, platformId: '7002' } } },
     ] as const;
     await ctx.db.transaction().execute((trx) => emitEvents(trx, client.teamId, emitted.map((e) => ({ type: e.type, data: e.data })), clock.now()));
 
-    const stored = await ctx.db.selectFrom('events').select(['seq', 'prospect_snapshot_id']).where('team_id', '=', client.teamId).orderBy('seq').execute();
-    const snapshotIds = stored.map((e) => e.prospect_snapshot_id);
-    expect(new Set(snapshotIds.slice(0, 3)).size).toBe(1);
-    expect(snapshotIds.slice(3)).toEqual([null, null]);
-    expect(await ctx.db.selectFrom('event_prospects').select('id').where('team_id', '=', client.teamId).execute()).toEqual([{ id: snapshotIds[0] }]);
+    const groups = await ctx.db.selectFrom('event_groups').select(['first_seq', 'last_seq', 'data']).where('team_id', '=', client.teamId).orderBy('last_seq').execute();
+    expect(groups.map((g) => [g.first_seq, g.last_seq])).toEqual([
+      [1, 3],
+      [4, 4],
+      [5, 5],
+    ]);
+    const firstGroup = JSON.stringify(groups[0]!.data);
+    for (const once of ['"displayName":"Ada"', '"content":"Hello there"', '"lastMessage":{"id":"m1"}']) expect(firstGroup.split(once)).toHaveLength(2);
 
     const replayed = (await client.request('GET', '/api/v1/events')).json().events as Array<{ data: unknown }>;
     expect(await drain(dispatcher)).toBe(emitted.length);
@@ -443,17 +448,23 @@ describe('stored payloads', () => {
       // Compared as text: the keys come back in their places too.
       expect(events.map((e) => JSON.stringify(e.data))).toEqual(emitted.map((e) => JSON.stringify(e.data)));
     }
+    // A replay may start and stop inside a group.
+    const page = (await client.request('GET', '/api/v1/events?afterSeq=1&limit=1')).json();
+    expect(page).toMatchObject({ hasMore: true, lastSeq: 2 });
+    expect(page.events.map((e: { seq: number }) => e.seq)).toEqual([2]);
+    const rest = (await client.request('GET', '/api/v1/events?afterSeq=2&limit=3')).json();
+    expect(rest).toMatchObject({ hasMore: false, lastSeq: 5 });
+    expect(rest.events.map((e: { seq: number }) => e.seq)).toEqual([3, 4, 5]);
   });
 });
 
 describe('maintenance', () => {
-  it('prunes events past the 7-day retention with their deliveries and prospect snapshots, and stale rate-limit counters', async () => {
+  it('prunes events past the 7-day retention with their deliveries, and stale rate-limit counters', async () => {
     // Far in the past, so that pruning cannot touch what other tests sharing the store create.
     const clock = new TestClock(new Date('2000-01-10T00:00:00.000Z'));
     const ctx = await testContext({ clock });
     const client = await team();
     const { id } = await createWebhook(client, { url: 'http://127.0.0.1:9/', eventTypes: ['*'] });
-    // Each event shows its prospect twice, so each stores it once apart, to be pruned with it.
     for (const at of ['2000-01-02T23:59:59.999Z', '2000-01-03T00:00:00.000Z']) {
       const prospect = { platformId: at };
       await ctx.db.transaction().execute((trx) => emitEvent(trx, client.teamId, 'thread.created', { thread: { prospect }, prospect }, new Date(at)));
@@ -464,11 +475,9 @@ describe('maintenance', () => {
     await consumeRateLimit(ctx.db, client.teamId, windows, clock.now());
 
     await new Maintenance(ctx).runOnce();
-    const events = await ctx.db.selectFrom('events').select('seq').where('team_id', '=', client.teamId).execute();
-    expect(events.map((e) => e.seq)).toEqual([2]);
+    const groups = await ctx.db.selectFrom('event_groups').select('last_seq').where('team_id', '=', client.teamId).execute();
+    expect(groups.map((g) => g.last_seq)).toEqual([2]);
     expect((await deliveries(client, id)).deliveries.map((d) => d.seq)).toEqual([2]);
-    const snapshots = await ctx.db.selectFrom('event_prospects').select('data').where('team_id', '=', client.teamId).execute();
-    expect(snapshots).toEqual([{ data: { platformId: '2000-01-03T00:00:00.000Z' } }]);
     const buckets = await ctx.db.selectFrom('rate_limit_buckets').select(['window_seconds', 'bucket']).where('team_id', '=', client.teamId).execute();
     const has = (at: Date) => windows.map((w) => buckets.some((b) => b.window_seconds === w.seconds && b.bucket === Math.floor(at.getTime() / 1000 / w.seconds)));
     expect(has(stale)).toEqual([false, false, false]);

@@ -6,7 +6,7 @@ import { nextRetryAt } from '../core/webhook-retry.js';
 import type { Db } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { PollingLoop } from './polling-loop.js';
-import { envelopeOf, selectStoredEvents, type StoredEvent } from './events.js';
+import { envelopesOf, type EventEnvelope } from './events.js';
 
 export interface DispatcherOptions {
   /** deliveries in flight at once, across endpoints (each endpoint has at most one) */
@@ -26,7 +26,7 @@ interface Claim {
   firstAttemptAt: Date;
   url: string;
   secret: string;
-  event: StoredEvent;
+  event: EventEnvelope;
 }
 
 interface Outcome {
@@ -87,19 +87,20 @@ async function claimDue(db: Db, now: Date, limit: number, leaseMs: number): Prom
       }))
       .where('id', 'in', ids)
       .execute();
-    const rows = await selectStoredEvents(trx)
-      .innerJoin('webhook_deliveries as d', 'd.event_id', 'e.id')
+    const rows = await trx
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('event_groups as g', 'g.id', 'd.group_id')
       .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-      .select(['d.id as delivery_id', 'd.attempts', 'd.first_attempt_at', 'w.url', 'w.secret'])
+      .select(['d.id', 'd.attempts', 'd.first_attempt_at', 'd.event_seq', 'g.team_id', 'g.data', 'w.url', 'w.secret'])
       .where('d.id', 'in', ids)
       .execute();
-    return rows.map(({ delivery_id, attempts, first_attempt_at, url, secret, ...event }) => ({
-      id: delivery_id,
-      attempts,
-      firstAttemptAt: first_attempt_at ?? now,
-      url,
-      secret,
-      event,
+    return rows.map((r) => ({
+      id: r.id,
+      attempts: r.attempts,
+      firstAttemptAt: r.first_attempt_at ?? now,
+      url: r.url,
+      secret: r.secret,
+      event: envelopesOf(r).find((e) => e.seq === r.event_seq)!,
     }));
   });
 }
@@ -184,7 +185,7 @@ export class WebhookDispatcher {
   }
 
   async #attempt(claim: Claim): Promise<Outcome> {
-    const body = JSON.stringify(envelopeOf(claim.event));
+    const body = JSON.stringify(claim.event);
     const sentAt = this.#ctx.clock.now();
     try {
       const url = new URL(claim.url);

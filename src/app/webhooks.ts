@@ -165,9 +165,7 @@ export async function listDeliveries(
   await findWebhook(ctx.db, teamId, webhookId);
   let select = ctx.db
     .selectFrom('webhook_deliveries as d')
-    .innerJoin('events as e', 'e.id', 'd.event_id')
     .selectAll('d')
-    .select('e.type')
     .where('d.webhook_id', '=', webhookId)
     .orderBy('d.event_seq', 'desc')
     .limit(query.limit + 1);
@@ -179,7 +177,7 @@ export async function listDeliveries(
     deliveries: page.map((r) => ({
       id: r.id,
       eventId: r.event_id,
-      eventType: r.type,
+      eventType: r.event_type,
       seq: r.event_seq,
       status: r.status,
       attempts: r.attempts,

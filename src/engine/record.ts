@@ -345,9 +345,14 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
     const { item, at } = record;
     const teamId = item.campaign.team_id;
     let thread = threadState.get(record.thread.id) ?? record.thread;
+    // One object while the thread and prospect stay the same: the events of this send store it once (event-groups.ts).
+    let shown: { thread: ThreadRow; prospect: ProspectWithContext; view: ReturnType<typeof threadView> } | undefined;
     const view = (): { thread: ReturnType<typeof threadView>; prospect: ProspectWithContext } => {
-      const shown = threadView(thread, prospects.get(item.prospect.id)!, thread.last_message_id ? lastMessages.get(thread.last_message_id) : undefined);
-      return { thread: shown, prospect: shown.prospect };
+      const prospect = prospects.get(item.prospect.id)!;
+      if (shown?.thread !== thread || shown.prospect !== prospect) {
+        shown = { thread, prospect, view: threadView(thread, prospect, thread.last_message_id ? lastMessages.get(thread.last_message_id) : undefined) };
+      }
+      return { thread: shown.view, prospect: shown.view.prospect };
     };
     if (record.freshThread) emit(teamId, { type: 'thread.created', data: view(), at });
     let message = null;

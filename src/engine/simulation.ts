@@ -6,7 +6,7 @@ import { replaceSequence } from '../app/campaign-sequence.js';
 import { createCampaign, disableCampaign, enableCampaign, getCampaign } from '../app/campaigns.js';
 import { CAMPAIGN_COLUMNS, createColumn } from '../app/columns.js';
 import type { AppContext } from '../app/context.js';
-import { envelopeOf, selectStoredEvents, type EventEnvelope } from '../app/events.js';
+import { eventsAfter, type EventEnvelope } from '../app/events.js';
 import { createJobRunner } from '../app/background-jobs.js';
 import type { JobRunner } from '../app/jobs.js';
 import { createLabel, STATUS, TAG } from '../app/labels.js';
@@ -323,8 +323,7 @@ async function run(db: Db, scenario: Scenario, random: Random, write: (line: str
   let lastSeq = 0;
 
   const flush = async () => {
-    const rows = await selectStoredEvents(db).where('e.team_id', '=', world.teamId).where('e.seq', '>', lastSeq).orderBy('e.seq').execute();
-    for (const envelope of rows.map(envelopeOf)) {
+    for (const envelope of await eventsAfter(db, world.teamId, lastSeq)) {
       write(JSON.stringify(envelope));
       lastSeq = envelope.seq;
       scheduleReply(envelope);

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { StoredGroup } from '../core/event-groups.js';
 import type { CampaignTables } from './schema-campaigns.js';
 import type { EngineTables } from './schema-engine.js';
 import type { ListTables } from './schema-lists.js';
@@ -221,23 +222,15 @@ export interface EventCountersTable {
   last_seq: number;
 }
 
-export interface EventsTable {
+/** Events that one change emitted together, as src/core/event-groups.ts stores them (migration 0015). */
+export interface EventGroupsTable {
   id: string;
   team_id: string;
-  seq: number;
-  type: string;
+  first_seq: number;
+  last_seq: number;
+  /** the newest of its events' times: the group is pruned with the last of them */
   created_at: Timestamp;
-  /** payload, with the prospect in `prospect` and `thread.prospect` left null when it is stored once apart */
-  data: Json<Record<string, unknown>>;
-  prospect_snapshot_id: ColumnType<string | null, string | null | undefined, never>;
-}
-
-/** A prospect as several events of one emit showed it (migration 0012). */
-export interface EventProspectsTable {
-  id: string;
-  team_id: string;
-  created_at: Timestamp;
-  data: Json<Record<string, unknown>>;
+  data: Json<StoredGroup>;
 }
 
 export interface WebhooksTable {
@@ -256,8 +249,10 @@ export interface WebhookDeliveriesTable {
   id: string;
   webhook_id: string;
   team_id: string;
+  group_id: string;
   event_id: string;
   event_seq: number;
+  event_type: string;
   status: Defaulted<'pending' | 'delivered' | 'failed'>;
   attempts: Defaulted<number>;
   next_attempt_at: Timestamp;
@@ -287,8 +282,7 @@ export interface Database extends CampaignTables, ListTables, EngineTables, XTab
   messages: MessagesTable;
   message_versions: MessageVersionsTable;
   event_counters: EventCountersTable;
-  events: EventsTable;
-  event_prospects: EventProspectsTable;
+  event_groups: EventGroupsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
 }
@@ -304,4 +298,3 @@ export type MessageRow = Selectable<MessagesTable>;
 export type NewMessage = Insertable<MessagesTable>;
 export type ThreadUpdate = Updateable<ThreadsTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
-export type EventRow = Selectable<EventsTable>;

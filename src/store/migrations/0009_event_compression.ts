@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
  * third of PostgreSQL's default pglz for the same size (bench:engine); servers built without lz4, PGlite among
  * them, keep pglz. Changing a column's type resets its compression, so 0010 calls this again.
  */
-export async function compressWithLz4(db: Kysely<unknown>, table: 'events' | 'event_prospects'): Promise<void> {
+export async function compressWithLz4(db: Kysely<unknown>, table: 'events' | 'event_prospects' | 'event_groups'): Promise<void> {
   await sql`
     do $$
     begin
