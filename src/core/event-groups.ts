@@ -73,40 +73,50 @@ export function groupEvents<E extends { data: Payload }>(events: readonly E[]): 
  */
 export function encodeGroup(events: readonly GroupedEvent[]): StoredGroup {
   const uses = new Map<Payload, number>();
-  const count = (value: unknown) => {
-    if (isObject(value)) uses.set(value, (uses.get(value) ?? 0) + 1);
-  };
+  const count = (value: Payload) => uses.set(value, (uses.get(value) ?? 0) + 1);
   const looked = new Set<Payload>();
-  for (const event of events) {
-    for (const value of Object.values(event.data)) {
+  for (const { data } of events) {
+    for (const key in data) {
+      const value = data[key];
+      if (!isObject(value)) continue;
       count(value);
       // What a shared object holds is counted once, however often the object is shown.
-      if (!isObject(value) || looked.has(value)) continue;
+      if (looked.has(value)) continue;
       looked.add(value);
-      for (const inner of Object.values(value)) count(inner);
-    }
-  }
-  const shared = [...uses].filter(([, n]) => n > 1).map(([value]) => value);
-  const indexOf = new Map(shared.map((value, i) => [value, i]));
-
-  /** `object` with its shared values (and, `deep`, those of the values it keeps) set to null and referred to. */
-  const store = (object: Payload, deep: boolean): StoredObject => {
-    const refs: Ref[] = [];
-    const value: Payload = {};
-    for (const [key, v] of Object.entries(object)) {
-      const index = isObject(v) ? indexOf.get(v) : undefined;
-      if (index !== undefined) {
-        refs.push([index, key]);
-        value[key] = null;
-      } else if (deep && isObject(v) && Object.values(v).some((inner) => isObject(inner) && indexOf.has(inner))) {
-        const inner = store(v, false);
-        for (const [i, innerKey] of inner.refs!) refs.push([i, key, innerKey]);
-        value[key] = inner.value;
-      } else {
-        value[key] = v;
+      for (const innerKey in value) {
+        const inner = value[innerKey];
+        if (isObject(inner)) count(inner);
       }
     }
-    return refs.length > 0 ? { value, refs } : { value };
+  }
+  const shared: Payload[] = [];
+  const indexOf = new Map<Payload, number>();
+  for (const [value, n] of uses) {
+    if (n > 1) indexOf.set(value, shared.push(value) - 1);
+  }
+
+  /**
+   * `object` with its shared values (and, `deep`, those of the values it keeps) set to null and referred to; the
+   * object itself when it holds none.
+   */
+  const store = (object: Payload, deep: boolean): StoredObject => {
+    let refs: Ref[] | undefined;
+    let value: Payload | undefined;
+    for (const key in object) {
+      const v = object[key];
+      if (!isObject(v)) continue;
+      const index = indexOf.get(v);
+      if (index !== undefined) {
+        (refs ??= []).push([index, key]);
+        (value ??= { ...object })[key] = null;
+      } else if (deep) {
+        const inner = store(v, false);
+        if (!inner.refs) continue;
+        for (const [i, innerKey] of inner.refs) (refs ??= []).push([i, key, innerKey]);
+        (value ??= { ...object })[key] = inner.value;
+      }
+    }
+    return refs ? { value: value!, refs } : { value: object };
   };
 
   const stored: StoredGroup = { events: events.map(({ data, ...event }) => ({ ...event, ...store(data, true) })) };
