@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Clock } from '../core/clock.js';
-import type { Db } from '../store/db.js';
+import { insertRows } from '../store/bulk.js';
+import { isAnyOf, type Db } from '../store/db.js';
 import type { SandboxProfilesTable } from '../store/schema.js';
 import {
   PlatformError,
@@ -111,7 +112,7 @@ export class SandboxPlatform implements Platform {
   async profilesByIds(platformIds: readonly string[]): Promise<Map<string, PlatformProfile>> {
     const ids = [...new Set(platformIds.filter(isSandboxId))];
     if (ids.length === 0) return new Map();
-    const rows = await this.db.selectFrom('sandbox_profiles').selectAll().where('platform_id', 'in', ids).execute();
+    const rows = await this.db.selectFrom('sandbox_profiles').selectAll().where(isAnyOf('platform_id', ids)).execute();
     const overrides = new Map(rows.map((r) => [r.platform_id, r]));
     return new Map(ids.map((id) => [id, profileOf(id, overrides.get(id))]));
   }
@@ -175,12 +176,11 @@ export class SandboxPlatform implements Platform {
     const deliverable = dms.filter((_, i) => !refusals[i]);
     const { rows } = await sql<{ id: string }>`select nextval('sandbox_ids')::text as id from generate_series(1, ${deliverable.length}::int)`.execute(this.db);
     const ids = rows.map((r) => BigInt(r.id)).sort((a, b) => (a < b ? -1 : 1)).map(String);
-    if (deliverable.length > 0) {
-      await this.db
-        .insertInto('sandbox_dm_events')
-        .values(deliverable.map((d, i) => ({ id: ids[i]!, sender_id: account.platformId, recipient_id: d.recipientPlatformId, text: d.text, created_at: d.at })))
-        .execute();
-    }
+    await insertRows(
+      this.db,
+      'sandbox_dm_events',
+      deliverable.map((d, i) => ({ id: ids[i]!, sender_id: account.platformId, recipient_id: d.recipientPlatformId, text: d.text, created_at: d.at })),
+    );
     let next = 0;
     return dms.map((d, i): DmResult => {
       const error = refusals[i];
