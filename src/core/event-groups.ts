@@ -1,9 +1,9 @@
 /**
  * How events are stored: a change's events that show one prospect (a send's thread.created, message.created and
  * target.contacted) go in one row, a group, and an object they show more than once is written once in it. Each of
- * a first message's three events showed the whole prospect, thread and message: five copies of the prospect, three
- * of the thread. One row a send instead of three or four cost about half as much to write (bench:engine), and a
- * replay or a delivery puts every event back exactly as emitted, keys in place.
+ * a first message's three events showed the whole prospect, thread and message: five copies of the prospect, two
+ * of the message. One row a send instead of three or four costs about half as much to write (BENCHMARKS.md), and
+ * a replay or a delivery puts every event back exactly as emitted, keys in place.
  */
 
 export type Payload = Record<string, unknown>;
