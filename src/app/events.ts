@@ -46,8 +46,8 @@ export async function eventsAfter(db: Db, teamId: string, afterSeq: number, { li
     for (const group of groups) {
       for (const event of envelopesOf(group)) if (event.seq > afterSeq && (!since || Date.parse(event.timestamp) >= since.getTime())) events.push(event);
     }
-    if (wanted === undefined || groups.length < wanted) return events.slice(0, limit);
-    if (events.length >= limit!) return events.slice(0, limit);
+    // Fewer groups than asked for: none left. (A group may hold events before `afterSeq` or `since`.)
+    if (wanted === undefined || groups.length < wanted || events.length >= limit!) return events.slice(0, limit);
     cursor = groups.at(-1)!.last_seq;
   }
 }
@@ -128,6 +128,9 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
 
 export const EVENT_RETENTION_DAYS = 7;
 
+/** The oldest instant whose events are still kept at `now`. */
+const retainedSince = (now: Date) => new Date(now.getTime() - EVENT_RETENTION_DAYS * 86_400_000);
+
 export interface EventPage {
   events: EventEnvelope[];
   hasMore: boolean;
@@ -141,14 +144,12 @@ export async function listEvents(
   query: { afterSeq?: number; limit: number },
   now: Date,
 ): Promise<EventPage> {
-  const since = new Date(now.getTime() - EVENT_RETENTION_DAYS * 86_400_000);
-  const events = await eventsAfter(db, teamId, query.afterSeq ?? 0, { limit: query.limit + 1, since });
+  const events = await eventsAfter(db, teamId, query.afterSeq ?? 0, { limit: query.limit + 1, since: retainedSince(now) });
   const page = events.slice(0, query.limit);
   return { events: page, hasMore: events.length > query.limit, lastSeq: page.at(-1)?.seq ?? null };
 }
 
 /** Drops events past the retention period (their deliveries go with them). */
 export async function pruneEvents(db: Db, now: Date): Promise<void> {
-  const oldest = new Date(now.getTime() - EVENT_RETENTION_DAYS * 86_400_000);
-  await db.deleteFrom('event_groups').where('created_at', '<', oldest).execute();
+  await db.deleteFrom('event_groups').where('created_at', '<', retainedSince(now)).execute();
 }

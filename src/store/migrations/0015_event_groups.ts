@@ -9,7 +9,7 @@ const PAGE = 1_000;
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   // A change's events that show one prospect are one row now (src/core/event-groups.ts): a send wrote three or four
-  // rows (its events and the prospect they share), half of what it cost to store it (bench:engine). Deliveries
+  // rows (its events and the prospect they share), and one costs about half as much (BENCHMARKS.md). Deliveries
   // name their group, and keep their event's id and type for the outbox listing.
   await sql`
     create table event_groups (
