@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { decodeGroup, encodeGroup, groupEvents, type GroupedEvent, type StoredGroup } from '../core/event-groups.js';
 import { categoryOf, type EventType } from '../core/event-types.js';
 import { newId } from '../core/ids.js';
-import { insertRows } from '../store/bulk.js';
+import { insertBuiltRows, insertRows } from '../store/bulk.js';
 import type { Db } from '../store/db.js';
 
 /** The webhook envelope, which is also what GET /events replays. */
@@ -96,23 +96,17 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     version: '1.0',
     data: e.data,
   }));
-  const groups = groupEvents(envelopes).map((members) => ({
-    members,
-    row: {
-      id: newId(),
-      team_id: teamId,
-      first_seq: members[0]!.seq,
-      last_seq: members.at(-1)!.seq,
-      // The newest of its events' times: the group is pruned with the last of them.
-      created_at: new Date(Math.max(...members.map((e) => Date.parse(e.timestamp)))),
-      data: JSON.stringify(encodeGroup(members)),
-    },
+  const grouped = groupEvents(envelopes);
+  const rows = await insertBuiltRows(trx, 'event_groups', grouped, (members) => ({
+    id: newId(),
+    team_id: teamId,
+    first_seq: members[0]!.seq,
+    last_seq: members.at(-1)!.seq,
+    // The newest of its events' times: the group is pruned with the last of them.
+    created_at: new Date(Math.max(...members.map((e) => Date.parse(e.timestamp)))),
+    data: JSON.stringify(encodeGroup(members)),
   }));
-  await insertRows(
-    trx,
-    'event_groups',
-    groups.map((g) => g.row),
-  );
+  const groups = grouped.map((members, i) => ({ members, row: rows[i]! }));
   const webhooks = await trx.selectFrom('webhooks').select(['id', 'event_types']).where('team_id', '=', teamId).where('enabled', '=', true).execute();
   const deliveries = webhooks.flatMap((w) => {
     const wanted = new Set(w.event_types as string[]);
