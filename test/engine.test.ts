@@ -123,6 +123,20 @@ describe('never sending twice', () => {
     const intents = await store.db.selectFrom('send_intents').select('status').where('platform_message_id', '=', messages[0]!.platform_id).execute();
     expect(intents).toEqual([{ status: 'sent' }]);
   });
+
+  it('a crash in one account’s calls, while other accounts’ calls go on, still leaves each lead one DM and one message', async () => {
+    const { teamId, leadIds } = await setUp({ accounts: [{}, {}, {}], campaigns: [{ messagesPerHour: 60, leads: 6 }] });
+    platform.faults.push('crashAfterSend');
+    await expect(engine.runOnce(clock.now())).rejects.toThrow(/process died/);
+    // The other accounts' calls finished too: their DMs are out, and their intents wait to be reconciled.
+    expect((await Promise.all(leadIds[0]!.map(dmsTo))).flat().length).toBeGreaterThan(1);
+    clock.advance(LEASE_MS);
+    await runUntilIdle();
+    const dms = (await Promise.all(leadIds[0]!.map(dmsTo))).map((sent) => sent.map((dm) => dm.id));
+    expect(dms.map((ids) => ids.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    const messages = await store.db.selectFrom('messages').select('platform_id').where('team_id', '=', teamId).where('outbound', '=', true).execute();
+    expect(messages.map((m) => m.platform_id).sort()).toEqual(dms.flat().sort());
+  });
 });
 
 describe('settings edits', () => {

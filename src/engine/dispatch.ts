@@ -45,6 +45,8 @@ const ACCOUNTS_PER_BATCH = 500;
  */
 const LEADS_PER_BATCH = 10_000;
 const LEADS_PER_REAL_TIME_QUEUE = 32;
+/** Accounts whose platform calls run at once (each account's own calls stay one after another, in time order). */
+const ACCOUNTS_CALLED_AT_ONCE = 4;
 
 export interface BatchResult {
   /** sends that went out */
@@ -317,7 +319,7 @@ async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promi
     if (item.reconcile || wanted.has(item.intent.lead_id)) attempted.push(item);
     else outcomes.set(item.intent.id, { kind: 'withdrawn' });
   }
-  for (const group of groupBy([...new Set(attempted.map((i) => i.account.id))], attempted, (i) => i.account.id).values()) {
+  const callAccount = async (group: SendItem[]) => {
     const platform = platformOf(ctx, group[0]!.account.platform);
     const as = accountOf(group[0]!.account);
     let stopped = false;
@@ -349,7 +351,16 @@ async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promi
       }
       i = end;
     }
-  }
+  };
+  // Accounts are independent, so several are called at once: the platform (or the store, for the sandbox) works
+  // on one account's sends while this process prepares another's.
+  const queue = [...groupBy([...new Set(attempted.map((i) => i.account.id))], attempted, (i) => i.account.id).values()];
+  const callers = Array.from({ length: Math.min(ACCOUNTS_CALLED_AT_ONCE, queue.length) }, async () => {
+    for (let group = queue.shift(); group; group = queue.shift()) await callAccount(group);
+  });
+  // Every caller finishes before a failure goes up, so none is left running behind it.
+  const failure = (await Promise.allSettled(callers)).find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
   return outcomes;
 }
 
