@@ -206,20 +206,32 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
   // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
   const messaged = recording === 'everything' ? await messagedLeads(trx, sent) : new Set<string>();
   const progress = sent.map((item) => advanceLead(item, leads));
-  await updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()]);
-  await updateRows(
-    trx,
-    'send_intents',
-    INTENT_COLUMNS,
-    sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
-  );
-  if (recording === 'progress' || sent.length === 0) return sent.length;
+  const announced = recording === 'everything' && sent.length > 0;
+  const threads = announced
+    ? await threadsOf(
+        trx,
+        sent.map((i) => ({ account: i.account, prospect: i.prospect, at: i.intent.created_at })),
+        from,
+      )
+    : [];
+  // The leads' progress and the intents' outcomes are written while this process works out the messages and
+  // threads: nothing reads them before the thread insert, which waits for them.
+  const progressWritten = Promise.all([
+    updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()]),
+    updateRows(
+      trx,
+      'send_intents',
+      INTENT_COLUMNS,
+      sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
+    ),
+  ]);
+  // Awaited below, first thing on every path; a failure meanwhile is not an unhandled one.
+  progressWritten.catch(() => {});
+  if (!announced) {
+    await progressWritten;
+    return sent.length;
+  }
 
-  const threads = await threadsOf(
-    trx,
-    sent.map((i) => ({ account: i.account, prospect: i.prospect, at: i.intent.created_at })),
-    from,
-  );
   const threadState = new Map<string, ThreadRow>();
   const records: SentRecord[] = sent.map((item, index) => {
     const at = item.intent.created_at;
@@ -261,6 +273,7 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
     if (message) messaged.add(item.intent.lead_id);
     return { item, at, platformMessageId, thread: row, freshThread, unstoredThread: unstored, message, ...progress[index]!, followUp };
   });
+  await progressWritten;
   // New threads go in as they end the batch, so only the threads already stored are updated after.
   if (!(await insertThreads(trx, threadsAfter(records.filter((r) => r.unstoredThread), threadState)))) throw new ThreadStoredMeanwhile();
 
