@@ -24,7 +24,7 @@ import { recordOutcomes, type Outcome, type Recording, type SendItem } from './r
  * 1. reserve: lock the accounts with due work (FOR UPDATE SKIP LOCKED, so caps hold across processes), plan
  *    their sends in memory (core/send-plan), record a send intent per send (which is also its slot in the
  *    account's send log), lease the leads;
- * 2. check each lead is still running and its campaign active, then call the platform, account by account;
+ * 2. check each lead is still running and its campaign active, then call the platform, a few accounts at once;
  * 3. record the outcomes: messages, threads, leads, intents, events and automations (record.ts).
  * An intent still pending when its lead comes round again (a crash between 1 and 3) is first reconciled with
  * Platform.findDelivered, so nothing is ever sent twice.
@@ -310,7 +310,7 @@ async function callOne(platform: Platform, as: PlatformAccount, item: SendItem, 
   }
 }
 
-/** Step 2: the platform calls, outside any transaction, account by account in time order. */
+/** Step 2: the platform calls, outside any transaction; each account's in time order. */
 async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
   const wanted = await stillWanted(ctx.db, items);
