@@ -6,7 +6,7 @@ import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext } from './helpers/app.js';
 import { sharedStore } from './helpers/store.js';
 import { emitEvent, listEvents } from '../src/app/events.js';
-import { insertRows, updateRows } from '../src/store/bulk.js';
+import { insertBuiltRows, insertRows, updateRows } from '../src/store/bulk.js';
 
 it('returns counts, int8 and numeric values as JS numbers on either engine', async () => {
   const { db } = await sharedStore();
@@ -99,6 +99,28 @@ it('writes json cells as parameters, past the parameter limit in several stateme
   expect(stored).toHaveLength(66_000);
   const data = new Map(stored.map((r) => [r.id, JSON.stringify(r.data)]));
   expect(rows.every((r) => data.get(r.id) === r.data)).toBe(true);
+});
+
+it('builds and inserts rows a chunk at a time, in order, and a failing chunk fails with its own error', async () => {
+  const team = await newTeam();
+  const { db } = await sharedStore();
+  const built: number[] = [];
+  const tagOf = (i: number) => {
+    built.push(i);
+    return { id: `built${i}-${team.teamId}`, team_id: team.teamId, name: `built ${String(i).padStart(4, '0')}` };
+  };
+  // Several chunks, the last one short.
+  const rows = await insertBuiltRows(db, 'tags', Array.from({ length: 700 }, (_, i) => i), tagOf);
+  expect(built).toEqual(Array.from({ length: 700 }, (_, i) => i));
+  expect(rows.map((r) => r.id)).toEqual(built.map((i) => `built${i}-${team.teamId}`));
+  const stored = await db.selectFrom('tags').select('id').where('team_id', '=', team.teamId).orderBy('name').execute();
+  expect(stored.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+
+  // The third chunk repeats a name: the transaction fails with the unique violation, and keeps nothing.
+  const clash = (i: number) => ({ ...tagOf(i + 1000), name: i === 600 ? 'built 0000' : `clash ${i}` });
+  await expect(db.transaction().execute((trx) => insertBuiltRows(trx, 'tags', Array.from({ length: 700 }, (_, i) => i), clash))).rejects.toThrow(/duplicate key/);
+  const { count } = await db.selectFrom('tags').select((eb) => eb.fn.countAll<number>().as('count')).where('team_id', '=', team.teamId).executeTakeFirstOrThrow();
+  expect(Number(count)).toBe(700);
 });
 
 it('replays event payloads exactly as written (key order too), compressed with lz4 where the server has it', async () => {
