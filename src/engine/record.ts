@@ -214,8 +214,9 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
         from,
       )
     : [];
-  // The leads' progress and the intents' outcomes are written while this process works out the messages and
-  // threads: nothing reads them before the thread insert, which waits for them.
+  // The leads' progress and the intents' outcomes are written while this process works out the batch's messages
+  // and threads (nothing reads them before the summaries below). They are awaited before the next statement, so
+  // that a failure comes up as their own error.
   const progressWritten = Promise.all([
     updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()]),
     updateRows(
@@ -225,7 +226,7 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
       sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
     ),
   ]);
-  // Awaited below, first thing on every path; a failure meanwhile is not an unhandled one.
+  // Until then, a failure is not an unhandled rejection.
   progressWritten.catch(() => {});
   if (!announced) {
     await progressWritten;
