@@ -8,7 +8,7 @@ import { insertThreads, presentProspectRows, presentProspects, threadsOf, thread
 import { newId } from '../core/ids.js';
 import { nextAction, type ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
-import { insertRows, updateRows } from '../store/bulk.js';
+import { insertRows, runningMeanwhile, updateRows } from '../store/bulk.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, MessageRow, ProspectRow, ThreadRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
@@ -215,19 +215,18 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
       )
     : [];
   // The leads' progress and the intents' outcomes are written while this process works out the batch's messages
-  // and threads (nothing reads them before the summaries below). They are awaited before the next statement, so
-  // that a failure comes up as their own error.
-  const progressWritten = Promise.all([
-    updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()]),
-    updateRows(
-      trx,
-      'send_intents',
-      INTENT_COLUMNS,
-      sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
-    ),
-  ]);
-  // Until then, a failure is not an unhandled rejection.
-  progressWritten.catch(() => {});
+  // and threads (nothing reads them before the summaries below).
+  const progressWritten = runningMeanwhile(
+    Promise.all([
+      updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()]),
+      updateRows(
+        trx,
+        'send_intents',
+        INTENT_COLUMNS,
+        sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
+      ),
+    ]),
+  );
   if (!announced) {
     await progressWritten;
     return sent.length;

@@ -137,6 +137,15 @@ export async function updateRows(db: Db, table: keyof Database & string, columns
   }
 }
 
+/**
+ * A statement left to run while this process goes on working, and awaited later: before the transaction's next
+ * statement, so that a failure comes up as its own error. Until then, a failure is not an unhandled rejection.
+ */
+export function runningMeanwhile<T>(statement: Promise<T>): Promise<T> {
+  statement.catch(() => {});
+  return statement;
+}
+
 /** Rows insertBuiltRows builds before sending them: about a megabyte of event groups, which the socket takes at once. */
 const BUILT_ROWS_A_STATEMENT = 256;
 
@@ -157,11 +166,10 @@ export async function insertBuiltRows<T extends keyof Database & string, S>(
     const rows = sources.slice(i, i + BUILT_ROWS_A_STATEMENT).map(build);
     built.push(...rows);
     await writing;
-    writing = insertRows(db, table, rows);
-    // Awaited before the next chunk goes or at the end; a failure meanwhile is not an unhandled one.
-    writing.catch(() => {});
-    // The statement goes out on the socket before building the next chunk keeps this process busy.
-    await setImmediate();
+    writing = runningMeanwhile(insertRows(db, table, rows));
+    // The statement goes out on the socket before building the next chunk keeps this process busy (a single
+    // chunk, as an API change's few events are, has nothing to wait for).
+    if (i + BUILT_ROWS_A_STATEMENT < sources.length) await setImmediate();
   }
   await writing;
   return built;
