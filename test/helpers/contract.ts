@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
 /**
- * Validates our responses against the vendor's own OpenAPI document (shared/contract). The contract is
- * loaded as it is, with the extensions we knowingly make to its enums:
+ * Validates our responses against the vendor's own OpenAPI document: its schemas, derived from
+ * ../shared/contract into test/fixtures/contract by scripts/derive-contracts.ts (so a fresh clone tests
+ * without ../shared). The contract is loaded as it is, with the extensions we knowingly make to its enums:
  * - `platform` also allows "sandbox" (the simulated X; older vendor schemas listed it too);
  * - event `type` also allows "prospect.assigneeChanged" (newest vendor docs) and "target.liked"
  *   (our like-tweet step).
@@ -16,7 +17,7 @@ import { expect } from 'vitest';
  * accepts nothing; the docs describe them as "any", so they are read as `{}`.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const contractPath = path.resolve(here, '../../../shared/contract/inbox-v1-openapi.json');
+const contractPath = path.resolve(here, '../fixtures/contract/inbox-v1.json');
 
 const EXTRA_EVENT_TYPES = ['prospect.assigneeChanged', 'target.liked'];
 
