@@ -1,8 +1,51 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { dumpOfMigratedStore, migrateToLatest, openStore } from '../src/store/db.js';
 import { TEST_DATABASE_PREFIX } from './helpers/fresh-store.js';
+
+let dumpDir: string | undefined;
+
+/**
+ * Migrates one store for the whole run, before any worker starts: a PGlite dumped to a file (PGlite pass), or
+ * a template database on the server of DATABASE_URL (PostgreSQL pass). Every store a test opens is a copy of it
+ * (test/helpers/fresh-store.ts), so no test pays for starting the store from nothing.
+ */
+export async function setup(project: TestProject): Promise<void> {
+  const server = process.env.DATABASE_URL;
+  if (!server) {
+    dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-test-'));
+    const file = path.join(dumpDir, 'migrated.tar');
+    fs.writeFileSync(file, Buffer.from(await (await dumpOfMigratedStore()).arrayBuffer()));
+    project.provide('migratedDumpFile', file);
+    project.provide('migratedTemplateDatabase', null);
+    return;
+  }
+  const template = `${TEST_DATABASE_PREFIX}template_${process.pid}`;
+  const admin = new pg.Client({ connectionString: server });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${template}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server);
+  url.pathname = `/${template}`;
+  const store = await openStore({ kind: 'postgres', url: url.toString(), poolSize: 1 });
+  try {
+    await migrateToLatest(store.db);
+  } finally {
+    await store.close();
+  }
+  project.provide('migratedDumpFile', null);
+  project.provide('migratedTemplateDatabase', template);
+}
 
 /** After the PostgreSQL pass, drops the databases the test workers created (a worker's shared one is never closed). */
 export async function teardown(): Promise<void> {
+  if (dumpDir) fs.rmSync(dumpDir, { recursive: true, force: true });
   const server = process.env.DATABASE_URL;
   if (!server) return;
   const admin = new pg.Client({ connectionString: server });

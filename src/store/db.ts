@@ -96,7 +96,8 @@ export async function openScratchStore(): Promise<Store> {
   return openStore({ kind: 'pglite-memory', loadDataDir: await migratedDump });
 }
 
-async function dumpOfMigratedStore(): Promise<Blob> {
+/** A dump of a new in-memory store with every migration applied, to start other in-memory stores from. */
+export async function dumpOfMigratedStore(): Promise<Blob> {
   const pglite = await PGlite.create({ parsers: PGLITE_PARSERS });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   try {
@@ -108,14 +109,15 @@ async function dumpOfMigratedStore(): Promise<Blob> {
 }
 
 /**
- * A new, empty database named `name` on the PostgreSQL server of `serverUrl`, dropped when the store closes:
- * for tests and benchmarks that need a database nothing else sees. `url` is where other processes can open it.
+ * A new database named `name` on the PostgreSQL server of `serverUrl`, dropped when the store closes: for tests
+ * and benchmarks that need a database nothing else sees. It is empty, or a copy of the database `template`
+ * (which nothing may be connected to). `url` is where other processes can open it.
  */
-export async function openNewDatabase(serverUrl: string, name: string, poolSize?: number): Promise<Store & { url: string }> {
+export async function openNewDatabase(serverUrl: string, name: string, poolSize?: number, template?: string): Promise<Store & { url: string }> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`create database ${name}`);
+    await admin.query(template ? `create database ${name} template ${template}` : `create database ${name}`);
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
     const store = await openStore({ kind: 'postgres', url: url.toString(), poolSize });

@@ -1,24 +1,44 @@
-import { migrateToLatest, openNewDatabase, openScratchStore, type Store } from '../../src/store/db.js';
+import fs from 'node:fs';
+import { inject } from 'vitest';
+import { migrateToLatest, openNewDatabase, openStore, type Store } from '../../src/store/db.js';
 
 let created = 0;
 
 /** Every database the tests create starts with this; the global teardown drops what is left of them. */
 export const TEST_DATABASE_PREFIX = 'inbox_test_';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** a file holding a dump of a migrated PGlite (the PGlite pass) */
+    migratedDumpFile: string | null;
+    /** a migrated database on the server of DATABASE_URL to copy (the PostgreSQL pass) */
+    migratedTemplateDatabase: string | null;
+  }
+}
+
 export interface FreshStore extends Store {
   /** the database's URL when it lives on a PostgreSQL server (other processes may open it) */
   url?: string;
 }
 
+let migratedDump: Blob | undefined;
+
 /**
  * A migrated store of its own: a new database on the server of DATABASE_URL (CI's PostgreSQL pass, dropped
- * on close), or an in-memory PGlite. Background workers (engine, pollers, dispatchers) act on everything they
- * can see, so tests that run them must not share a database with another worker process's tests.
+ * on close), or an in-memory PGlite. Both start from what the global setup migrated once for the whole run
+ * (test/global-setup.ts), so no worker replays the migrations. Background workers (engine, pollers,
+ * dispatchers) act on everything they can see, so tests that run them must not share a database with another
+ * worker process's tests.
  */
 export async function freshStore(): Promise<FreshStore> {
   const server = process.env.DATABASE_URL;
-  if (!server) return openScratchStore();
-  const store = await openNewDatabase(server, `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${++created}`, 5);
-  await migrateToLatest(store.db);
+  if (!server) {
+    migratedDump ??= new Blob([fs.readFileSync(inject('migratedDumpFile')!)]);
+    return openStore({ kind: 'pglite-memory', loadDataDir: migratedDump });
+  }
+  const name = `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${++created}`;
+  const template = inject('migratedTemplateDatabase');
+  const store = await openNewDatabase(server, name, 5, template ?? undefined);
+  if (!template) await migrateToLatest(store.db);
   return store;
 }
