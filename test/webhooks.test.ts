@@ -179,13 +179,28 @@ describe('webhook management', () => {
       'http://[fd12:3456::1]/',
       'http://[fe80::1]/',
       'http://[::ffff:127.0.0.1]/',
+      // carrier-grade NAT (the cloud metadata address 100.100.100.200), benchmarking, IETF, reserved,
+      // multicast and broadcast ranges, documentation, and v6 forms that embed a private v4 address
+      'http://100.100.100.200/latest/meta-data',
+      'http://[::ffff:100.100.100.200]/',
+      'http://100.64.0.1/',
+      'http://198.18.0.1/',
+      'http://192.0.0.8/',
+      'http://240.0.0.1/',
+      'http://224.0.0.1/',
+      'http://255.255.255.255/',
+      'http://[2001:db8::1]/',
+      'http://[::127.0.0.1]/',
+      'http://[64:ff9b::7f00:1]/',
+      'http://[2002:7f00:1::1]/',
+      'http://[ff02::1]/',
     ];
     for (const url of privateUrls) {
       const response = await client.request('POST', api, { url, eventTypes: ['*'] });
       expect(response.statusCode, url).toBe(400);
       expect(response.json().error.code).toBe('VALIDATION_ERROR');
     }
-    for (const url of ['https://example.com/', 'http://172.32.0.1/', 'http://8.8.8.8/', 'http://[2001:db8::1]/']) {
+    for (const url of ['https://example.com/', 'http://172.32.0.1/', 'http://8.8.8.8/', 'http://[2606:4700::1111]/']) {
       expect((await client.request('POST', api, { url, eventTypes: ['*'] })).statusCode, url).toBe(200);
     }
     const { id } = await createWebhook(client, { url: 'https://example.com/a', eventTypes: ['*'] });
@@ -395,6 +410,48 @@ describe('webhook delivery', () => {
       attempts: 1,
       lastError: 'refused: localhost resolves to a private address',
     });
+  });
+
+  it('resolves a name once an attempt and refuses it when the answer is private, so a rebinding name reaches nothing', async () => {
+    const allowed = await rig();
+    const r = await receiver();
+    const port = new URL(r.url).port;
+    const { id } = await createWebhook(allowed.team, { url: `http://rebind.example:${port}/hook`, eventTypes: ['*'] });
+    await tagEvents(allowed.team, 1);
+    // An attacker's DNS server answering 127.0.0.1, where the receiver listens. (No test here may connect to
+    // a public address, so the public first answer of a real rebinding is left out: what matters is that the
+    // answer checked is the one connected to, which the next test shows.)
+    let lookups = 0;
+    const rebinding = async () => {
+      lookups += 1;
+      return [{ address: '127.0.0.1', family: 4 }];
+    };
+    const strictContext = await testContext({ clock: allowed.clock, env: { INBOX_WEBHOOK_ALLOW_PRIVATE: '0' } });
+    const strict = new WebhookDispatcher(strictContext, { resolve: rebinding, requestTimeoutMs: 2_000 });
+    onTestFinished(() => strict.stop());
+    expect(await strict.runOnce()).toBe(1);
+    allowed.clock.advance(60 * 60_000);
+    expect(await strict.runOnce()).toBe(1);
+    expect(r.received).toEqual([]);
+    expect(lookups).toBe(2);
+    expect((await deliveries(allowed.team, id)).deliveries[0]).toMatchObject({
+      status: 'pending',
+      attempts: 2,
+      lastStatusCode: null,
+      lastError: 'refused: rebind.example resolves to a private address',
+    });
+  });
+
+  it('connects to the very address the resolver gave (no second lookup)', async () => {
+    const { team: client } = await rig();
+    const r = await receiver();
+    const port = new URL(r.url).port;
+    await createWebhook(client, { url: `http://hooks.example:${port}/hook`, eventTypes: ['*'] });
+    await tagEvents(client, 1);
+    const dispatcher = new WebhookDispatcher(await testContext({}), { resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+    onTestFinished(() => dispatcher.stop());
+    expect(await drain(dispatcher)).toBeGreaterThanOrEqual(1);
+    expect(r.seqs()).toContain(1);
   });
 
   it('pauses a disabled webhook’s queue and resumes it when enabled again', async () => {

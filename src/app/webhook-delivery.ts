@@ -1,6 +1,7 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { Agent, fetch } from 'undici';
 import { isPrivateAddress, isPrivateHostname } from '../core/network.js';
 import { nextRetryAt } from '../core/webhook-retry.js';
 import type { Db } from '../store/db.js';
@@ -16,6 +17,38 @@ export interface DispatcherOptions {
   pollIntervalMs?: number;
   /** the jitter source for retry delays, returning [0, 1) */
   random?: () => number;
+  /** how host names are resolved (the system resolver unless a test plays an attacker's DNS server) */
+  resolve?: Resolver;
+}
+
+/** Every address a host name resolves to, as `dns.lookup` with `all: true` gives them. */
+export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
+
+const systemResolver: Resolver = (hostname) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
+
+class PrivateAddressError extends Error {}
+
+/**
+ * The lookup every delivery connects through: it resolves once and connects to what it checked, so a name that
+ * answers a public address to a check and a private one to the connection (DNS rebinding) cannot reach inside.
+ * A name with any private address is refused whole.
+ */
+function checkedLookup(resolve: Resolver, allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname).then(
+      (found) => {
+        const addresses = options.family ? found.filter((a) => a.family === options.family) : found;
+        if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+        if (!allowPrivate && addresses.some((a) => isPrivateAddress(a.address))) {
+          return callback(new PrivateAddressError(`refused: ${hostname} resolves to a private address`), '', 0);
+        }
+        if (options.all) (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        else callback(null, addresses[0]!.address, addresses[0]!.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
 }
 
 /** A delivery claimed for one attempt, with what the attempt needs. */
@@ -105,15 +138,6 @@ async function claimDue(db: Db, now: Date, limit: number, leaseMs: number): Prom
   });
 }
 
-/** Whether a host name is, or resolves to, an address webhooks must not reach. */
-async function resolvesPrivate(hostname: string): Promise<boolean> {
-  if (isPrivateHostname(hostname)) return true;
-  const bare = hostname.replace(/^\[|\]$/g, '');
-  if (isIP(bare)) return false;
-  const addresses = await lookup(bare, { all: true });
-  return addresses.some((a) => isPrivateAddress(a.address));
-}
-
 function describeFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && error.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
   // fetch wraps network errors ("fetch failed"); the cause says what happened.
@@ -131,6 +155,7 @@ export class WebhookDispatcher {
   readonly #concurrency: number;
   readonly #timeoutMs: number;
   readonly #random: () => number;
+  readonly #agent: Agent;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #loop: PollingLoop;
 
@@ -139,6 +164,7 @@ export class WebhookDispatcher {
     this.#concurrency = options.concurrency ?? 16;
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#random = options.random ?? Math.random;
+    this.#agent = new Agent({ connect: { lookup: checkedLookup(options.resolve ?? systemResolver, ctx.config.webhookAllowPrivate) } });
     // Each pass claims what is due; a finished attempt wakes the loop, as its endpoint's next delivery may be due.
     this.#loop = new PollingLoop(
       async () => {
@@ -158,6 +184,7 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     await this.#loop.stop();
     await Promise.all(this.#inFlight);
+    if (!this.#agent.closed) await this.#agent.close();
   }
 
   /** Claims what is due now and attempts it; resolves with the number of attempts once they are recorded. */
@@ -189,11 +216,12 @@ export class WebhookDispatcher {
     const sentAt = this.#ctx.clock.now();
     try {
       const url = new URL(claim.url);
-      // A public name can resolve to an internal address; creation only checked the literal host.
-      if (!this.#ctx.config.webhookAllowPrivate && (await resolvesPrivate(url.hostname))) {
+      // An address literal is connected to without a lookup: it is checked here (names in checkedLookup).
+      if (!this.#ctx.config.webhookAllowPrivate && isPrivateHostname(url.hostname)) {
         return { delivered: false, statusCode: null, error: `refused: ${url.hostname} resolves to a private address` };
       }
       const response = await fetch(url, {
+        dispatcher: this.#agent,
         method: 'POST',
         headers: {
           'content-type': 'application/json',

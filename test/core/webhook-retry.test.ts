@@ -33,11 +33,11 @@ describe('webhook retry schedule', () => {
 });
 
 describe('private network detection', () => {
-  it('knows loopback, private, link-local and unique-local addresses in every spelling a URL gives', () => {
-    for (const host of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.0.1', '169.254.169.254', '0.0.0.0', '[::1]', '[::]', '[fc00::1]', '[fdff::1]', '[fe80::1]', '[febf::1]', '[::ffff:7f00:1]', 'localhost', 'LocalHost.', 'x.localhost']) {
+  it('allows only global unicast addresses, in every spelling a URL gives', () => {
+    for (const host of ['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.0.1', '169.254.169.254', '0.0.0.0', '[::1]', '[::]', '[fc00::1]', '[fdff::1]', '[fe80::1]', '[febf::1]', '[::ffff:7f00:1]', 'localhost', 'LocalHost.', 'x.localhost', '100.100.100.200', '[::ffff:100.100.100.200]', '198.19.255.255', '192.0.0.170', '240.0.0.1', '239.255.255.250', '255.255.255.255', '[2001:db8::1]', '[fec0::1]', '[::127.0.0.1]', '[64:ff9b::a00:1]', '[2002:c0a8:101::1]', '[ff02::1]']) {
       expect(isPrivateHostname(host), host).toBe(true);
     }
-    for (const host of ['example.com', '8.8.8.8', '172.32.0.1', '11.0.0.1', '[2001:db8::1]', '[fec0::1]', 'localhost.example.com']) {
+    for (const host of ['example.com', '8.8.8.8', '172.32.0.1', '11.0.0.1', '100.128.0.1', '[2606:4700::1111]', '[2a00:1450:4001::200e]', 'localhost.example.com']) {
       expect(isPrivateHostname(host), host).toBe(false);
     }
     expect(isPrivateAddress('example.com')).toBe(false);
