@@ -55,6 +55,8 @@ function plausible(schema: Schema | undefined): unknown {
 const BAD_VALUES: unknown[] = [null, -1, 1.5, 1e308, '', 'x'.repeat(20_000), true, {}, [], [{}], [null], 'not-a-date', { $gt: 1 }, '\u0000'];
 const BAD_BODIES = ['null', '[]', '"text"', '42', '{}', '{"a":', '\u0000'];
 const BAD_QUERY_VALUES = ['abc', 'a%00', '-1', '0', '1e400', '99999999999999999999', '', '%', 'null', '2026-13-45T99:00:00Z', '[object Object]'];
+// Year 0000 matches the ISO pattern but PostgreSQL cannot store it: with a cursorId beside it, every list was a 500.
+const BAD_CURSOR_TIMESTAMPS = ['0000-01-01T00:00:00Z', '0001-01-01T00:30:00%2B01:00', '0000-12-31T23:59:59.999Z'];
 const BAD_PATH_VALUES = ['nope', 'a%00', '%E0%A4%A', 'x'.repeat(3_000), '%F0%9F%92%A9', '%25', "';drop table teams;--", '0'];
 
 interface Call {
@@ -78,6 +80,9 @@ function callsFor(method: string, path: string, op: Operation, ids: (name: strin
   for (const p of params.filter((p) => p.in === 'query')) {
     for (const value of BAD_QUERY_VALUES) calls.push({ method, url: `${pathWith()}?${p.name}=${value}`, body });
     calls.push({ method, url: `${pathWith()}?${p.name}=1&${p.name}=2&${p.name}[x]=3`, body });
+  }
+  if (params.some((p) => p.name === 'cursorId') && params.some((p) => p.name === 'cursorTimestamp')) {
+    for (const value of BAD_CURSOR_TIMESTAMPS) calls.push({ method, url: `${pathWith()}?cursorId=x&cursorTimestamp=${value}`, body });
   }
   if (schema) {
     for (const bad of BAD_BODIES) calls.push({ method, url: pathWith(), body: bad });

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { ID_PATTERN } from '../../core/ids.js';
 
 export const IdSchema = z.string().regex(ID_PATTERN, 'must match ^[0-9a-z]+$');
-export const TimestampSchema = z.iso.datetime({ offset: true });
+/** The earliest instant PostgreSQL stores in our columns: it has no year 0000, which the ISO pattern allows. */
+const EARLIEST_STORABLE_MS = Date.parse('0001-01-01T00:00:00Z');
+
+export const TimestampSchema = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) >= EARLIEST_STORABLE_MS, 'must be in the year 0001 or later');
 export const NullableTimestamp = TimestampSchema.nullable();
 
 export const ErrorEnvelopeSchema = z
