@@ -15,6 +15,7 @@ import { newId } from '../core/ids.js';
 import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
 import { frameworkErrors, installErrorHandling } from './errors.js';
+import { parseJsonBodies } from './json-body.js';
 import { refuseNulCharacters } from './nul-characters.js';
 import { registerApiRoutes } from './routes/index.js';
 import { xPublicRoutes } from './routes/x.js';
@@ -41,6 +42,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  parseJsonBodies(app);
   refuseNulCharacters(app);
 
   await app.register(fastifySwagger, {

@@ -36,6 +36,7 @@ function consumerSecret(ctx: AppContext): string {
 export async function xPublicRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const api = app.withTypeProvider<ZodTypeProvider>();
   // The signature covers the exact bytes X sent, so JSON bodies here stay raw until it is checked.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   api.get(
