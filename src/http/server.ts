@@ -14,7 +14,7 @@ import type { AppContext } from '../app/context.js';
 import { newId } from '../core/ids.js';
 import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
-import { frameworkErrors, installErrorHandling } from './errors.js';
+import { clientErrors, frameworkErrors, installErrorHandling } from './errors.js';
 import { parseJsonBodies } from './json-body.js';
 import { refuseNulCharacters } from './nul-characters.js';
 import { registerApiRoutes } from './routes/index.js';
@@ -31,6 +31,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     },
     // A path the router refuses (a malformed escape, an over-long id) still gets the error envelope.
     frameworkErrors,
+    // So do requests Node's HTTP parser refuses before fastify sees them.
+    clientErrorHandler: clientErrors,
     // Bracket notation for objects and all three array spellings (spec 2.4).
     routerOptions: {
       querystringParser: (query: string) => qs.parse(query, { depth: 5, arrayLimit: 2000, parameterLimit: 2000 }),
