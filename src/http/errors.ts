@@ -13,6 +13,8 @@ export function errorBody(status: number, code: string, message: string, details
 }
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string, details?: unknown) {
+  // The rest of an over-large body may still be on its way, unread: the connection cannot carry another request.
+  if (status === 413) reply.header('connection', 'close');
   return reply.code(status).send(errorBody(status, code, message, details));
 }
 

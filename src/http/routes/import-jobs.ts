@@ -45,6 +45,11 @@ export function importJobRoutes(api: Api, ctx: AppContext): void {
     await scope.register(multipart, { limits: { fileSize: limit, files: 1, fields: 120 } });
     // The body stays a stream: the use case stores it in chunks as it arrives and enforces the limit.
     scope.addContentTypeParser(['text/csv', 'application/csv'], (_req, payload, done) => done(null, payload));
+    // A declared length over the limit is refused before a byte of the body is read (the streamed parsers above
+    // would only notice once that many bytes had arrived).
+    scope.addHook('onRequest', async (req) => {
+      if (Number(req.headers['content-length']) > limit) throw new AppError(413, 'PAYLOAD_TOO_LARGE', `The CSV file is larger than ${limit} bytes`);
+    });
     scope.post(
       '/import-jobs',
       {
