@@ -4,6 +4,7 @@ import { categoryOf, type EventType } from '../core/event-types.js';
 import { newId } from '../core/ids.js';
 import { insertBuiltRows, insertRows } from '../store/bulk.js';
 import type { Db } from '../store/db.js';
+import { EVENTS_CHANNEL } from '../store/notifications.js';
 
 /** The webhook envelope, which is also what GET /events replays. */
 export interface EventEnvelope {
@@ -76,7 +77,7 @@ export async function emitEvent(
 
 /**
  * emitEvent for many events at once (bulk lead adds): one counter update reserves their consecutive
- * sequence numbers, and the events and their deliveries are inserted set-based.
+ * sequence numbers and notifies the team's streams, and the events and their deliveries are inserted set-based.
  */
 export async function emitEvents(trx: Db, teamId: string, events: readonly NewEvent[], at: Date): Promise<EventEnvelope[]> {
   if (events.length === 0) return [];
@@ -85,7 +86,8 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     .insertInto('event_counters')
     .values({ team_id: teamId, last_seq: n })
     .onConflict((oc) => oc.column('team_id').doUpdateSet({ last_seq: sql`event_counters.last_seq + ${n}` }))
-    .returning('last_seq')
+    // The same statement tells this team's live streams, at commit, to read the log (src/app/event-stream.ts).
+    .returning(['last_seq', sql<void>`pg_notify(${EVENTS_CHANNEL}, ${teamId})`.as('notified')])
     .executeTakeFirstOrThrow();
   const envelopes: EventEnvelope[] = events.map((e, i) => ({
     id: newId(),

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { AppContext } from '../app/context.js';
+import { EventStreams } from '../app/event-stream.js';
 import { systemClock } from '../core/clock.js';
 import type { Config } from '../config.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
@@ -35,6 +36,6 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     await store.close();
     throw error;
   }
-  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger, platforms: createPlatformRegistry(store.db, systemClock, config) };
+  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger, platforms: createPlatformRegistry(store.db, systemClock, config), eventStreams: new EventStreams(store.notifications) };
   return { ctx, store, close: () => store.close() };
 }

@@ -3,6 +3,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type CompiledQuery, type LogEve
 import pg from 'pg';
 import path from 'node:path';
 import { migrationProvider } from './migrations/index.js';
+import { postgresNotifications, pgliteNotifications, type EventNotifications } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 import { lockDataDir } from './lock.js';
@@ -13,6 +14,8 @@ export type StoreEngine = 'pglite' | 'postgres';
 export interface Store {
   db: Db;
   engine: StoreEngine;
+  /** this process's listener for committed events (opens its connection with the first subscriber) */
+  notifications: EventNotifications;
   close(): Promise<void>;
 }
 
@@ -56,7 +59,16 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
     });
     client.release();
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
-    return { db, engine: 'postgres', close: () => db.destroy() };
+    const notifications = postgresNotifications(location.url);
+    return {
+      db,
+      engine: 'postgres',
+      notifications,
+      close: async () => {
+        await notifications.close();
+        await db.destroy();
+      },
+    };
   }
 
   const release = location.kind === 'pglite' ? lockDataDir(location.dataDir) : () => {};
@@ -68,10 +80,13 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       parsers: PGLITE_PARSERS,
     });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
+    const notifications = pgliteNotifications(pglite, db);
     return {
       db,
       engine: 'pglite',
+      notifications,
       close: async () => {
+        await notifications.close();
         await db.destroy();
         release();
       },

@@ -1,6 +1,7 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import type { AppContext } from '../../src/app/context.js';
+import { EventStreams } from '../../src/app/event-stream.js';
 import { createTeam } from '../../src/app/teams.js';
 import { createToken } from '../../src/app/tokens.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
@@ -25,7 +26,7 @@ export async function testContext(options: TestContextOptions = {}): Promise<App
     ...options.env,
   });
   const clock = options.clock ?? systemClock;
-  return { db: store.db, clock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock, config) };
+  return { db: store.db, clock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock, config), eventStreams: new EventStreams(store.notifications) };
 }
 
 let sharedApp: Promise<FastifyInstance> | undefined;

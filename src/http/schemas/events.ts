@@ -24,3 +24,10 @@ export const EventQuery = z.object({
   afterSeq: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
+
+const seq = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const EventStreamQuery = z.object({ afterSeq: seq.optional() });
+
+/** A reconnecting EventSource sends the id of the last event it received; it wins over `afterSeq` in the URL. */
+export const EventStreamHeaders = z.object({ 'last-event-id': seq.optional() });
