@@ -32,6 +32,8 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INBOX_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  INBOX_BOOTSTRAP_OWNER_EMAIL: z.email('must be an e-mail address').optional(),
+  INBOX_BOOTSTRAP_OWNER_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(1024).optional(),
   INBOX_RATE_LIMIT_PER_MINUTE: positiveInt(300),
   INBOX_RATE_LIMIT_PER_HOUR: positiveInt(10_000),
   INBOX_RATE_LIMIT_PER_DAY: positiveInt(100_000),
@@ -60,6 +62,8 @@ export interface Config {
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bootstrapToken: string | undefined;
+  /** the default owner's sign-in, set on first start instead of printing a one-time password link */
+  bootstrapOwner: { email: string | undefined; password: string | undefined };
   rateLimits: { perMinute: number; perHour: number; perDay: number };
   bodyLimitBytes: number;
   /** the largest CSV upload POST /import-jobs accepts (streamed to the store, never held in memory) */
@@ -103,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     bootstrapToken: e.INBOX_BOOTSTRAP_TOKEN,
+    bootstrapOwner: { email: e.INBOX_BOOTSTRAP_OWNER_EMAIL, password: e.INBOX_BOOTSTRAP_OWNER_PASSWORD },
     rateLimits: {
       perMinute: e.INBOX_RATE_LIMIT_PER_MINUTE,
       perHour: e.INBOX_RATE_LIMIT_PER_HOUR,

@@ -3,6 +3,8 @@ import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { Db } from '../store/db.js';
 import type { MemberRow, TeamRow } from '../store/schema.js';
+import { createPasswordLink } from './invites.js';
+import { normalizeEmail, setPassword } from './sessions.js';
 import { createToken, type CreatedToken } from './tokens.js';
 
 export interface TeamWithOwner {
@@ -79,18 +81,32 @@ export interface Bootstrap {
   team: TeamRow;
   /** the new token, when one was generated (shown once) */
   token?: CreatedToken;
+  /** `/app/accept/<secret>`: the one-time link for the owner to set a password, unless one was given */
+  passwordLink?: string;
+}
+
+export interface BootstrapOptions {
+  token?: string;
+  ownerEmail?: string;
+  ownerPassword?: string;
 }
 
 /**
  * On first start with an empty store, creates the default team and its owner, and registers the
- * bootstrap token (or generates one). Does nothing when a team exists already.
+ * bootstrap token (or generates one); sets the owner's e-mail and password when given, else makes a
+ * one-time link to set the password. Does nothing when a team exists already.
  */
-export async function bootstrapStore(db: Db, bootstrapToken: string | undefined, now: Date): Promise<Bootstrap | null> {
+export async function bootstrapStore(db: Db, options: BootstrapOptions, now: Date): Promise<Bootstrap | null> {
   const existing = await db.selectFrom('teams').select('id').limit(1).executeTakeFirst();
   if (existing) return null;
   const { team, owner } = await createTeam(db, 'Default team', now);
-  const token = await createToken(db, { teamId: team.id, memberId: owner.id, name: 'bootstrap', plain: bootstrapToken }, now);
-  return { team, token: bootstrapToken ? undefined : token };
+  const token = await createToken(db, { teamId: team.id, memberId: owner.id, name: 'bootstrap', plain: options.token }, now);
+  if (options.ownerEmail) {
+    await db.updateTable('users').set({ email: normalizeEmail(options.ownerEmail) }).where('id', '=', owner.user_id).execute();
+  }
+  if (options.ownerPassword) await setPassword(db, owner.user_id, options.ownerPassword, now);
+  const passwordLink = options.ownerPassword ? undefined : await createPasswordLink(db, owner.id, now);
+  return { team, token: options.token ? undefined : token, passwordLink };
 }
 
 export interface Team {

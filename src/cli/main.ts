@@ -2,7 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { createJobRunner } from '../app/background-jobs.js';
 import { Maintenance } from '../app/maintenance.js';
-import { bootstrapStore, createTeam } from '../app/teams.js';
+import { createInvite } from '../app/invites.js';
+import { bootstrapStore, createTeam, teamOwner } from '../app/teams.js';
 import { createToken, listTokens, revokeToken } from '../app/tokens.js';
 import { WebhookDispatcher } from '../app/webhook-delivery.js';
 import { XPoller } from '../app/x-inbound.js';
@@ -51,13 +52,20 @@ async function serve(opts: { engine: boolean }): Promise<void> {
   const config = loadConfig();
   const runtime = await openRuntime(config);
   const { ctx } = runtime;
-  const bootstrap = await bootstrapStore(ctx.db, config.bootstrapToken, ctx.clock.now());
+  const bootstrap = await bootstrapStore(
+    ctx.db,
+    { token: config.bootstrapToken, ownerEmail: config.bootstrapOwner.email, ownerPassword: config.bootstrapOwner.password },
+    ctx.clock.now(),
+  );
   if (bootstrap) {
     ctx.logger.info({ teamId: bootstrap.team.id }, 'created the default team');
     if (bootstrap.token) {
       process.stdout.write(
         `Created the default team "${bootstrap.team.name}". Its API token (shown once, keep it safe):\n${bootstrap.token.token}\n`,
       );
+    }
+    if (bootstrap.passwordLink) {
+      process.stdout.write(`Set the owner's password (one-time link, valid 7 days):\n${serverUrl(config)}${bootstrap.passwordLink}\n`);
     }
   }
   const app = await buildServer(ctx);
@@ -171,6 +179,24 @@ function buildProgram(): Command {
     );
 
   program
+    .command('member')
+    .description('manage team members')
+    .command('invite <email>')
+    .description('invite someone into a team and print the invite link')
+    .option('--role <role>', 'admin or user', 'user')
+    .option('--team <id>', 'the team (default: the first team)')
+    .action((email: string, opts: { role: string; team?: string }) =>
+      withRuntime(async ({ ctx }) => {
+        if (opts.role !== 'admin' && opts.role !== 'user') throw new AppError(400, 'VALIDATION_ERROR', '--role must be admin or user');
+        const teamId = opts.team ?? (await firstTeamId(ctx.db));
+        const owner = await teamOwner(ctx.db, teamId);
+        const actor = { teamId, memberId: owner.id, userId: owner.user_id, role: owner.role };
+        const invite = await createInvite(ctx.db, actor, { email, role: opts.role }, ctx.clock.now());
+        process.stdout.write(`${serverUrl(ctx.config)}${invite.url}\n`);
+      }),
+    );
+
+  program
     .command('team')
     .description('manage teams')
     .command('create <name>')
@@ -183,6 +209,10 @@ function buildProgram(): Command {
     );
   return program;
 }
+
+/** Where people reach this server, for the links the CLI prints. */
+const serverUrl = (config: { host: string; port: number }) =>
+  `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
 
 async function firstTeamId(db: Runtime['ctx']['db']): Promise<string> {
   const team = await db.selectFrom('teams').select('id').orderBy('created_at').executeTakeFirst();

@@ -11,7 +11,11 @@ export function createLogger(config: Config): Logger {
   return pino(
     {
       level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', '*.token', '*.secret'], censor: '[redacted]' },
+      // Session cookies and passwords never reach the logs, whatever logs a request or a body.
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.token', '*.secret', '*.password', '*.password_hash'],
+        censor: '[redacted]',
+      },
     },
     pino.destination(2),
   );

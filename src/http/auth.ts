@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, AppContext } from '../app/context.js';
 import { consumeRateLimit, rateLimitWindows } from '../app/rate-limit.js';
+import { assertCanManage } from '../app/roles.js';
+import { authenticateSession } from '../app/sessions.js';
 import { authenticate } from '../app/tokens.js';
 import { errorBody } from './errors.js';
 
@@ -11,22 +13,49 @@ declare module 'fastify' {
 }
 
 const BEARER = /^Bearer ([^\s]+)$/;
+export const SESSION_COOKIE = 'inbox_session';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A browser sends Origin with every cross-site write, so a write whose Origin names another host (or none)
+ * came from another site's page, or from something that is not a browser page and should use a token.
+ */
+export function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (!origin || !request.headers.host) return false;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export const csrfRejected = (reply: FastifyReply) =>
+  reply.code(403).send(errorBody(403, 'CSRF_REJECTED', 'A signed-in write must come from this server\'s own pages (Origin header)'));
 
 function unauthorized(reply: FastifyReply) {
   return reply.code(401).send(errorBody(401, 'UNAUTHORIZED', 'Invalid or missing authentication token'));
 }
 
 /**
- * Every route registered inside `app` needs a team token; each request is then counted against the
- * team's rate limits, and the limit headers go on every response.
+ * Every route registered inside `app` needs a team token or a session cookie (with a matching Origin for
+ * writes); each request is then counted against the team's rate limits, and the limit headers go on every
+ * response. A bearer header, when present, decides alone: a bad token is not rescued by a cookie.
  */
 export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
   const windows = rateLimitWindows(ctx.config);
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const match = BEARER.exec(request.headers.authorization ?? '');
     const now = ctx.clock.now();
-    const actor = match ? await authenticate(ctx.db, match[1]!, now) : null;
+    const cookie = request.cookies[SESSION_COOKIE];
+    let actor: Actor | null = null;
+    if (request.headers.authorization !== undefined || !cookie) {
+      const match = BEARER.exec(request.headers.authorization ?? '');
+      actor = match ? await authenticate(ctx.db, match[1]!, now) : null;
+    } else {
+      actor = await authenticateSession(ctx.db, cookie, now);
+      if (actor && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) return csrfRejected(reply);
+    }
     if (!actor) return unauthorized(reply);
     request.actor = actor;
 
@@ -44,3 +73,6 @@ export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
     }
   });
 }
+
+/** Route option for what only owners and admins may do (see src/app/roles.ts). */
+export const onlyAdmins = (what: string) => async (request: FastifyRequest) => assertCanManage(request.actor, what);

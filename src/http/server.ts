@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -17,6 +18,7 @@ import { requireTeamToken } from './auth.js';
 import { clientErrors, frameworkErrors, installErrorHandling } from './errors.js';
 import { parseJsonBodies } from './json-body.js';
 import { refuseNulCharacters } from './nul-characters.js';
+import { publicAuthRoutes } from './routes/auth.js';
 import { registerApiRoutes } from './routes/index.js';
 import { xPublicRoutes } from './routes/x.js';
 
@@ -46,6 +48,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   installErrorHandling(app);
   parseJsonBodies(app);
   refuseNulCharacters(app);
+
+  await app.register(fastifyCookie);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -83,5 +87,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
   await app.register((publicApi) => xPublicRoutes(publicApi, ctx), { prefix: '/api/v1' });
+  await app.register((publicApi) => publicAuthRoutes(publicApi.withTypeProvider<ZodTypeProvider>(), ctx), { prefix: '/api/v1' });
   return app;
 }

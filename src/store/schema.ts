@@ -33,6 +33,8 @@ export interface UsersTable {
   email: string;
   name: string | null;
   image: string | null;
+  /** `scrypt$N$r$p$salt$hash` (src/app/passwords.ts); null until the user sets a password */
+  password_hash: Defaulted<string | null>;
   created_at: Timestamp;
   updated_at: NullableTimestamp;
 }
@@ -56,6 +58,31 @@ export interface ApiTokensTable {
   created_at: Timestamp;
   last_used_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+}
+
+export interface SessionsTable {
+  /** sha256 of the cookie's secret */
+  id: string;
+  team_id: string;
+  member_id: string;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export type InviteKind = 'invite' | 'password';
+
+export interface InvitesTable {
+  id: string;
+  team_id: string;
+  email: string;
+  role: MemberRole;
+  kind: InviteKind;
+  secret_hash: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
 }
 
 export interface LabelsTable {
@@ -269,6 +296,8 @@ export interface Database extends CampaignTables, ListTables, EngineTables, XTab
   users: UsersTable;
   members: MembersTable;
   api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  invites: InvitesTable;
   tags: LabelsTable;
   statuses: LabelsTable;
   rate_limit_buckets: RateLimitBucketsTable;

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
 import { accountLinkRoutes } from './account-links.js';
+import { authRoutes } from './auth.js';
 import { campaignForecastRoutes } from './campaign-forecast.js';
 import { campaignLeadRoutes } from './campaign-leads.js';
 import { campaignRoutes } from './campaigns.js';
@@ -17,6 +18,7 @@ import { webhookRoutes } from './webhooks.js';
 
 export function registerApiRoutes(api: Api, ctx: AppContext): void {
   teamRoutes(api, ctx);
+  authRoutes(api, ctx);
   tagAndStatusRoutes(api, ctx);
   eventRoutes(api, ctx);
   accountLinkRoutes(api, ctx);

@@ -7,6 +7,7 @@ import { completeXAuthorization, startXAuthorization } from '../../app/x-links.j
 import { AppError } from '../../core/errors.js';
 import { crcResponseToken, verifyWebhookSignature } from '../../core/x-protocol.js';
 import type { Api } from '../api.js';
+import { onlyAdmins } from '../auth.js';
 import { AccountLinkSchema } from '../schemas/account-links.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';
 import { AccountActivityBody, XAuthorizeResponse, XCallbackQuery, XCrcQuery, XCrcResponse } from '../schemas/x.js';
@@ -17,7 +18,7 @@ const tags = ['Account links'];
 export function xAuthorizeRoute(api: Api, ctx: AppContext): void {
   api.post(
     '/account-links/x/authorize',
-    { schema: { tags, summary: 'Start linking an X account: the URL where the user approves access', body: EmptyBody, response: { 200: XAuthorizeResponse, ...errorResponses } } },
+    { schema: { tags, summary: 'Start linking an X account: the URL where the user approves access', body: EmptyBody, response: { 200: XAuthorizeResponse, ...errorResponses } }, preHandler: onlyAdmins('account links') },
     async (req) => startXAuthorization(ctx, req.actor.teamId),
   );
 }
