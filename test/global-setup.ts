@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { dumpOfMigratedStore, migrateToLatest, openStore } from '../src/store/db.js';
 import { TEST_DATABASE_PREFIX } from './helpers/fresh-store.js';
+import { buildWeb } from '../scripts/build-web.mjs';
 
 let dumpDir: string | undefined;
 
@@ -14,6 +15,8 @@ let dumpDir: string | undefined;
  * (test/helpers/fresh-store.ts), so no test pays for starting the store from nothing.
  */
 export async function setup(project: TestProject): Promise<void> {
+  // The browser tests load the page from dist/web: build it from the current sources first.
+  await buildWeb({ quiet: true });
   const server = process.env.DATABASE_URL;
   if (!server) {
     dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-test-'));

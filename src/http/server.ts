@@ -21,6 +21,7 @@ import { refuseNulCharacters } from './nul-characters.js';
 import { publicAuthRoutes } from './routes/auth.js';
 import { registerApiRoutes } from './routes/index.js';
 import { xPublicRoutes } from './routes/x.js';
+import { serveWebApp } from './web.js';
 
 /** Builds the HTTP server: conventions, documentation and every API route, bound to one AppContext. */
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
@@ -87,6 +88,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     { prefix: '/api/v1' },
   );
   await app.register((publicApi) => xPublicRoutes(publicApi, ctx), { prefix: '/api/v1' });
+  await serveWebApp(app);
   await app.register((publicApi) => publicAuthRoutes(publicApi.withTypeProvider<ZodTypeProvider>(), ctx), { prefix: '/api/v1' });
   return app;
 }

@@ -1,0 +1,94 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { newWebTeam, openPage, signIn, startWebRig, type TestPage, type WebRig, type WebTeam } from './helpers/browser.js';
+
+let rig: WebRig;
+let current: TestPage | undefined;
+
+beforeAll(async () => {
+  rig = await startWebRig();
+});
+afterAll(async () => {
+  await rig?.close();
+});
+afterEach(async () => {
+  const errors = current?.errors ?? [];
+  await current?.context.close();
+  current = undefined;
+  expect(errors).toEqual([]);
+});
+
+async function page() {
+  current = await openPage(rig);
+  return current.page;
+}
+
+let nextPlatformId = 7_000_000;
+
+/** A linked sandbox account, our opener and a DM back from a new prospect, through the API as any client would. */
+async function inboundDm(team: WebTeam, content: string, options: { accountLinkId?: string; from?: string; name?: string } = {}) {
+  let accountLinkId = options.accountLinkId;
+  if (!accountLinkId) {
+    const link = await team.request('POST', '/api/v1/account-links/sandbox', { username: `acct${nextPlatformId}` });
+    expect(link.statusCode).toBe(200);
+    accountLinkId = link.json().id as string;
+  }
+  const from = options.from ?? String(nextPlatformId++);
+  if (options.name) expect((await team.request('PUT', `/api/v1/sandbox/profiles/${from}`, { displayName: options.name })).statusCode).toBe(200);
+  // We write first, so the prospect's answer lands in the default inbox rather than in Requests.
+  const opener = await team.request('POST', '/api/v1/threads/messages', { accountLinkId, externalPlatformId: from, content: 'Hello from us' });
+  expect(opener.statusCode).toBe(200);
+  const inbound = await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content });
+  expect(inbound.statusCode).toBeLessThan(300);
+  return { accountLinkId, from };
+}
+
+describe('the web app', () => {
+  it('redirects / to /app and an unauthenticated page to the sign-in page, and signs in', async () => {
+    const team = await newWebTeam(rig);
+    const redirect = await rig.app.inject({ method: 'GET', url: '/' });
+    expect(redirect.statusCode).toBe(302);
+    expect(redirect.headers.location).toBe('/app');
+    const p = await page();
+    await p.goto('/app');
+    await p.waitForURL('**/app/sign-in');
+    await signIn(p, team.email);
+    const nav = p.getByRole('navigation', { name: 'Main' });
+    for (const name of ['Inbox', 'Campaigns', 'Settings']) await nav.getByRole('link', { name }).waitFor();
+    await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+    expect(p.url()).toMatch(/\/app$/);
+  });
+
+  it('shows the API message for a wrong password', async () => {
+    const team = await newWebTeam(rig);
+    const p = await page();
+    await signIn(p, team.email, 'not the password at all');
+    await expect.poll(() => p.getByRole('alert').textContent()).toBe('The e-mail or password is incorrect');
+  });
+
+  it('reads a thread and replies with Ctrl+Enter; the draft survives a reload', async () => {
+    const team = await newWebTeam(rig);
+    await inboundDm(team, 'Hi, is this still available?', { name: 'Ada Lovelace' });
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('option', { name: /Ada Lovelace/ }).click();
+    const log = p.getByRole('log', { name: 'Messages' });
+    await log.getByText('Hi, is this still available?').waitFor();
+
+    const reply = p.getByRole('textbox', { name: 'Reply' });
+    await reply.fill('Kept draft');
+    await p.reload();
+    await p.getByRole('option', { name: /Ada Lovelace/ }).click();
+    await expect.poll(() => p.getByRole('textbox', { name: 'Reply' }).inputValue()).toBe('Kept draft');
+
+    await p.getByRole('textbox', { name: 'Reply' }).fill('Yes it is.');
+    await p.keyboard.press('Enter');
+    await p.keyboard.type('Want a demo?');
+    await p.keyboard.press('Control+Enter');
+    await log.getByText(/Yes it is\.\s+Want a demo\?/).waitFor();
+    await expect.poll(() => p.getByRole('textbox', { name: 'Reply' }).inputValue()).toBe('');
+
+    const [thread] = (await team.request('GET', '/api/v1/threads')).json().threads;
+    const sent = (await team.request('GET', `/api/v1/threads/${thread.id}/messages`)).json().messages;
+    expect(sent[0].content).toBe('Yes it is.\nWant a demo?');
+  });
+});

@@ -1,0 +1,67 @@
+import type { z } from 'zod';
+import type { AccountLinkSchema } from '../../src/http/schemas/account-links.js';
+import type { CampaignPageSchema } from '../../src/http/schemas/campaigns.js';
+import type { StatusSchema, TagSchema } from '../../src/http/schemas/labels.js';
+import type { MessagePageSchema, MessageSchema } from '../../src/http/schemas/messages.js';
+import type { ContextBody } from '../../src/http/schemas/prospects.js';
+import type { MemberSchema } from '../../src/http/schemas/team.js';
+import type { ThreadPageSchema, ThreadSchema } from '../../src/http/schemas/threads.js';
+
+// The API's own schemas give the page its types; `unread` is the field the threads contract adds.
+export type Thread = z.infer<typeof ThreadSchema> & { unread?: boolean };
+export type ThreadPage = Omit<z.infer<typeof ThreadPageSchema>, 'threads'> & { threads: Thread[] };
+export type Message = z.infer<typeof MessageSchema>;
+export type MessagePage = z.infer<typeof MessagePageSchema>;
+export type Tag = z.infer<typeof TagSchema>;
+export type Status = z.infer<typeof StatusSchema>;
+export type Member = z.infer<typeof MemberSchema>;
+export type AccountLink = z.infer<typeof AccountLinkSchema>;
+export type CampaignPage = z.infer<typeof CampaignPageSchema>;
+export type ContextChange = NonNullable<z.input<typeof ContextBody>>;
+export interface Me {
+  member: { id: string; userId: string; name: string; email: string; role: string };
+  team: { id: string; name: string };
+}
+
+/** An error the API answered with its envelope, or a network failure said the same way. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A same-origin call with the session cookie; errors come back as ApiError with the API's message. */
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'The server cannot be reached');
+  }
+  if (response.status === 204) return undefined as T;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = data?.error;
+    throw new ApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`);
+  }
+  return data as T;
+}
+
+/** A query string in the API's bracket notation (arrays as a=1&a=2). */
+export function query(params: Record<string, string | number | boolean | string[] | undefined>): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === '') continue;
+    for (const one of Array.isArray(value) ? value : [value]) parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(one))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}

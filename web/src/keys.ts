@@ -1,0 +1,21 @@
+/** True while the person types in a field: single-key shortcuts must not fire then. */
+export function isTyping(event: KeyboardEvent): boolean {
+  const target = event.target as HTMLElement | null;
+  if (!target) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
+}
+
+export const SHORTCUTS: Array<[string, string]> = [
+  ['j / k', 'Next / previous thread'],
+  ['Enter', 'Open the selected thread'],
+  ['r', 'Reply'],
+  ['Ctrl/Cmd + Enter', 'Send the reply'],
+  ['e', 'Done (archive)'],
+  ['a', 'Assign to me'],
+  ['u', 'Mark unread'],
+  ['t', 'Tag'],
+  ['s', 'Status'],
+  ['/', 'Search'],
+  ['g i / g c / g s', 'Go to inbox, campaigns, settings'],
+  ['?', 'This list'],
+];

@@ -1,0 +1,156 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { z } from 'zod';
+import type { CreatedTokenSchema, TokenSchema } from '../../../src/http/schemas/team.js';
+import type { WebhookSchema } from '../../../src/http/schemas/webhooks.js';
+import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
+import { me } from '../session.js';
+
+type Token = z.infer<typeof TokenSchema>;
+type Webhook = z.infer<typeof WebhookSchema>;
+interface Invite { id: string; email: string; role: string; expiresAt: string; url?: string }
+
+/** Loads a section's data; a refusal (e.g. 403 for a user who is not an admin) becomes the section's message. */
+function useLoad<T>(path: string): [T | null, string, () => void, (message: string) => void] {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState('');
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    api<T>('GET', path).then((value) => (setData(value), setError('')), (caught: Error) => setError(caught.message));
+  }, [path, version]);
+  return [data, error, () => setVersion((v) => v + 1), setError];
+}
+
+function Section({ title, error, children }: { title: string; error: string; children?: ComponentChildren }) {
+  return (
+    <section class="settings-section" aria-labelledby={`s-${title}`}>
+      <h2 id={`s-${title}`}>{title}</h2>
+      <div role="alert" class="form-error">{error}</div>
+      {children}
+    </section>
+  );
+}
+
+async function submit(event: Event, action: (form: FormData) => Promise<void>, fail: (message: string) => void) {
+  event.preventDefault();
+  const element = event.currentTarget as HTMLFormElement;
+  try {
+    await action(new FormData(element));
+    element.reset();
+  } catch (caught) {
+    fail(caught instanceof ApiError ? caught.message : String(caught));
+  }
+}
+
+function Accounts() {
+  const [list, error, reload, fail] = useLoad<AccountLink[]>('/account-links');
+  const save = (account: AccountLink, change: Partial<Pick<AccountLink, 'hourlyLimit' | 'dailyLimit'>>) =>
+    api('PATCH', `/account-links/${account.id}`, change).then(reload, (caught: Error) => (fail(caught.message), reload()));
+  return (
+    <Section title="Linked accounts" error={error}>
+      <table class="table">
+        <thead><tr><th>Account</th><th>Platform</th><th>Status</th><th>Hourly limit</th><th>Daily limit</th></tr></thead>
+        <tbody>
+          {list?.map((account) => (
+            <tr key={account.id}>
+              <td>@{account.username}</td>
+              <td>{account.platform}</td>
+              <td>{account.status}</td>
+              <td><input class="narrow" type="number" aria-label={`Hourly limit of @${account.username}`} value={account.hourlyLimit} onChange={(e) => save(account, { hourlyLimit: Number((e.target as HTMLInputElement).value) })} /></td>
+              <td><input class="narrow" type="number" aria-label={`Daily limit of @${account.username}`} value={account.dailyLimit} onChange={(e) => save(account, { dailyLimit: Number((e.target as HTMLInputElement).value) })} /></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { await api('POST', '/account-links/sandbox', { username: form.get('username') }); reload(); }, fail)}>
+        <input name="username" aria-label="Sandbox username" placeholder="sandbox username" required />
+        <button type="submit">Link a sandbox account</button>
+      </form>
+    </Section>
+  );
+}
+
+function Members() {
+  const [list, error] = useLoad<Member[]>('/members');
+  const manager = me.value?.member.role === 'owner' || me.value?.member.role === 'admin';
+  return (
+    <Section title="Members" error={error}>
+      <ul class="plain">{list?.map((member) => <li key={member.id}>{member.name || member.email} <span class="muted">{member.email} · {member.role}</span></li>)}</ul>
+      {manager && <Invites />}
+    </Section>
+  );
+}
+
+function Invites() {
+  const [list, error, reload, fail] = useLoad<{ data: Invite[] }>('/invites');
+  const [created, setCreated] = useState<Invite | null>(null);
+  return (
+    <div>
+      <h3>Invites</h3>
+      <div role="alert" class="form-error">{error}</div>
+      <ul class="plain">{list?.data.map((invite) => <li key={invite.id}>{invite.email} <span class="muted">{invite.role} · expires {new Date(invite.expiresAt).toLocaleDateString()}</span></li>)}</ul>
+      <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { setCreated(await api<Invite>('POST', '/invites', { email: form.get('email'), role: form.get('role') })); reload(); }, fail)}>
+        <input name="email" type="email" aria-label="Invite email" placeholder="name@company.com" required />
+        <select name="role" aria-label="Role"><option value="user">User</option><option value="admin">Admin</option></select>
+        <button type="submit">Create invite link</button>
+      </form>
+      {created?.url && <p>Send this link to {created.email}: <code>{location.origin}{created.url}</code></p>}
+    </div>
+  );
+}
+
+function Tokens() {
+  const [list, error, reload, fail] = useLoad<Token[]>('/tokens');
+  const [created, setCreated] = useState<z.infer<typeof CreatedTokenSchema> | null>(null);
+  return (
+    <Section title="API tokens" error={error}>
+      {list && (
+        <>
+          <ul class="plain">{list.filter((token) => !token.revokedAt).map((token) => <li key={token.id}>{token.name} <span class="muted">…{token.hint}</span></li>)}</ul>
+          <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { setCreated(await api('POST', '/tokens', { name: form.get('name') })); reload(); }, fail)}>
+            <input name="name" aria-label="Token name" placeholder="token name" required />
+            <button type="submit">Create token</button>
+          </form>
+          {created && <p>Copy it now, it is shown only once: <code>{created.token}</code></p>}
+        </>
+      )}
+    </Section>
+  );
+}
+
+function Webhooks() {
+  const [list, error] = useLoad<Webhook[]>('/webhooks');
+  return (
+    <Section title="Webhooks" error={error}>
+      {list && !list.length && <p class="muted">No webhook. Create one through the API (POST /api/v1/webhooks).</p>}
+      <ul class="plain">{list?.map((hook) => <li key={hook.id}>{hook.url} <span class="muted">{hook.enabled ? 'enabled' : 'disabled'}</span></li>)}</ul>
+    </Section>
+  );
+}
+
+function Labels({ title, path }: { title: string; path: '/tags' | '/statuses' }) {
+  const [list, error, reload, fail] = useLoad<Array<Tag | Status>>(path);
+  return (
+    <Section title={title} error={error}>
+      <div class="chips">{list?.map((label) => <span key={label.id} class="chip" style={{ '--chip': label.color ?? '#94a3b8' }}>{label.name}</span>)}</div>
+      <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { await api('POST', path, { name: form.get('name') }); reload(); }, fail)}>
+        <input name="name" aria-label={`New ${title === 'Tags' ? 'tag' : 'status'} name`} required />
+        <button type="submit">Add</button>
+      </form>
+    </Section>
+  );
+}
+
+export function Settings() {
+  return (
+    <main class="page settings">
+      <h1>Settings</h1>
+      <Accounts />
+      <Members />
+      <Tokens />
+      <Webhooks />
+      <Labels title="Tags" path="/tags" />
+      <Labels title="Statuses" path="/statuses" />
+    </main>
+  );
+}
