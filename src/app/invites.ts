@@ -133,6 +133,8 @@ export async function lookupInvite(db: Db, secret: string, now: Date): Promise<{
  */
 export async function acceptInvite(db: Db, secret: string, input: { password: string; name?: string }, now: Date): Promise<SignedIn> {
   assertPasswordAcceptable(input.password);
+  // An unknown link costs no hashing: this route is public.
+  await lookupInvite(db, secret, now);
   const passwordHash = await hashPassword(input.password);
   const memberId = await db.transaction().execute(async (trx) => {
     const invite = await trx
