@@ -39,6 +39,9 @@ const envSchema = z.object({
   INBOX_RATE_LIMIT_PER_DAY: positiveInt(100_000),
   INBOX_BODY_LIMIT_BYTES: positiveInt(1_048_576),
   INBOX_IMPORT_LIMIT_BYTES: positiveInt(512 * 1_048_576),
+  INBOX_REQUEST_TIMEOUT_SECONDS: positiveInt(120),
+  INBOX_IDLE_TIMEOUT_SECONDS: positiveInt(30),
+  INBOX_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(100),
   INBOX_FORECAST_QUEUE: z.coerce.number().int().min(0).default(4),
   INBOX_WEBHOOK_ALLOW_PRIVATE: flag,
   INBOX_SECRET_KEY: secretKey,
@@ -68,6 +71,12 @@ export interface Config {
   bodyLimitBytes: number;
   /** the largest CSV upload POST /import-jobs accepts (streamed to the store, never held in memory) */
   importLimitBytes: number;
+  /** the longest a request (headers and body) may take to arrive */
+  requestTimeoutMs: number;
+  /** the longest a connection may stay silent, between requests or in the middle of one */
+  idleTimeoutMs: number;
+  /** open connections from one client address at a time */
+  maxConnectionsPerAddress: number;
   /** forecasts of other campaigns that may wait while one runs (a process runs one at a time) */
   forecastQueue: number;
   webhookAllowPrivate: boolean;
@@ -115,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimitBytes: e.INBOX_BODY_LIMIT_BYTES,
     importLimitBytes: e.INBOX_IMPORT_LIMIT_BYTES,
+    requestTimeoutMs: e.INBOX_REQUEST_TIMEOUT_SECONDS * 1000,
+    idleTimeoutMs: e.INBOX_IDLE_TIMEOUT_SECONDS * 1000,
+    maxConnectionsPerAddress: e.INBOX_MAX_CONNECTIONS_PER_ADDRESS,
     forecastQueue: e.INBOX_FORECAST_QUEUE,
     webhookAllowPrivate: e.INBOX_WEBHOOK_ALLOW_PRIVATE ?? false,
     secretKey: e.INBOX_SECRET_KEY,

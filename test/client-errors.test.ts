@@ -65,3 +65,70 @@ describe('over-large uploads', () => {
     expect(late).not.toContain('"status":"ok"');
   });
 });
+
+describe('requests that cannot hold the server', () => {
+  /**
+   * Opens a connection that sends an authenticated request's head, then one byte of its body every `everyMs`, and
+   * resolves with what it was answered once the server closed it.
+   */
+  async function slowBody(port: number, everyMs: number): Promise<{ answer: string; afterMs: number }> {
+    const { newTeam } = await import('./helpers/app.js');
+    const { token } = await newTeam();
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const head = `POST /api/v1/tags HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`;
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(head));
+      const drip = setInterval(() => socket.writable && socket.write(' '), everyMs);
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        clearInterval(drip);
+        resolve({ answer: Buffer.concat(chunks).toString('utf8'), afterMs: Date.now() - started });
+      });
+    });
+  }
+
+  it('cut off a body that trickles in slower than the request timeout allows, with a 408 in the envelope', async () => {
+    const app = await buildServer(await testContext({ env: { INBOX_REQUEST_TIMEOUT_SECONDS: '1', INBOX_IDLE_TIMEOUT_SECONDS: '30' } }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    onTestFinished(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    // A byte every 200 ms never lets the connection go idle; only the request timeout ends it.
+    const results = await Promise.all(Array.from({ length: 5 }, () => slowBody(port, 200)));
+    for (const { answer, afterMs } of results) {
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(answer).toContain('"code":"REQUEST_TIMEOUT"');
+      expect(afterMs).toBeLessThan(10_000);
+    }
+  });
+
+  it('close a connection that goes silent in the middle of a request after the idle timeout', async () => {
+    const app = await buildServer(await testContext({ env: { INBOX_IDLE_TIMEOUT_SECONDS: '1' } }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    onTestFinished(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const { afterMs } = await slowBody(port, 60_000);
+    expect(afterMs).toBeLessThan(10_000);
+  });
+
+  it('refuse connections from one address past the cap, and take new ones once others close', async () => {
+    const app = await buildServer(await testContext({ env: { INBOX_MAX_CONNECTIONS_PER_ADDRESS: '3' } }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    onTestFinished(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const open = async () => {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    };
+    const held = [await open(), await open(), await open()];
+    const closed = (socket: net.Socket) => new Promise<boolean>((resolve) => socket.once('close', () => resolve(true)));
+    const fourth = await open();
+    await expect(closed(fourth)).resolves.toBe(true);
+    held[0]!.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await raw(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    for (const socket of held) socket.destroy();
+  });
+});

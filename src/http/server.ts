@@ -15,6 +15,7 @@ import type { AppContext } from '../app/context.js';
 import { newId } from '../core/ids.js';
 import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
+import { capConnectionsPerAddress } from './connections.js';
 import { clientErrors, frameworkErrors, installErrorHandling } from './errors.js';
 import { parseJsonBodies } from './json-body.js';
 import { refuseNulCharacters } from './nul-characters.js';
@@ -28,6 +29,13 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
+    // A request must arrive whole within requestTimeoutMs (one byte every few seconds cannot hold a connection
+    // for ever) and no connection may stay silent past idleTimeoutMs in the middle of a request. Node checks the
+    // first at connectionsCheckingInterval, and only when the server is created with it (setting it later does not
+    // arm the check).
+    requestTimeout: ctx.config.requestTimeoutMs,
+    connectionTimeout: ctx.config.idleTimeoutMs,
+    http: { requestTimeout: ctx.config.requestTimeoutMs, connectionsCheckingInterval: Math.min(30_000, Math.ceil(ctx.config.requestTimeoutMs / 4)) },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : newId();
@@ -47,6 +55,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  capConnectionsPerAddress(app.server, ctx.config.maxConnectionsPerAddress);
   parseJsonBodies(app);
   refuseNulCharacters(app);
 
