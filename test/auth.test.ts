@@ -1,6 +1,9 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { hashSecret } from '../src/app/sessions.js';
-import { newTeam, testApp } from './helpers/app.js';
+import { createLogger } from '../src/cli/runtime.js';
+import { buildServer } from '../src/http/server.js';
+import { newTeam, testApp, testContext } from './helpers/app.js';
 import { addMember, browser, freshAddress, HOST, ORIGIN, ownerCredentials, uniqueEmail } from './helpers/session.js';
 import { sharedStore } from './helpers/store.js';
 
@@ -49,10 +52,8 @@ describe('sign-in', () => {
   });
 
   it('marks the cookie Secure when the request came over HTTPS', async () => {
-    const { buildServer } = await import('../src/http/server.js');
-    const { testContext } = await import('./helpers/app.js');
     const https = await buildServer(await testContext());
-    // fastify reads the protocol from the socket; trust the proxy header to see an HTTPS request through inject
+    // fastify reads the protocol from the socket, which inject cannot make a TLS one: this server says https
     const team = await newTeam();
     const credentials = await ownerCredentials(team.ownerMemberId);
     https.addHook('onRequest', async (request) => {
@@ -305,5 +306,27 @@ describe('roles', () => {
     expect((await page.request('POST', '/api/v1/invites', { email: uniqueEmail() })).statusCode).toBe(201);
     expect((await page.request('POST', '/api/v1/tokens', { name: 'admin' })).statusCode).toBe(200);
     expect((await page.request('GET', '/api/v1/webhooks')).statusCode).toBe(200);
+  });
+});
+
+describe('logs', () => {
+  it('redact the cookie, the Set-Cookie header and passwords, and a signed-in request logs neither', async () => {
+    let written = '';
+    const sink = new Writable({ write: (chunk, _encoding, done) => ((written += String(chunk)), done()) });
+    const ctx = await testContext({ env: { LOG_LEVEL: 'trace' } });
+    const logger = createLogger(ctx.config, sink);
+    const app = await buildServer({ ...ctx, logger });
+    await app.ready();
+    const team = await newTeam(app);
+    const credentials = await ownerCredentials(team.ownerMemberId, 'a password to hide');
+    const page = browser(app);
+    expect((await page.request('POST', '/api/v1/auth/sign-in', credentials)).statusCode).toBe(200);
+    expect((await page.request('GET', '/api/v1/auth/me')).statusCode).toBe(200);
+    logger.info({ req: { headers: { cookie: `inbox_session=${page.cookie}` } }, res: { headers: { 'set-cookie': page.cookie } }, body: { password: credentials.password } }, 'probe');
+    await app.close();
+    expect(written).toContain('probe');
+    expect(written).toContain('[redacted]');
+    expect(written).not.toContain(page.cookie!);
+    expect(written).not.toContain(credentials.password);
   });
 });

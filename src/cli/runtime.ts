@@ -7,7 +7,7 @@ import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
 
 /** Logs go to stderr, so stdout carries only what a command prints for scripts (tokens, ids). */
-export function createLogger(config: Config): Logger {
+export function createLogger(config: Config, destination: pino.DestinationStream = pino.destination(2)): Logger {
   return pino(
     {
       level: config.logLevel,
@@ -17,7 +17,7 @@ export function createLogger(config: Config): Logger {
         censor: '[redacted]',
       },
     },
-    pino.destination(2),
+    destination,
   );
 }
 
