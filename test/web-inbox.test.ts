@@ -91,4 +91,77 @@ describe('the web app', () => {
     const sent = (await team.request('GET', `/api/v1/threads/${thread.id}/messages`)).json().messages;
     expect(sent[0].content).toBe('Yes it is.\nWant a demo?');
   });
+
+  it('shows a DM that arrives while the page is open, without a reload', async () => {
+    const team = await newWebTeam(rig);
+    const { accountLinkId, from } = await inboundDm(team, 'First question', { name: 'Grace Hopper' });
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('option', { name: /Grace Hopper/ }).click();
+    const log = p.getByRole('log', { name: 'Messages' });
+    await log.getByText('First question').waitFor();
+    // The page holds its event stream open; the DM comes in through the API meanwhile.
+    await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content: 'Are you still there?' });
+    await log.getByText('Are you still there?').waitFor();
+    await p.getByRole('option', { name: /Grace Hopper/ }).getByText('Are you still there?').waitFor();
+  });
+
+  it('moves the selection with j and k and opens it with Enter', async () => {
+    const team = await newWebTeam(rig);
+    const { accountLinkId } = await inboundDm(team, 'one', { name: 'Prospect One' });
+    await inboundDm(team, 'two', { accountLinkId, name: 'Prospect Two' });
+    await inboundDm(team, 'three', { accountLinkId, name: 'Prospect Three' });
+    const p = await page();
+    await signIn(p, team.email);
+    const list = p.getByRole('listbox', { name: 'Threads' });
+    await expect.poll(() => list.getByRole('option').count()).toBe(3);
+    const selected = async () => (await list.getByRole('option', { selected: true }).textContent()) ?? '';
+    await expect.poll(selected).toContain('Prospect Three');
+    await p.keyboard.press('j');
+    await expect.poll(selected).toContain('Prospect Two');
+    await p.keyboard.press('j');
+    await expect.poll(selected).toContain('Prospect One');
+    await p.keyboard.press('k');
+    await expect.poll(selected).toContain('Prospect Two');
+    await p.keyboard.press('Enter');
+    await p.getByRole('log', { name: 'Messages' }).getByText('two', { exact: true }).waitFor();
+    // Typing in the reply box is not a shortcut.
+    await p.keyboard.press('r');
+    await p.keyboard.type('jk');
+    await expect.poll(() => p.getByRole('textbox', { name: 'Reply' }).inputValue()).toBe('jk');
+    await expect.poll(selected).toContain('Prospect Two');
+  });
+
+  it('rolls a refused edit back and says why', async () => {
+    const team = await newWebTeam(rig);
+    await inboundDm(team, 'hello', { name: 'Long Notes' });
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('option', { name: /Long Notes/ }).click();
+    const notes = p.getByRole('textbox', { name: 'Notes' });
+    await notes.fill('x'.repeat(10_001));
+    await notes.blur();
+    await expect.poll(() => p.getByRole('alert').filter({ hasText: 'Not saved' }).count()).toBe(1);
+    await expect.poll(() => notes.inputValue()).toBe('');
+    const [thread] = (await team.request('GET', '/api/v1/threads')).json().threads;
+    expect(thread.prospect.context.notes).toBeNull();
+  });
+
+  it('accepts an invite; a user who is not an admin cannot open token settings, and the API refuses them', async () => {
+    const team = await newWebTeam(rig);
+    const invite = await team.request('POST', '/api/v1/invites', { email: `new-${team.teamId}@example.test`, role: 'user' });
+    expect(invite.statusCode).toBe(201);
+    const p = await page();
+    await p.goto(invite.json().url);
+    await p.getByLabel('Name').fill('New Colleague');
+    await p.getByLabel('Password').fill('a long enough password');
+    await p.getByRole('button', { name: 'Accept invite' }).click();
+    await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    const tokens = p.getByRole('region', { name: 'API tokens' });
+    await expect.poll(() => tokens.getByRole('alert').textContent()).toMatch(/.+/);
+    expect(await tokens.getByRole('button', { name: 'Create token' }).count()).toBe(0);
+    const refused = await p.request.get('/api/v1/tokens');
+    expect(refused.status()).toBe(403);
+  });
 });

@@ -22,9 +22,10 @@ function useLoad<T>(path: string): [T | null, string, () => void, (message: stri
 }
 
 function Section({ title, error, children }: { title: string; error: string; children?: ComponentChildren }) {
+  const id = `section-${title.toLowerCase().replace(/\W+/g, '-')}`;
   return (
-    <section class="settings-section" aria-labelledby={`s-${title}`}>
-      <h2 id={`s-${title}`}>{title}</h2>
+    <section class="settings-section" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
       <div role="alert" class="form-error">{error}</div>
       {children}
     </section>
