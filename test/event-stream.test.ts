@@ -9,6 +9,7 @@ import { openStore, type Db, type Store } from '../src/store/db.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { ok } from './helpers/sandbox.js';
+import { browser, ownerCredentials } from './helpers/session.js';
 import { sharedStore } from './helpers/store.js';
 
 interface Frame {
@@ -44,9 +45,10 @@ function parse(block: string): Frame {
   return frame;
 }
 
-function openStream(base: string, token: string, { path = '/api/v1/events/stream', headers = {}, read = true } = {}): Promise<StreamClient> {
+function openStream(base: string, token: string | null, { path = '/api/v1/events/stream', headers = {}, read = true } = {}): Promise<StreamClient> {
   return new Promise((resolve, reject) => {
-    const req = http.get(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } }, (res) => {
+    const auth = token === null ? {} : { authorization: `Bearer ${token}` };
+    const req = http.get(`${base}${path}`, { headers: { ...auth, ...headers } }, (res) => {
       let text = '';
       const frames: Frame[] = [];
       const waiters = new Set<() => void>();
@@ -178,6 +180,18 @@ describe('GET /events/stream', () => {
     await new Promise((r) => setTimeout(r, 100));
     stream.close();
     expect(events(frames).map((f) => [f.data.teamId, f.data.data.mine])).toEqual([[b.teamId, true]]);
+  });
+
+  it('takes the session cookie of a signed-in member, as the page sends it', async () => {
+    const team = await newTeam(app);
+    const page = browser(app);
+    await ok(page.request('POST', '/api/v1/auth/sign-in', await ownerCredentials(team.ownerMemberId)));
+    const stream = await openStream(base, null, { headers: { cookie: `inbox_session=${page.cookie}` } });
+    expect(stream.status).toBe(200);
+    await emit(db, team.teamId, 1);
+    const frames = await stream.until((f) => events(f).length === 1, 'an event');
+    stream.close();
+    expect(events(frames)[0]!.data.teamId).toBe(team.teamId);
   });
 
   it('refuses a bad Last-Event-ID and a missing token with the error envelope', async () => {
