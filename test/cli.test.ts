@@ -74,7 +74,7 @@ describe('data directory lock', () => {
     expect(() => lockDataDir(dir)).toThrow(DataDirLockedError);
     fs.writeFileSync(path.join(dir, 'inbox.lock'), '999999999'); // a PID that does not exist
     const again = lockDataDir(dir);
-    expect(fs.readFileSync(path.join(dir, 'inbox.lock'), 'utf8')).toBe(String(process.pid));
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'inbox.lock'), 'utf8')).pid).toBe(process.pid);
     again();
     release();
     expect(fs.existsSync(path.join(dir, 'inbox.lock'))).toBe(false);
