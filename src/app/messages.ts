@@ -84,6 +84,8 @@ export function threadAfterMessage(thread: ThreadRow, message: Pick<MessageRow, 
     variant: hasOutbound && hasInbound ? ('xChat' as const) : thread.variant,
     is_request: message.outbound ? false : thread.is_request || firstContact,
     done: thread.done && message.outbound,
+    // Our own messages leave it as it was: only the prospect's make a thread unread.
+    unread: thread.unread || !message.outbound,
     ...(newest
       ? { last_message_id: message.id, last_message_at: message.created_at, last_message_outbound: message.outbound, sort_at: message.created_at }
       : {}),

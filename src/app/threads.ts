@@ -1,4 +1,4 @@
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { AppError, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
@@ -46,6 +46,7 @@ export interface Thread {
   typingIndicatorsEnabled: boolean | null;
   lastMessage: LastMessage | null;
   prospect: ProspectWithContext;
+  unread: boolean;
 }
 
 /** A thread as the API shows it, from its row, its presented prospect and its last message (if any). */
@@ -76,6 +77,7 @@ export function threadView(r: ThreadRow, prospect: ProspectWithContext, last: La
         }
       : null,
     prospect,
+    unread: r.unread,
   };
 }
 
@@ -158,6 +160,7 @@ function newThreadRow(account: AccountLinkRow, prospect: ProspectRow, at: Date):
     typing_indicators_enabled: null,
     has_outbound: false,
     has_inbound: false,
+    unread: false,
     last_message_id: null,
     last_message_at: null,
     last_message_outbound: null,
@@ -328,6 +331,9 @@ export interface ThreadListQuery {
     campaigns?: SelectionFilter & { noCampaign?: boolean };
     sortOrder?: 'asc' | 'desc';
   } | null;
+  unread?: boolean;
+  /** search text: words matched as prefixes of the prospect's name or username, or of a message's words */
+  q?: string;
   cursor?: { id: string; timestamp: Date };
   limit: number;
 }
@@ -353,7 +359,44 @@ function anyOrNone(
   return parts.length > 0 ? eb.or(parts) : undefined;
 }
 
-function filterConditions(eb: ThreadsEb, query: ThreadListQuery): Expression<SqlBool>[] {
+/**
+ * The user's words as a prefix tsquery ('jan':* & 'doe':*), or null when there are none. Only letters and digits
+ * get in, so nothing the user types is read as tsquery syntax.
+ */
+export function prefixQuery(text: string): string | null {
+  const words = text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean).slice(0, 16);
+  return words.length ? words.map((w) => `'${w}':*`).join(' & ') : null;
+}
+
+/** Threads whose prospect's name or username, or one of whose messages, matches: both by their GIN indexes (0017). */
+function searchCondition(eb: ThreadsEb, teamId: string, text: string): Expression<SqlBool> {
+  const tsquery = prefixQuery(text);
+  if (!tsquery) return sql<SqlBool>`false`;
+  const query = sql`to_tsquery('simple', ${tsquery})`;
+  return eb.or([
+    eb(
+      't.prospect_id',
+      'in',
+      eb
+        .selectFrom('prospects as sp')
+        .select('sp.id')
+        .where('sp.team_id', '=', teamId)
+        .where(sql<SqlBool>`to_tsvector('simple', sp.display_name || ' ' || sp.username) @@ ${query}`),
+    ),
+    eb(
+      't.id',
+      'in',
+      eb
+        .selectFrom('messages as sm')
+        .select('sm.thread_id')
+        .where('sm.team_id', '=', teamId)
+        .where('sm.deleted_at', 'is', null)
+        .where(sql<SqlBool>`to_tsvector('simple', sm.content) @@ ${query}`),
+    ),
+  ]);
+}
+
+function filterConditions(eb: ThreadsEb, teamId: string, query: ThreadListQuery): Expression<SqlBool>[] {
   const f = query.filters ?? {};
   const tagged = (ids?: string[]) => {
     let sub = eb.selectFrom('prospect_tags as pt').select('pt.tag_id').whereRef('pt.prospect_id', '=', 't.prospect_id');
@@ -383,6 +426,8 @@ function filterConditions(eb: ThreadsEb, query: ThreadListQuery): Expression<Sql
     anyOrNone(eb, f.statuses?.selectedIds, f.statuses?.noStatus, statusIs, () => statusIs()),
     anyOrNone(eb, f.assignees?.selectedIds, f.assignees?.noAssignee, (ids) => eb('t.assignee_id', 'in', ids), () => eb('t.assignee_id', 'is', null)),
     anyOrNone(eb, f.campaigns?.selectedIds, f.campaigns?.noCampaign, byCampaign, () => eb.not(byCampaign())),
+    query.unread === undefined ? undefined : eb('t.unread', '=', query.unread),
+    query.q?.trim() ? searchCondition(eb, teamId, query.q) : undefined,
   ];
   if (query.cursor) {
     const after = query.filters?.sortOrder === 'asc' ? '>' : '<';
@@ -402,7 +447,7 @@ export function threadPageQuery(db: Db, teamId: string, query: ThreadListQuery) 
     .selectAll('t')
     .where('t.team_id', '=', teamId)
     .where('t.deleted_at', 'is', null)
-    .where((eb) => eb.and(filterConditions(eb, query)))
+    .where((eb) => eb.and(filterConditions(eb, teamId, query)))
     .orderBy('t.sort_at', direction)
     .orderBy('t.id', direction)
     .limit(query.limit + 1);
@@ -416,7 +461,7 @@ export async function updateThread(
   ctx: AppContext,
   teamId: string,
   threadId: string,
-  input: { done?: boolean; assigneeId?: string | null },
+  input: { done?: boolean; assigneeId?: string | null; unread?: boolean },
 ): Promise<Thread> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
@@ -426,7 +471,8 @@ export async function updateThread(
     const assigneeId = input.assigneeId === undefined ? before.assignee_id : input.assigneeId;
     const row = await trx
       .updateTable('threads')
-      .set({ done, assignee_id: assigneeId })
+      // Read state has no event: the vendor has none, and it is each reader's business, not the conversation's.
+      .set({ done, assignee_id: assigneeId, unread: input.unread ?? before.unread })
       .where('id', '=', threadId)
       .returningAll()
       .executeTakeFirstOrThrow();

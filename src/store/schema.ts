@@ -196,6 +196,8 @@ export interface ThreadsTable {
   typing_indicators_enabled: boolean | null;
   has_outbound: Defaulted<boolean>;
   has_inbound: Defaulted<boolean>;
+  /** a message from the prospect arrived after a member last read the thread */
+  unread: Defaulted<boolean>;
   last_message_id: string | null;
   last_message_at: NullableTimestamp;
   last_message_outbound: boolean | null;

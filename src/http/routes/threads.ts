@@ -35,7 +35,7 @@ const response = { 200: ThreadSchema, ...errorResponses };
 export function threadRoutes(api: Api, ctx: AppContext): void {
   api.get(
     '/threads',
-    { schema: { tags, summary: 'List threads of an inbox view, newest first', querystring: ThreadListQuery, response: { 200: ThreadPageSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'List threads of an inbox view, newest first; filter by unread, search with q', querystring: ThreadListQuery, response: { 200: ThreadPageSchema, ...errorResponses } } },
     async (req) => {
       const query = { ...req.query, cursor: cursorFrom(req.query) };
       const rows = await listThreadRows(ctx.db, req.actor.teamId, query);
@@ -77,7 +77,7 @@ export function threadRoutes(api: Api, ctx: AppContext): void {
   );
   api.patch(
     '/threads/:threadId',
-    { schema: { tags, summary: 'Mark a thread done or (re)assign it', params: ThreadParams, body: UpdateThreadBody, response } },
+    { schema: { tags, summary: 'Mark a thread done, (re)assign it, or mark it read or unread', params: ThreadParams, body: UpdateThreadBody, response } },
     async (req) => updateThread(ctx, req.actor.teamId, req.params.threadId, req.body ?? {}),
   );
   api.delete(

@@ -30,6 +30,7 @@ export const ThreadSchema = z
       })
       .nullable(),
     prospect: ProspectWithContextSchema,
+    unread: z.boolean().describe('a message from the prospect arrived after a member of the team last read the thread'),
   })
   .meta({ id: 'Thread' });
 
@@ -76,12 +77,14 @@ export const ThreadListQuery = z.object({
     })
     .partial()
     .optional(),
+  unread: QueryBoolean.optional(),
+  q: z.string().max(200).optional().describe("search: the words as prefixes of the prospect's name or username or of message text; blank means none"),
   ...paginationQuery(20),
 });
 
 export const ThreadPageSchema = z.object({ threads: z.array(ThreadSchema), nextCursor: NextCursorSchema });
 
-export const UpdateThreadBody = z.object({ done: z.boolean(), assigneeId: IdSchema.nullable() }).partial().nullish();
+export const UpdateThreadBody = z.object({ done: z.boolean(), assigneeId: IdSchema.nullable(), unread: z.boolean() }).partial().nullish();
 
 export const TypingResultSchema = z.object({
   status: z.enum(['sent', 'skipped']),
