@@ -6,6 +6,7 @@ import { EventStreams, type EventStreamOptions } from '../src/app/event-stream.j
 import { emitEvents } from '../src/app/events.js';
 import { buildServer } from '../src/http/server.js';
 import { openStore, type Db, type Store } from '../src/store/db.js';
+import { postgresNotifications } from '../src/store/notifications.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { ok } from './helpers/sandbox.js';
@@ -243,6 +244,35 @@ describe('GET /events/stream', () => {
     await emit(db, team.teamId, 1);
     await live.until((f) => events(f).length === 1, 'the next event');
     live.close();
+  });
+});
+
+describe('GET /events/stream around its own server', () => {
+  it('ends open streams when the server closes, so closing does not wait for them', async () => {
+    const { app, base } = await listeningApp(await sharedStore(), {});
+    const team = await newTeam(app);
+    const stream = await openStream(base, team.token);
+    expect(stream.status).toBe(200);
+    await app.close();
+    await stream.ended;
+  });
+
+  it('answers 503 STREAM_UNAVAILABLE when the listener cannot connect', async () => {
+    const store = await sharedStore();
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const unreachable = { ...store, notifications: postgresNotifications('postgres://nobody@127.0.0.1:1/none') };
+    const { app, base } = await listeningApp(unreachable, {});
+    try {
+      const team = await newTeam(app);
+      const refused = await openStream(base, team.token);
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body).error).toMatchObject({ code: 'STREAM_UNAVAILABLE', status: 503 });
+      // The slot was given back: 20 more refusals would otherwise turn into 429.
+      for (let i = 0; i < 20; i++) expect((await openStream(base, team.token)).status).toBe(503);
+    } finally {
+      await app.close();
+      await unreachable.notifications.close();
+    }
   });
 });
 

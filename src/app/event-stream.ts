@@ -117,7 +117,9 @@ export class EventStreams {
       });
     };
 
-    unsubscribe = await this.notifications.subscribe(teamId, changed);
+    unsubscribe = await this.notifications.subscribe(teamId, changed).catch(() => {
+      throw new AppError(503, 'STREAM_UNAVAILABLE', 'The event stream cannot listen for events right now; try again shortly');
+    });
     try {
       if (lastSeq < 0) lastSeq = await currentLastSeq(db, teamId);
     } catch (error) {
