@@ -164,4 +164,42 @@ describe('the web app', () => {
     const refused = await p.request.get('/api/v1/tokens');
     expect(refused.status()).toBe(403);
   });
+
+  it('marks a thread read when it is opened, and unread again by the button or the u key', async () => {
+    const team = await newWebTeam(rig);
+    await inboundDm(team, 'unread one', { name: 'Unread Person' });
+    const p = await page();
+    await signIn(p, team.email);
+    const row = p.getByRole('option', { name: /Unread Person/ });
+    const apiUnread = async () => (await team.request('GET', '/api/v1/threads')).json().threads[0].unread as boolean;
+    await row.getByText('Unread', { exact: true }).waitFor();
+    expect(await apiUnread()).toBe(true);
+    await row.click();
+    await row.getByText('Unread', { exact: true }).waitFor({ state: 'detached' });
+    await expect.poll(apiUnread).toBe(false);
+    await p.getByRole('button', { name: 'Mark unread' }).click();
+    await row.getByText('Unread', { exact: true }).waitFor();
+    await expect.poll(apiUnread).toBe(true);
+    await row.click();
+    await expect.poll(apiUnread).toBe(false);
+    await p.keyboard.press('u');
+    await row.getByText('Unread', { exact: true }).waitFor();
+    await expect.poll(apiUnread).toBe(true);
+  });
+
+  it('searches threads by message text and name from the Search box (/ focuses it)', async () => {
+    const team = await newWebTeam(rig);
+    const { accountLinkId } = await inboundDm(team, 'a question about pricing', { name: 'Alpha Person' });
+    await inboundDm(team, 'hello there', { accountLinkId, name: 'Beta Person' });
+    const p = await page();
+    await signIn(p, team.email);
+    const list = p.getByRole('listbox', { name: 'Threads' });
+    await expect.poll(() => list.getByRole('option').count()).toBe(2);
+    await p.keyboard.press('/');
+    await p.keyboard.type('pricing');
+    await expect.poll(() => p.getByRole('searchbox', { name: 'Search' }).inputValue()).toBe('pricing');
+    await expect.poll(async () => (await list.getByRole('option').allTextContents()).join('|')).toMatch(/^[^|]*Alpha Person[^|]*$/);
+    await p.getByRole('searchbox', { name: 'Search' }).fill('beta');
+    await expect.poll(async () => (await list.getByRole('option').allTextContents()).join('|')).toMatch(/^[^|]*Beta Person[^|]*$/);
+  });
 });

@@ -71,8 +71,8 @@ export interface WebTeam extends TeamClient {
 }
 
 /** A fresh team whose owner has a password, so the browser can sign in. */
-export async function newWebTeam(rig: WebRig): Promise<WebTeam> {
-  const team = await newTeam(rig.app);
+export async function newWebTeam(rig: WebRig, name?: string): Promise<WebTeam> {
+  const team = await newTeam(rig.app, name);
   const [owner] = (await team.request('GET', '/api/v1/members')).json() as Array<{ id: string; userId: string; email: string }>;
   await setPassword((await sharedStore()).db, owner!.userId, PASSWORD, new Date());
   return { ...team, email: owner!.email };

@@ -7,9 +7,9 @@ import type { ContextBody } from '../../src/http/schemas/prospects.js';
 import type { MemberSchema } from '../../src/http/schemas/team.js';
 import type { ThreadPageSchema, ThreadSchema } from '../../src/http/schemas/threads.js';
 
-// The API's own schemas give the page its types; `unread` is the field the threads contract adds.
-export type Thread = z.infer<typeof ThreadSchema> & { unread?: boolean };
-export type ThreadPage = Omit<z.infer<typeof ThreadPageSchema>, 'threads'> & { threads: Thread[] };
+// The API's own schemas give the page its types.
+export type Thread = z.infer<typeof ThreadSchema>;
+export type ThreadPage = z.infer<typeof ThreadPageSchema>;
 export type Message = z.infer<typeof MessageSchema>;
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 export type Tag = z.infer<typeof TagSchema>;

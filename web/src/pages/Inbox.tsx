@@ -104,7 +104,7 @@ function ThreadRow({ thread, index }: { thread: Thread; index: number }) {
         </div>
         <div class="preview">{thread.lastMessage?.content ?? 'No messages yet'}</div>
         <div class="chips">
-          {status && <span class="chip status">{status.name}</span>}
+          {status && <span class="chip status" style={status.color ? { '--chip': status.color } : undefined}>{status.name}</span>}
           {context.tags.map((id) => tags.value.find((tag) => tag.id === id)).filter(Boolean).map((tag) => (
             <span key={tag!.id} class="chip tag" style={{ '--chip': tag!.color }}>{tag!.name}</span>
           ))}
