@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { hashSecret } from '../src/app/sessions.js';
+import { hashSecret, pruneSignIns } from '../src/app/sessions.js';
 import { createLogger } from '../src/cli/runtime.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testApp, testContext } from './helpers/app.js';
@@ -158,6 +158,12 @@ describe('sessions', () => {
     const expired = await page.request('GET', '/api/v1/auth/me');
     expect(expired.statusCode).toBe(401);
     expect(expired.json().error.code).toBe('UNAUTHORIZED');
+
+    // Housekeeping deletes it (and only what has expired).
+    const { page: other } = await signedInOwner();
+    await pruneSignIns(db, new Date());
+    expect(await db.selectFrom('sessions').select('id').where('id', '=', id).execute()).toEqual([]);
+    expect(await db.selectFrom('sessions').select('id').where('id', '=', hashSecret(other.cookie!)).execute()).toHaveLength(1);
   });
 
   it('a cookie write needs this server’s Origin; token requests need none', async () => {

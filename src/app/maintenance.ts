@@ -4,6 +4,7 @@ import type { Db } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { pruneEvents } from './events.js';
 import { pruneRateLimitBuckets, rateLimitWindows } from './rate-limit.js';
+import { pruneSignIns } from './sessions.js';
 
 /**
  * Tables whose dead rows pass autovacuum's default threshold (50 + 20% of the live ones), vacuumed and
@@ -20,8 +21,9 @@ export async function vacuumBloated(db: Db): Promise<string[]> {
 }
 
 /**
- * Periodic housekeeping: drops events past their retention (their deliveries go with them) and rate
- * limit counters (the API's, and the X accounts' send and read caps) no window still covers, and on the
+ * Periodic housekeeping: drops events past their retention (their deliveries go with them), rate limit
+ * counters (the API's, and the X accounts' send and read caps) no window still covers, and expired sessions
+ * and invite links, and on the
  * embedded store vacuums what autovacuum would have. Idempotent, so every process sharing a store may run it.
  */
 export class Maintenance {
@@ -57,6 +59,7 @@ export class Maintenance {
     await pruneEvents(this.#ctx.db, now);
     const xWindows = Object.values(xCapWindows(this.#ctx.config.x)).flat();
     await pruneRateLimitBuckets(this.#ctx.db, [...rateLimitWindows(this.#ctx.config), ...xWindows], now);
+    await pruneSignIns(this.#ctx.db, now);
     if (this.#vacuum) await vacuumBloated(this.#ctx.db);
   }
 

@@ -108,6 +108,18 @@ export async function signOut(db: Db, secret: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', hashSecret(secret)).execute();
 }
 
+/**
+ * Deletes the sessions past their expiry and the invite links that can no longer be used (expired, or used a day
+ * ago: the day keeps a just-used link answering "used" rather than vanishing under a double click).
+ */
+export async function pruneSignIns(db: Db, now: Date): Promise<void> {
+  await db.deleteFrom('sessions').where('expires_at', '<', now).execute();
+  await db
+    .deleteFrom('invites')
+    .where((eb) => eb.or([eb('expires_at', '<', now), eb('used_at', '<', new Date(now.getTime() - 86_400_000))]))
+    .execute();
+}
+
 /** Sets a user's password (12+ characters). */
 export async function setPassword(db: Db, userId: string, password: string, now: Date): Promise<void> {
   assertPasswordAcceptable(password);
