@@ -202,4 +202,29 @@ describe('the web app', () => {
     await p.getByRole('searchbox', { name: 'Search' }).fill('beta');
     await expect.poll(async () => (await list.getByRole('option').allTextContents()).join('|')).toMatch(/^[^|]*Beta Person[^|]*$/);
   });
+
+  it('assigns with a, archives with e, lists the shortcuts with ?, and goes to campaigns with g c', async () => {
+    const team = await newWebTeam(rig);
+    const { accountLinkId } = await inboundDm(team, 'keep me', { name: 'Stays Here' });
+    await inboundDm(team, 'archive me', { accountLinkId, name: 'Goes Away' });
+    const p = await page();
+    await signIn(p, team.email);
+    const row = p.getByRole('option', { name: /Goes Away/ });
+    await row.click();
+    await p.keyboard.press('a');
+    await row.getByText('@ Owner').waitFor();
+    const thread = async () => (await team.request('GET', '/api/v1/threads?inbox=archived')).json().threads[0];
+    await p.keyboard.press('e');
+    await row.waitFor({ state: 'detached' });
+    await expect.poll(async () => (await thread())?.assigneeId).toBe(team.ownerMemberId);
+    expect((await thread()).done).toBe(true);
+    await p.keyboard.press('?');
+    const help = p.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.getByText('Next / previous thread').waitFor();
+    await help.getByRole('button', { name: 'Close' }).click();
+    await p.keyboard.press('g');
+    await p.keyboard.press('c');
+    await p.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    expect(p.url()).toMatch(/\/app\/campaigns$/);
+  });
 });

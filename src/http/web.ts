@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /** dist/web at the package root, from src/http (tsx) and from dist/http (built) alike. */
 const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
@@ -21,12 +21,13 @@ export async function serveWebApp(app: FastifyInstance): Promise<void> {
     prefix: '/app/',
     wildcard: false,
     index: false,
+    // setHeaders decides: hashed assets forever, index.html (also reachable by its own name) never.
+    cacheControl: false,
     setHeaders: (response, path) => {
       response.setHeader('cache-control', path.endsWith('index.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
     },
   });
-  const page = (_request: unknown, reply: { header(k: string, v: string): unknown; sendFile(file: string, options: object): unknown }) =>
-    reply.header('cache-control', 'no-cache') && reply.sendFile('index.html', { cacheControl: false });
+  const page = (_request: FastifyRequest, reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile('index.html');
   app.get('/app', { schema: { hide: true } }, page);
   app.get('/app/*', { schema: { hide: true } }, page);
 }

@@ -137,7 +137,10 @@ function ThreadList() {
   }, [selectedId.value]);
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
   const last = Math.min(list.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
-  if (nextCursor.value && last >= list.length - 10) void loadNextPage();
+  const nearEnd = last >= list.length - 10;
+  useEffect(() => {
+    if (nearEnd && nextCursor.value) void loadNextPage();
+  }, [nearEnd, list.length, nextCursor.value]);
   return (
     <div class="thread-scroll" ref={scroller} onScroll={(event) => setScrollTop((event.target as HTMLDivElement).scrollTop)}>
       <ul
