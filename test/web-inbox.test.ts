@@ -227,4 +227,52 @@ describe('the web app', () => {
     await p.getByRole('heading', { name: 'Campaigns' }).waitFor();
     expect(p.url()).toMatch(/\/app\/campaigns$/);
   });
+
+  it('renders only the rows in view and pages in more by cursor as the list scrolls', async () => {
+    const team = await newWebTeam(rig);
+    const link = await team.request('POST', '/api/v1/account-links/sandbox', { username: 'manyrequests' });
+    const accountLinkId = link.json().id as string;
+    // Prospects that write first land in Requests: 120 of them is more than two pages of 50.
+    for (let i = 0; i < 120; i++) {
+      const from = String(8_000_000 + i);
+      expect((await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content: `request ${i}` })).statusCode).toBeLessThan(300);
+    }
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Requests' }).click();
+    const list = p.getByRole('listbox', { name: 'Threads' });
+    await list.getByRole('option').first().waitFor();
+    expect(await list.getByRole('option').count()).toBeLessThan(30);
+    const lastPosition = () => list.getByRole('option').last().getAttribute('aria-posinset');
+    for (let round = 0; round < 20 && (await lastPosition()) !== '120'; round++) {
+      await list.evaluate((element) => element.parentElement!.scrollTo({ top: element.parentElement!.scrollHeight }));
+      await p.waitForTimeout(150);
+    }
+    expect(await lastPosition()).toBe('120');
+    expect(await list.getByRole('option').count()).toBeLessThan(30);
+    await list.getByRole('option').last().getByText('request 0').waitFor();
+  });
+
+  it('fetches the first page again after the event stream reconnects, so what it missed meanwhile appears', async () => {
+    const team = await newWebTeam(rig);
+    const { accountLinkId, from } = await inboundDm(team, 'before the drop', { name: 'Dropped Line' });
+    const p = await page();
+    let posted!: () => void;
+    const dmPosted = new Promise<void>((resolve) => (posted = resolve));
+    let streams = 0;
+    // The first stream carries no event id and ends once the DM is in: the reconnect starts at the log's end,
+    // so only the page's own refetch can show that DM.
+    await p.route('**/api/v1/events/stream*', async (route) => {
+      if (++streams > 1) return route.continue();
+      await dmPosted;
+      await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: 'retry: 100\n\n' });
+    });
+    await signIn(p, team.email);
+    const row = p.getByRole('option', { name: /Dropped Line/ });
+    await row.getByText('before the drop').waitFor();
+    await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content: 'sent while offline' });
+    posted();
+    await row.getByText('sent while offline').waitFor();
+    expect(streams).toBeGreaterThan(1);
+  });
 });
