@@ -42,6 +42,7 @@ const envSchema = z.object({
   INBOX_REQUEST_TIMEOUT_SECONDS: positiveInt(120),
   INBOX_IDLE_TIMEOUT_SECONDS: positiveInt(30),
   INBOX_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(100),
+  INBOX_AUTH_FAILURES_PER_MINUTE: positiveInt(30),
   INBOX_FORECAST_QUEUE: z.coerce.number().int().min(0).default(4),
   INBOX_WEBHOOK_ALLOW_PRIVATE: flag,
   INBOX_SECRET_KEY: secretKey,
@@ -77,6 +78,8 @@ export interface Config {
   idleTimeoutMs: number;
   /** open connections from one client address at a time */
   maxConnectionsPerAddress: number;
+  /** requests with a bad token or session one client address may make a minute before it is refused outright */
+  authFailuresPerMinute: number;
   /** forecasts of other campaigns that may wait while one runs (a process runs one at a time) */
   forecastQueue: number;
   webhookAllowPrivate: boolean;
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: e.INBOX_REQUEST_TIMEOUT_SECONDS * 1000,
     idleTimeoutMs: e.INBOX_IDLE_TIMEOUT_SECONDS * 1000,
     maxConnectionsPerAddress: e.INBOX_MAX_CONNECTIONS_PER_ADDRESS,
+    authFailuresPerMinute: e.INBOX_AUTH_FAILURES_PER_MINUTE,
     forecastQueue: e.INBOX_FORECAST_QUEUE,
     webhookAllowPrivate: e.INBOX_WEBHOOK_ALLOW_PRIVATE ?? false,
     secretKey: e.INBOX_SECRET_KEY,

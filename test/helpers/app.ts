@@ -22,6 +22,7 @@ export async function testContext(options: TestContextOptions = {}): Promise<App
     INBOX_RATE_LIMIT_PER_MINUTE: '100000',
     INBOX_RATE_LIMIT_PER_HOUR: '1000000',
     INBOX_RATE_LIMIT_PER_DAY: '10000000',
+    INBOX_AUTH_FAILURES_PER_MINUTE: '1000000',
     INBOX_WEBHOOK_ALLOW_PRIVATE: '1',
     ...options.env,
   });
