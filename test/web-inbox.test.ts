@@ -275,4 +275,36 @@ describe('the web app', () => {
     await row.getByText('sent while offline').waitFor();
     expect(streams).toBeGreaterThan(1);
   });
+
+  it('lets an owner link a sandbox account, change its limit, create a token shown once and add a tag in Settings', async () => {
+    const team = await newWebTeam(rig);
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+    await p.keyboard.press('g');
+    await p.keyboard.press('s');
+    const accounts = p.getByRole('region', { name: 'Linked accounts' });
+    await accounts.getByRole('textbox', { name: 'Sandbox username' }).fill('settings_acct');
+    await accounts.getByRole('button', { name: 'Link a sandbox account' }).click();
+    const hourly = accounts.getByRole('spinbutton', { name: 'Hourly limit of @settings_acct' });
+    await hourly.fill('7');
+    await hourly.press('Tab');
+    await expect.poll(async () => (await team.request('GET', '/api/v1/account-links')).json()[0]?.hourlyLimit).toBe(7);
+
+    const tokens = p.getByRole('region', { name: 'API tokens' });
+    await tokens.getByRole('textbox', { name: 'Token name' }).fill('zapier');
+    await tokens.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await tokens.getByText(/shown only once/).locator('code').textContent())!;
+    const withIt = await rig.app.inject({ method: 'GET', url: '/api/v1/team', headers: { authorization: `Bearer ${secret}` } });
+    expect(withIt.statusCode).toBe(200);
+
+    const tags = p.getByRole('region', { name: 'Tags' });
+    await tags.getByRole('textbox', { name: 'New tag name' }).fill('Warm');
+    await tags.getByRole('button', { name: 'Add' }).click();
+    await tags.getByText('Warm', { exact: true }).waitFor();
+
+    // Errors show where they happen: this server has no X app configured.
+    await accounts.getByRole('button', { name: 'Link an X account' }).click();
+    await expect.poll(() => accounts.getByRole('alert').textContent()).toMatch(/X/);
+  });
 });

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import type { CreatedTokenSchema, TokenSchema } from '../../../src/http/schemas/team.js';
-import type { WebhookSchema } from '../../../src/http/schemas/webhooks.js';
+import type { DeliveryPageSchema, WebhookSchema } from '../../../src/http/schemas/webhooks.js';
 import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
 import { me } from '../session.js';
 
@@ -67,6 +67,12 @@ function Accounts() {
         <input name="username" aria-label="Sandbox username" placeholder="sandbox username" required />
         <button type="submit">Link a sandbox account</button>
       </form>
+      <button
+        class="x-link"
+        onClick={() => api<{ url: string }>('POST', '/account-links/x/authorize', {}).then((started) => location.assign(started.url), (caught: Error) => fail(caught.message))}
+      >
+        Link an X account
+      </button>
     </Section>
   );
 }
@@ -119,12 +125,36 @@ function Tokens() {
   );
 }
 
+function Deliveries({ webhookId }: { webhookId: string }) {
+  const [page, error] = useLoad<z.infer<typeof DeliveryPageSchema>>(`/webhooks/${webhookId}/deliveries?limit=5`);
+  if (error) return <div role="alert" class="form-error">{error}</div>;
+  if (!page?.deliveries.length) return <p class="muted small">No delivery yet.</p>;
+  return (
+    <ul class="plain small">
+      {page.deliveries.map((delivery) => (
+        <li key={delivery.id}>
+          {delivery.eventType} · <strong>{delivery.status}</strong>
+          {delivery.lastStatusCode !== null && ` · HTTP ${delivery.lastStatusCode}`} · {delivery.attempts} attempt{delivery.attempts === 1 ? '' : 's'}
+          <span class="muted"> · {new Date(delivery.createdAt).toLocaleString()}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function Webhooks() {
   const [list, error] = useLoad<Webhook[]>('/webhooks');
   return (
     <Section title="Webhooks" error={error}>
       {list && !list.length && <p class="muted">No webhook. Create one through the API (POST /api/v1/webhooks).</p>}
-      <ul class="plain">{list?.map((hook) => <li key={hook.id}>{hook.url} <span class="muted">{hook.enabled ? 'enabled' : 'disabled'}</span></li>)}</ul>
+      <ul class="plain">
+        {list?.map((hook) => (
+          <li key={hook.id}>
+            {hook.url} <span class="muted">{hook.enabled ? 'enabled' : 'disabled'} · {hook.eventTypes.join(', ') || 'all events'}</span>
+            <Deliveries webhookId={hook.id} />
+          </li>
+        ))}
+      </ul>
     </Section>
   );
 }
