@@ -6,11 +6,32 @@ import type { Config } from '../config.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
 
+/** Query parameters that carry a one-time secret (the OAuth callback's code and state). */
+const SECRET_QUERY_PARAMETERS = /([?&](?:code|state)=)[^&#]*/g;
+
+interface LoggedRequest {
+  method: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
 /** Logs go to stderr, so stdout carries only what a command prints for scripts (tokens, ids). */
 export function createLogger(config: Config, destination: pino.DestinationStream = pino.destination(2)): Logger {
   return pino(
     {
       level: config.logLevel,
+      // fastify's request fields, the URL's secret parameters redacted.
+      serializers: {
+        req: (req: LoggedRequest) => ({
+          method: req.method,
+          url: req.url?.replace(SECRET_QUERY_PARAMETERS, '$1[redacted]'),
+          host: req.host,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
       // Session cookies and passwords never reach the logs, whatever logs a request or a body.
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.token', '*.secret', '*.password', '*.password_hash'],
