@@ -160,6 +160,23 @@ describe('list leads', () => {
     expect((await eventTypes(team)).filter((t) => t === 'prospect.created')).toHaveLength(4);
   });
 
+  it('accepts handles as people paste them: @name and profile links name the same lead', async () => {
+    const team = await newTeam();
+    const list = await createList(team);
+    const handle = randomUsername('p');
+    const named = randomPlatformId();
+    await setProfile(team, named, { username: handle, displayName: 'Pasted One' });
+    const spellings = [`@${handle}`, `https://x.com/${handle}`, `twitter.com/${handle.toUpperCase()}/status/1?s=20`];
+    const added = await ok(team.request('POST', `${api}/${list.id}/leads`, { usernames: spellings }));
+    // One lead, reported under the first spelling given; the others are the same identifier.
+    expect(added.added).toEqual([spellings[0]]);
+    expect(added.failed).toEqual([]);
+    const again = await ok(team.request('POST', `${api}/${list.id}/leads`, { usernames: [`https://www.x.com/${handle}`] }));
+    expect(again).toEqual({ added: [], skipped: [`https://www.x.com/${handle}`], failed: [] });
+    const page = await leadsOf(team, list.id);
+    expect(page.leads.map((l: { prospect: { platformId: string } }) => l.prospect.platformId)).toEqual([named]);
+  });
+
   it('adds 2,000 leads in one call, then pages through them', async () => {
     const team = await newTeam();
     const list = await createList(team);

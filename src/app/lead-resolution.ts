@@ -1,3 +1,4 @@
+import { usernameKey } from '../core/usernames.js';
 import type { Platform, PlatformAccount, PlatformProfile } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
@@ -30,8 +31,8 @@ async function teamPlatform(ctx: AppContext, teamId: string): Promise<{ platform
   return { platform: platformOf(ctx, name), via: await lookupAccountOf(ctx.db, teamId, name) };
 }
 
-/** One key per lead identifier: usernames are case-insensitive. */
-export const refKey = (ref: LeadRef) => `${ref.by}:${ref.by === 'username' ? ref.value.toLowerCase() : ref.value}`;
+/** One key per lead identifier: a username in any spelling people paste it (see usernameKey). */
+export const refKey = (ref: LeadRef) => `${ref.by}:${ref.by === 'username' ? usernameKey(ref.value) : ref.value}`;
 
 /** Only accounts that exist and are active can be leads: suspended or deactivated ones fail. */
 const usable = (status: string) => status === 'active';
@@ -42,7 +43,7 @@ const usable = (status: string) => status === 'active';
  */
 export async function resolveLeads(ctx: AppContext, teamId: string, refs: readonly LeadRef[]): Promise<LeadResolution> {
   const { platform, via } = await teamPlatform(ctx, teamId);
-  const values = (by: LeadRef['by']) => [...new Set(refs.filter((r) => r.by === by).map((r) => (by === 'username' ? r.value.toLowerCase() : r.value)))];
+  const values = (by: LeadRef['by']) => [...new Set(refs.filter((r) => r.by === by).map((r) => refKey(r).slice(by.length + 1)))];
   const known = new Map<string, ProspectRow>();
   const remember = (row: ProspectRow) => {
     known.set(`externalId:${row.id}`, row);
