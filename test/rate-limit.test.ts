@@ -4,7 +4,7 @@ import { decide } from '../src/core/rate-limit.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext } from './helpers/app.js';
 import { createToken } from '../src/app/tokens.js';
-import { consumeRateLimit } from '../src/app/rate-limit.js';
+import { consumeRateLimit } from '../src/store/rate-limit.js';
 import { newId } from '../src/core/ids.js';
 import { sharedStore } from './helpers/store.js';
 

@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { emitEvent, emitEvents } from '../src/app/events.js';
 import { Maintenance } from '../src/app/maintenance.js';
-import { consumeRateLimit, rateLimitWindows } from '../src/app/rate-limit.js';
+import { consumeRateLimit, rateLimitWindows } from '../src/store/rate-limit.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../src/app/webhook-delivery.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';

@@ -3,7 +3,7 @@ import { xCapWindows } from '../platforms/x.js';
 import type { Db } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { pruneEvents } from './events.js';
-import { pruneRateLimitBuckets, rateLimitWindows } from './rate-limit.js';
+import { pruneRateLimitBuckets, rateLimitWindows } from '../store/rate-limit.js';
 import { pruneSignIns } from './sessions.js';
 
 /**

@@ -5,7 +5,7 @@ import type { RateWindow } from '../core/rate-limit.js';
 import type { Db } from '../store/db.js';
 import type { Actor } from './context.js';
 import { assertPasswordAcceptable, decoyHash, hashPassword, verifyPassword } from './passwords.js';
-import { consumeRateLimit } from './rate-limit.js';
+import { consumeRateLimit } from '../store/rate-limit.js';
 
 export const SESSION_IDLE_MS = 30 * 86_400_000;
 /** last_seen_at and expires_at move at most once a minute, so requests are not a write each. */

@@ -8,7 +8,7 @@ import { USER_FIELDS, type XUser } from '../platforms/x.js';
 import { XApi, type XTokenResponse } from '../platforms/x-api.js';
 import { presentAccountLink, type AccountLink } from './account-links.js';
 import type { AppContext } from './context.js';
-import { saveXCredentials } from './x-credentials.js';
+import { saveXCredentials } from '../platforms/x-credentials.js';
 
 export const X_SCOPES = 'dm.read dm.write tweet.read users.read like.write offline.access';
 /** Long enough to sign in on X, short enough that a leaked link soon expires. */

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { markAccountOffline } from '../app/account-links.js';
+import { markAccountOffline } from '../store/account-links.js';
 import type { StoredStep } from '../app/campaign-data.js';
 import { emitEvents, type NewEvent } from '../app/events.js';
 import { presentMessage, threadAfterMessage } from '../app/messages.js';

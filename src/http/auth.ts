@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, AppContext } from '../app/context.js';
-import { consumeRateLimit, rateLimitWindows } from '../app/rate-limit.js';
+import { consumeRateLimit, rateLimitWindows } from '../store/rate-limit.js';
 import type { RateWindow } from '../core/rate-limit.js';
 import { assertCanManage } from '../app/roles.js';
 import { authenticateSession } from '../app/sessions.js';

@@ -1,4 +1,4 @@
-import { XTokenStore } from '../app/x-credentials.js';
+import { XTokenStore } from './x-credentials.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';

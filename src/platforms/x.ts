@@ -1,4 +1,4 @@
-import { consumeRateLimit } from '../app/rate-limit.js';
+import { consumeRateLimit } from '../store/rate-limit.js';
 import type { Clock } from '../core/clock.js';
 import type { RateWindow } from '../core/rate-limit.js';
 import type { XLimits } from '../core/x-protocol.js';

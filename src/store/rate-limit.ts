@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import { bucketOf, decide, type RateDecision, type RateWindow } from '../core/rate-limit.js';
-import type { Db } from '../store/db.js';
+import type { Db } from './db.js';
 
 /** The per-team windows enforced together (spec 2.7). */
 export function rateLimitWindows(config: Config): RateWindow[] {

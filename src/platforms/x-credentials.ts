@@ -1,12 +1,12 @@
 import type { Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import { open, seal } from '../core/secret-box.js';
-import { PlatformError } from '../platforms/platform.js';
-import type { XAccessTokens } from '../platforms/x.js';
-import type { XApi, XTokenResponse } from '../platforms/x-api.js';
+import { PlatformError } from './platform.js';
+import type { XAccessTokens } from './x.js';
+import type { XApi, XTokenResponse } from './x-api.js';
 import type { Db } from '../store/db.js';
 import type { XCredentialsRow } from '../store/schema-x.js';
-import { markAccountOffline } from './account-links.js';
+import { markAccountOffline } from '../store/account-links.js';
 
 /** Refresh this long before expiry, so a token never lapses in the middle of a call. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
