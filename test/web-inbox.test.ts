@@ -239,7 +239,7 @@ describe('the web app', () => {
     }
     const p = await page();
     await signIn(p, team.email);
-    await p.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Requests' }).click();
+    await p.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Requests', exact: true }).click();
     const list = p.getByRole('listbox', { name: 'Threads' });
     await list.getByRole('option').first().waitFor();
     expect(await list.getByRole('option').count()).toBeLessThan(30);
