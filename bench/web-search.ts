@@ -1,0 +1,78 @@
+// npm run bench:search — latency of thread search (GET /threads?q=) on a data-directory PGlite seeded with
+// 100,000 threads (3 messages each), beside a plain first page of GET /threads in the same run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { migrateToLatest, openStore } from '../src/store/db.js';
+import { seedInbox } from './seed.js';
+
+const THREADS = Number(process.env.BENCH_THREADS ?? 100_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 50);
+
+// Seeded prospects are "User g" / user(5000000 + g); thread g's messages read "Message k of thread g".
+const cases = [
+  { name: 'first page, no search (baseline)', url: '/api/v1/threads?limit=20' },
+  { name: 'by name: "User 4242"', url: `/api/v1/threads?limit=20&q=${encodeURIComponent('User 4242')}` },
+  { name: 'by username prefix: "user50042"', url: '/api/v1/threads?limit=20&q=user50042' },
+  { name: 'by message text: "thread 77777"', url: `/api/v1/threads?limit=20&q=${encodeURIComponent('thread 77777')}` },
+  { name: 'no match: "zebra"', url: '/api/v1/threads?limit=20&q=zebra' },
+  { name: 'word in every thread: "message"', url: '/api/v1/threads?limit=20&q=message' },
+];
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-search-'));
+  const store = await openStore({ kind: 'pglite', dataDir });
+  try {
+    await migrateToLatest(store.db);
+    const started = Date.now();
+    const seed = await seedInbox(store.db, THREADS);
+    console.error(`seeded ${THREADS} threads in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const { buildServer } = await import('../src/http/server.js');
+    const { createLogger } = await import('../src/cli/runtime.js');
+    const { loadConfig } = await import('../src/config.js');
+    const { systemClock } = await import('../src/core/clock.js');
+    const { createPlatformRegistry } = await import('../src/platforms/registry.js');
+    const config = loadConfig({ LOG_LEVEL: 'silent', INBOX_RATE_LIMIT_PER_MINUTE: '100000000', INBOX_RATE_LIMIT_PER_HOUR: '100000000', INBOX_RATE_LIMIT_PER_DAY: '100000000' });
+    const ctx = { db: store.db, clock: systemClock, config, logger: createLogger(config), platforms: createPlatformRegistry(store.db) };
+    const app = await buildServer(ctx);
+    const rows: Array<{ name: string; found: number; median: number; p95: number }> = [];
+    for (const c of cases) {
+      const times: number[] = [];
+      let found = 0;
+      for (let i = 0; i < RUNS + 5; i++) {
+        const t0 = performance.now();
+        const res = await app.inject({ method: 'GET', url: c.url, headers: { authorization: `Bearer ${seed.token}` } });
+        const ms = performance.now() - t0;
+        if (res.statusCode !== 200) throw new Error(`${c.name}: ${res.statusCode} ${res.body}`);
+        found = (res.json() as { threads: unknown[] }).threads.length;
+        if (i >= 5) times.push(ms); // the first runs warm the caches
+      }
+      times.sort((a, b) => a - b);
+      rows.push({ name: c.name, found, median: quantile(times, 0.5), p95: quantile(times, 0.95) });
+      console.error(`  ${c.name}: median ${quantile(times, 0.5).toFixed(1)} ms, p95 ${quantile(times, 0.95).toFixed(1)} ms`);
+    }
+    await app.close();
+    const baseline = rows[0]!.median;
+    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+    process.stdout.write(
+      [
+        `## bench:search — ${new Date().toISOString().slice(0, 10)}`,
+        '',
+        `${machine}; PGlite in a data directory; ${THREADS} threads with 3 messages each; ${RUNS} requests per case`,
+        'through the whole HTTP stack (fastify inject), one at a time, after 5 warm-up requests.',
+        '',
+        '| request (limit=20) | threads returned | median (ms) | p95 (ms) | median / baseline |',
+        '| --- | ---: | ---: | ---: | ---: |',
+        ...rows.map((r) => `| ${r.name} | ${r.found} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.median / baseline).toFixed(2)} |`),
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await store.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
