@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/context.js';
 import { eventsAfter } from '../src/app/events.js';
-import { ensureThread } from '../src/app/threads.js';
+import { ensureThread } from '../src/app/message-recording.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';

@@ -1,7 +1,9 @@
 import { checkLeadData } from '../core/column-values.js';
 import { conflict, notFound } from '../core/errors.js';
+import { leadTransition } from '../core/lead-lifecycle.js';
 import type { Reachability } from '../core/lead-scope.js';
 import { iso, isoOrNull } from '../core/time.js';
+import { writeLeadChanges } from '../store/campaign-leads.js';
 import type { Db } from '../store/db.js';
 import type { CampaignLeadRow, CampaignRow, ColumnDataType, LeadState } from '../store/schema-campaigns.js';
 import type { ProspectRow } from '../store/schema.js';
@@ -11,7 +13,7 @@ import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
 import type { AppContext } from './context.js';
 import { resolveLeads, type LeadRef } from './lead-resolution.js';
 import { checkedLeadInputs, invalidData, withoutNulls, type LeadInput } from './list-leads.js';
-import { presentProspect, tagsOf, type ProspectWithContext } from './prospects.js';
+import { presentProspect, type ProspectWithContext, tagsOf } from './presenters.js';
 
 /**
  * A campaign's leads (spec 3.13): added directly in bulk, listed with their state, cancelled, and given
@@ -178,14 +180,9 @@ export async function cancelCampaignLead(ctx: AppContext, teamId: string, campai
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     const { lead } = await getLead(trx, teamId, campaignId, identifier);
-    if (lead.state !== 'pending' && lead.state !== 'active') {
-      throw conflict(`Lead '${identifier.value}' is ${lead.state}: only a pending or active lead can be cancelled`);
-    }
-    await trx
-      .updateTable('campaign_leads')
-      .set({ state: 'cancelled', next_step_at: null, finished_at: now, updated_at: now })
-      .where('id', '=', lead.id)
-      .execute();
+    const transition = leadTransition(lead, { type: 'cancelled', at: now });
+    if (!transition.ok) throw conflict(`Lead '${identifier.value}' ${transition.reason}`);
+    await writeLeadChanges(trx, [{ id: lead.id, set: transition.set }]);
   });
 }
 

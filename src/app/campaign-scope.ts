@@ -1,8 +1,9 @@
-import { newId } from '../core/ids.js';
 import { sql } from 'kysely';
+import { ruleTransition, type RuleEvent } from '../core/lead-lifecycle.js';
 import { decideScope, type CandidateFacts, type Reachability, type ScopeDecision, type ScopeRules } from '../core/lead-scope.js';
+import { upsertLeads, type LeadWrite } from '../store/campaign-leads.js';
 import type { Db } from '../store/db.js';
-import type { CampaignRow, LeadState } from '../store/schema-campaigns.js';
+import type { CampaignRow } from '../store/schema-campaigns.js';
 import type { Platform as PlatformName } from '../store/schema.js';
 import { lookupAccountOf, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
@@ -138,51 +139,23 @@ export async function gatherCandidates(
   });
 }
 
-/** One lead row to insert or update: its state, reason, whether it was added directly, and column values to merge in. */
-export interface LeadWrite {
-  prospectId: string;
-  state: LeadState;
-  reason: string | null;
-  direct: boolean;
-  data: Record<string, unknown>;
-}
-
-/** The row a decision leaves a candidate with, or null when it has (or keeps) none. */
+/** The row a decision leaves a candidate with, or null when it has (or keeps) none; the lead state machine names its state. */
 export function writeOf(candidate: Candidate, decision: ScopeDecision): LeadWrite | null {
   const { facts } = candidate;
   const base = { prospectId: candidate.prospectId, direct: facts.direct, data: candidate.mappedData };
   switch (decision.kind) {
     case 'pending':
-      return { ...base, state: 'pending', reason: null };
-    case 'excluded':
-      return { ...base, state: 'excluded', reason: decision.reason };
+    case 'excluded': {
+      const event: RuleEvent = decision.kind === 'pending' ? { type: 'admitted' } : { type: 'excluded', reason: decision.reason };
+      const transition = ruleTransition(facts.state, facts.contactedByCampaign, event);
+      if (!transition.ok) throw new Error(`lead rules: ${transition.reason}`);
+      return { ...base, state: transition.set.state!, reason: transition.set.failure_reason! };
+    }
     case 'keep':
       return facts.state === null ? null : { ...base, state: facts.state, reason: candidate.reason };
     case 'leave':
       return null;
   }
-}
-
-/**
- * Inserts or updates lead rows in one statement (one JSON parameter, whatever the batch size). Column
- * values merge into what the lead has; a row that would not change is not touched.
- */
-export async function upsertLeads(trx: Db, scope: CampaignScope, writes: readonly LeadWrite[], now: Date): Promise<void> {
-  if (writes.length === 0) return;
-  const rows = JSON.stringify(
-    writes.map((w) => ({ id: newId(), prospect_id: w.prospectId, state: w.state, reason: w.reason, direct: w.direct, data: w.data })),
-  );
-  await sql`
-    insert into campaign_leads as l (id, campaign_id, team_id, prospect_id, state, direct, data, failure_reason, created_at, updated_at)
-    select v.id, ${scope.campaignId}, ${scope.teamId},
-           v.prospect_id, v.state, v.direct, v.data, v.reason, ${now}::timestamptz, ${now}::timestamptz
-    from jsonb_to_recordset(${rows}::jsonb) as v(id text, prospect_id text, state text, reason text, direct boolean, data jsonb)
-    on conflict (campaign_id, prospect_id) do update
-      set state = excluded.state, failure_reason = excluded.failure_reason, direct = l.direct or excluded.direct,
-          data = l.data || excluded.data, updated_at = excluded.updated_at
-      where l.state <> excluded.state or l.failure_reason is distinct from excluded.failure_reason
-         or (excluded.direct and not l.direct) or not l.data @> excluded.data
-  `.execute(trx);
 }
 
 /**

@@ -1,11 +1,10 @@
-import type { Updateable } from 'kysely';
-import { deleteRefusal, transition, type LifecycleAction } from '../core/campaign-lifecycle.js';
+import { deleteRefusal, lifecycleColumns, transition, type LifecycleAction } from '../core/campaign-lifecycle.js';
 import { AppError, conflict, invalidFields } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { validateSchedule, validateTimeZone, type Problem, type Schedule } from '../core/schedule.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { Db } from '../store/db.js';
-import type { CampaignRow, CampaignsTable, CampaignStatus } from '../store/schema-campaigns.js';
+import type { CampaignRow, CampaignStatus } from '../store/schema-campaigns.js';
 import { automationsByCampaign, type Automation } from './automations.js';
 import { currentSequences, getCampaignRow, type Sequence, type StoredStep } from './campaign-data.js';
 import { sequenceProblems } from './campaign-sequence.js';
@@ -416,32 +415,46 @@ async function readinessProblems(db: Db, campaign: CampaignRow): Promise<Problem
 }
 
 /**
- * Moves a campaign through the lifecycle under a row lock: refuses with 409 what the state machine refuses,
- * runs `check` (which throws when the campaign is not ready), applies `set` and emits the transition's events.
+ * The campaign lifecycle's one applier, for the API and the engine alike: moves `current` (locked by the caller)
+ * by `action` if the state machine allows it, after `check` (which throws when the campaign is not ready), writes
+ * the transition's columns and emits its events.
  */
+export async function applyLifecycle(
+  trx: Db,
+  current: CampaignRow,
+  action: LifecycleAction,
+  at: Date,
+  pauseReason: string | null,
+  check?: (trx: Db, row: CampaignRow) => Promise<void>,
+): Promise<{ ok: true; row: CampaignRow } | { ok: false; reason: string }> {
+  const step = transition(current.status, action);
+  if (!step.allowed) return { ok: false, reason: step.reason };
+  await check?.(trx, current);
+  const row = await trx
+    .updateTable('campaigns')
+    .set({ ...lifecycleColumns(action, at, pauseReason), status: step.to, updated_at: at })
+    .where('id', '=', current.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const summary = summaryOf(await presentCampaign(trx, row));
+  for (const type of step.events) await emitEvent(trx, row.team_id, type, { campaign: summary }, at);
+  return { ok: true, row };
+}
+
+/** A person's lifecycle change through the API: what the state machine refuses is a 409. */
 async function changeStatus(
   ctx: AppContext,
   teamId: string,
   campaignId: string,
   action: LifecycleAction,
-  set: (now: Date) => Updateable<CampaignsTable>,
+  pauseReason: string | null,
   check?: (trx: Db, row: CampaignRow) => Promise<void>,
 ): Promise<CampaignRow> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const current = await getCampaignRow(trx, teamId, campaignId, true);
-    const step = transition(current.status, action);
-    if (!step.allowed) throw conflict(`Cannot ${action} campaign '${campaignId}': ${step.reason}`);
-    await check?.(trx, current);
-    const row = await trx
-      .updateTable('campaigns')
-      .set({ ...set(now), status: step.to, updated_at: now })
-      .where('id', '=', campaignId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const summary = summaryOf(await presentCampaign(trx, row));
-    for (const type of step.events) await emitEvent(trx, teamId, type, { campaign: summary }, now);
-    return row;
+    const moved = await applyLifecycle(trx, await getCampaignRow(trx, teamId, campaignId, true), action, now, pauseReason, check);
+    if (!moved.ok) throw conflict(`Cannot ${action} campaign '${campaignId}': ${moved.reason}`);
+    return moved.row;
   });
 }
 
@@ -454,7 +467,7 @@ async function assertReady(trx: Db, row: CampaignRow): Promise<void> {
 
 /** Starts a draft or resumes a paused campaign once it has leads, an active account and a valid sequence. */
 export async function enableCampaign(ctx: AppContext, teamId: string, campaignId: string): Promise<Campaign> {
-  const row = await changeStatus(ctx, teamId, campaignId, 'enable', (now) => ({ enabled: true, started_at: now, pause_reason: null }), assertReady);
+  const row = await changeStatus(ctx, teamId, campaignId, 'enable', null, assertReady);
   return presentCampaign(ctx.db, row);
 }
 
@@ -462,7 +475,7 @@ export async function enableCampaign(ctx: AppContext, teamId: string, campaignId
 export const MANUAL_PAUSE = 'manual';
 
 const pause = (ctx: AppContext, teamId: string, campaignId: string) =>
-  changeStatus(ctx, teamId, campaignId, 'disable', (now) => ({ enabled: false, paused_at: now, pause_reason: MANUAL_PAUSE }));
+  changeStatus(ctx, teamId, campaignId, 'disable', MANUAL_PAUSE);
 
 export async function disableCampaign(ctx: AppContext, teamId: string, campaignId: string): Promise<Campaign> {
   return presentCampaign(ctx.db, await pause(ctx, teamId, campaignId));

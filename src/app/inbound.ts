@@ -3,9 +3,10 @@ import { recordCampaignReply } from '../engine/outcomes.js';
 import type { AccountLinkRow } from '../store/schema.js';
 import { accountOf, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
-import { recordWithTarget, type Message } from './messages.js';
+import { recordWithTarget } from './messages.js';
+import type { Message } from './presenters.js';
 import { findProspectByPlatformId } from './prospects.js';
-import type { Target } from './threads.js';
+import type { Target } from './message-recording.js';
 
 /** A DM as a platform reports it for one of our linked accounts (either direction). */
 export interface PlatformDm {

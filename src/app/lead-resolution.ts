@@ -5,7 +5,8 @@ import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import { lookupAccountOf, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { emitEvents } from './events.js';
-import { presentProspect, prospectValues } from './prospects.js';
+import { prospectValues } from './prospects.js';
+import { presentProspect } from './presenters.js';
 
 /** How a lead is named by a caller: an X user id, a handle, or our own prospect id (externalId). */
 export type LeadRef = { by: 'platformId' | 'username' | 'externalId'; value: string };

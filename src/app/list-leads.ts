@@ -9,7 +9,7 @@ import { listMembershipChanged } from './campaign-sync.js';
 import type { AppContext } from './context.js';
 import { refKey, resolveLeads, type LeadRef, type LeadResolution } from './lead-resolution.js';
 import { getListRow, getUserListRow, systemListMembers } from './lists.js';
-import { presentProspect, tagsOf, type ProspectWithContext } from './prospects.js';
+import { presentProspect, type ProspectWithContext, tagsOf } from './presenters.js';
 
 export interface ListLead {
   prospect: ProspectWithContext;

@@ -2,153 +2,12 @@ import { notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { PlatformProfile } from '../platforms/platform.js';
-import { isAnyOf, type Db } from '../store/db.js';
+import type { Db } from '../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
 import { assertMember } from './members.js';
-import { presentThreads } from './threads.js';
-
-export interface ProspectContext {
-  tags: string[];
-  statusId: string | null;
-  valuation: number | null;
-  notes: string | null;
-  assigneeId: string | null;
-  threads?: Array<{ id: string; accountLinkId: string; lastMessageTimestamp: string | null; createdAt: string }>;
-}
-
-/** The Prospect object of the API, with its CRM context. Its externalId is our prospect id. */
-export interface ProspectWithContext {
-  platform: PlatformName;
-  platformId: string;
-  externalId: string;
-  documentId: null;
-  displayName: string;
-  username: string;
-  handle: string;
-  image: string | null;
-  imageNormalized: string | null;
-  bio: string | null;
-  location: string | null;
-  profileUrl: string;
-  websiteUrl: string | null;
-  websiteDomain: string | null;
-  verified: ProspectRow['verified'];
-  profileType: ProspectRow['profile_type'];
-  isProtected: boolean;
-  followerCount: number;
-  followingCount: number;
-  postCount: number;
-  engagementCount: null;
-  listedCount: number | null;
-  platformCreatedAt: string | null;
-  firstSeenAt: string;
-  lastUpdatedAt: string;
-  lastEnrichedAt: string | null;
-  lastActiveAt: null;
-  source: 'cached';
-  isFresh: boolean;
-  isStale: boolean;
-  confidence: number;
-  accountStatus: string;
-  platformData: {
-    isVerifiedBlue: boolean;
-    isVerifiedGold: boolean;
-    isVerifiedGray: boolean;
-    professionalCategory: string | null;
-    urlEntities: Array<{ url: string; expandedUrl: string; displayUrl: string; indices: [number, number] }>;
-    bannerUrl: string | null;
-    tweetsCount: number;
-    favoritesCount: number;
-    rawData: Record<string, unknown> | null;
-  };
-  context: ProspectContext;
-}
-
-const DAY_MS = 86_400_000;
-
-function domainOf(url: string | null): string | null {
-  if (!url) return null;
-  try {
-    return new URL(url).hostname.replace(/^www\./, '');
-  } catch {
-    return null;
-  }
-}
-
-/** How much to trust cached profile data, by its age (1 = just fetched, below 0.5 = possibly outdated). */
-function confidenceOf(ageDays: number): number {
-  if (ageDays < 1) return 1;
-  if (ageDays <= 7) return 0.8;
-  if (ageDays <= 30) return 0.6;
-  return 0.4;
-}
-
-export function presentProspect(row: ProspectRow, tags: string[], now: Date): ProspectWithContext {
-  const ageDays = (now.getTime() - (row.last_enriched_at ?? row.created_at).getTime()) / DAY_MS;
-  return {
-    platform: row.platform,
-    platformId: row.platform_id,
-    externalId: row.id,
-    documentId: null,
-    displayName: row.display_name,
-    username: row.username,
-    handle: `@${row.username}`,
-    image: row.image,
-    imageNormalized: row.image,
-    bio: row.bio,
-    location: row.location,
-    profileUrl: `https://x.com/${row.username}`,
-    websiteUrl: row.website_url,
-    websiteDomain: domainOf(row.website_url),
-    verified: row.verified,
-    profileType: row.profile_type,
-    isProtected: row.is_protected,
-    followerCount: row.follower_count,
-    followingCount: row.following_count,
-    postCount: row.post_count,
-    engagementCount: null,
-    listedCount: row.listed_count,
-    platformCreatedAt: isoOrNull(row.platform_created_at),
-    firstSeenAt: iso(row.created_at),
-    lastUpdatedAt: iso(row.updated_at),
-    lastEnrichedAt: isoOrNull(row.last_enriched_at),
-    lastActiveAt: null,
-    source: 'cached',
-    isFresh: ageDays <= 7,
-    isStale: ageDays > 30,
-    confidence: confidenceOf(ageDays),
-    accountStatus: row.account_status,
-    platformData: {
-      isVerifiedBlue: row.verified === 'verified',
-      isVerifiedGold: row.verified === 'business',
-      isVerifiedGray: row.verified === 'government',
-      professionalCategory: null,
-      urlEntities: [],
-      bannerUrl: null,
-      tweetsCount: row.post_count,
-      favoritesCount: 0,
-      rawData: null,
-    },
-    context: { tags, statusId: row.status_id, valuation: row.valuation, notes: row.notes, assigneeId: row.assignee_id },
-  };
-}
-
-/** Tag ids per prospect, in the order they were attached. */
-export async function tagsOf(db: Db, prospectIds: string[]): Promise<Map<string, string[]>> {
-  const byProspect = new Map<string, string[]>(prospectIds.map((id) => [id, []]));
-  if (prospectIds.length === 0) return byProspect;
-  const rows = await db
-    .selectFrom('prospect_tags')
-    .select(['prospect_id', 'tag_id'])
-    .where(isAnyOf('prospect_id', prospectIds))
-    .orderBy('created_at')
-    .orderBy('tag_id')
-    .execute();
-  for (const r of rows) byProspect.get(r.prospect_id)!.push(r.tag_id);
-  return byProspect;
-}
+import { presentOne, presentProspect, presentThreads, tagsOf, type ProspectWithContext } from './presenters.js';
 
 /** A prospect with its context, including every live thread with it (prospect get and lookup). */
 async function withThreads(db: Db, row: ProspectRow, now: Date): Promise<ProspectWithContext> {
@@ -168,10 +27,6 @@ async function withThreads(db: Db, row: ProspectRow, now: Date): Promise<Prospec
     createdAt: iso(t.created_at),
   }));
   return prospect;
-}
-
-export async function presentOne(db: Db, row: ProspectRow, now: Date): Promise<ProspectWithContext> {
-  return presentProspect(row, (await tagsOf(db, [row.id])).get(row.id)!, now);
 }
 
 export async function getProspectRow(db: Db, teamId: string, prospectId: string, forUpdate = false): Promise<ProspectRow> {

@@ -4,7 +4,7 @@ import { putSandboxProfile, recordSandboxDm, type SandboxProfileInput } from '..
 import { getAccountLinkRow, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { ingestInboundMessage } from './inbound.js';
-import type { Message } from './messages.js';
+import type { Message } from './presenters.js';
 
 export type SandboxProfile = Pick<
   PlatformProfile,

@@ -1,126 +1,14 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { AppError, notFound } from '../core/errors.js';
-import { newId } from '../core/ids.js';
-import { iso, isoOrNull } from '../core/time.js';
-import { conversationId, type PlatformProfile } from '../platforms/platform.js';
-import { insertRows } from '../store/bulk.js';
-import { isAnyOf, type Db } from '../store/db.js';
-import type { AccountLinkRow, Database, MessageRow, Platform as PlatformName, ProspectRow, ThreadRow, ThreadsTable } from '../store/schema.js';
+import type { Db } from '../store/db.js';
+import type { Database, ThreadRow, ThreadsTable } from '../store/schema.js';
 import { accountOf, getAccountLinkRow, platformOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
 import { assertMember } from './members.js';
-import {
-  ensureProspect,
-  findProspectByPlatformId,
-  getProspectRow,
-  presentProspect,
-  setProspectAssignee,
-  tagsOf,
-  type ProspectWithContext,
-} from './prospects.js';
-
-export interface LastMessage {
-  id: string;
-  content: string;
-  authorId: string;
-  createdAt: string;
-  userId: string | null;
-  campaignId: string | null;
-}
-
-export interface Thread {
-  id: string;
-  platform: PlatformName;
-  platformId: string;
-  done: boolean;
-  assigneeId: string | null;
-  lastMessageTimestamp: string | null;
-  computedSortTimestamp: string;
-  createdAt: string;
-  status: 'active' | 'idle';
-  variant: 'unencrypted' | 'xChat';
-  accountLinkId: string;
-  isSyncing: boolean;
-  isRequest: boolean;
-  typingIndicatorsEnabled: boolean | null;
-  lastMessage: LastMessage | null;
-  prospect: ProspectWithContext;
-  unread: boolean;
-}
-
-/** A thread as the API shows it, from its row, its presented prospect and its last message (if any). */
-export function threadView(r: ThreadRow, prospect: ProspectWithContext, last: LastMessageRow | undefined): Thread {
-  return {
-    id: r.id,
-    platform: r.platform,
-    platformId: r.platform_id,
-    done: r.done,
-    assigneeId: r.assignee_id,
-    lastMessageTimestamp: isoOrNull(r.last_message_at),
-    computedSortTimestamp: iso(r.sort_at),
-    createdAt: iso(r.created_at),
-    status: r.status,
-    variant: r.variant,
-    accountLinkId: r.account_link_id,
-    isSyncing: r.is_syncing,
-    isRequest: r.is_request,
-    typingIndicatorsEnabled: r.typing_indicators_enabled,
-    lastMessage: last
-      ? {
-          id: last.id,
-          content: last.content,
-          authorId: last.author_id,
-          createdAt: iso(last.created_at),
-          userId: last.user_id,
-          campaignId: last.campaign_id,
-        }
-      : null,
-    prospect,
-    unread: r.unread,
-  };
-}
-
-/** The message columns a thread's last-message preview shows. */
-export type LastMessageRow = Pick<MessageRow, 'id' | 'content' | 'author_id' | 'created_at' | 'user_id' | 'campaign_id'>;
-
-/** The presented prospects (with context) of many prospect rows, in two queries. */
-export async function presentProspects(db: Db, prospectIds: readonly string[], now: Date): Promise<Map<string, ProspectWithContext>> {
-  const ids = [...new Set(prospectIds)];
-  if (ids.length === 0) return new Map();
-  const [prospects, tags] = await Promise.all([db.selectFrom('prospects').selectAll().where(isAnyOf('id', ids)).execute(), tagsOf(db, ids)]);
-  return new Map(prospects.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
-}
-
-/** presentProspects for rows already read: only their tags are looked up. */
-export async function presentProspectRows(db: Db, rows: readonly ProspectRow[], now: Date): Promise<Map<string, ProspectWithContext>> {
-  const tags = await tagsOf(db, [...new Set(rows.map((p) => p.id))]);
-  return new Map(rows.map((p) => [p.id, presentProspect(p, tags.get(p.id)!, now)]));
-}
-
-/** Presents threads with their prospect (and its context) and last-message preview, in a few queries. */
-export async function presentThreads(db: Db, rows: ThreadRow[], now: Date): Promise<Thread[]> {
-  if (rows.length === 0) return [];
-  const lastIds = rows.flatMap((r) => (r.last_message_id ? [r.last_message_id] : []));
-  const [prospectById, lasts] = await Promise.all([
-    presentProspects(
-      db,
-      rows.map((r) => r.prospect_id),
-      now,
-    ),
-    lastIds.length === 0
-      ? []
-      : db
-          .selectFrom('messages')
-          .select(['id', 'content', 'author_id', 'created_at', 'user_id', 'campaign_id'])
-          .where('id', 'in', lastIds)
-          .execute(),
-  ]);
-  const lastById = new Map(lasts.map((m) => [m.id, m]));
-  return rows.map((r) => threadView(r, prospectById.get(r.prospect_id)!, r.last_message_id ? lastById.get(r.last_message_id) : undefined));
-}
-
-export const presentThread = async (db: Db, row: ThreadRow, now: Date): Promise<Thread> => (await presentThreads(db, [row], now))[0]!;
+import { findProspectByPlatformId, getProspectRow, setProspectAssignee } from './prospects.js';
+import { openThread, type Target } from './message-recording.js';
+import { presentThread, presentThreads, type Thread } from './presenters.js';
 
 /** A live (not deleted) thread of the team; 404 THREAD_NOT_FOUND otherwise. */
 export async function getThreadRow(db: Db, teamId: string, threadId: string, forUpdate = false): Promise<ThreadRow> {
@@ -140,110 +28,11 @@ export async function getThreadRow(db: Db, teamId: string, threadId: string, for
 export const lockThread = (trx: Db, threadId: string): Promise<ThreadRow> =>
   trx.selectFrom('threads').selectAll().where('id', '=', threadId).forUpdate().executeTakeFirstOrThrow();
 
-const threadKey = (accountLinkId: string, prospectId: string) => `${accountLinkId}:${prospectId}`;
-
-/** A thread not stored yet, in the state every thread starts in. */
-function newThreadRow(account: AccountLinkRow, prospect: ProspectRow, at: Date): ThreadRow {
-  return {
-    id: newId(),
-    team_id: account.team_id,
-    account_link_id: account.id,
-    prospect_id: prospect.id,
-    platform: account.platform,
-    platform_id: conversationId(account.platform_id, prospect.platform_id),
-    done: false,
-    assignee_id: prospect.assignee_id,
-    status: 'active',
-    variant: 'unencrypted',
-    is_request: false,
-    is_syncing: false,
-    typing_indicators_enabled: null,
-    has_outbound: false,
-    has_inbound: false,
-    unread: false,
-    last_message_id: null,
-    last_message_at: null,
-    last_message_outbound: null,
-    sort_at: at,
-    created_at: at,
-    deleted_at: null,
-  };
-}
-
-export interface PairThread {
-  row: ThreadRow;
-  /** new or restored from deleted: thread.created is the caller's to emit */
-  fresh: boolean;
-  /** new, so not in the store yet: the caller stores it with insertThreads, in whatever state it has reached */
-  unstored: boolean;
-}
-
-/**
- * The thread between each account link and prospect given, in order, as it stands: a stored one locked, a
- * deleted one restored (in memory: writing `deleted_at` is the caller's), a missing one built to start at its
- * pair's first `at` (the same object for every pair of the same account and prospect).
- */
-export async function threadsOf(trx: Db, pairs: ReadonlyArray<{ account: AccountLinkRow; prospect: ProspectRow; at?: Date }>, now: Date): Promise<PairThread[]> {
-  if (pairs.length === 0) return [];
-  const stored = await trx
-    .selectFrom('threads')
-    .selectAll()
-    .where('account_link_id', 'in', [...new Set(pairs.map((p) => p.account.id))])
-    .where(isAnyOf('prospect_id', [...new Set(pairs.map((p) => p.prospect.id))]))
-    .forUpdate()
-    .execute();
-  const found = new Map<string, PairThread>();
-  for (const row of stored) found.set(threadKey(row.account_link_id, row.prospect_id), row.deleted_at ? { row: { ...row, deleted_at: null }, fresh: true, unstored: false } : { row, fresh: false, unstored: false });
-  return pairs.map(({ account, prospect, at = now }) => {
-    const key = threadKey(account.id, prospect.id);
-    let thread = found.get(key);
-    if (!thread) found.set(key, (thread = { row: newThreadRow(account, prospect, at), fresh: true, unstored: true }));
-    return thread;
-  });
-}
-
-/**
- * Stores threads built by threadsOf. False when another transaction stored a thread for one of their pairs
- * first: the caller's transaction must then read them again (with threadsOf) rather than go on.
- */
-export async function insertThreads(trx: Db, rows: readonly ThreadRow[]): Promise<boolean> {
-  // Written by the bulk writer: an engine batch may start thousands of threads, past one statement's parameters.
-  const inserted = await insertRows(trx, 'threads', rows, 'on conflict (account_link_id, prospect_id) do nothing returning id');
-  return inserted.length === rows.length;
-}
-
-/**
- * The one thread between an account link and a prospect: created on first use, restored if it was
- * deleted; either way thread.created is emitted.
- */
-export async function ensureThread(trx: Db, account: AccountLinkRow, prospect: ProspectRow, now: Date): Promise<ThreadRow> {
-  // A second reading finds the thread another transaction stored meanwhile.
-  for (let reading = 1; ; reading++) {
-    const [{ row, fresh, unstored }] = (await threadsOf(trx, [{ account, prospect }], now)) as [PairThread];
-    if (unstored && !(await insertThreads(trx, [row]))) {
-      if (reading === 2) throw new Error(`the thread of ${account.id} and ${prospect.id} was stored meanwhile yet cannot be read`);
-      continue;
-    }
-    if (fresh && !unstored) await trx.updateTable('threads').set({ deleted_at: null }).where('id', '=', row.id).execute();
-    if (fresh) {
-      const presented = await presentThread(trx, row, now);
-      await emitEvent(trx, account.team_id, 'thread.created', { thread: presented, prospect: presented.prospect }, now);
-    }
-    return row;
-  }
-}
-
 export interface TargetInput {
   accountLinkId: string;
   externalPlatformId?: string;
   externalId?: string;
 }
-
-/** Who a conversation is with: a known prospect, or a platform profile that becomes one. */
-export type Target = { account: AccountLinkRow; recipientPlatformId: string } & (
-  | { prospect: ProspectRow; profile?: undefined }
-  | { prospect?: undefined; profile: PlatformProfile }
-);
 
 /** Resolves an account link plus a prospect given by externalId or by platform id (reads only). */
 export async function resolveTarget(ctx: AppContext, teamId: string, input: TargetInput): Promise<Target> {
@@ -261,13 +50,6 @@ export async function resolveTarget(ctx: AppContext, teamId: string, input: Targ
   const profile = await platformOf(ctx, account.platform).profileById(platformId, accountOf(account));
   if (!profile) throw new AppError(404, 'PROSPECT_NOT_FOUND', `No ${account.platform} user with platform ID '${platformId}'`);
   return { account, profile, recipientPlatformId: platformId };
-}
-
-/** Inside a transaction: the prospect (created if new) and the thread with it (created if new). */
-export async function openThread(trx: Db, target: Target, now: Date): Promise<ThreadRow> {
-  const { account } = target;
-  const prospect = target.prospect ?? (await ensureProspect(trx, account.team_id, account.platform, target.profile, now));
-  return ensureThread(trx, account, prospect, now);
 }
 
 export async function createThread(ctx: AppContext, teamId: string, input: TargetInput): Promise<Thread> {

@@ -10,6 +10,8 @@
  * state but active, so nothing is deleted while it may be sending.
  */
 
+import type { CampaignRow } from '../store/schema-campaigns.js';
+
 export type CampaignStatus = 'draft' | 'active' | 'paused' | 'completed';
 export type LifecycleAction = 'enable' | 'disable' | 'complete';
 export type LifecycleEvent = 'campaign.started' | 'campaign.resumed' | 'campaign.paused' | 'campaign.completed';
@@ -33,6 +35,22 @@ export function transition(from: CampaignStatus, action: LifecycleAction): Trans
     case 'complete':
       if (from === 'active') return { allowed: true, to: 'completed', events: ['campaign.completed'] };
       return refuse(`only an active campaign can complete; this one is ${from}`);
+  }
+}
+
+/** The columns a transition sets besides the status, at `at`; a pause records why (a person, or the engine's reason). */
+export function lifecycleColumns(
+  action: LifecycleAction,
+  at: Date,
+  pauseReason: string | null,
+): Partial<Pick<CampaignRow, 'enabled' | 'started_at' | 'paused_at' | 'completed_at' | 'pause_reason'>> {
+  switch (action) {
+    case 'enable':
+      return { enabled: true, started_at: at, pause_reason: null };
+    case 'disable':
+      return { enabled: false, paused_at: at, pause_reason: pauseReason };
+    case 'complete':
+      return { enabled: false, completed_at: at };
   }
 }
 

@@ -12,11 +12,12 @@ import type { Random } from '../core/random.js';
 import { planAccounts, type AccountState, type PlannedAction, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
 import { insertRows } from '../store/bulk.js';
+import { writeLeadChanges, type LeadChange } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
-import { completeLead } from './outcomes.js';
+import { allowed, completeLead } from './outcomes.js';
 import { recordOutcomes, type Outcome, type Recording, type SendItem } from './record.js';
 
 /**
@@ -227,6 +228,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       const campaign = campaigns.get(action.campaignId)!;
       const prospect = prospects.get(lead.prospect_id)!;
       const { step } = action;
+      allowed(lead, { type: 'reserved' });
       const intent: SendIntentRow = {
         id: newId(),
         lead_id: lead.id,
@@ -258,13 +260,15 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       items.filter((i) => !i.reconcile).map((i) => i.intent),
     );
     if (pending.length > 0) await trx.updateTable('send_intents').set({ claimed_until: leasedUntil }).where(isAnyOf('id', pending.map((i) => i.id))).execute();
+    const rescheduled: LeadChange[] = [];
     for (const action of actions) {
       const lead = leadById.get(action.lead.id)!;
       if (action.kind === 'complete') await completeLead(trx, lead, campaigns.get(action.campaignId)!, action.at);
       if (action.kind === 'reschedule') {
-        await trx.updateTable('campaign_leads').set({ next_step_at: action.dueAt, sequence_version: campaigns.get(action.campaignId)!.sequence_version }).where('id', '=', lead.id).execute();
+        rescheduled.push({ id: lead.id, set: allowed(lead, { type: 'rescheduled', dueAt: action.dueAt, sequenceVersion: campaigns.get(action.campaignId)!.sequence_version }) });
       }
     }
+    await writeLeadChanges(trx, rescheduled);
     const gates = locked.flatMap((account, i) => [...planned.plans[i]!.nextSendAt].map(([campaignId, at]) => sql`(${campaignId}::text, ${account.id}::text, ${at}::timestamptz)`));
     if (gates.length > 0) {
       await sql`

@@ -1,16 +1,17 @@
 import type { Selectable } from 'kysely';
-import { transition, type LifecycleAction } from '../core/campaign-lifecycle.js';
+import type { LifecycleAction } from '../core/campaign-lifecycle.js';
 import { AppError } from '../core/errors.js';
+import { leadTransition, type Lead, type LeadEvent } from '../core/lead-lifecycle.js';
 import type { EventType } from '../core/event-types.js';
 import type { AutomationTrigger } from '../app/automations.js';
-import { presentCampaigns, summaryOf, type CampaignSummary } from '../app/campaigns.js';
+import { applyLifecycle, presentCampaigns, summaryOf, type CampaignSummary } from '../app/campaigns.js';
 import { emitEvent } from '../app/events.js';
-import type { Message } from '../app/messages.js';
 import { applyProspectContext, type ContextInput } from '../app/prospects.js';
-import { presentThread } from '../app/threads.js';
+import { writeLeadChanges, type LeadChange } from '../store/campaign-leads.js';
 import type { Db } from '../store/db.js';
 import type { ThreadRow } from '../store/schema.js';
 import type { AutomationsTable, CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
+import { type Message, presentThread } from '../app/presenters.js';
 
 /**
  * What happens to a campaign lead and its campaign after a send, a reply or a failure: lead states, target.*
@@ -81,13 +82,16 @@ export async function runAutomations(
 }
 
 /** A lead with nothing left to send: completed, with the `completed` automations. */
-export async function completeLead(trx: Db, lead: Pick<CampaignLeadRow, 'id' | 'prospect_id'>, campaign: Pick<CampaignRow, 'id' | 'team_id'>, now: Date) {
-  await trx
-    .updateTable('campaign_leads')
-    .set({ state: 'completed', next_step_at: null, finished_at: now, updated_at: now })
-    .where('id', '=', lead.id)
-    .execute();
+export async function completeLead(trx: Db, lead: Pick<CampaignLeadRow, 'id' | 'prospect_id'> & Lead, campaign: Pick<CampaignRow, 'id' | 'team_id'>, now: Date) {
+  await writeLeadChanges(trx, [{ id: lead.id, set: allowed(lead, { type: 'completed', at: now }) }]);
   await runAutomations(trx, campaign, lead.prospect_id, 'completed', now);
+}
+
+/** The columns `event` changes on `lead`; an event the state machine refuses here is a bug of its caller. */
+export function allowed(lead: Pick<CampaignLeadRow, 'id'> & Lead, event: LeadEvent): LeadChange['set'] {
+  const transition = leadTransition(lead, event);
+  if (!transition.ok) throw new Error(`lead ${lead.id}: ${transition.reason}`);
+  return transition.set;
 }
 
 /** A target.* event with the payload of spec 5.2 plus the step. */
@@ -119,18 +123,23 @@ export async function emitTargetEvent(
  */
 export async function recordCampaignReply(trx: Db, thread: ThreadRow, message: Message, now: Date): Promise<void> {
   const sentAt = new Date(message.createdAt);
-  const replied = await trx
-    .updateTable('campaign_leads')
-    .set({ state: 'replied', replied_at: now, next_step_at: null, finished_at: now, updated_at: now })
+  const candidates = await trx
+    .selectFrom('campaign_leads')
+    .selectAll()
     .where('team_id', '=', thread.team_id)
     .where('prospect_id', '=', thread.prospect_id)
     .where('replied_at', 'is', null)
     .where('state', 'in', ['active', 'completed', 'failed'])
     .where('contacted_at', '<=', sentAt)
     .where('campaign_id', 'in', (eb) => eb.selectFrom('campaigns').select('id').where('status', 'in', ['active', 'paused']))
-    .returning(['campaign_id', 'team_id'])
+    .forUpdate()
     .execute();
-  for (const lead of replied.sort((a, b) => a.campaign_id.localeCompare(b.campaign_id))) {
+  const replied = candidates.flatMap((lead) => {
+    const transition = leadTransition(lead, { type: 'replied', at: now, messageAt: sentAt });
+    return transition.ok ? [{ lead, set: transition.set }] : [];
+  });
+  await writeLeadChanges(trx, replied.map(({ lead, set }) => ({ id: lead.id, set })));
+  for (const { lead } of replied.sort((a, b) => a.lead.campaign_id.localeCompare(b.lead.campaign_id))) {
     await emitTargetEvent(trx, 'target.replied', lead.campaign_id, thread, message, null, now);
     await runAutomations(trx, { id: lead.campaign_id, team_id: lead.team_id }, thread.prospect_id, 'replied', now);
   }
@@ -148,16 +157,5 @@ export async function engineTransition(
   pauseReason: string | null = null,
 ): Promise<boolean> {
   const row = await trx.selectFrom('campaigns').selectAll().where('id', '=', campaignId).forUpdate().executeTakeFirstOrThrow();
-  const step = transition(row.status, action);
-  if (!step.allowed) return false;
-  const set =
-    action === 'complete'
-      ? { completed_at: now, enabled: false }
-      : action === 'disable'
-        ? { paused_at: now, enabled: false, pause_reason: pauseReason }
-        : { started_at: now, enabled: true, pause_reason: null };
-  await trx.updateTable('campaigns').set({ ...set, status: step.to, updated_at: now }).where('id', '=', campaignId).execute();
-  const summary = await campaignSummary(trx, campaignId);
-  for (const type of step.events) await emitEvent(trx, row.team_id, type, { campaign: summary }, now);
-  return true;
+  return (await applyLifecycle(trx, row, action, now, pauseReason)).ok;
 }

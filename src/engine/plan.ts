@@ -1,8 +1,10 @@
 import { sql } from 'kysely';
-import { nextAction, spreadEvenly } from '../core/lead-progress.js';
+import { leadTransition } from '../core/lead-lifecycle.js';
+import { spreadEvenly } from '../core/lead-progress.js';
+import { writeLeadChanges } from '../store/campaign-leads.js';
 import type { Db } from '../store/db.js';
 import type { StoredStep } from '../app/campaign-data.js';
-import { completeLead, engineTransition } from './outcomes.js';
+import { allowed, engineTransition, runAutomations } from './outcomes.js';
 
 /**
  * Campaign-level passes of the engine: giving leads a sender, pausing and resuming campaigns as their
@@ -76,7 +78,7 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
       const departed = (await sendersOfOpenLeads(trx, campaign.id)).filter((id) => !accounts.includes(id));
       const leads = await trx
         .selectFrom('campaign_leads')
-        .select('id')
+        .selectAll()
         .where('campaign_id', '=', campaign.id)
         .where((eb) =>
           eb.or([
@@ -106,12 +108,11 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
         .execute();
       const loadOf = new Map(loads.map((l) => [l.account_link_id, Number(l.n)]));
       const chosen = spreadEvenly(accounts.map((id) => loadOf.get(id) ?? 0), leads.length);
-      await sql`
-        update campaign_leads l
-        set account_link_id = v.account_link_id, next_step_at = coalesce(l.next_step_at, l.created_at),
-            sequence_version = coalesce(l.sequence_version, ${campaign.sequence_version}::int), updated_at = ${now}::timestamptz
-        from unnest(${leads.map((l) => l.id)}::text[], ${chosen.map((i) => accounts[i]!)}::text[]) as v(id, account_link_id)
-        where l.id = v.id`.execute(trx);
+      const changes = leads.map((lead, i) => {
+        const sender = { accountLinkId: accounts[chosen[i]!]!, sequenceVersion: campaign.sequence_version, at: now };
+        return { id: lead.id, set: allowed(lead, { type: lead.account_link_id === null ? 'assigned' : 'accountLost', ...sender }) };
+      });
+      await writeLeadChanges(trx, changes);
     });
   }
   return more;
@@ -137,7 +138,7 @@ export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
       const steps = await stepsOf(trx, campaign.id, version);
       const inFlight = await trx
         .selectFrom('campaign_leads')
-        .select(['id', 'prospect_id', 'next_rank', 'last_contact_at'])
+        .selectAll()
         .where('campaign_id', '=', campaign.id)
         .where('state', '=', 'active')
         .where((eb) => eb.or([eb('sequence_version', 'is', null), eb('sequence_version', '<>', version)]))
@@ -146,14 +147,13 @@ export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
         .forUpdate()
         .skipLocked()
         .execute();
-      for (const lead of inFlight) {
-        const next = nextAction(steps, lead.next_rank, lead.last_contact_at, now);
-        if (next.done) await completeLead(trx, lead, campaign, now);
-        await trx
-          .updateTable('campaign_leads')
-          .set({ sequence_version: version, ...(next.done ? {} : { next_step_at: next.dueAt }) })
-          .where('id', '=', lead.id)
-          .execute();
+      const moved = inFlight.map((lead) => ({ lead, transition: leadTransition(lead, { type: 'sequenceChanged', version, steps, at: now }) }));
+      await writeLeadChanges(
+        trx,
+        moved.flatMap(({ lead, transition }) => (transition.ok ? [{ id: lead.id, set: transition.set }] : [])),
+      );
+      for (const { lead, transition } of moved) {
+        if (transition.ok && transition.set.state === 'completed') await runAutomations(trx, campaign, lead.prospect_id, 'completed', now);
       }
       if (inFlight.length < PLAN_BATCH) {
         await trx.updateTable('campaigns').set({ applied_sequence_version: version }).where('id', '=', campaign.id).execute();

@@ -1,19 +1,18 @@
-import { sql } from 'kysely';
 import { markAccountOffline } from '../store/account-links.js';
 import type { StoredStep } from '../app/campaign-data.js';
 import { emitEvents, type NewEvent } from '../app/events.js';
-import { presentMessage, threadAfterMessage } from '../app/messages.js';
-import type { ProspectWithContext } from '../app/prospects.js';
-import { insertThreads, presentProspectRows, presentProspects, threadsOf, threadView, type LastMessageRow } from '../app/threads.js';
-import { newId } from '../core/ids.js';
-import { nextAction, type ActionStep } from '../core/lead-progress.js';
+import { entryEvents, recordMessages, threadsOf, ThreadStoredMeanwhile, type MessageEntry, type RecordedEntry } from '../app/message-recording.js';
+import { afterTransition, isRunning, leadTransition, type LeadEvent } from '../core/lead-lifecycle.js';
+import type { ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
-import { insertRows, runningMeanwhile, updateRows } from '../store/bulk.js';
+import { runningMeanwhile, updateRows } from '../store/bulk.js';
+import { wholeState, writeLeadChanges } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
-import type { AccountLinkRow, MessageRow, ProspectRow, ThreadRow } from '../store/schema.js';
+import type { AccountLinkRow, ProspectRow, ThreadRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
 import { applyAutomations, automationsOf, campaignSummaries } from './outcomes.js';
+import { type LastMessageRow, presentMessage, presentProspectRows, presentProspects, type ProspectWithContext, type Thread, threadView } from '../app/presenters.js';
 
 /**
  * Step 3 of a batch (see dispatch.ts): the outcomes of its platform calls recorded in one transaction, in the
@@ -43,24 +42,21 @@ export type Outcome =
 
 /** The recipient refused (suspended, closed DMs): the lead fails, the account goes on. */
 const refused = (outcome: Outcome): boolean => outcome.kind === 'failed' && outcome.error.kind === 'recipient_unreachable';
-const running = (lead: CampaignLeadRow) => lead.state === 'pending' || lead.state === 'active';
 const pairKey = (item: SendItem) => `${item.campaign.id}:${item.account.id}`;
 
 /** What did not go out: a refusing recipient fails its lead; anything else drops its intent (its slot in the send log), and an account problem holds the account. */
-async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: Map<string, CampaignLeadRow>, from: Date, backoffMs: number) {
+async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: BatchLeads, from: Date, backoffMs: number) {
   const handled = new Set<string>();
   for (const item of items) {
     const outcome = outcomes.get(item.intent.id)!;
     if (outcome.kind === 'sent') continue;
     const at = item.intent.created_at;
-    const lead = leads.get(item.intent.lead_id)!;
+    const lead = leads.rows.get(item.intent.lead_id)!;
     if (outcome.kind === 'failed' && refused(outcome)) {
       // Counted as contacted (spec 6.2), so the campaign can finish. The attempt keeps its slot in the send
       // log, so the account's pace (and the rest of the batch's plan) stands.
       await trx.updateTable('send_intents').set({ status: 'failed', completed_at: at }).where('id', '=', item.intent.id).execute();
-      if (running(lead)) {
-        leads.set(lead.id, { ...lead, state: 'failed', failure_reason: outcome.error.message, contacted_at: lead.contacted_at ?? at, next_step_at: null, finished_at: at, updated_at: at });
-      }
+      changeLead(leads, lead, { type: 'failed', at, reason: outcome.error.message });
       continue;
     }
     await trx.deleteFrom('send_intents').where('id', '=', item.intent.id).execute();
@@ -84,62 +80,16 @@ async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: Rea
   }
 }
 
-/** What one successful send changes and announces, worked out in memory in send order. */
+/** What one successful send announces besides its message. */
 interface SentRecord {
   item: SendItem;
   at: Date;
-  platformMessageId: string | null;
-  /** the thread before the batch */
-  thread: ThreadRow;
-  freshThread: boolean;
-  /** a new thread, inserted in its state after the batch */
-  unstoredThread: boolean;
-  /** the message as inserted (null for a like) */
-  message: MessageRow | null;
   firstContact: boolean;
   completes: boolean;
   followUp: boolean;
 }
 
-const LEAD_COLUMNS = {
-  id: 'text',
-  state: 'text',
-  contacted_at: 'timestamptz',
-  last_contact_at: 'timestamptz',
-  next_rank: 'integer',
-  next_step_at: 'timestamptz',
-  finished_at: 'timestamptz',
-  failure_reason: 'text',
-  sequence_version: 'integer',
-  updated_at: 'timestamptz',
-};
-const THREAD_COLUMNS = {
-  id: 'text',
-  has_outbound: 'boolean',
-  has_inbound: 'boolean',
-  variant: 'text',
-  is_request: 'boolean',
-  done: 'boolean',
-  last_message_id: 'text',
-  last_message_at: 'timestamptz',
-  last_message_outbound: 'boolean',
-  sort_at: 'timestamptz',
-  deleted_at: 'timestamptz',
-};
 const INTENT_COLUMNS = { id: 'text', status: 'text', platform_message_id: 'text', completed_at: 'timestamptz' };
-
-/** The messages stored; one the thread already has under its platform id (seen inbound first) is not stored again. */
-async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map<string, MessageRow>> {
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  // Only the columns without a default (the rows hold the defaults already), and only ids back.
-  const inserted = await insertRows<'messages', { id: string }>(
-    trx,
-    'messages',
-    rows.map(({ is_edited, reactions, updated_at, deleted_at, deletion_type, deletion_origin, platform_deleted_at, ...columns }) => columns),
-    'on conflict (thread_id, platform_id) where platform_id is not null do nothing returning id',
-  );
-  return new Map(inserted.map(({ id }) => [id, byId.get(id)!]));
-}
 
 /**
  * What a batch's sends record. `everything`: the inbox sees them (messages, threads, events, automations).
@@ -148,22 +98,28 @@ async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map
  */
 export type Recording = 'everything' | 'progress';
 
-/** How one send moves its lead on, in send order (a lead may send twice in a span of virtual time). */
-function advanceLead(item: SendItem, leads: Map<string, CampaignLeadRow>): { firstContact: boolean; completes: boolean } {
-  const at = item.intent.created_at;
-  const lead = leads.get(item.intent.lead_id)!;
-  const next = nextAction(item.steps, item.step.rank + 1, at, at);
-  leads.set(lead.id, {
-    ...lead,
-    contacted_at: lead.contacted_at ?? at,
-    last_contact_at: at,
-    next_rank: item.step.rank + 1,
-    // The version whose steps it now follows (a sequence edit moves only leads on an older one).
-    sequence_version: item.intent.sequence_version,
-    updated_at: at,
-    ...(running(lead) ? { state: next.done ? 'completed' : 'active', next_step_at: next.done ? null : next.dueAt, finished_at: next.done ? at : lead.finished_at } : {}),
-  });
-  return { firstContact: lead.contacted_at === null, completes: running(lead) && next.done };
+/**
+ * The leads of a batch as their events leave them, in send order (a lead may send twice in a span of virtual
+ * time), and which of them changed.
+ */
+interface BatchLeads {
+  rows: Map<string, CampaignLeadRow>;
+  changed: Set<string>;
+}
+
+function changeLead(leads: BatchLeads, lead: CampaignLeadRow, event: LeadEvent): void {
+  const transition = leadTransition(lead, event);
+  if (!transition.ok) return;
+  leads.rows.set(lead.id, afterTransition(lead, transition));
+  leads.changed.add(lead.id);
+}
+
+/** How one send moves its lead on. */
+function advanceLead(item: SendItem, leads: BatchLeads): { firstContact: boolean; completes: boolean } {
+  const lead = leads.rows.get(item.intent.lead_id)!;
+  changeLead(leads, lead, { type: 'sent', at: item.intent.created_at, rank: item.step.rank, sequenceVersion: item.intent.sequence_version, steps: item.steps });
+  const after = leads.rows.get(lead.id)!;
+  return { firstContact: lead.contacted_at === null, completes: isRunning(lead.state) && after.state === 'completed' };
 }
 
 /** A batch's sends and what became of them, to be recorded. */
@@ -191,15 +147,10 @@ export async function recordOutcomes(db: Db, batch: BatchOutcomes): Promise<numb
   }
 }
 
-class ThreadStoredMeanwhile extends Error {
-  constructor() {
-    super('another transaction stored a thread this batch was creating');
-  }
-}
-
 async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }: BatchOutcomes): Promise<number> {
   const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
-  const leads = new Map((await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute()).map((l) => [l.id, l]));
+  const rows = await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute();
+  const leads: BatchLeads = { rows: new Map(rows.map((l) => [l.id, l])), changed: new Set() };
   await recordFailures(trx, items, outcomes, leads, from, backoffMs);
   const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
   const platformMessageIdOf = (item: SendItem) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
@@ -218,7 +169,11 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
   // and threads (nothing reads them before the summaries below).
   const progressWritten = runningMeanwhile(
     Promise.all([
-      updateRows(trx, 'campaign_leads', LEAD_COLUMNS, [...leads.values()]),
+      // The leads are locked: each changed one is written whole, so the batch's leads take one statement.
+      writeLeadChanges(
+        trx,
+        [...leads.changed].map((id) => ({ id, set: wholeState(leads.rows.get(id)!) })),
+      ),
       updateRows(
         trx,
         'send_intents',
@@ -232,70 +187,31 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
     return sent.length;
   }
 
-  const threadState = new Map<string, ThreadRow>();
-  const records: SentRecord[] = sent.map((item, index) => {
-    const at = item.intent.created_at;
-    const { row, fresh, unstored } = threads[index]!;
-    const freshThread = fresh && !threadState.has(row.id);
-    const thread = threadState.get(row.id) ?? row;
-    const platformMessageId = platformMessageIdOf(item);
-    const message: MessageRow | null =
+  const entries: MessageEntry[] = sent.map((item, index) => ({
+    thread: threads[index]!,
+    input:
       item.intent.kind === 'message'
         ? {
-            id: newId(),
-            team_id: thread.team_id,
-            thread_id: thread.id,
-            platform: thread.platform,
-            platform_id: platformMessageId,
+            platformId: platformMessageIdOf(item),
             outbound: true,
-            author_id: item.account.id,
-            user_id: null,
-            campaign_id: item.campaign.id,
-            campaign_step_id: item.step.id,
+            authorId: item.account.id,
+            userId: null,
+            campaignId: item.campaign.id,
+            campaignStepId: item.step.id,
             content: item.intent.content!,
             origin: 'internal',
-            reply_to_message_id: null,
-            is_encrypted: thread.variant === 'xChat',
-            is_edited: false,
-            reactions: [],
-            created_at: at,
-            updated_at: null,
-            deleted_at: null,
-            deletion_type: null,
-            deletion_origin: null,
-            platform_deleted_at: null,
+            createdAt: item.intent.created_at,
           }
-        : null;
-    // What the thread becomes as its messages go in: final for a new thread (none of its messages can be
-    // stored already), while a stored one is worked out again from the messages actually stored.
-    threadState.set(row.id, message ? { ...thread, ...threadAfterMessage(thread, message) } : thread);
-    const followUp = message !== null && messaged.has(item.intent.lead_id);
-    if (message) messaged.add(item.intent.lead_id);
-    return { item, at, platformMessageId, thread: row, freshThread, unstoredThread: unstored, message, ...progress[index]!, followUp };
+        : null,
+  }));
+  const records: SentRecord[] = sent.map((item, index) => {
+    const followUp = entries[index]!.input !== null && messaged.has(item.intent.lead_id);
+    if (entries[index]!.input) messaged.add(item.intent.lead_id);
+    return { item, at: item.intent.created_at, ...progress[index]!, followUp };
   });
-  await progressWritten;
-  // New threads go in as they end the batch, so only the threads already stored are updated after.
-  if (!(await insertThreads(trx, threadsAfter(records.filter((r) => r.unstoredThread), threadState)))) throw new ThreadStoredMeanwhile();
-
-  const wanted = records.flatMap((r) => (r.message ? [r.message] : []));
-  const stored = await insertMessages(trx, wanted);
-  const clashes = wanted.filter((m) => !stored.has(m.id));
-  const existing =
-    clashes.length === 0
-      ? []
-      : await trx
-          .selectFrom('messages')
-          .selectAll()
-          .where('thread_id', 'in', clashes.map((m) => m.thread_id))
-          .where('platform_id', 'in', clashes.map((m) => m.platform_id!))
-          .execute();
-  await announce(trx, records, stored, existing, from);
+  await recordMessages(trx, entries, (recorded) => announce(trx, records, recorded, from), progressWritten);
   return records.length;
 }
-
-/** The threads of these sends, each once, in the state `states` has them in. */
-const threadsAfter = (records: readonly SentRecord[], states: ReadonlyMap<string, ThreadRow>): ThreadRow[] =>
-  [...new Set(records.map((r) => r.thread.id))].map((id) => states.get(id)!);
 
 /** The leads of these sends that have had a message sent before. */
 async function messagedLeads(trx: Db, sent: readonly SendItem[]): Promise<Set<string>> {
@@ -310,8 +226,11 @@ async function messagedLeads(trx: Db, sent: readonly SendItem[]): Promise<Set<st
   return new Set(rows.map((r) => r.lead_id));
 }
 
-/** The events of a batch's sends, in send order, with the automations they trigger run at their place. */
-async function announce(trx: Db, records: readonly SentRecord[], stored: ReadonlyMap<string, MessageRow>, existing: readonly MessageRow[], from: Date) {
+/**
+ * The events of a batch's sends, in send order: each send's thread.* and message.* events (recordMessages), then
+ * its target.* event, with the automations they trigger run at their place.
+ */
+async function announce(trx: Db, records: readonly SentRecord[], recorded: readonly RecordedEntry[], from: Date) {
   const campaignIds = [...new Set(records.map((r) => r.item.campaign.id))];
   const [summaries, contacted, completed] = await Promise.all([
     campaignSummaries(trx, campaignIds),
@@ -327,13 +246,11 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
   );
   // Only a thread shown without this batch's message in it (a like's, or where that message was already stored)
   // shows the last message before the batch.
-  const shownBefore = records.filter((r) => !(r.message && stored.has(r.message.id)));
-  const previousLastIds = shownBefore.flatMap((r) => (r.thread.last_message_id ? [r.thread.last_message_id] : []));
-  const lastMessages = new Map<string, LastMessageRow>([...stored.values()].map((m) => [m.id, m]));
+  const lastMessages = new Map<string, LastMessageRow>(recorded.flatMap((e) => (e.stored ? [[e.message!.id, e.message!] as const] : [])));
+  const previousLastIds = recorded.flatMap((e) => (!e.stored && e.before.last_message_id && !lastMessages.has(e.before.last_message_id) ? [e.before.last_message_id] : []));
   if (previousLastIds.length > 0) {
     for (const m of await trx.selectFrom('messages').selectAll().where(isAnyOf('id', previousLastIds)).execute()) lastMessages.set(m.id, m);
   }
-  const existingByKey = new Map(existing.map((m) => [`${m.thread_id}:${m.platform_id}`, m]));
 
   const pending = new Map<string, NewEvent[]>();
   const emit = (teamId: string, event: NewEvent) => {
@@ -353,38 +270,26 @@ async function announce(trx: Db, records: readonly SentRecord[], stored: Readonl
     prospects.set(prospect.id, (await presentProspects(trx, [prospect.id], from)).get(prospect.id)!);
   };
 
-  const threadState = new Map<string, ThreadRow>();
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
     const { item, at } = record;
+    const entry = recorded[index]!;
     const teamId = item.campaign.team_id;
-    let thread = threadState.get(record.thread.id) ?? record.thread;
     // One object while the thread and prospect stay the same: the events of this send store it once (event-groups.ts).
-    let shown: { thread: ThreadRow; prospect: ProspectWithContext; view: ReturnType<typeof threadView> } | undefined;
-    const view = (): { thread: ReturnType<typeof threadView>; prospect: ProspectWithContext } => {
+    let shown: { thread: ThreadRow; prospect: ProspectWithContext; view: Thread } | undefined;
+    const show = (thread: ThreadRow): Thread => {
       const prospect = prospects.get(item.prospect.id)!;
       if (shown?.thread !== thread || shown.prospect !== prospect) {
         shown = { thread, prospect, view: threadView(thread, prospect, thread.last_message_id ? lastMessages.get(thread.last_message_id) : undefined) };
       }
-      return { thread: shown.view, prospect: shown.view.prospect };
+      return shown.view;
     };
-    if (record.freshThread) emit(teamId, { type: 'thread.created', data: view(), at });
-    let message = null;
-    if (record.message) {
-      const inserted = stored.get(record.message.id);
-      if (inserted) {
-        thread = { ...thread, ...threadAfterMessage(thread, inserted) };
-        message = presentMessage(inserted);
-        emit(teamId, { type: 'message.created', data: { message, thread: view().thread }, at });
-      } else {
-        message = presentMessage(existingByKey.get(`${record.message.thread_id}:${record.message.platform_id}`)!);
-      }
-    }
-    threadState.set(thread.id, thread);
+    const message = entry.message && presentMessage(entry.message);
+    for (const event of entryEvents(entry, show, at, message)) emit(teamId, event);
     const type = item.intent.kind === 'like' ? 'target.liked' : record.followUp ? 'target.followUpSent' : 'target.contacted';
-    emit(teamId, { type, data: { campaign: summaries.get(item.campaign.id)!, ...view(), message, step: { id: item.step.id, rank: item.step.rank } }, at });
+    const thread = show(entry.after);
+    emit(teamId, { type, data: { campaign: summaries.get(item.campaign.id)!, thread, prospect: thread.prospect, message, step: { id: item.step.id, rank: item.step.rank } }, at });
     if (record.firstContact) await automate(record, contacted.get(item.campaign.id)!);
     if (record.completes) await automate(record, completed.get(item.campaign.id)!);
   }
-  await updateRows(trx, 'threads', THREAD_COLUMNS, threadsAfter(records.filter((r) => !r.unstoredThread), threadState));
   await flush();
 }

@@ -17,7 +17,7 @@ import { ensureProspect } from '../app/prospects.js';
 import { deliverSandboxDm } from '../app/sandbox.js';
 import { createTeam } from '../app/teams.js';
 import { AppError, invalidFields } from '../core/errors.js';
-import { newId, withIdGenerator } from '../core/ids.js';
+import { withIdGenerator } from '../core/ids.js';
 import { fieldsWithNul, NUL_MESSAGE } from '../core/nul-characters.js';
 import { seededRandom, type Random } from '../core/random.js';
 import { validateSchedule, validateTimeZone, type Schedule } from '../core/schedule.js';
@@ -25,6 +25,7 @@ import type { SequenceStep } from '../core/sequence.js';
 import { loadConfig } from '../config.js';
 import { putSandboxProfile } from '../platforms/sandbox.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
+import { insertLeadPastRules } from '../store/campaign-leads.js';
 import { migrateToLatest, openStore, type Db } from '../store/db.js';
 import { Dispatcher, nextEngineInstant } from './dispatcher.js';
 
@@ -163,11 +164,7 @@ export async function addSandboxLeads(ctx: AppContext, teamId: string, campaignI
   await ctx.db.transaction().execute(async (trx) => {
     for (const id of ids) {
       const prospect = await ensureProspect(trx, teamId, 'sandbox', profiles.get(id)!, now);
-      await trx
-        .insertInto('campaign_leads')
-        .values({ id: newId(), campaign_id: campaignId, team_id: teamId, prospect_id: prospect.id, direct: true, data: '{}', sequence_version: null, created_at: now })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
+      await insertLeadPastRules(trx, { campaignId, teamId, prospectId: prospect.id }, now);
     }
   });
 }

@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import {
-  createThread,
-  deleteThread,
-  getThread,
-  listThreadRows,
-  lookupThread,
-  lookupThreadsByUsername,
-  presentThreads,
-  sendTyping,
-  updateThread,
-  updateThreadSettings,
-} from '../../app/threads.js';
+import { createThread, deleteThread, getThread, listThreadRows, lookupThread, lookupThreadsByUsername, sendTyping, updateThread, updateThreadSettings } from '../../app/threads.js';
 import type { Api } from '../api.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';
 import { cursorFrom, paginate } from '../schemas/pagination.js';
@@ -28,6 +17,7 @@ import {
   TypingResultSchema,
   UpdateThreadBody,
 } from '../schemas/threads.js';
+import { presentThreads } from '../../app/presenters.js';
 
 const tags = ['Threads'];
 const response = { 200: ThreadSchema, ...errorResponses };
