@@ -10,7 +10,7 @@ import { deliverSandboxDm } from '../src/app/sandbox.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
-import { LEASE_MS } from '../src/engine/dispatch.js';
+import { LEASE_MS } from '../src/engine/send-intents.js';
 import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
 import { PAUSE_REASONS, planLeads } from '../src/engine/plan.js';
 import {

@@ -5,7 +5,7 @@ import { XPoller } from '../src/app/x-inbound.js';
 import { seededRandom } from '../src/core/random.js';
 import type { SequenceStep } from '../src/core/sequence.js';
 import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
-import { LEASE_MS } from '../src/engine/dispatch.js';
+import { LEASE_MS } from '../src/engine/send-intents.js';
 import { PAUSE_REASONS } from '../src/engine/plan.js';
 import { platformRegistry, type Platform } from '../src/platforms/platform.js';
 import { ok } from './helpers/sandbox.js';

@@ -9,9 +9,8 @@ import type { ActionStep } from '../core/lead-progress.js';
 import { groupBy } from '../core/group.js';
 import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
-import { planAccounts, type AccountState, type PlannedAction, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
+import { planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
-import { insertRows } from '../store/bulk.js';
 import { writeLeadChanges, type LeadChange } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
@@ -19,20 +18,19 @@ import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js'
 import type { SendIntentRow } from '../store/schema-engine.js';
 import { allowed, completeLead } from './outcomes.js';
 import { recordOutcomes, type Outcome, type Recording, type SendItem } from './record.js';
+import { findUnsettled, leaseFrom, renew, reserve as reserveIntents, sendLogsOf, unsettledIntents, untaken } from './send-intents.js';
 
 /**
  * One batch of sends, in two short transactions with the platform calls between them:
- * 1. reserve: lock the accounts with due work (FOR UPDATE SKIP LOCKED, so caps hold across processes), plan
- *    their sends in memory (core/send-plan), record a send intent per send (which is also its slot in the
- *    account's send log), lease the leads;
+ * 1. reserve: load (lock the accounts with due work, FOR UPDATE SKIP LOCKED, so caps hold across processes, and
+ *    read their queues and send logs), plan their sends in memory (core/send-plan), persist a send intent per
+ *    send (send-intents.ts: also its slot in the account's send log, and the lease on its lead);
  * 2. check each lead is still running and its campaign active, then call the platform, a few accounts at once;
  * 3. record the outcomes: messages, threads, leads, intents, events and automations (record.ts).
- * An intent still pending when its lead comes round again (a crash between 1 and 3) is first reconciled with
- * Platform.findDelivered, so nothing is ever sent twice.
+ * An intent still pending when its lease runs out (a crash between 1 and 3) is first reconciled with
+ * Platform.findDelivered, so nothing is ever sent twice (the protocol and its invariants: send-intents.ts).
  */
 
-/** How long a leased lead stays ours; past it, another worker may take it (and reconcile its intent). */
-export const LEASE_MS = 5 * 60_000;
 /** Before retrying after a transient platform failure, or a rate limit that names no reset time. */
 export const RETRY_BACKOFF_MS = 15 * 60_000;
 /** Accounts one real-time batch locks; further ones go to the next batch (or another worker). */
@@ -77,12 +75,6 @@ const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: Prospect
   );
 
 const toQueued = (l: CampaignLeadRow): QueuedLead => ({ id: l.id, prospectId: l.prospect_id, nextRank: l.next_rank, lastContactAt: l.last_contact_at, dueAt: l.next_step_at! });
-
-/** Intents a crash left pending whose lease has run out: `select i.*` to be narrowed by the caller. */
-const unsettledIntents = (from: Date) => sql`select i.* from send_intents i where i.status = 'pending' and i.claimed_until <= ${from}`;
-
-/** A lead (`l`) no worker has in hand: none of its sends is in flight or waiting to be reconciled. */
-const untaken = sql`not exists (select 1 from send_intents i where i.lead_id = l.id and i.status = 'pending')`;
 
 /** Accounts with due work, locked; a real-time batch takes a bounded number, a span of virtual time all. */
 async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLinkRow[]> {
@@ -130,155 +122,177 @@ async function stepsByVersion(trx: Db, keys: ReadonlyArray<{ campaignId: string;
   return new Map(rows.map((r) => [`${r.campaign_id}:${r.version}`, r.steps as StoredStep[]]));
 }
 
-/**
- * The accounts' sends since `since`, oldest first: every intent is a send (or a reserved one) in its account's
- * log. Aggregated per account, since as tens of thousands of rows (a day of 100 busy accounts) they cost PGlite
- * twice as much (bench:engine).
- */
-async function sendLogsOf(trx: Db, accountIds: readonly string[], since: Date): Promise<Map<string, AccountState['sends']>> {
-  const { rows } = await sql<{ account_link_id: string; campaign_ids: string[]; sent_at_ms: Array<number | string> }>`
-    select account_link_id, array_agg(campaign_id order by created_at) as campaign_ids,
-           array_agg((extract(epoch from created_at) * 1000)::int8 order by created_at) as sent_at_ms
-    from send_intents
-    where account_link_id in (${sql.join(accountIds)}) and created_at > ${since}
-    group by account_link_id`.execute(trx);
-  return new Map(rows.map((r) => [r.account_link_id, r.campaign_ids.map((campaignId, i) => ({ campaignId, at: new Date(Number(r.sent_at_ms[i])) }))]));
-}
-
 const byId = <T extends { id: string }>(rows: readonly T[]) => new Map(rows.map((r) => [r.id, r]));
 
-/** Step 1: plan and reserve the sends of the accounts with due work, in (from .. until]. */
-async function reserve(ctx: AppContext, random: Random, from: Date, until: Date): Promise<Reservation> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const idle: Reservation = { items: [], acted: false, until, reached: from };
-    const locked = await lockAccounts(trx, from, until);
-    if (locked.length === 0) return idle;
-    const accountIds = locked.map((a) => a.id);
-    const pairs = (await trx
-      .selectFrom('campaign_accounts as ca')
-      .innerJoin('campaigns as c', 'c.id', 'ca.campaign_id')
-      .selectAll('c')
-      .select('ca.account_link_id')
-      .where('ca.account_link_id', 'in', accountIds)
-      .where('c.status', '=', 'active')
-      .where((w) => w.or([w('ca.next_send_at', 'is', null), w('ca.next_send_at', '<=', until)]))
-      .orderBy('c.id')
-      .execute()) as PairRow[];
-    const { rows: pending } = await sql<SendIntentRow>`${unsettledIntents(from)} and i.account_link_id in (${sql.join(accountIds)}) order by i.created_at, i.id`.execute(trx);
-    const pendingLeads = new Set(pending.map((i) => i.lead_id));
-    const share = Math.max(1, Math.floor(LEADS_PER_BATCH / Math.max(1, pairs.length)));
-    const perQueue = until > from ? share : Math.min(LEADS_PER_REAL_TIME_QUEUE, share);
-    const queued = await loadQueues(trx, pairs, perQueue, from, until);
-    const settling = pending.length === 0 ? [] : await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', [...pendingLeads])).execute();
-    const leads = [...queued.filter((l) => !pendingLeads.has(l.id)), ...settling];
-    if (leads.length === 0) return idle;
-    const leadById = byId(leads);
-    const campaigns = new Map<string, CampaignRow>(byId(pairs));
-    const elsewhereCampaigns = settling.map((l) => l.campaign_id).filter((id) => !campaigns.has(id));
-    if (elsewhereCampaigns.length > 0) for (const c of await trx.selectFrom('campaigns').selectAll().where('id', 'in', elsewhereCampaigns).execute()) campaigns.set(c.id, c);
-    const steps = await stepsByVersion(trx, [
-      ...pairs.map((c) => ({ campaignId: c.id, version: c.sequence_version })),
-      ...pending.map((i) => ({ campaignId: leadById.get(i.lead_id)!.campaign_id, version: i.sequence_version })),
-    ]);
-    const stepsOf = (campaignId: string, version: number) => steps.get(`${campaignId}:${version}`) ?? [];
-    const sendLogs = await sendLogsOf(trx, accountIds, new Date(from.getTime() - DAY_MS));
-    const prospects = byId(await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', [...new Set(leads.map((l) => l.prospect_id))])).execute());
+/** What a batch reads to plan its sends: the accounts with due work, locked, and what their plans need. */
+interface Loaded {
+  locked: AccountLinkRow[];
+  pairs: PairRow[];
+  /** intents a crash left pending on these accounts, to be reconciled first */
+  unsettled: SendIntentRow[];
+  perQueue: number;
+  queued: CampaignLeadRow[];
+  leadById: Map<string, CampaignLeadRow>;
+  campaigns: Map<string, CampaignRow>;
+  steps: Map<string, StoredStep[]>;
+  sendLogs: Map<string, AccountState['sends']>;
+  prospects: Map<string, ProspectRow>;
+}
 
-    const pairKey = (campaignId: string, accountId: string) => `${campaignId}:${accountId}`;
-    const queuedByPair = groupBy(pairs.map((p) => pairKey(p.id, p.account_link_id)), queued, (l) => pairKey(l.campaign_id, l.account_link_id!));
-    const pairsByAccount = groupBy(accountIds, pairs, (p) => p.account_link_id);
-    const queueOf = (pair: PairRow): SenderQueue => {
-      const loaded = queuedByPair.get(pairKey(pair.id, pair.account_link_id))!;
-      return {
-        campaignId: pair.id,
-        messagesPerHour: pair.messages_per_hour,
-        schedule: pair.schedule,
-        timeZone: pair.timezone,
-        steps: stepsOf(pair.id, pair.sequence_version),
-        leads: loaded
-          .slice(0, perQueue)
-          .filter((l) => !pendingLeads.has(l.id))
-          .map(toQueued),
-        more: loaded.length > perQueue,
-      };
+/** Step 1a, load: lock the accounts with due work in (from .. until] and read what planning them needs. */
+async function load(trx: Db, from: Date, until: Date): Promise<Loaded | null> {
+  const locked = await lockAccounts(trx, from, until);
+  if (locked.length === 0) return null;
+  const accountIds = locked.map((a) => a.id);
+  const pairs = (await trx
+    .selectFrom('campaign_accounts as ca')
+    .innerJoin('campaigns as c', 'c.id', 'ca.campaign_id')
+    .selectAll('c')
+    .select('ca.account_link_id')
+    .where('ca.account_link_id', 'in', accountIds)
+    .where('c.status', '=', 'active')
+    .where((w) => w.or([w('ca.next_send_at', 'is', null), w('ca.next_send_at', '<=', until)]))
+    .orderBy('c.id')
+    .execute()) as PairRow[];
+  const unsettled = await findUnsettled(trx, accountIds, from);
+  const unsettledLeads = new Set(unsettled.map((i) => i.lead_id));
+  const share = Math.max(1, Math.floor(LEADS_PER_BATCH / Math.max(1, pairs.length)));
+  const perQueue = until > from ? share : Math.min(LEADS_PER_REAL_TIME_QUEUE, share);
+  const queued = await loadQueues(trx, pairs, perQueue, from, until);
+  const settling = unsettled.length === 0 ? [] : await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', [...unsettledLeads])).execute();
+  const leads = [...queued.filter((l) => !unsettledLeads.has(l.id)), ...settling];
+  if (leads.length === 0) return null;
+  const leadById = byId(leads);
+  const campaigns = new Map<string, CampaignRow>(byId(pairs));
+  const elsewhereCampaigns = settling.map((l) => l.campaign_id).filter((id) => !campaigns.has(id));
+  if (elsewhereCampaigns.length > 0) for (const c of await trx.selectFrom('campaigns').selectAll().where('id', 'in', elsewhereCampaigns).execute()) campaigns.set(c.id, c);
+  const steps = await stepsByVersion(trx, [
+    ...pairs.map((c) => ({ campaignId: c.id, version: c.sequence_version })),
+    ...unsettled.map((i) => ({ campaignId: leadById.get(i.lead_id)!.campaign_id, version: i.sequence_version })),
+  ]);
+  const sendLogs = await sendLogsOf(trx, accountIds, new Date(from.getTime() - DAY_MS));
+  const prospects = byId(await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', [...new Set(leads.map((l) => l.prospect_id))])).execute());
+  return { locked, pairs, unsettled, perQueue, queued, leadById, campaigns, steps, sendLogs, prospects };
+}
+
+/** What a batch's plan changes: the sends to reserve (and reconcile), and the leads and pace gates it moves. */
+interface Plan extends Reservation {
+  completes: Array<{ lead: CampaignLeadRow; campaign: CampaignRow; at: Date }>;
+  rescheduled: LeadChange[];
+  gates: Array<{ campaignId: string; accountId: string; at: Date }>;
+  leasedUntil: Date;
+}
+
+/** Step 1b, plan: the sends of the loaded accounts in (from .. until], worked out in memory (core/send-plan). */
+function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
+  const { locked, pairs, unsettled, perQueue, queued, leadById, campaigns, steps, sendLogs, prospects } = loaded;
+  const unsettledLeads = new Set(unsettled.map((i) => i.lead_id));
+  const stepsOf = (campaignId: string, version: number) => steps.get(`${campaignId}:${version}`) ?? [];
+  const accountIds = locked.map((a) => a.id);
+  const pairKey = (campaignId: string, accountId: string) => `${campaignId}:${accountId}`;
+  const queuedByPair = groupBy(pairs.map((p) => pairKey(p.id, p.account_link_id)), queued, (l) => pairKey(l.campaign_id, l.account_link_id!));
+  const pairsByAccount = groupBy(accountIds, pairs, (p) => p.account_link_id);
+  const queueOf = (pair: PairRow): SenderQueue => {
+    const loadedLeads = queuedByPair.get(pairKey(pair.id, pair.account_link_id))!;
+    return {
+      campaignId: pair.id,
+      messagesPerHour: pair.messages_per_hour,
+      schedule: pair.schedule,
+      timeZone: pair.timezone,
+      steps: stepsOf(pair.id, pair.sequence_version),
+      leads: loadedLeads
+        .slice(0, perQueue)
+        .filter((l) => !unsettledLeads.has(l.id))
+        .map(toQueued),
+      more: loadedLeads.length > perQueue,
     };
-    const planned = planAccounts(
-      locked.map((account) => {
-        const state: AccountState = {
-          id: account.id,
-          hourlyLimit: account.hourly_limit,
-          dailyLimit: account.daily_limit,
-          heldUntil: account.held_until,
-          sends: sendLogs.get(account.id) ?? [],
-        };
-        return { account: state, queues: () => pairsByAccount.get(account.id)!.map(queueOf) };
-      }),
-      from,
-      until,
-      random,
-    );
-
-    const accounts = byId(locked);
-    const actions = planned.plans.flatMap((plan) => plan.actions);
-    // The intents are the leases on their leads: until then no other worker takes them.
-    const leasedUntil = new Date(from.getTime() + LEASE_MS);
-    const items: SendItem[] = [];
-    for (const action of actions.filter((a): a is Extract<PlannedAction, { kind: 'send' }> => a.kind === 'send')) {
-      const lead = leadById.get(action.lead.id)!;
-      const campaign = campaigns.get(action.campaignId)!;
-      const prospect = prospects.get(lead.prospect_id)!;
-      const { step } = action;
-      allowed(lead, { type: 'reserved' });
-      const intent: SendIntentRow = {
-        id: newId(),
-        lead_id: lead.id,
-        step_id: step.id,
-        sequence_version: campaign.sequence_version,
-        account_link_id: lead.account_link_id!,
-        campaign_id: campaign.id,
-        kind: step.type === 'message' ? 'message' : 'like',
-        content: step.type === 'message' ? render(campaign, lead, prospect, step) : null,
-        status: 'pending',
-        platform_message_id: null,
-        created_at: action.at,
-        completed_at: null,
-        claimed_until: leasedUntil,
+  };
+  const planned = planAccounts(
+    locked.map((account) => {
+      const state: AccountState = {
+        id: account.id,
+        hourlyLimit: account.hourly_limit,
+        dailyLimit: account.daily_limit,
+        heldUntil: account.held_until,
+        sends: sendLogs.get(account.id) ?? [],
       };
-      items.push({ intent, reconcile: false, step, steps: stepsOf(campaign.id, campaign.sequence_version), campaign, account: accounts.get(intent.account_link_id)!, prospect });
-    }
-    // Intents a crash left pending are settled before anything else is sent for their leads.
-    for (const intent of pending) {
-      const lead = leadById.get(intent.lead_id)!;
-      const versionSteps = stepsOf(lead.campaign_id, intent.sequence_version);
-      const step = versionSteps.find((s) => s.id === intent.step_id) as ActionStep;
-      items.push({ intent, reconcile: true, step, steps: versionSteps, campaign: campaigns.get(lead.campaign_id)!, account: accounts.get(intent.account_link_id)!, prospect: prospects.get(lead.prospect_id)! });
-    }
+      return { account: state, queues: () => pairsByAccount.get(account.id)!.map(queueOf) };
+    }),
+    from,
+    until,
+    random,
+  );
 
-    await insertRows(
-      trx,
-      'send_intents',
-      items.filter((i) => !i.reconcile).map((i) => i.intent),
-    );
-    if (pending.length > 0) await trx.updateTable('send_intents').set({ claimed_until: leasedUntil }).where(isAnyOf('id', pending.map((i) => i.id))).execute();
-    const rescheduled: LeadChange[] = [];
-    for (const action of actions) {
-      const lead = leadById.get(action.lead.id)!;
-      if (action.kind === 'complete') await completeLead(trx, lead, campaigns.get(action.campaignId)!, action.at);
-      if (action.kind === 'reschedule') {
-        rescheduled.push({ id: lead.id, set: allowed(lead, { type: 'rescheduled', dueAt: action.dueAt, sequenceVersion: campaigns.get(action.campaignId)!.sequence_version }) });
-      }
-    }
-    await writeLeadChanges(trx, rescheduled);
-    const gates = locked.flatMap((account, i) => [...planned.plans[i]!.nextSendAt].map(([campaignId, at]) => sql`(${campaignId}::text, ${account.id}::text, ${at}::timestamptz)`));
-    if (gates.length > 0) {
-      await sql`
-        update campaign_accounts ca set next_send_at = g.at
-        from (values ${sql.join(gates)}) as g(campaign_id, account_link_id, at)
-        where ca.campaign_id = g.campaign_id and ca.account_link_id = g.account_link_id`.execute(trx);
-    }
-    items.sort((a, b) => a.intent.created_at.getTime() - b.intent.created_at.getTime());
-    const reached = new Date(actions.reduce((latest, a) => (a.kind === 'reschedule' ? latest : Math.max(latest, a.at.getTime())), from.getTime()));
-    return { items, acted: actions.length > 0 || items.length > 0, until: planned.until, reached };
+  const accounts = byId(locked);
+  const actions = planned.plans.flatMap((p) => p.actions);
+  const leasedUntil = leaseFrom(from);
+  const items: SendItem[] = [];
+  const completes: Plan['completes'] = [];
+  const rescheduled: LeadChange[] = [];
+  for (const action of actions) {
+    const lead = leadById.get(action.lead.id)!;
+    const campaign = campaigns.get(action.campaignId)!;
+    if (action.kind === 'complete') completes.push({ lead, campaign, at: action.at });
+    if (action.kind === 'reschedule') rescheduled.push({ id: lead.id, set: allowed(lead, { type: 'rescheduled', dueAt: action.dueAt, sequenceVersion: campaign.sequence_version }) });
+    if (action.kind !== 'send') continue;
+    const prospect = prospects.get(lead.prospect_id)!;
+    const { step } = action;
+    allowed(lead, { type: 'reserved' });
+    const intent: SendIntentRow = {
+      id: newId(),
+      lead_id: lead.id,
+      step_id: step.id,
+      sequence_version: campaign.sequence_version,
+      account_link_id: lead.account_link_id!,
+      campaign_id: campaign.id,
+      kind: step.type === 'message' ? 'message' : 'like',
+      content: step.type === 'message' ? render(campaign, lead, prospect, step) : null,
+      status: 'pending',
+      platform_message_id: null,
+      created_at: action.at,
+      completed_at: null,
+      claimed_until: leasedUntil,
+    };
+    items.push({ intent, reconcile: false, step, steps: stepsOf(campaign.id, campaign.sequence_version), campaign, account: accounts.get(intent.account_link_id)!, prospect });
+  }
+  // Intents a crash left pending are settled before anything else is sent for their leads.
+  for (const intent of unsettled) {
+    const lead = leadById.get(intent.lead_id)!;
+    const versionSteps = stepsOf(lead.campaign_id, intent.sequence_version);
+    const step = versionSteps.find((s) => s.id === intent.step_id) as ActionStep;
+    items.push({ intent, reconcile: true, step, steps: versionSteps, campaign: campaigns.get(lead.campaign_id)!, account: accounts.get(intent.account_link_id)!, prospect: prospects.get(lead.prospect_id)! });
+  }
+  const gates = locked.flatMap((account, i) => [...planned.plans[i]!.nextSendAt].map(([campaignId, at]) => ({ campaignId, accountId: account.id, at })));
+  const reached = new Date(actions.reduce((latest, a) => (a.kind === 'reschedule' ? latest : Math.max(latest, a.at.getTime())), from.getTime()));
+  return { items, completes, rescheduled, gates, leasedUntil, acted: actions.length > 0 || items.length > 0, until: planned.until, reached };
+}
+
+/** Step 1c, persist: the plan's intents reserved (and unsettled ones renewed), its leads moved, its pace gates set. */
+async function persist(trx: Db, planned: Plan, unsettled: readonly SendIntentRow[]): Promise<void> {
+  await reserveIntents(
+    trx,
+    planned.items.filter((i) => !i.reconcile).map((i) => i.intent),
+  );
+  await renew(trx, unsettled, planned.leasedUntil);
+  for (const { lead, campaign, at } of planned.completes) await completeLead(trx, lead, campaign, at);
+  await writeLeadChanges(trx, planned.rescheduled);
+  if (planned.gates.length > 0) {
+    await sql`
+      update campaign_accounts ca set next_send_at = g.at
+      from (values ${sql.join(planned.gates.map((g) => sql`(${g.campaignId}::text, ${g.accountId}::text, ${g.at}::timestamptz)`))}) as g(campaign_id, account_link_id, at)
+      where ca.campaign_id = g.campaign_id and ca.account_link_id = g.account_link_id`.execute(trx);
+  }
+}
+
+/** Step 1: reserve the sends of the accounts with due work, in (from .. until]: load, plan (pure), persist. */
+async function reserveBatch(ctx: AppContext, random: Random, from: Date, until: Date): Promise<Reservation> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const loaded = await load(trx, from, until);
+    if (!loaded) return { items: [], acted: false, until, reached: from };
+    const planned = plan(loaded, random, from, until);
+    await persist(trx, planned, loaded.unsettled);
+    const items = [...planned.items].sort((a, b) => a.intent.created_at.getTime() - b.intent.created_at.getTime());
+    return { items, acted: planned.acted, until: planned.until, reached: planned.reached };
   });
 }
 
@@ -373,7 +387,7 @@ async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promi
  * than asked when a capped queue cut the plan short.
  */
 export async function sendBatch(ctx: AppContext, random: Random, from: Date, until: Date, recording: Recording): Promise<BatchResult> {
-  const reservation = await reserve(ctx, random, from, until);
+  const reservation = await reserveBatch(ctx, random, from, until);
   const { items } = reservation;
   if (items.length === 0) return { sent: 0, acted: reservation.acted, until: reservation.until, reached: reservation.reached };
   const outcomes = await callPlatforms(ctx, items);

@@ -7,6 +7,7 @@ import type { Db } from '../store/db.js';
 import { sendBatch } from './dispatch.js';
 import { applySequenceEdits, completeFinished, planLeads, updateAvailability } from './plan.js';
 import type { Recording } from './record.js';
+import { leaseEnds } from './send-intents.js';
 
 export interface EngineOptions {
   /** how often to look for due work in real time */
@@ -125,7 +126,7 @@ export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null>
       ) head
       union all
       -- a send in flight, or one a crash left unconfirmed, once its lease runs out
-      select claimed_until from send_intents where status = 'pending'
+      ${leaseEnds}
       union all
       ${holdsEndingAfter(now)}
     ) due where at > ${now}`.execute(db);

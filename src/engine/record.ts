@@ -5,13 +5,14 @@ import { entryEvents, recordMessages, threadsOf, ThreadStoredMeanwhile, type Mes
 import { afterTransition, isRunning, leadTransition, type LeadEvent } from '../core/lead-lifecycle.js';
 import type { ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
-import { runningMeanwhile, updateRows } from '../store/bulk.js';
+import { runningMeanwhile } from '../store/bulk.js';
 import { wholeState, writeLeadChanges } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow, ThreadRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
 import { applyAutomations, automationsOf, campaignSummaries } from './outcomes.js';
+import { markFailed, markSent, messagedLeads, release } from './send-intents.js';
 import { type LastMessageRow, presentMessage, presentProspectRows, presentProspects, type ProspectWithContext, type Thread, threadView } from '../app/presenters.js';
 
 /**
@@ -55,11 +56,11 @@ async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: Rea
     if (outcome.kind === 'failed' && refused(outcome)) {
       // Counted as contacted (spec 6.2), so the campaign can finish. The attempt keeps its slot in the send
       // log, so the account's pace (and the rest of the batch's plan) stands.
-      await trx.updateTable('send_intents').set({ status: 'failed', completed_at: at }).where('id', '=', item.intent.id).execute();
+      await markFailed(trx, item.intent);
       changeLead(leads, lead, { type: 'failed', at, reason: outcome.error.message });
       continue;
     }
-    await trx.deleteFrom('send_intents').where('id', '=', item.intent.id).execute();
+    await release(trx, item.intent);
     if (outcome.kind !== 'failed' || handled.has(item.account.id)) continue;
     handled.add(item.account.id);
     const { error } = outcome;
@@ -89,7 +90,6 @@ interface SentRecord {
   followUp: boolean;
 }
 
-const INTENT_COLUMNS = { id: 'text', status: 'text', platform_message_id: 'text', completed_at: 'timestamptz' };
 
 /**
  * What a batch's sends record. `everything`: the inbox sees them (messages, threads, events, automations).
@@ -155,7 +155,7 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
   const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
   const platformMessageIdOf = (item: SendItem) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
   // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
-  const messaged = recording === 'everything' ? await messagedLeads(trx, sent) : new Set<string>();
+  const messaged = recording === 'everything' ? await messagedLeads(trx, [...new Set(sent.map((i) => i.intent.lead_id))]) : new Set<string>();
   const progress = sent.map((item) => advanceLead(item, leads));
   const announced = recording === 'everything' && sent.length > 0;
   const threads = announced
@@ -174,11 +174,9 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
         trx,
         [...leads.changed].map((id) => ({ id, set: wholeState(leads.rows.get(id)!) })),
       ),
-      updateRows(
+      markSent(
         trx,
-        'send_intents',
-        INTENT_COLUMNS,
-        sent.map((item) => ({ id: item.intent.id, status: 'sent', platform_message_id: platformMessageIdOf(item), completed_at: item.intent.created_at })),
+        sent.map((item) => ({ intent: item.intent, platformMessageId: platformMessageIdOf(item) })),
       ),
     ]),
   );
@@ -211,19 +209,6 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
   });
   await recordMessages(trx, entries, (recorded) => announce(trx, records, recorded, from), progressWritten);
   return records.length;
-}
-
-/** The leads of these sends that have had a message sent before. */
-async function messagedLeads(trx: Db, sent: readonly SendItem[]): Promise<Set<string>> {
-  if (sent.length === 0) return new Set();
-  const rows = await trx
-    .selectFrom('send_intents')
-    .select('lead_id')
-    .where(isAnyOf('lead_id', sent.map((i) => i.intent.lead_id)))
-    .where('kind', '=', 'message')
-    .where('status', '=', 'sent')
-    .execute();
-  return new Set(rows.map((r) => r.lead_id));
 }
 
 /**
