@@ -16,7 +16,8 @@ function useLoad<T>(path: string): [T | null, string, () => void, (message: stri
   const [error, setError] = useState('');
   const [version, setVersion] = useState(0);
   useEffect(() => {
-    api<T>('GET', path).then((value) => (setData(value), setError('')), (caught: Error) => setError(caught.message));
+    // A reload after a refused change keeps the refusal's message; the next change that succeeds clears it.
+    api<T>('GET', path).then(setData, (caught: Error) => setError(caught.message));
   }, [path, version]);
   return [data, error, () => setVersion((v) => v + 1), setError];
 }
@@ -38,6 +39,7 @@ async function submit(event: Event, action: (form: FormData) => Promise<void>, f
   try {
     await action(new FormData(element));
     element.reset();
+    fail('');
   } catch (caught) {
     fail(caught instanceof ApiError ? caught.message : String(caught));
   }
@@ -46,7 +48,7 @@ async function submit(event: Event, action: (form: FormData) => Promise<void>, f
 function Accounts() {
   const [list, error, reload, fail] = useLoad<AccountLink[]>('/account-links');
   const save = (account: AccountLink, change: Partial<Pick<AccountLink, 'hourlyLimit' | 'dailyLimit'>>) =>
-    api('PATCH', `/account-links/${account.id}`, change).then(reload, (caught: Error) => (fail(caught.message), reload()));
+    api('PATCH', `/account-links/${account.id}`, change).then(() => (fail(''), reload()), (caught: Error) => (fail(caught.message), reload()));
   return (
     <Section title="Linked accounts" error={error}>
       <table class="table">
@@ -150,7 +152,7 @@ function Webhooks() {
   const remove = (hook: Webhook) => {
     if (confirming !== hook.id) return setConfirming(hook.id);
     setConfirming(null);
-    api('DELETE', `/webhooks/${hook.id}`).then(reload, (caught: Error) => fail(caught.message));
+    api('DELETE', `/webhooks/${hook.id}`).then(() => (fail(''), reload()), (caught: Error) => fail(caught.message));
   };
   return (
     <Section title="Webhooks" error={error}>
