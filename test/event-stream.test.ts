@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStreams, type EventStreamOptions } from '../src/app/event-stream.js';
 import { emitEvents } from '../src/app/events.js';
+import { Maintenance } from '../src/app/maintenance.js';
 import { buildServer } from '../src/http/server.js';
 import { openStore, type Db, type Store } from '../src/store/db.js';
 import { postgresNotifications } from '../src/store/notifications.js';
@@ -243,6 +244,12 @@ describe('GET /events/stream', () => {
     const left = await db.selectFrom('event_stream_leases').select('id').where('team_id', '=', team.teamId).execute();
     expect(left).toHaveLength(1);
     stream.close();
+
+    // Housekeeping removes expired leases of teams that never open a stream again.
+    const quiet = await newTeam(app);
+    await db.insertInto('event_stream_leases').values({ id: `dead-${quiet.teamId}`, team_id: quiet.teamId, expires_at: new Date(Date.now() - 1_000) }).execute();
+    await new Maintenance(await testContext()).runOnce();
+    expect(await db.selectFrom('event_stream_leases').select('id').where('team_id', '=', quiet.teamId).execute()).toEqual([]);
   });
 
   it('renews its lease with each heartbeat, and ends a stream whose lease was lost', async () => {

@@ -186,3 +186,8 @@ async function currentLastSeq(db: Db, teamId: string): Promise<number> {
   const row = await db.selectFrom('event_counters').select('last_seq').where('team_id', '=', teamId).executeTakeFirst();
   return row?.last_seq ?? 0;
 }
+
+/** Deletes every team's expired leases: a claim deletes only its own team's, and some teams never claim again. */
+export async function pruneStreamLeases(db: Db): Promise<void> {
+  await db.deleteFrom('event_stream_leases').where('expires_at', '<=', sql<Date>`now()`).execute();
+}
