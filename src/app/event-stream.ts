@@ -10,7 +10,10 @@ export interface EventStreamOptions {
   heartbeatMs: number;
   /** open streams per team, across every process on the store */
   maxPerTeam: number;
-  /** how long a stream's lease lasts unrenewed: a process that dies frees its streams' slots after this */
+  /**
+   * how long a stream's lease lasts unrenewed (three heartbeats unless given): a process that dies frees its
+   * streams' slots after this
+   */
   leaseTtlMs: number;
   /** bytes a reader may leave unread in this process before its stream is ended */
   maxBufferedBytes: number;
@@ -53,7 +56,8 @@ export class EventStreams {
     private readonly notifications: EventNotifications,
     options: Partial<EventStreamOptions> = {},
   ) {
-    this.options = { ...DEFAULT_STREAM_OPTIONS, ...options };
+    const heartbeatMs = options.heartbeatMs ?? DEFAULT_STREAM_OPTIONS.heartbeatMs;
+    this.options = { ...DEFAULT_STREAM_OPTIONS, leaseTtlMs: 3 * heartbeatMs, ...options };
   }
 
   /**
