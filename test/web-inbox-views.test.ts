@@ -161,7 +161,10 @@ describe('the inbox views, filters and URL', () => {
 
   it('opens a command palette with Ctrl+K that goes to views and pages and finds a thread', async () => {
     const team = await newWebTeam(rig);
-    await inboundDm(team, 'find me by palette', { name: 'Palette Person' });
+    const { accountLinkId } = await inboundDm(team, 'find me by palette', { name: 'Palette Person' });
+    await inboundDm(team, 'done and dusted', { accountLinkId, name: 'Filed Away' });
+    const filed = (await team.request('GET', '/api/v1/threads')).json().threads.find((t: any) => t.prospect.displayName === 'Filed Away');
+    await team.request('PATCH', `/api/v1/threads/${filed.id}`, { done: true });
     const p = await page();
     await signIn(p, team.email);
     await p.getByRole('listbox', { name: 'Threads' }).getByRole('option').first().waitFor();
@@ -199,5 +202,13 @@ describe('the inbox views, filters and URL', () => {
     await p.keyboard.press('Enter');
     await p.getByRole('log', { name: 'Messages' }).getByText('find me by palette').waitFor();
     expect(threadIdOf(p.url())).toBeTruthy();
+
+    // An archived thread is found too, and opens although the list shows the inbox.
+    await p.keyboard.press('Control+k');
+    await command.fill('filed');
+    await palette.getByRole('option', { name: /Open Filed Away .* in Archived/ }).click();
+    await p.getByRole('log', { name: 'Messages' }).getByText('done and dusted').waitFor();
+    expect(threadIdOf(p.url())).toBe(filed.id);
+    await p.getByRole('region', { name: 'Conversation' }).getByRole('button', { name: 'Reopen' }).waitFor();
   });
 });

@@ -1,7 +1,7 @@
 import { signal } from '@preact/signals';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query, type ThreadPage } from './api.js';
-import { accounts, filters, setFilters, type Filters } from './inbox-state.js';
+import { accounts, setFilters, type Filters, type InboxView } from './inbox-state.js';
 import { navigate } from './router.js';
 
 /** Ctrl/Cmd+K opens it (main.tsx): go to a view or page, or find a thread by search. */
@@ -32,7 +32,9 @@ function places(): Command[] {
   ];
 }
 
-/** Threads of the current view whose prospect or messages match the text, as the Search box finds them. */
+const SEARCHED: Array<[InboxView, string]> = [['default', 'Inbox'], ['requests', 'Requests'], ['archived', 'Archived']];
+
+/** Threads whose prospect or messages match the text, as the Search box finds them, open, requests and archived alike. */
 function useThreadMatches(text: string): Command[] {
   const [found, setFound] = useState<Command[]>([]);
   useEffect(() => {
@@ -40,16 +42,17 @@ function useThreadMatches(text: string): Command[] {
     if (!words) return setFound([]);
     let current = true;
     const timer = setTimeout(() => {
-      api<ThreadPage>('GET', `/threads${query({ inbox: filters.value.view, q: words, limit: 5 })}`).then(
-        (page) =>
-          current &&
-          setFound(
-            page.threads.map((thread) => ({
-              id: `thread-${thread.id}`,
-              label: `Open ${thread.prospect.displayName} (@${thread.prospect.username})`,
-              run: () => navigate(`/app/inbox/${thread.id}`),
-            })),
-          ),
+      const pages = SEARCHED.map(([inbox, viewName]) =>
+        api<ThreadPage>('GET', `/threads${query({ inbox, q: words, limit: 5 })}`).then((page) =>
+          page.threads.map((thread) => ({
+            id: `thread-${thread.id}`,
+            label: `Open ${thread.prospect.displayName} (@${thread.prospect.username}) in ${viewName}`,
+            run: () => navigate(`/app/inbox/${thread.id}`),
+          })),
+        ),
+      );
+      Promise.all(pages).then(
+        (lists) => current && setFound(lists.flat()),
         () => current && setFound([]),
       );
     }, 150);
