@@ -176,3 +176,22 @@ describe('validation errors', () => {
     expect(patch.message).toMatch(/params\.tagId: .*; body\./);
   });
 });
+
+describe('text the store cannot keep as sent', () => {
+  it('is refused in JSON bodies (bytes that are not UTF-8, lone surrogates in values and keys), naming the field', async () => {
+    const json = { 'content-type': 'application/json' };
+    for (const bad of [[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff]]) {
+      const body = Buffer.concat([Buffer.from('{"name":"Bad'), Buffer.from(bad), Buffer.from('"}')]);
+      const error = await fails(send('POST', '/api/v1/tags', body, json), 400, 'VALIDATION_ERROR');
+      expect(error.details).toEqual([{ field: 'body', message: 'is not valid UTF-8' }]);
+    }
+    const lone = await fails(send('POST', '/api/v1/tags', '{"name":"Bad \\ud800 tag"}', json), 400, 'VALIDATION_ERROR');
+    expect(lone.details).toEqual([{ field: 'body.name', message: expect.stringMatching(/lone surrogate/) }]);
+    const list = await ok(team.request('POST', '/api/v1/lists', { name: 'Surrogates' }));
+    const key = await fails(send('POST', `/api/v1/lists/${list.id}/leads`, '{"leads":[{"platformId":"1","data":{"a\\udc00":"x"}}]}', json), 400, 'VALIDATION_ERROR');
+    expect((key.details as Array<{ field: string }>)[0]!.field).toMatch(/^body\.leads\.0\.data\.a/);
+    // A pair is one character, and fine.
+    expect((await send('POST', '/api/v1/tags', '{"name":"Pile \\ud83d\\udca9"}', json)).json().name).toBe('Pile 💩');
+    expect((await ok(team.request('GET', '/api/v1/tags'))).map((t: { name: string }) => t.name).filter((n: string) => n.startsWith('Bad'))).toEqual([]);
+  });
+});

@@ -108,6 +108,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
       return sendError(reply, 409, 'CONFLICT', 'A resource with these values already exists');
     }
+    // The client hung up before its request arrived whole (an upload aborted half way): nobody waits for an
+    // answer, and it is no failure of ours.
+    if (!request.raw.complete && (request.raw.destroyed || request.raw.aborted)) {
+      request.log.info({ reason: error.message }, 'the client closed the connection before its request body arrived');
+      return sendError(reply, 400, 'BAD_REQUEST', 'The request was aborted before its body arrived');
+    }
     const status = error.statusCode ?? 500;
     if (status === 413) return sendError(reply, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
     if (status === 415) return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', error.message);
