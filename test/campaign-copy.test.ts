@@ -20,8 +20,9 @@ describe('POST /campaigns/v2/{id}/duplicate', () => {
       team.request('POST', v2, { name: 'Founders', description: 'Q3', accountLinkIds: [account.id], messagesPerHour: 5, timezone: 'Europe/Paris', schedule }),
     );
     const column = await ok<{ id: string }>(team.request('POST', `${v2}/${source.id}/columns`, { name: 'Company', type: 'text' }));
+    const [variation, text] = [{ type: 'variation', options: ['Hi', 'Hey'] }, { type: 'static', text: ' at ' }];
     const steps = [
-      { type: 'message', data: { segments: [{ type: 'variation', options: ['Hi', 'Hey'] }, { type: 'static', text: ' at ' }, { type: 'variable', name: column.id, fallback: 'your company' }] } },
+      { type: 'message', data: { segments: [variation, text, { type: 'variable', name: column.id, fallback: 'your company' }] } },
       ...HELLO_SEQUENCE.steps.slice(1),
     ];
     await ok(team.request('PUT', `${v2}/${source.id}/sequence`, { steps }));
@@ -67,7 +68,7 @@ describe('POST /campaigns/v2/{id}/duplicate', () => {
       steps.map((step, rank) => ({
         ...step,
         rank,
-        ...(rank === 0 ? { data: { segments: [steps[0]!.data.segments[0], steps[0]!.data.segments[1], { type: 'variable', name: copiedColumn!.id, fallback: 'your company' }] } } : {}),
+        ...(rank === 0 ? { data: { segments: [variation, text, { type: 'variable', name: copiedColumn!.id, fallback: 'your company' }] } } : {}),
       })),
     );
     expect(copy.sequence.steps.map((s: { id: string }) => s.id)).not.toEqual(original.sequence.steps.map((s: { id: string }) => s.id));

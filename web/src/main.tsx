@@ -3,6 +3,7 @@ import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { isTyping, SHORTCUTS } from './keys.js';
 import { Accept } from './pages/Accept.js';
+import { Campaign } from './pages/Campaign.js';
 import { Campaigns } from './pages/Campaigns.js';
 import { Inbox } from './pages/Inbox.js';
 import { Settings } from './pages/Settings.js';
@@ -105,6 +106,8 @@ function App() {
   const accept = /^\/app\/accept\/([^/]+)$/.exec(path);
   if (accept) return <Accept secret={decodeURIComponent(accept[1]!)} />;
   if (!me.value) return <div class="loading" aria-busy="true" />;
+  const campaign = /^\/app\/campaigns\/([^/]+)$/.exec(path);
+  if (campaign) return <Shell><Campaign id={decodeURIComponent(campaign[1]!)} /></Shell>;
   if (path.startsWith('/app/campaigns')) return <Shell><Campaigns /></Shell>;
   if (path.startsWith('/app/settings')) return <Shell><Settings /></Shell>;
   return <Shell><Inbox /></Shell>;
