@@ -163,4 +163,72 @@ describe('the campaigns pages', () => {
     await p.getByLabel('Status: paused').waitFor();
     await p.getByText('paused: manual').waitFor();
   }, 120_000);
+
+  it("works a campaign's leads (filter, column values, cancel), its rules, columns and automations, and duplicates and exports it", async () => {
+    const team = await newWebTeam(rig);
+    const link = (await team.request('POST', '/api/v1/account-links/sandbox', { username: `leads${uniquePlatformId().slice(-10)}` })).json();
+    const campaign = (await team.request('POST', '/api/v1/campaigns/v2', { name: 'Leads at work', accountLinkIds: [link.id] })).json();
+    const list = (await team.request('POST', '/api/v1/lists', { name: 'Meetup' })).json();
+    const tag = (await team.request('POST', '/api/v1/tags', { name: 'Warm' })).json();
+    const column = (await team.request('POST', `/api/v1/campaigns/v2/${campaign.id}/columns`, { name: 'Company' })).json();
+    const [ada, grace] = [await sandboxProfile(team, 'Ada Lovelace'), await sandboxProfile(team, 'Grace Hopper')];
+    expect((await team.request('POST', `/api/v1/campaigns/v2/${campaign.id}/leads`, { platformIds: [ada, grace] })).json()).toMatchObject({ added: 2 });
+    const username = (platformId: string) => `@w${platformId.slice(-12)}`;
+
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('navigation', { name: 'Main' }).waitFor();
+    await p.goto(`/app/campaigns/${campaign.id}`);
+    const table = p.getByRole('table', { name: 'Leads' });
+    await expect.poll(() => table.getByRole('row').count()).toBe(3);
+
+    // A column value, edited in the row.
+    await table.getByRole('button', { name: `Edit values of ${username(ada)}` }).click();
+    await table.getByRole('textbox', { name: `Company of ${username(ada)}` }).fill('Analytical Engines');
+    await table.getByRole('button', { name: 'Save values' }).click();
+    await table.getByRole('cell', { name: 'Analytical Engines' }).waitFor();
+    const adaLead = (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/leads`)).json().leads.find((l: { prospect: { platformId: string } }) => l.prospect.platformId === ada);
+    expect(adaLead.data).toEqual({ [column.id]: 'Analytical Engines' });
+
+    // Cancel one, then filter by state.
+    await table.getByRole('button', { name: `Cancel ${username(grace)}` }).click();
+    await table.getByRole('row', { name: username(grace) }).getByText('cancelled').waitFor();
+    await p.getByRole('combobox', { name: 'State' }).selectOption('cancelled');
+    await expect.poll(() => table.getByRole('row').count()).toBe(2);
+    await table.getByRole('row', { name: username(grace) }).waitFor();
+    await p.getByRole('combobox', { name: 'State' }).selectOption('pending');
+    await table.getByRole('row', { name: username(ada) }).waitFor();
+    expect(await table.getByRole('row').count()).toBe(2);
+
+    // Lead rules, a column renamed, an automation.
+    const rules = p.getByRole('region', { name: 'Lead rules' });
+    await rules.getByRole('checkbox', { name: 'Exclude Meetup' }).check();
+    await rules.getByRole('checkbox', { name: 'Exclude mutuals (DMs in both directions)' }).check();
+    await rules.getByRole('button', { name: 'Save lead rules' }).click();
+    await rules.getByRole('status').getByText(/Lead rules saved/).waitFor();
+    const columns = p.getByRole('region', { name: 'Columns' });
+    await columns.getByRole('textbox', { name: 'Name of column Company' }).fill('Employer');
+    await columns.getByRole('textbox', { name: 'Name of column Company' }).press('Tab');
+    await expect.poll(async () => (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/columns`)).json()[0].name).toBe('Employer');
+    const automations = p.getByRole('region', { name: 'Automations' });
+    await automations.getByRole('button', { name: 'Add automation' }).click();
+    await automations.getByRole('combobox', { name: 'Automation 1 value' }).selectOption({ label: 'Warm' });
+    await automations.getByRole('button', { name: 'Save automations' }).click();
+    await automations.getByRole('status').getByText('Saved').waitFor();
+    const saved = (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}`)).json();
+    expect(saved.rules).toMatchObject({ excludedLists: [{ listId: list.id }], excludeMutuals: true, excludeContacted: false });
+    expect(saved.automations).toMatchObject([{ trigger: 'replied', action: 'addTag', actionData: { tagId: tag.id }, enabled: true }]);
+
+    // The export link serves the CSV with this session.
+    const href = await p.getByRole('link', { name: 'Export leads (CSV)' }).getAttribute('href');
+    const csv = await p.request.get(href!);
+    expect(csv.headers()['content-type']).toMatch(/^text\/csv/);
+    expect((await csv.text()).split('\r\n')[0]).toContain(',Employer');
+
+    // Duplicate opens the copy, without leads.
+    await p.getByRole('button', { name: 'Duplicate' }).click();
+    await p.getByRole('heading', { name: 'Leads at work (copy)', level: 1 }).waitFor();
+    expect(p.url()).not.toContain(campaign.id);
+    await p.getByRole('region', { name: 'Leads' }).getByText('No lead yet').waitFor();
+  }, 120_000);
 });

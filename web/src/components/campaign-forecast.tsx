@@ -47,7 +47,8 @@ export function ForecastChart({ campaignId, accounts, refreshKey }: { campaignId
         width: Math.max(320, element.clientWidth),
         height: 220,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-        axes: [{}, { label: 'sends' }],
+        // A tick a day while the days fit; beyond two weeks uPlot spaces them itself.
+        axes: [days.length <= 14 ? { splits: () => data[0] as number[], values: (_u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) } : {}, { label: 'sends' }],
         series: [
           { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
           { label: 'All accounts', stroke: '#1b1d22', width: 2, dash: [4, 4] },

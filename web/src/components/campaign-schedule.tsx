@@ -103,8 +103,10 @@ export function ScheduleEditor({
             <th>Day</th>
             <th>From</th>
             <th>To</th>
-            <th class="hours" aria-hidden="true">
-              <span>0</span><span>6</span><span>12</span><span>18</span><span>24</span>
+            <th aria-hidden="true">
+              <div class="hours">
+                <span>0</span><span>6</span><span>12</span><span>18</span><span>24</span>
+              </div>
             </th>
             <th>In your zone ({mine})</th>
           </tr>

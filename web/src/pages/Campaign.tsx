@@ -212,6 +212,7 @@ function Rules({ campaign, lists, onSaved }: { campaign: CampaignData; lists: Li
         </fieldset>
         <fieldset>
           <legend>Excluded lists (their leads never join)</legend>
+          {userLists.length === 0 && <p class="muted small">No list yet.</p>}
           {userLists.map((l) => (
             <label key={l.id} class="check">
               <input type="checkbox" name="excluded" value={l.id} defaultChecked={excluded.has(l.id)} aria-label={`Exclude ${l.name}`} /> {l.name}
