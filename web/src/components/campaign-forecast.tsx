@@ -8,6 +8,18 @@ const PALETTE = ['#4f46e5', '#0ea5e9', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6
 
 const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
 
+/** The forecast names only days with sends; the days between (a closed weekend) are drawn as zero. */
+function withQuietDays(days: Forecast['sendsPerDay']): Forecast['sendsPerDay'] {
+  if (days.length === 0) return days;
+  const byDate = new Map(days.map((d) => [d.date, d]));
+  const all: Forecast['sendsPerDay'] = [];
+  for (let t = dayStart(days[0]!.date); t <= dayStart(days.at(-1)!.date); t += 86_400) {
+    const date = new Date(t * 1000).toISOString().slice(0, 10);
+    all.push(byDate.get(date) ?? { date, sends: 0, byAccount: {} });
+  }
+  return all;
+}
+
 /**
  * The forecast (GET .../forecast) as a chart of sends per day, one line per account and the total, until the
  * projected finish. Drawn with uPlot: about 50 KB, canvas, fast with long series (see README).
@@ -31,7 +43,7 @@ export function ForecastChart({ campaignId, accounts, refreshKey }: { campaignId
     };
   }, [campaignId, refreshKey, attempt]);
 
-  const days = forecast?.sendsPerDay ?? [];
+  const days = withQuietDays(forecast?.sendsPerDay ?? []);
   const accountIds = [...new Set(days.flatMap((d) => Object.keys(d.byAccount)))];
 
   useEffect(() => {

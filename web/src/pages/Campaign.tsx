@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
 import { campaignPath, percent, type Automation, type Campaign as CampaignData, type Column, type List, type Schedule } from '../components/campaign-api.js';
 import { useCampaignEvents } from '../components/campaign-events.js';
@@ -387,6 +387,7 @@ export function Campaign({ id }: { id: string }) {
     api<List[]>('GET', '/lists').then(setLists, () => undefined);
   }, [id]);
   useCampaignEvents(() => void load());
+  const accountNames = useMemo(() => new Map(accounts.map((a) => [a.id, `@${a.username}`])), [accounts]);
 
   if (!campaign) {
     return (
@@ -397,7 +398,6 @@ export function Campaign({ id }: { id: string }) {
     );
   }
   const save = async (change: object) => setCampaign(await api<CampaignData>('PATCH', campaignPath(id), change));
-  const accountNames = new Map(accounts.map((a) => [a.id, `@${a.username}`]));
   // Results and leads follow the counters; the forecast (an engine run) only what changes the plan.
   const progressKey = `${campaign.contactedCount}:${campaign.repliedCount}:${campaign.targetsCount}:${campaign.status}:${campaign.sequence.version}`;
   const planKey = `${campaign.updatedAt}:${campaign.status}:${campaign.targetsCount}:${campaign.sequence.version}`;
@@ -426,6 +426,15 @@ export function Campaign({ id }: { id: string }) {
       <Lifecycle campaign={campaign} onChange={setCampaign} />
       <div role="alert" class="form-error">{error}</div>
 
+      <div class="campaign-grid overview">
+        <Section id="campaign-forecast" title="Forecast">
+          <ForecastChart campaignId={campaign.id} accounts={accountNames} refreshKey={planKey} />
+        </Section>
+        <Section id="campaign-results" title="Results per step and variation">
+          <StatsTable campaignId={campaign.id} refreshKey={progressKey} />
+        </Section>
+      </div>
+
       <div class="campaign-grid">
         <Section id="campaign-settings" title="Settings">
           <Settings key={campaign.id} campaign={campaign} accounts={accounts} save={save} />
@@ -440,14 +449,6 @@ export function Campaign({ id }: { id: string }) {
           <SequenceEditor key={campaign.id} campaignId={campaign.id} steps={campaign.sequence.steps} version={campaign.sequence.version} columns={columns} onSaved={() => void load()} />
           <SequencePreviewPanel campaignId={campaign.id} version={campaign.sequence.version} leadsKey={String(campaign.targetsCount)} />
         </div>
-      </Section>
-
-      <Section id="campaign-forecast" title="Forecast">
-        <ForecastChart campaignId={campaign.id} accounts={accountNames} refreshKey={planKey} />
-      </Section>
-
-      <Section id="campaign-results" title="Results per step and variation">
-        <StatsTable campaignId={campaign.id} refreshKey={progressKey} />
       </Section>
 
       <Section id="campaign-leads" title="Leads">
