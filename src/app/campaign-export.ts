@@ -77,7 +77,7 @@ export async function exportCampaignLeads(ctx: AppContext, teamId: string, campa
           r.display_name,
           r.state,
           r.account,
-          // the rank of the next step while in flight; of the last one reached once finished
+          // the 1-based position of the last step sent (0 before the first): the rank after it
           r.next_rank,
           Number(r.messages_sent),
           isoOrNull(r.contacted_at),
