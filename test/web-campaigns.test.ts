@@ -1,31 +1,12 @@
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/core/random.js';
 import { Dispatcher } from '../src/engine/dispatcher.js';
 import { testContext } from './helpers/app.js';
-import { newWebTeam, openPage, signIn, startWebRig, type TestPage, type WebRig, type WebTeam } from './helpers/browser.js';
+import { browserSuite, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
 import { uniquePlatformId } from './helpers/campaigns.js';
 
-let rig: WebRig;
-let current: TestPage | undefined;
-
-beforeAll(async () => {
-  rig = await startWebRig();
-});
-afterAll(async () => {
-  await rig?.close();
-});
-afterEach(async () => {
-  const errors = current?.errors ?? [];
-  await current?.context.close();
-  current = undefined;
-  expect(errors).toEqual([]);
-});
-
-async function page() {
-  current = await openPage(rig);
-  return current.page;
-}
+const { rig, page } = browserSuite();
 
 /** A sandbox profile with a display name: any decimal id is one. */
 async function sandboxProfile(team: WebTeam, displayName: string): Promise<string> {
@@ -47,7 +28,7 @@ const stepNames = (p: Page) => p.getByRole('list', { name: 'Steps' }).locator(':
 
 describe('the campaigns pages', () => {
   it('takes a campaign from an empty team to sending: sequence and preview, schedule, a refused then accepted enable, live counters', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(rig());
     const link = await team.request('POST', '/api/v1/account-links/sandbox', { username: `camp${uniquePlatformId().slice(-10)}` });
     expect(link.statusCode, link.body).toBe(200);
     const account = link.json() as { id: string; username: string };
@@ -145,7 +126,7 @@ describe('the campaigns pages', () => {
     const results = p.getByRole('table', { name: 'Results per step' });
     await expect.poll(() => results.getByRole('row', { name: /^Step 1 all/ }).textContent()).toBe('Step 1all100%');
     const [contacted] = (await team.request('GET', `/api/v1/campaigns/v2/${campaignId}/leads?state=active`)).json().leads;
-    await leadsSection.getByRole('row', { name: `@${contacted.prospect.username}` }).getByRole('cell', { name: `step ${contacted.currentStep + 1}`, exact: true }).waitFor();
+    await leadsSection.getByRole('row', { name: `@${contacted.prospect.username}` }).getByRole('cell', { name: `at step ${contacted.currentStep + 1}`, exact: true }).waitFor();
 
     // The list shows the same counters, and moves when a lead replies.
     await p.getByRole('link', { name: '← All campaigns' }).click();
@@ -165,7 +146,7 @@ describe('the campaigns pages', () => {
   }, 120_000);
 
   it("works a campaign's leads (filter, column values, cancel), its rules, columns and automations, and duplicates and exports it", async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(rig());
     const link = (await team.request('POST', '/api/v1/account-links/sandbox', { username: `leads${uniquePlatformId().slice(-10)}` })).json();
     const campaign = (await team.request('POST', '/api/v1/campaigns/v2', { name: 'Leads at work', accountLinkIds: [link.id] })).json();
     const list = (await team.request('POST', '/api/v1/lists', { name: 'Meetup' })).json();

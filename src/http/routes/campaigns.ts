@@ -107,6 +107,7 @@ export function campaignRoutes(api: Api, ctx: AppContext): void {
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="campaign-${req.params.campaignId}-leads.csv"`)
+        // A stream: the 200 schema's string only documents the body, which no serializer touches.
         .send(Readable.from(lines) as never);
     },
   );

@@ -17,7 +17,7 @@ const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleSt
 /** Where the lead is in the sequence, in words. */
 function stepReached(lead: CampaignLead): string {
   if (lead.state === 'pending') return 'not started';
-  if (lead.currentStep !== null) return `step ${lead.currentStep + 1}`;
+  if (lead.currentStep !== null) return `at step ${lead.currentStep + 1}`;
   return lead.contactedAt ? 'finished' : '';
 }
 

@@ -428,7 +428,7 @@ export function Campaign({ id }: { id: string }) {
 
       <div class="campaign-grid overview">
         <Section id="campaign-forecast" title="Forecast">
-          <ForecastChart campaignId={campaign.id} accounts={accountNames} refreshKey={planKey} />
+          <ForecastChart campaignId={campaign.id} accounts={accountNames} leads={campaign.targetsCount} refreshKey={planKey} />
         </Section>
         <Section id="campaign-results" title="Results per step and variation">
           <StatsTable campaignId={campaign.id} refreshKey={progressKey} />
