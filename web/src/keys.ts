@@ -17,5 +17,6 @@ export const SHORTCUTS: Array<[string, string]> = [
   ['s', 'Status'],
   ['/', 'Search'],
   ['g i / g c / g s', 'Go to inbox, campaigns, settings'],
+  ['Ctrl/Cmd + K', 'Command palette: go to a view or page, find a thread'],
   ['?', 'This list'],
 ];
