@@ -2,12 +2,13 @@ import { notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { PlatformProfile } from '../platforms/platform.js';
+import { insertRows } from '../store/bulk.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
-import { emitEvent } from './events.js';
+import { emitEvent, emitEvents } from './events.js';
 import { assertMember } from './members.js';
-import { presentThreads } from './threads.js';
+import { presentProspectRows, presentThreads } from './threads.js';
 
 export interface ProspectContext {
   tags: string[];
@@ -304,53 +305,73 @@ export async function applyProspectContext(
   input: ContextInput,
   now: Date,
 ): Promise<ProspectWithContext> {
-  const before = await getProspectRow(trx, teamId, prospectId, true);
+  await applyContextToMany(trx, teamId, [prospectId], input, now);
+  return withThreads(trx, await getProspectRow(trx, teamId, prospectId), now);
+}
+
+type ContextEvent = 'prospect.notesChanged' | 'prospect.valuationChanged' | 'prospect.statusChanged' | 'prospect.tagsChanged' | 'prospect.assigneeChanged';
+
+/**
+ * The context update of one prospect or of thousands (bulk actions), set-based: a statement per kind of
+ * change whatever the number of prospects. Every prospect must be the team's (404 PROSPECT_NOT_FOUND
+ * names the first that is not, and nothing changes); each change emits the event the single update
+ * emits, in the same order. Resolves with how many prospects changed.
+ */
+export async function applyContextToMany(trx: Db, teamId: string, prospectIds: readonly string[], input: ContextInput, now: Date): Promise<number> {
+  const ids = [...new Set(prospectIds)];
+  // Locked in id order, so two bulk updates over overlapping prospects cannot deadlock.
+  const before = await trx.selectFrom('prospects').selectAll().where('team_id', '=', teamId).where(isAnyOf('id', ids)).orderBy('id').forUpdate().execute();
+  if (before.length < ids.length) {
+    const found = new Set(before.map((r) => r.id));
+    throw notFound('PROSPECT_NOT_FOUND', 'Prospect', ids.find((id) => !found.has(id))!);
+  }
   const addTags = [...new Set(input.addTags ?? [])];
   const removeTags = [...new Set(input.removeTags ?? [])].filter((id) => !addTags.includes(id));
   await assertLabels(trx, 'tags', teamId, [...addTags, ...removeTags]);
   if (input.statusId) await assertLabels(trx, 'statuses', teamId, [input.statusId]);
   if (input.assigneeId) await assertMember(trx, teamId, input.assigneeId);
 
-  const changed = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) =>
-    input[key] !== undefined && input[key] !== current;
-  const events: Array<'prospect.notesChanged' | 'prospect.valuationChanged' | 'prospect.statusChanged' | 'prospect.tagsChanged' | 'prospect.assigneeChanged'> = [];
-  if (changed('notes', before.notes)) events.push('prospect.notesChanged');
-  if (changed('valuation', before.valuation)) events.push('prospect.valuationChanged');
-  if (changed('statusId', before.status_id)) events.push('prospect.statusChanged');
-
+  const events = new Map<string, ContextEvent[]>(ids.map((id) => [id, []]));
+  const changed = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) => input[key] !== undefined && input[key] !== current;
+  for (const row of before) {
+    const list = events.get(row.id)!;
+    if (changed('notes', row.notes)) list.push('prospect.notesChanged');
+    if (changed('valuation', row.valuation)) list.push('prospect.valuationChanged');
+    if (changed('statusId', row.status_id)) list.push('prospect.statusChanged');
+  }
   await trx
     .updateTable('prospects')
     .set({
-      notes: input.notes === undefined ? before.notes : input.notes,
-      valuation: input.valuation === undefined ? before.valuation : input.valuation,
-      status_id: input.statusId === undefined ? before.status_id : input.statusId,
+      ...(input.notes !== undefined && { notes: input.notes }),
+      ...(input.valuation !== undefined && { valuation: input.valuation }),
+      ...(input.statusId !== undefined && { status_id: input.statusId }),
       updated_at: now,
     })
-    .where('id', '=', prospectId)
+    .where(isAnyOf('id', ids))
     .execute();
 
-  const tagsBefore = (await tagsOf(trx, [prospectId])).get(prospectId)!;
-  if (addTags.length > 0) {
-    await trx
-      .insertInto('prospect_tags')
-      .values(addTags.map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+  if (addTags.length > 0 || removeTags.length > 0) {
+    const tagsBefore = await tagsOf(trx, ids);
+    if (addTags.length > 0) {
+      await insertRows(
+        trx,
+        'prospect_tags',
+        ids.flatMap((prospectId) => addTags.map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now }))),
+        'on conflict do nothing',
+      );
+    }
+    if (removeTags.length > 0) await trx.deleteFrom('prospect_tags').where(isAnyOf('prospect_id', ids)).where('tag_id', 'in', removeTags).execute();
+    const tagsAfter = await tagsOf(trx, ids);
+    for (const id of ids) if (tagsAfter.get(id)!.join() !== tagsBefore.get(id)!.join()) events.get(id)!.push('prospect.tagsChanged');
   }
-  if (removeTags.length > 0) {
-    await trx.deleteFrom('prospect_tags').where('prospect_id', '=', prospectId).where('tag_id', 'in', removeTags).execute();
-  }
-  const tagsAfter = (await tagsOf(trx, [prospectId])).get(prospectId)!;
-  if (tagsAfter.join() !== tagsBefore.join()) events.push('prospect.tagsChanged');
 
   if (input.assigneeId !== undefined) {
-    if (await setProspectAssignee(trx, before, input.assigneeId, now)) events.push('prospect.assigneeChanged');
-    await trx
-      .updateTable('threads')
-      .set({ assignee_id: input.assigneeId })
-      .where('prospect_id', '=', prospectId)
-      .where('deleted_at', 'is', null)
-      .execute();
+    const reassigned = before.filter((row) => row.assignee_id !== input.assigneeId).map((row) => row.id);
+    if (reassigned.length > 0) {
+      await trx.updateTable('prospects').set({ assignee_id: input.assigneeId }).where(isAnyOf('id', reassigned)).execute();
+      for (const id of reassigned) events.get(id)!.push('prospect.assigneeChanged');
+    }
+    await trx.updateTable('threads').set({ assignee_id: input.assigneeId }).where(isAnyOf('prospect_id', ids)).where('deleted_at', 'is', null).execute();
   }
   const flipped =
     input.done === undefined
@@ -358,18 +379,21 @@ export async function applyProspectContext(
       : await trx
           .updateTable('threads')
           .set({ done: input.done })
-          .where('prospect_id', '=', prospectId)
+          .where(isAnyOf('prospect_id', ids))
           .where('deleted_at', 'is', null)
           .where('done', '!=', input.done)
           .returningAll()
           .execute();
 
-  const after = await presentOne(trx, await getProspectRow(trx, teamId, prospectId), now);
-  for (const type of events) await emitEvent(trx, teamId, type, { prospect: after }, now);
-  if (flipped.length > 0) {
-    for (const thread of await presentThreads(trx, flipped, now)) {
-      await emitEvent(trx, teamId, input.done ? 'thread.archived' : 'thread.unarchived', { thread }, now);
-    }
+  const touched = ids.filter((id) => events.get(id)!.length > 0);
+  if (touched.length > 0) {
+    const after = await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', touched)).execute();
+    const presented = await presentProspectRows(trx, after, now);
+    await emitEvents(trx, teamId, touched.flatMap((id) => events.get(id)!.map((type) => ({ type, data: { prospect: presented.get(id)! } }))), now);
   }
-  return withThreads(trx, await getProspectRow(trx, teamId, prospectId), now);
+  if (flipped.length > 0) {
+    const type = input.done ? 'thread.archived' : 'thread.unarchived';
+    await emitEvents(trx, teamId, (await presentThreads(trx, flipped, now)).map((thread) => ({ type, data: { thread } })), now);
+  }
+  return new Set([...touched, ...flipped.map((thread) => thread.prospect_id)]).size;
 }
