@@ -107,7 +107,7 @@ async function selectAllMatching(): Promise<void> {
   statusText.value = `Loading all ${total.value} prospects…`;
   while (nextCursor.value) if (!(await loadNext())) break;
   selected.value = new Set(rows.value.map((row) => row.externalId!));
-  statusText.value = `${selected.value.size} selected`;
+  statusText.value = '';
 }
 
 const BULK_WORDS: Record<BulkAction['type'], string> = {
@@ -227,8 +227,8 @@ function BulkBar() {
         Select all {total.value} matching
       </button>
       <button disabled={none} onClick={() => (selected.value = new Set())}>Clear selection</button>
-      <ActionSelect label="Tag selected" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'addTags', tagIds: [id] })} />
-      <ActionSelect label="Untag selected" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'removeTags', tagIds: [id] })} />
+      <ActionSelect label="Add tag to selected" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'addTags', tagIds: [id] })} />
+      <ActionSelect label="Remove tag from selected" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'removeTags', tagIds: [id] })} />
       <ActionSelect
         label="Set status of selected"
         disabled={none}
