@@ -150,14 +150,14 @@ const memberName = (id: string) => {
   return member ? member.name || member.email : 'Someone';
 };
 
-function ActionSelect({ label, options, onPick, disabled }: { label: string; options: Array<{ value: string; name: string }>; onPick: (value: string) => void; disabled: boolean }) {
+function ActionSelect({ label, short, options, onPick, disabled }: { label: string; short: string; options: Array<{ value: string; name: string }>; onPick: (value: string) => void; disabled: boolean }) {
   return (
     <select aria-label={label} value="" disabled={disabled} onChange={(event) => {
       const value = (event.target as HTMLSelectElement).value;
       (event.target as HTMLSelectElement).value = '';
       if (value) onPick(value);
     }}>
-      <option value="">{label}…</option>
+      <option value="">{short}…</option>
       {options.map((option) => <option key={option.value} value={option.value}>{option.name}</option>)}
     </select>
   );
@@ -227,28 +227,28 @@ function BulkBar() {
         Select all {total.value} matching
       </button>
       <button disabled={none} onClick={() => (selected.value = new Set())}>Clear selection</button>
-      <ActionSelect label="Add tag to selected" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'addTags', tagIds: [id] })} />
-      <ActionSelect label="Remove tag from selected" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'removeTags', tagIds: [id] })} />
+      <ActionSelect label="Add tag to selected" short="Tag" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'addTags', tagIds: [id] })} />
+      <ActionSelect label="Remove tag from selected" short="Untag" disabled={none} options={tagOptions} onPick={(id) => void bulk({ type: 'removeTags', tagIds: [id] })} />
       <ActionSelect
-        label="Set status of selected"
+        label="Set status of selected" short="Set status"
         disabled={none}
         options={[{ value: 'none', name: 'No status' }, ...statuses.value.map((s) => ({ value: s.id, name: s.name }))]}
         onPick={(id) => void bulk({ type: 'setStatus', statusId: id === 'none' ? null : id })}
       />
       <ActionSelect
-        label="Assign selected"
+        label="Assign selected" short="Assign"
         disabled={none}
         options={[{ value: 'none', name: 'Nobody' }, ...members.value.map((m) => ({ value: m.id, name: m.name || m.email }))]}
         onPick={(id) => void bulk({ type: 'assign', assigneeId: id === 'none' ? null : id })}
       />
       <ActionSelect
-        label="Add selected to list"
+        label="Add selected to list" short="Add to list"
         disabled={none}
         options={lists.value.filter((list) => !list.systemType).map((list) => ({ value: list.id, name: list.name }))}
         onPick={(listId) => void bulk({ type: 'addToList', listId })}
       />
       <ActionSelect
-        label="Add selected to campaign"
+        label="Add selected to campaign" short="Add to campaign"
         disabled={none}
         options={campaigns.value.map((c) => ({ value: c.id, name: c.name }))}
         onPick={(campaignId) => void bulk({ type: 'addToCampaign', campaignId })}
