@@ -10,6 +10,8 @@ const lists = signal<List[]>([]);
 const leads = signal<Lead[]>([]);
 const leadsCursor = signal<ListLeadPage['nextCursor']>(null);
 const importJob = signal<ImportJob | null>(null);
+/** The selected list's custom columns: mapped in an import, shown in the leads table. */
+const columns = signal<Column[]>([]);
 const alertText = signal('');
 
 const selectedId = () => /^\/app\/lists\/([0-9a-z]+)/.exec(route.value)?.[1] ?? lists.value[0]?.id ?? null;
@@ -148,12 +150,10 @@ function ImportCsv({ list }: { list: List }) {
   const [header, setHeader] = useState<string[]>([]);
   const [idColumn, setIdColumn] = useState('');
   const [holds, setHolds] = useState<'id' | 'username'>('id');
-  const [columns, setColumns] = useState<Column[]>([]);
   const [mapping, setMapping] = useState<Record<string, string>>({});
   const [error, setError] = useState('');
-  useEffect(() => {
-    void api<Column[]>('GET', `/lists/${list.id}/columns`).then(setColumns, () => setColumns([]));
-  }, [list.id]);
+  // A new key empties the file input once its file is on its way.
+  const [inputKey, setInputKey] = useState(0);
   const job = importJob.value?.listId === list.id ? importJob.value : null;
   const running = job && (job.status === 'queued' || job.status === 'running');
 
@@ -167,7 +167,7 @@ function ImportCsv({ list }: { list: List }) {
     const byName = guess(names, /user ?name|handle|screen/i);
     setIdColumn(byId || byName || names[0] || '');
     setHolds(byId || !byName ? 'id' : 'username');
-    setMapping(Object.fromEntries(columns.map((column) => [column.id, guess(names, new RegExp(`^${column.name.replace(/[^\w ]/g, '.')}$`, 'i'))])));
+    setMapping(Object.fromEntries(columns.value.map((column) => [column.id, guess(names, new RegExp(`^${column.name.replace(/[^\w ]/g, '.')}$`, 'i'))])));
   };
 
   const start = async () => {
@@ -182,6 +182,7 @@ function ImportCsv({ list }: { list: List }) {
       setError('');
       setFile(null);
       setHeader([]);
+      setInputKey(inputKey + 1);
     } catch (caught) {
       setError(reasonOf(caught));
     }
@@ -192,7 +193,7 @@ function ImportCsv({ list }: { list: List }) {
       <h2 id="import-title">Import a CSV</h2>
       <label class="field">
         CSV file
-        <input type="file" aria-label="CSV file" accept=".csv,text/csv" onChange={(event) => void choose((event.target as HTMLInputElement).files?.[0] ?? null)} />
+        <input key={inputKey} type="file" aria-label="CSV file" accept=".csv,text/csv" onChange={(event) => void choose((event.target as HTMLInputElement).files?.[0] ?? null)} />
       </label>
       {header.length > 0 && (
         <fieldset class="mapping">
@@ -210,7 +211,7 @@ function ImportCsv({ list }: { list: List }) {
               <option value="username">Usernames</option>
             </select>
           </label>
-          {columns.map((column) => (
+          {columns.value.map((column) => (
             <label class="field" key={column.id}>
               CSV column for {column.name}
               <select aria-label={`CSV column for ${column.name}`} value={mapping[column.id] ?? ''} onChange={(event) => setMapping({ ...mapping, [column.id]: (event.target as HTMLSelectElement).value })}>
@@ -286,7 +287,7 @@ function Leads({ list }: { list: List }) {
       ) : (
         <table class="table" aria-label={`Leads of ${list.name}`}>
           <thead>
-            <tr><th>Name</th><th>Username</th><th>X user id</th><th>Added</th>{editable && <th><span class="visually-hidden">Actions</span></th>}</tr>
+            <tr><th>Name</th><th>Username</th><th>X user id</th>{columns.value.map((column) => <th key={column.id}>{column.name}</th>)}<th>Added</th>{editable && <th><span class="visually-hidden">Actions</span></th>}</tr>
           </thead>
           <tbody>
             {leads.value.map((lead) => (
@@ -294,6 +295,7 @@ function Leads({ list }: { list: List }) {
                 <td>{lead.prospect.displayName}</td>
                 <td>@{lead.prospect.username}</td>
                 <td class="muted">{lead.prospect.platformId}</td>
+                {columns.value.map((column) => <td key={column.id}>{String(lead.data[column.id] ?? '')}</td>)}
                 <td class="muted">{new Date(lead.addedAt).toLocaleDateString([], { month: 'short', day: 'numeric', year: 'numeric' })}</td>
                 {editable && (
                   <td>
@@ -346,7 +348,9 @@ export function Lists() {
   useEffect(() => {
     leads.value = [];
     leadsCursor.value = null;
+    columns.value = [];
     if (!list) return;
+    if (!list.systemType) void api<Column[]>('GET', `/lists/${list.id}/columns`).then((found) => selectedId() === list.id && (columns.value = found));
     void loadLeads(list.id).catch((error) => (alertText.value = reasonOf(error)));
     // The list's latest import, with its progress or its rejected rows.
     if (!list.systemType && importJob.value?.listId !== list.id) {

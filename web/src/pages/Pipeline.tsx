@@ -137,7 +137,10 @@ function BoardColumn({ id }: { id: string }) {
       }}
     >
       <h2>
-        {name} <span class="muted">{column?.total ?? ''}</span>
+        <span>
+          <span class="dot" aria-hidden="true" style={{ background: statuses.value.find((status) => status.id === id)?.color ?? '#94a3b8' }} /> {name}
+        </span>
+        <span class="muted">{column?.total ?? ''}</span>
       </h2>
       <ul class="cards">
         {column?.cards.map((card) => <Card key={card.externalId} card={card} />)}
