@@ -96,7 +96,13 @@ async function main(): Promise<void> {
 
       t = performance.now();
       await page.getByRole('combobox', { name: 'Add tag to selected' }).selectOption({ label: `Bulk ${run}` });
-      await page.getByRole('status').filter({ hasText: `Tagged ${PROSPECTS} prospects` }).waitFor({ timeout: 120_000 });
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Tagged ${PROSPECTS} prospects` })
+        .waitFor({ timeout: 120_000 })
+        .catch(async (error: Error) => {
+          throw new Error(`${error.message}; the page says: ${await page.getByRole('alert').allTextContents()}`);
+        });
       samples.bulk.push(performance.now() - t);
       await context.close();
     }

@@ -137,7 +137,7 @@ describe('prospects', () => {
     expect((await ok(team.request('GET', `/api/v1/prospects?tagIds=${tag.id}&limit=1`))).total).toBe(500);
     await table.getByRole('row').nth(1).getByText('Launch').waitFor();
     await screenshot(p, 'prospects');
-  });
+  }, 90_000);
 
   it('edits inline, filters and sorts, and rolls back a refused edit with the reason', async () => {
     const team = await newWebTeam(rig);

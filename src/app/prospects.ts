@@ -8,7 +8,7 @@ import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
 import { emitEvent, emitEvents } from './events.js';
 import { assertMember } from './members.js';
-import { presentProspectRows, presentThreads } from './threads.js';
+import { presentThreads } from './threads.js';
 
 export interface ProspectContext {
   tags: string[];
@@ -313,9 +313,10 @@ type ContextEvent = 'prospect.notesChanged' | 'prospect.valuationChanged' | 'pro
 
 /**
  * The context update of one prospect or of thousands (bulk actions), set-based: a statement per kind of
- * change whatever the number of prospects. Every prospect must be the team's (404 PROSPECT_NOT_FOUND
- * names the first that is not, and nothing changes); each change emits the event the single update
- * emits, in the same order. Resolves with how many prospects changed.
+ * change whatever the number of prospects, and none for prospects it leaves as they were. Every prospect
+ * must be the team's (404 PROSPECT_NOT_FOUND names the first that is not, and nothing changes); each change
+ * emits the event the single update emits, in the same order, carrying the prospect after the whole update.
+ * Resolves with how many prospects changed.
  */
 export async function applyContextToMany(trx: Db, teamId: string, prospectIds: readonly string[], input: ContextInput, now: Date): Promise<number> {
   const ids = [...new Set(prospectIds)];
@@ -331,46 +332,55 @@ export async function applyContextToMany(trx: Db, teamId: string, prospectIds: r
   if (input.statusId) await assertLabels(trx, 'statuses', teamId, [input.statusId]);
   if (input.assigneeId) await assertMember(trx, teamId, input.assigneeId);
 
-  const events = new Map<string, ContextEvent[]>(ids.map((id) => [id, []]));
-  const changed = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) => input[key] !== undefined && input[key] !== current;
+  const tagsBefore = await tagsOf(trx, ids);
+  // Tags keep the order they were attached in: new ones come last (in id order, as tagsOf gives a batch's).
+  const added = [...addTags].sort();
+  const tagsAfter = new Map(ids.map((id) => {
+    const kept = tagsBefore.get(id)!.filter((tag) => !removeTags.includes(tag));
+    return [id, [...kept, ...added.filter((tag) => !kept.includes(tag))]];
+  }));
+  const events = new Map<string, ContextEvent[]>();
+  const afterRows: ProspectRow[] = [];
   for (const row of before) {
-    const list = events.get(row.id)!;
-    if (changed('notes', row.notes)) list.push('prospect.notesChanged');
-    if (changed('valuation', row.valuation)) list.push('prospect.valuationChanged');
-    if (changed('statusId', row.status_id)) list.push('prospect.statusChanged');
-  }
-  await trx
-    .updateTable('prospects')
-    .set({
-      ...(input.notes !== undefined && { notes: input.notes }),
-      ...(input.valuation !== undefined && { valuation: input.valuation }),
-      ...(input.statusId !== undefined && { status_id: input.statusId }),
+    const changes: ContextEvent[] = [];
+    const differs = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) => input[key] !== undefined && input[key] !== current;
+    if (differs('notes', row.notes)) changes.push('prospect.notesChanged');
+    if (differs('valuation', row.valuation)) changes.push('prospect.valuationChanged');
+    if (differs('statusId', row.status_id)) changes.push('prospect.statusChanged');
+    if (tagsAfter.get(row.id)!.join() !== tagsBefore.get(row.id)!.join()) changes.push('prospect.tagsChanged');
+    if (differs('assigneeId', row.assignee_id)) changes.push('prospect.assigneeChanged');
+    if (changes.length === 0) continue;
+    events.set(row.id, changes);
+    afterRows.push({
+      ...row,
+      notes: input.notes === undefined ? row.notes : input.notes,
+      valuation: input.valuation === undefined ? row.valuation : input.valuation,
+      status_id: input.statusId === undefined ? row.status_id : input.statusId,
+      assignee_id: input.assigneeId === undefined ? row.assignee_id : input.assigneeId,
       updated_at: now,
-    })
-    .where(isAnyOf('id', ids))
-    .execute();
-
-  if (addTags.length > 0 || removeTags.length > 0) {
-    const tagsBefore = await tagsOf(trx, ids);
-    if (addTags.length > 0) {
-      await insertRows(
-        trx,
-        'prospect_tags',
-        ids.flatMap((prospectId) => addTags.map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now }))),
-        'on conflict do nothing',
-      );
-    }
-    if (removeTags.length > 0) await trx.deleteFrom('prospect_tags').where(isAnyOf('prospect_id', ids)).where('tag_id', 'in', removeTags).execute();
-    const tagsAfter = await tagsOf(trx, ids);
-    for (const id of ids) if (tagsAfter.get(id)!.join() !== tagsBefore.get(id)!.join()) events.get(id)!.push('prospect.tagsChanged');
+    });
   }
+  const touched = afterRows.map((row) => row.id);
 
+  if (touched.length > 0) {
+    await trx
+      .updateTable('prospects')
+      .set({
+        ...(input.notes !== undefined && { notes: input.notes }),
+        ...(input.valuation !== undefined && { valuation: input.valuation }),
+        ...(input.statusId !== undefined && { status_id: input.statusId }),
+        ...(input.assigneeId !== undefined && { assignee_id: input.assigneeId }),
+        updated_at: now,
+      })
+      .where(isAnyOf('id', touched))
+      .execute();
+  }
+  if (addTags.length > 0) {
+    const missing = ids.flatMap((prospectId) => addTags.filter((tagId) => !tagsBefore.get(prospectId)!.includes(tagId)).map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now })));
+    await insertRows(trx, 'prospect_tags', missing, 'on conflict do nothing');
+  }
+  if (removeTags.length > 0) await trx.deleteFrom('prospect_tags').where(isAnyOf('prospect_id', ids)).where('tag_id', 'in', removeTags).execute();
   if (input.assigneeId !== undefined) {
-    const reassigned = before.filter((row) => row.assignee_id !== input.assigneeId).map((row) => row.id);
-    if (reassigned.length > 0) {
-      await trx.updateTable('prospects').set({ assignee_id: input.assigneeId }).where(isAnyOf('id', reassigned)).execute();
-      for (const id of reassigned) events.get(id)!.push('prospect.assigneeChanged');
-    }
     await trx.updateTable('threads').set({ assignee_id: input.assigneeId }).where(isAnyOf('prospect_id', ids)).where('deleted_at', 'is', null).execute();
   }
   const flipped =
@@ -385,12 +395,16 @@ export async function applyContextToMany(trx: Db, teamId: string, prospectIds: r
           .returningAll()
           .execute();
 
-  const touched = ids.filter((id) => events.get(id)!.length > 0);
-  if (touched.length > 0) {
-    const after = await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', touched)).execute();
-    const presented = await presentProspectRows(trx, after, now);
-    await emitEvents(trx, teamId, touched.flatMap((id) => events.get(id)!.map((type) => ({ type, data: { prospect: presented.get(id)! } }))), now);
-  }
+  const byId = new Map(afterRows.map((row) => [row.id, row]));
+  await emitEvents(
+    trx,
+    teamId,
+    ids.filter((id) => byId.has(id)).flatMap((id) => {
+      const prospect = presentProspect(byId.get(id)!, tagsAfter.get(id)!, now);
+      return events.get(id)!.map((type) => ({ type, data: { prospect } }));
+    }),
+    now,
+  );
   if (flipped.length > 0) {
     const type = input.done ? 'thread.archived' : 'thread.unarchived';
     await emitEvents(trx, teamId, (await presentThreads(trx, flipped, now)).map((thread) => ({ type, data: { thread } })), now);
