@@ -1,9 +1,10 @@
+import { contextChangeOf, type BulkAction } from '../core/bulk-actions.js';
 import { notFound } from '../core/errors.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import { addCampaignLeads } from './campaign-leads.js';
 import type { AppContext } from './context.js';
 import { addListLeads } from './list-leads.js';
-import { applyContextToMany, type ContextInput } from './prospects.js';
+import { applyContextToMany } from './prospects.js';
 
 /**
  * Bulk actions of the prospects table (our extension): one call changes up to MAX_BULK_PROSPECTS
@@ -12,32 +13,11 @@ import { applyContextToMany, type ContextInput } from './prospects.js';
  */
 export const MAX_BULK_PROSPECTS = 10_000;
 
-export type BulkAction =
-  | { type: 'addTags'; tagIds: string[] }
-  | { type: 'removeTags'; tagIds: string[] }
-  | { type: 'setStatus'; statusId: string | null }
-  | { type: 'assign'; assigneeId: string | null }
-  | { type: 'addToList'; listId: string }
-  | { type: 'addToCampaign'; campaignId: string };
-
 export interface BulkResult {
   /** prospects the action changed (added, for lists and campaigns) */
   changed: number;
   /** prospects it left as they were: already so, already in the list or campaign, or kept out by the campaign's rules */
   unchanged: number;
-}
-
-function contextChange(action: Extract<BulkAction, { type: 'addTags' | 'removeTags' | 'setStatus' | 'assign' }>): ContextInput {
-  switch (action.type) {
-    case 'addTags':
-      return { addTags: action.tagIds };
-    case 'removeTags':
-      return { removeTags: action.tagIds };
-    case 'setStatus':
-      return { statusId: action.statusId };
-    case 'assign':
-      return { assigneeId: action.assigneeId };
-  }
 }
 
 /** 404 PROSPECT_NOT_FOUND for the first id that is not one of the team's prospects. */
@@ -63,7 +43,9 @@ export async function runBulkAction(ctx: AppContext, teamId: string, prospectIds
         : (await addCampaignLeads(ctx, teamId, action.campaignId, leads)).added;
     return { changed: added, unchanged: ids.length - added };
   }
+  // Every other action is a change to the prospects' context.
+  const change = contextChangeOf(action)!;
   const now = ctx.clock.now();
-  const changed = await ctx.db.transaction().execute((trx) => applyContextToMany(trx, teamId, ids, contextChange(action), now));
+  const changed = await ctx.db.transaction().execute((trx) => applyContextToMany(trx, teamId, ids, change, now));
   return { changed, unchanged: ids.length - changed };
 }

@@ -2,14 +2,15 @@ import type { z } from 'zod';
 import type { ImportJobSchema } from '../../../src/http/schemas/import-jobs.js';
 import type { ColumnSchema } from '../../../src/http/schemas/campaigns.js';
 import type { ListLeadPageSchema, ListSchema, AddLeadsResultSchema } from '../../../src/http/schemas/lists.js';
-import type { BulkActionSchema, BulkResultSchema, ProspectTablePageSchema } from '../../../src/http/schemas/prospect-table.js';
+import type { BulkAction } from '../../../src/core/bulk-actions.js';
+import type { BulkResultSchema, ProspectTablePageSchema } from '../../../src/http/schemas/prospect-table.js';
 import type { EventType } from '../../../src/core/event-types.js';
-import { api, ApiError, query } from '../api.js';
+export type { BulkAction } from '../../../src/core/bulk-actions.js';
+import { api, ApiError, query, type ContextChange } from '../api.js';
 
 // The API's own schemas give the pages their types.
 export type ProspectTablePage = z.infer<typeof ProspectTablePageSchema>;
 export type Prospect = ProspectTablePage['prospects'][number];
-export type BulkAction = z.infer<typeof BulkActionSchema>;
 export type BulkResult = z.infer<typeof BulkResultSchema>;
 export type List = z.infer<typeof ListSchema>;
 export type ListLeadPage = z.infer<typeof ListLeadPageSchema>;
@@ -45,6 +46,26 @@ export function prospectQuery(filters: ProspectFilters, options: { sort?: string
     limit: options.limit,
     after: options.after ?? undefined,
   });
+}
+
+interface CrmContext {
+  tags: string[];
+  statusId: string | null;
+  valuation: number | null;
+  notes: string | null;
+  assigneeId: string | null;
+}
+
+/** A prospect's context as a change to it leaves it: what a page shows while the API is asked (or once it agreed). */
+export function withContextChange<C extends CrmContext>(context: C, change: ContextChange): C {
+  const next = { ...context };
+  if (change.notes !== undefined) next.notes = change.notes;
+  if (change.valuation !== undefined) next.valuation = change.valuation;
+  if (change.statusId !== undefined) next.statusId = change.statusId;
+  if (change.assigneeId !== undefined) next.assigneeId = change.assigneeId;
+  if (change.addTags) next.tags = [...new Set([...next.tags, ...change.addTags])];
+  if (change.removeTags) next.tags = next.tags.filter((tag) => !change.removeTags!.includes(tag));
+  return next;
 }
 
 export const fetchProspects = (search: string) => api<ProspectTablePage>('GET', `/prospects${search}`);

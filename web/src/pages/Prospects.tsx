@@ -1,8 +1,13 @@
 import { signal } from '@preact/signals';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, type ContextChange } from '../api.js';
-import { fetchProspects, NO_FILTERS, prospectQuery, reasonOf, runBulk, type BulkAction, type List, type Prospect, type ProspectFilters } from '../components/crm.js';
+import {
+  fetchProspects, NO_FILTERS, prospectQuery, reasonOf, runBulk, withContextChange, type BulkAction, type List, type Prospect, type ProspectFilters,
+} from '../components/crm.js';
+import { useVirtualRows } from '../components/virtual-rows.js';
+import { contextChangeOf } from '../../../src/core/bulk-actions.js';
 import { campaigns, loadLookups, members, statuses, tags } from '../inbox-state.js';
+import { isTyping } from '../keys.js';
 
 const ROW_HEIGHT = 44;
 const PAGE_SIZE = 200;
@@ -84,14 +89,7 @@ function replaceRow(id: string, change: (row: Prospect) => Prospect): void {
 /** An inline edit: shown at once, sent, and put back with the API's reason when refused. */
 async function edit(row: Prospect, change: ContextChange): Promise<void> {
   const before = row;
-  const context = { ...row.context };
-  if (change.statusId !== undefined) context.statusId = change.statusId;
-  if (change.assigneeId !== undefined) context.assigneeId = change.assigneeId;
-  if (change.notes !== undefined) context.notes = change.notes;
-  if (change.valuation !== undefined) context.valuation = change.valuation;
-  if (change.addTags) context.tags = [...new Set([...context.tags, ...change.addTags])];
-  if (change.removeTags) context.tags = context.tags.filter((id) => !change.removeTags!.includes(id));
-  replaceRow(row.externalId!, (current) => ({ ...current, context }));
+  replaceRow(row.externalId!, (current) => ({ ...current, context: withContextChange(current.context, change) }));
   try {
     const saved = await api<Prospect>('PATCH', `/prospects/${row.externalId}/context`, change);
     replaceRow(row.externalId!, (current) => ({ ...current, context: { ...saved.context, threads: undefined } }));
@@ -128,15 +126,8 @@ async function bulk(action: BulkAction): Promise<void> {
   try {
     const result = await runBulk(ids, action);
     const chosen = new Set(ids);
-    rows.value = rows.value.map((row) => {
-      if (!chosen.has(row.externalId!)) return row;
-      const context = { ...row.context };
-      if (action.type === 'addTags') context.tags = [...new Set([...context.tags, ...action.tagIds])];
-      else if (action.type === 'removeTags') context.tags = context.tags.filter((id) => !action.tagIds.includes(id));
-      else if (action.type === 'setStatus') context.statusId = action.statusId;
-      else if (action.type === 'assign') context.assigneeId = action.assigneeId;
-      return { ...row, context };
-    });
+    const change = contextChangeOf(action);
+    if (change) rows.value = rows.value.map((row) => (chosen.has(row.externalId!) ? { ...row, context: withContextChange(row.context, change) } : row));
     alertText.value = '';
     statusText.value = `${BULK_WORDS[action.type]} ${result.changed} prospects${result.unchanged ? ` (${result.unchanged} unchanged)` : ''}`;
     if (action.type === 'addToList') void api<List[]>('GET', '/lists').then((all) => (lists.value = all));
@@ -369,25 +360,15 @@ function SortHeader({ label, by, width }: { label: string; by?: string; width: n
 
 /** Only the rows in view (and a few more) are rendered; further pages load as the end comes near. */
 function Table() {
-  const scroller = useRef<HTMLDivElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
-  const [height, setHeight] = useState(600);
-  useEffect(() => {
-    const element = scroller.current!;
-    const observer = new ResizeObserver(() => setHeight(element.clientHeight));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
   const list = rows.value;
-  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 8);
-  const last = Math.min(list.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 8);
+  const { ref, onScroll, first, last } = useVirtualRows(list.length, ROW_HEIGHT);
   useEffect(() => {
     if (last >= list.length - 20 && nextCursor.value && !loading.value) void loadNext().catch((error) => (alertText.value = reasonOf(error)));
   }, [last, list.length, nextCursor.value, loading.value]);
   const columns = COLUMNS.filter((column) => shown.value.has(column.key));
   const allShownSelected = list.length > 0 && list.every((row) => selected.value.has(row.externalId!));
   return (
-    <div class="table-scroll" ref={scroller} onScroll={(event) => setScrollTop((event.target as HTMLDivElement).scrollTop)}>
+    <div class="table-scroll" ref={ref} onScroll={onScroll}>
       <table class="record-table" aria-label="Prospects" aria-rowcount={total.value + 1}>
         <thead>
           <tr>
@@ -438,6 +419,15 @@ function Table() {
 }
 
 export function Prospects() {
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== '/' || isTyping(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+      event.preventDefault();
+      document.querySelector<HTMLInputElement>('input[type="search"]')?.focus();
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, []);
   useEffect(() => {
     void loadLookups().catch((error) => (alertText.value = reasonOf(error)));
     void api<List[]>('GET', '/lists').then((all) => (lists.value = all), (error) => (alertText.value = reasonOf(error)));
