@@ -4,6 +4,7 @@ import { iso, isoOrNull } from '../core/time.js';
 import type { PlatformProfile } from '../platforms/platform.js';
 import { insertRows } from '../store/bulk.js';
 import { isAnyOf, type Db } from '../store/db.js';
+import type { CampaignStatus, LeadState } from '../store/schema-campaigns.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
 import { emitEvent, emitEvents } from './events.js';
@@ -410,4 +411,39 @@ export async function applyContextToMany(trx: Db, teamId: string, prospectIds: r
     await emitEvents(trx, teamId, (await presentThreads(trx, flipped, now)).map((thread) => ({ type, data: { thread } })), now);
   }
   return new Set([...touched, ...flipped.map((thread) => thread.prospect_id)]).size;
+}
+
+export interface ProspectCampaign {
+  campaignId: string;
+  name: string;
+  status: CampaignStatus;
+  state: LeadState;
+  contactedAt: string | null;
+  repliedAt: string | null;
+  failureReason: string | null;
+  addedAt: string;
+}
+
+/** The campaigns a prospect is a lead of, newest first, with its state in each (by campaign_leads_prospect). */
+export async function prospectCampaigns(ctx: AppContext, teamId: string, prospectId: string): Promise<ProspectCampaign[]> {
+  await getProspectRow(ctx.db, teamId, prospectId);
+  const rows = await ctx.db
+    .selectFrom('campaign_leads as l')
+    .innerJoin('campaigns as c', 'c.id', 'l.campaign_id')
+    .select(['c.id', 'c.name', 'c.status', 'l.state', 'l.contacted_at', 'l.replied_at', 'l.failure_reason', 'l.created_at'])
+    .where('l.prospect_id', '=', prospectId)
+    .where('l.team_id', '=', teamId)
+    .orderBy('l.created_at', 'desc')
+    .orderBy('c.id', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    campaignId: r.id,
+    name: r.name,
+    status: r.status,
+    state: r.state,
+    contactedAt: isoOrNull(r.contacted_at),
+    repliedAt: isoOrNull(r.replied_at),
+    failureReason: r.failure_reason,
+    addedAt: iso(r.created_at),
+  }));
 }

@@ -70,6 +70,13 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
+/** One open event stream, counted against its team's cap until released or expired. */
+export interface EventStreamLeasesTable {
+  id: string;
+  team_id: string;
+  expires_at: Timestamp;
+}
+
 export type InviteKind = 'invite' | 'password';
 
 export interface InvitesTable {
@@ -300,6 +307,7 @@ export interface Database extends CampaignTables, ListTables, EngineTables, XTab
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
   invites: InvitesTable;
+  event_stream_leases: EventStreamLeasesTable;
   tags: LabelsTable;
   statuses: LabelsTable;
   rate_limit_buckets: RateLimitBucketsTable;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { setPassword } from '../../src/app/sessions.js';
 import { buildServer } from '../../src/http/server.js';
@@ -83,4 +84,24 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+let nextPlatformId = 7_000_000;
+
+/** A linked sandbox account, our opener and a DM back from a new prospect, through the API as any client would. */
+export async function inboundDm(team: WebTeam, content: string, options: { accountLinkId?: string; from?: string; name?: string } = {}) {
+  let accountLinkId = options.accountLinkId;
+  if (!accountLinkId) {
+    const link = await team.request('POST', '/api/v1/account-links/sandbox', { username: `acct${nextPlatformId}` });
+    expect(link.statusCode).toBe(200);
+    accountLinkId = link.json().id as string;
+  }
+  const from = options.from ?? String(nextPlatformId++);
+  if (options.name) expect((await team.request('PUT', `/api/v1/sandbox/profiles/${from}`, { displayName: options.name })).statusCode).toBe(200);
+  // We write first, so the prospect's answer lands in the default inbox rather than in Requests.
+  const opener = await team.request('POST', '/api/v1/threads/messages', { accountLinkId, externalPlatformId: from, content: 'Hello from us' });
+  expect(opener.statusCode).toBe(200);
+  const inbound = await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content });
+  expect(inbound.statusCode).toBeLessThan(300);
+  return { accountLinkId, from };
 }

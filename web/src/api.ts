@@ -1,15 +1,18 @@
 import type { z } from 'zod';
 import type { AccountLinkSchema } from '../../src/http/schemas/account-links.js';
+import type { ProspectCampaignSchema } from '../../src/http/schemas/campaign-leads.js';
 import type { CampaignPageSchema } from '../../src/http/schemas/campaigns.js';
 import type { StatusSchema, TagSchema } from '../../src/http/schemas/labels.js';
 import type { MessagePageSchema, MessageSchema } from '../../src/http/schemas/messages.js';
 import type { ContextBody } from '../../src/http/schemas/prospects.js';
 import type { MemberSchema } from '../../src/http/schemas/team.js';
-import type { ThreadPageSchema, ThreadSchema } from '../../src/http/schemas/threads.js';
+import type { ThreadCountsSchema, ThreadPageSchema, ThreadSchema } from '../../src/http/schemas/threads.js';
 
 // The API's own schemas give the page its types.
 export type Thread = z.infer<typeof ThreadSchema>;
 export type ThreadPage = z.infer<typeof ThreadPageSchema>;
+export type ThreadCounts = z.infer<typeof ThreadCountsSchema>;
+export type ProspectCampaign = z.infer<typeof ProspectCampaignSchema>;
 export type Message = z.infer<typeof MessageSchema>;
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 export type Tag = z.infer<typeof TagSchema>;

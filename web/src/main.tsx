@@ -2,6 +2,7 @@ import { signal } from '@preact/signals';
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { isTyping, SHORTCUTS } from './keys.js';
+import { Palette, paletteOpen } from './Palette.js';
 import { Accept } from './pages/Accept.js';
 import { Campaigns } from './pages/Campaigns.js';
 import { Inbox } from './pages/Inbox.js';
@@ -18,6 +19,12 @@ let pendingG = 0;
 
 // Shortcuts that work on every page; the inbox adds its own.
 addEventListener('keydown', (event) => {
+  // The palette opens from anywhere, a field included: Ctrl/Cmd+K types nothing.
+  if (me.value && event.key.toLowerCase() === 'k' && (event.ctrlKey || event.metaKey) && !event.altKey) {
+    event.preventDefault();
+    paletteOpen.value = true;
+    return;
+  }
   if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey || !me.value) return;
   if (event.key === '?') {
     helpOpen.value = true;
@@ -64,7 +71,7 @@ function Help() {
 }
 
 function NavLink({ to, label }: { to: string; label: string }) {
-  const current = to === '/app' ? route.value === '/app' || route.value === '/app/' : route.value.startsWith(to);
+  const current = to === '/app' ? route.value === '/app' || route.value === '/app/' || route.value.startsWith('/app/inbox') : route.value.startsWith(to);
   return (
     <a
       href={to}
@@ -101,6 +108,7 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
       </header>
       {children}
       <Help />
+      <Palette />
     </div>
   );
 }

@@ -11,7 +11,7 @@ import { PlatformIdSchema } from './prospects.js';
  * variable that exists, a delay within bounds) is checked by the use cases with the core's validators.
  */
 
-const CampaignStatusSchema = z.enum(['draft', 'active', 'paused', 'completed']);
+export const CampaignStatusSchema = z.enum(['draft', 'active', 'paused', 'completed']);
 
 export const CampaignParams = z.object({ campaignId: IdSchema });
 export const ColumnIdSchema = z.string().regex(/^custom_[0-9a-z]+$/, 'must be a column id such as custom_q5cktl47a6pqa74eu06fz89v');
