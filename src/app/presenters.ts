@@ -196,10 +196,6 @@ export async function tagsOf(db: Db, prospectIds: string[]): Promise<Map<string,
   return byProspect;
 }
 
-export async function presentOne(db: Db, row: ProspectRow, now: Date): Promise<ProspectWithContext> {
-  return presentProspect(row, (await tagsOf(db, [row.id])).get(row.id)!, now);
-}
-
 export interface LastMessage {
   id: string;
   content: string;

@@ -150,30 +150,62 @@ export function prefixQuery(text: string): string | null {
   return words.length ? words.map((w) => `'${w}':*`).join(' & ') : null;
 }
 
-/** Threads whose prospect's name or username, or one of whose messages, matches: both by their GIN indexes (0017). */
-function searchCondition(eb: ThreadsEb, teamId: string, text: string): Expression<SqlBool> {
+/** The prefix tsquery of the user's search text, or null when it has no words (then nothing matches). */
+function searchQuery(text: string) {
   const tsquery = prefixQuery(text);
-  if (!tsquery) return sql<SqlBool>`false`;
-  const query = sql`to_tsquery('simple', ${tsquery})`;
-  return eb.or([
-    eb(
-      't.prospect_id',
-      'in',
+  return tsquery ? sql`to_tsquery('simple', ${tsquery})` : null;
+}
+
+/** The ids of the team's threads that match, read from the GIN indexes (0017); at most `cap` + 1 of them. */
+async function matchingThreadIds(db: Db, teamId: string, text: string, cap: number): Promise<string[]> {
+  const query = searchQuery(text);
+  if (!query) return [];
+  const byProspect = db
+    .selectFrom('threads as ct')
+    .select('ct.id')
+    .where('ct.team_id', '=', teamId)
+    .where('ct.prospect_id', 'in', (eb) =>
       eb
         .selectFrom('prospects as sp')
         .select('sp.id')
         .where('sp.team_id', '=', teamId)
         .where(sql<SqlBool>`to_tsvector('simple', sp.display_name || ' ' || sp.username) @@ ${query}`),
+    );
+  const byMessage = db
+    .selectFrom('messages as sm')
+    .select('sm.thread_id as id')
+    .where('sm.team_id', '=', teamId)
+    .where('sm.deleted_at', 'is', null)
+    .where(sql<SqlBool>`to_tsvector('simple', sm.content) @@ ${query}`);
+  const rows = await db.selectFrom(byProspect.union(byMessage).as('c')).select('c.id').limit(cap + 1).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The search checked thread by thread (no index): cheap only for the few threads a bounded walk visits. The
+ * `offset 0` keeps each EXISTS a per-thread check: without it PostgreSQL may turn it into a hash of every
+ * matching message in the team, which is the cost this plan is there to avoid.
+ */
+function matchesSearch(eb: ThreadsEb, text: string): Expression<SqlBool> {
+  const query = searchQuery(text);
+  if (!query) return sql<SqlBool>`false`;
+  return eb.or([
+    eb.exists(
+      eb
+        .selectFrom('prospects as sp')
+        .select('sp.id')
+        .whereRef('sp.id', '=', 't.prospect_id')
+        .where(sql<SqlBool>`to_tsvector('simple', sp.display_name || ' ' || sp.username) @@ ${query}`)
+        .offset(0),
     ),
-    eb(
-      't.id',
-      'in',
+    eb.exists(
       eb
         .selectFrom('messages as sm')
-        .select('sm.thread_id')
-        .where('sm.team_id', '=', teamId)
+        .select('sm.id')
+        .whereRef('sm.thread_id', '=', 't.id')
         .where('sm.deleted_at', 'is', null)
-        .where(sql<SqlBool>`to_tsvector('simple', sm.content) @@ ${query}`),
+        .where(sql<SqlBool>`to_tsvector('simple', sm.content) @@ ${query}`)
+        .offset(0),
     ),
   ]);
 }
@@ -209,7 +241,6 @@ function filterConditions(eb: ThreadsEb, teamId: string, query: ThreadListQuery)
     anyOrNone(eb, f.assignees?.selectedIds, f.assignees?.noAssignee, (ids) => eb('t.assignee_id', 'in', ids), () => eb('t.assignee_id', 'is', null)),
     anyOrNone(eb, f.campaigns?.selectedIds, f.campaigns?.noCampaign, byCampaign, () => eb.not(byCampaign())),
     query.unread === undefined ? undefined : eb('t.unread', '=', query.unread),
-    query.q?.trim() ? searchCondition(eb, teamId, query.q) : undefined,
   ];
   if (query.cursor) {
     const after = query.filters?.sortOrder === 'asc' ? '>' : '<';
@@ -219,10 +250,10 @@ function filterConditions(eb: ThreadsEb, teamId: string, query: ThreadListQuery)
 }
 
 /**
- * One page of the inbox: walks threads_team_sort (team, sort_at, id) in order and checks the view and
- * filters on the way, so no page needs a scan of the team's threads.
+ * One page of the inbox without search: walks threads_team_sort (team, sort_at, id) in order and checks the view
+ * and filters on the way, so no page needs a scan of the team's threads.
  */
-export function threadPageQuery(db: Db, teamId: string, query: ThreadListQuery) {
+export function threadPageQuery(db: Db, teamId: string, query: ThreadListQuery, rows = query.limit + 1) {
   const direction = query.filters?.sortOrder ?? 'desc';
   return db
     .selectFrom('threads as t')
@@ -232,11 +263,90 @@ export function threadPageQuery(db: Db, teamId: string, query: ThreadListQuery) 
     .where((eb) => eb.and(filterConditions(eb, teamId, query)))
     .orderBy('t.sort_at', direction)
     .orderBy('t.id', direction)
-    .limit(query.limit + 1);
+    .limit(rows);
 }
 
-export async function listThreadRows(db: Db, teamId: string, query: ThreadListQuery): Promise<ThreadRow[]> {
-  return threadPageQuery(db, teamId, query).execute();
+export const SEARCH_PLAN = {
+  /** How many threads, in page order, a search checks one by one before it asks the indexes instead. */
+  walk: 200,
+  /** The most matching threads a search takes from the indexes as a list of ids before it walks the whole team. */
+  candidates: 5000,
+};
+
+/**
+ * One page of threads (limit + 1 rows, so the caller knows whether there is a next one). A search picks the
+ * cheapest exact plan for how common its words are, measured by bench:search:
+ * - a common word (a page's worth of matches among the next `walk` threads) is checked thread by thread;
+ * - a rarer one takes the matching thread ids from the GIN indexes and pages through those only;
+ * - a team where even that list is longer than `candidates` walks every thread, checking each.
+ * All three answer the same rows; the planner cannot choose between them itself, as it cannot see how common a
+ * prefix is.
+ */
+export async function listThreadRows(db: Db, teamId: string, query: ThreadListQuery, plan = SEARCH_PLAN): Promise<ThreadRow[]> {
+  const pageSize = query.limit + 1;
+  const text = query.q?.trim();
+  if (!text) return threadPageQuery(db, teamId, query).execute();
+  const direction = query.filters?.sortOrder ?? 'desc';
+  const walked = await db
+    .selectFrom(threadPageQuery(db, teamId, query, plan.walk).as('t'))
+    .selectAll('t')
+    .where((eb) => matchesSearch(eb, text))
+    .orderBy('t.sort_at', direction)
+    .orderBy('t.id', direction)
+    .limit(pageSize)
+    .execute();
+  if (walked.length === pageSize) return walked;
+  const candidates = await matchingThreadIds(db, teamId, text, plan.candidates);
+  if (candidates.length === 0) return [];
+  const page = threadPageQuery(db, teamId, query);
+  return (candidates.length > plan.candidates ? page.where((eb) => matchesSearch(eb, text)) : page.where('t.id', 'in', candidates)).execute();
+}
+
+/** Unread threads per view, and within one view those assigned to the member, unassigned, and per account link. */
+export interface UnreadCounts {
+  views: Record<InboxView, number>;
+  mine: number;
+  unassigned: number;
+  accounts: Record<string, number>;
+}
+
+/**
+ * The unread counts the inbox's left pane shows, in one query over the team's unread threads only (the partial
+ * index threads_team_unread, 0018), so its cost follows what is unread rather than the size of the inbox.
+ */
+export async function unreadCounts(db: Db, teamId: string, memberId: string, inbox: InboxView): Promise<UnreadCounts> {
+  const rows = await db
+    .selectFrom('threads as t')
+    .where('t.team_id', '=', teamId)
+    .where('t.deleted_at', 'is', null)
+    .where('t.unread', '=', true)
+    .groupBy('t.account_link_id')
+    .select((eb) => {
+      const count = (condition: Expression<SqlBool>) => eb.fn.countAll<string>().filterWhere(condition);
+      const inView = VIEWS[inbox](eb);
+      return [
+        't.account_link_id',
+        count(VIEWS.default(eb)).as('default'),
+        count(VIEWS['no-reply'](eb)).as('no_reply'),
+        count(VIEWS.requests(eb)).as('requests'),
+        count(VIEWS.archived(eb)).as('archived'),
+        count(inView).as('in_view'),
+        count(eb.and([inView, eb('t.assignee_id', '=', memberId)])).as('mine'),
+        count(eb.and([inView, eb('t.assignee_id', 'is', null)])).as('unassigned'),
+      ];
+    })
+    .execute();
+  const counts: UnreadCounts = { views: { default: 0, 'no-reply': 0, requests: 0, archived: 0 }, mine: 0, unassigned: 0, accounts: {} };
+  for (const row of rows) {
+    counts.views.default += Number(row.default);
+    counts.views['no-reply'] += Number(row.no_reply);
+    counts.views.requests += Number(row.requests);
+    counts.views.archived += Number(row.archived);
+    counts.mine += Number(row.mine);
+    counts.unassigned += Number(row.unassigned);
+    if (Number(row.in_view) > 0) counts.accounts[row.account_link_id] = Number(row.in_view);
+  }
+  return counts;
 }
 
 export async function updateThread(

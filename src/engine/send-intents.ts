@@ -45,7 +45,11 @@ export async function findUnsettled(trx: Db, accountIds: readonly string[], from
 
 /** Reserves sends: their intents, pending and leased, each also its slot in the account's send log. */
 export async function reserve(trx: Db, intents: readonly SendIntentRow[]): Promise<void> {
-  await insertRows(trx, 'send_intents', intents);
+  await insertRows(
+    trx,
+    'send_intents',
+    intents.map((intent) => ({ ...intent, variation_picks: intent.variation_picks && JSON.stringify(intent.variation_picks) })),
+  );
 }
 
 /** Leases unsettled intents again, for the batch that reconciles them. */

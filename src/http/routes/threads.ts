@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { createThread, deleteThread, getThread, listThreadRows, lookupThread, lookupThreadsByUsername, sendTyping, updateThread, updateThreadSettings } from '../../app/threads.js';
+import { createThread, deleteThread, getThread, listThreadRows, lookupThread, lookupThreadsByUsername, sendTyping, unreadCounts, updateThread, updateThreadSettings } from '../../app/threads.js';
 import type { Api } from '../api.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';
 import { cursorFrom, paginate } from '../schemas/pagination.js';
@@ -8,6 +8,8 @@ import {
   CreateThreadBody,
   LookupByUsernameQuery,
   LookupThreadQuery,
+  ThreadCountsQuery,
+  ThreadCountsSchema,
   ThreadListQuery,
   ThreadPageSchema,
   ThreadParams,
@@ -32,6 +34,18 @@ export function threadRoutes(api: Api, ctx: AppContext): void {
       const { page, nextCursor } = paginate(rows, query.limit, (t) => ({ id: t.id, timestamp: t.sort_at }));
       return { threads: await presentThreads(ctx.db, page, ctx.clock.now()), nextCursor };
     },
+  );
+  api.get(
+    '/threads/counts',
+    {
+      schema: {
+        tags,
+        summary: 'Unread threads per view, and within one view mine, unassigned and per account link (extension)',
+        querystring: ThreadCountsQuery,
+        response: { 200: ThreadCountsSchema, ...errorResponses },
+      },
+    },
+    async (req) => unreadCounts(ctx.db, req.actor.teamId, req.actor.memberId, req.query.inbox),
   );
   api.post(
     '/threads',
