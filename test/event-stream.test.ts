@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStreams, type EventStreamOptions } from '../src/app/event-stream.js';
 import { emitEvents } from '../src/app/events.js';
+import { Maintenance } from '../src/app/maintenance.js';
 import { buildServer } from '../src/http/server.js';
 import { openStore, type Db, type Store } from '../src/store/db.js';
 import { postgresNotifications } from '../src/store/notifications.js';
@@ -229,6 +230,39 @@ describe('GET /events/stream', () => {
     for (const s of [...open, again]) s.close();
   });
 
+  it('counts the leases of streams other processes hold, and stops counting those of a dead process once they expire', async () => {
+    const team = await newTeam(app);
+    // What another process holding 20 of the team's streams leaves in the store.
+    const leases = Array.from({ length: 20 }, (_, i) => ({ id: `elsewhere-${team.teamId}-${i}`, team_id: team.teamId, expires_at: new Date(Date.now() + 60_000) }));
+    await db.insertInto('event_stream_leases').values(leases).execute();
+    const refused = await openStream(base, team.token);
+    expect(refused.status).toBe(429);
+    // That process died: its leases ran out unrenewed.
+    await db.updateTable('event_stream_leases').set({ expires_at: new Date(Date.now() - 1_000) }).where('team_id', '=', team.teamId).execute();
+    const stream = await openStream(base, team.token);
+    expect(stream.status).toBe(200);
+    const left = await db.selectFrom('event_stream_leases').select('id').where('team_id', '=', team.teamId).execute();
+    expect(left).toHaveLength(1);
+    stream.close();
+
+    // Housekeeping removes expired leases of teams that never open a stream again.
+    const quiet = await newTeam(app);
+    await db.insertInto('event_stream_leases').values({ id: `dead-${quiet.teamId}`, team_id: quiet.teamId, expires_at: new Date(Date.now() - 1_000) }).execute();
+    await new Maintenance(await testContext()).runOnce();
+    expect(await db.selectFrom('event_stream_leases').select('id').where('team_id', '=', quiet.teamId).execute()).toEqual([]);
+  });
+
+  it('renews its lease with each heartbeat, and ends a stream whose lease was lost', async () => {
+    const team = await newTeam(app);
+    const stream = await openStream(base, team.token);
+    const expiry = async () => (await db.selectFrom('event_stream_leases').select('expires_at').where('team_id', '=', team.teamId).executeTakeFirst())?.expires_at.getTime();
+    const first = (await expiry())!;
+    await stream.until((f) => f.filter((one) => one.comment === 'heartbeat').length >= 2, 'two heartbeats');
+    await expect.poll(expiry).toBeGreaterThan(first);
+    await db.deleteFrom('event_stream_leases').where('team_id', '=', team.teamId).execute();
+    await stream.ended;
+  });
+
   it('disconnects a reader that does not read rather than buffering without limit', async () => {
     const team = await newTeam(app);
     const slow = await openStream(base, team.token, { read: false });
@@ -300,6 +334,33 @@ describe.skipIf(!server)('GET /events/stream on PostgreSQL with several processe
     await writer?.close();
     await store?.close();
   });
+
+  it('holds the cap of 20 streams per team across two servers on the store', async () => {
+    const other = await listeningApp(store, {});
+    try {
+      const open = [];
+      for (let i = 0; i < 20; i++) open.push(await openStream(i % 2 ? other.base : base, team.token));
+      expect(open.map((s) => s.status)).toEqual(Array(20).fill(200));
+      for (const server of [base, other.base]) {
+        const refused = await openStream(server, team.token);
+        expect(refused.status).toBe(429);
+        expect(JSON.parse(refused.body).error.code).toBe('TOO_MANY_STREAMS');
+      }
+      // A stream closed on the first server frees a slot the second one can take.
+      open.shift()!.close();
+      let again = await openStream(other.base, team.token);
+      for (let i = 0; again.status === 429 && i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        again = await openStream(other.base, team.token);
+      }
+      expect(again.status).toBe(200);
+      for (const s of [...open, again]) s.close();
+    } finally {
+      await other.app.close();
+    }
+    // Closing a server gives its streams' slots back.
+    await expect.poll(async () => (await store.db.selectFrom('event_stream_leases').select('id').where('team_id', '=', team.teamId).execute()).length).toBe(0);
+  }, 30_000);
 
   it('an event written through another connection pool reaches the stream, also after the listener lost its connection', async () => {
     const stream = await openStream(base, team.token);

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { xCapWindows } from '../platforms/x.js';
 import type { Db } from '../store/db.js';
 import type { AppContext } from './context.js';
+import { pruneStreamLeases } from './event-stream.js';
 import { pruneEvents } from './events.js';
 import { pruneRateLimitBuckets, rateLimitWindows } from '../store/rate-limit.js';
 import { pruneSignIns } from './sessions.js';
@@ -22,8 +23,8 @@ export async function vacuumBloated(db: Db): Promise<string[]> {
 
 /**
  * Periodic housekeeping: drops events past their retention (their deliveries go with them), rate limit
- * counters (the API's, and the X accounts' send and read caps) no window still covers, and expired sessions
- * and invite links, and on the
+ * counters (the API's, and the X accounts' send and read caps) no window still covers, expired sessions, invite
+ * links and event stream leases, and on the
  * embedded store vacuums what autovacuum would have. Idempotent, so every process sharing a store may run it.
  */
 export class Maintenance {
@@ -60,6 +61,7 @@ export class Maintenance {
     const xWindows = Object.values(xCapWindows(this.#ctx.config.x)).flat();
     await pruneRateLimitBuckets(this.#ctx.db, [...rateLimitWindows(this.#ctx.config), ...xWindows], now);
     await pruneSignIns(this.#ctx.db, now);
+    await pruneStreamLeases(this.#ctx.db);
     if (this.#vacuum) await vacuumBloated(this.#ctx.db);
   }
 

@@ -520,6 +520,53 @@ export async function listThreadRows(db: Db, teamId: string, query: ThreadListQu
   return (candidates.length > plan.candidates ? page.where((eb) => matchesSearch(eb, text)) : page.where('t.id', 'in', candidates)).execute();
 }
 
+/** Unread threads per view, and within one view those assigned to the member, unassigned, and per account link. */
+export interface UnreadCounts {
+  views: Record<InboxView, number>;
+  mine: number;
+  unassigned: number;
+  accounts: Record<string, number>;
+}
+
+/**
+ * The unread counts the inbox's left pane shows, in one query over the team's unread threads only (the partial
+ * index threads_team_unread, 0018), so its cost follows what is unread rather than the size of the inbox.
+ */
+export async function unreadCounts(db: Db, teamId: string, memberId: string, inbox: InboxView): Promise<UnreadCounts> {
+  const rows = await db
+    .selectFrom('threads as t')
+    .where('t.team_id', '=', teamId)
+    .where('t.deleted_at', 'is', null)
+    .where('t.unread', '=', true)
+    .groupBy('t.account_link_id')
+    .select((eb) => {
+      const count = (condition: Expression<SqlBool>) => eb.fn.countAll<string>().filterWhere(condition);
+      const inView = VIEWS[inbox](eb);
+      return [
+        't.account_link_id',
+        count(VIEWS.default(eb)).as('default'),
+        count(VIEWS['no-reply'](eb)).as('no_reply'),
+        count(VIEWS.requests(eb)).as('requests'),
+        count(VIEWS.archived(eb)).as('archived'),
+        count(inView).as('in_view'),
+        count(eb.and([inView, eb('t.assignee_id', '=', memberId)])).as('mine'),
+        count(eb.and([inView, eb('t.assignee_id', 'is', null)])).as('unassigned'),
+      ];
+    })
+    .execute();
+  const counts: UnreadCounts = { views: { default: 0, 'no-reply': 0, requests: 0, archived: 0 }, mine: 0, unassigned: 0, accounts: {} };
+  for (const row of rows) {
+    counts.views.default += Number(row.default);
+    counts.views['no-reply'] += Number(row.no_reply);
+    counts.views.requests += Number(row.requests);
+    counts.views.archived += Number(row.archived);
+    counts.mine += Number(row.mine);
+    counts.unassigned += Number(row.unassigned);
+    if (Number(row.in_view) > 0) counts.accounts[row.account_link_id] = Number(row.in_view);
+  }
+  return counts;
+}
+
 export async function updateThread(
   ctx: AppContext,
   teamId: string,

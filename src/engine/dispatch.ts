@@ -4,7 +4,7 @@ import type { StoredStep } from '../app/campaign-data.js';
 import { profileForVariables } from '../app/campaign-sequence.js';
 import type { AppContext } from '../app/context.js';
 import { newId } from '../core/ids.js';
-import { leadMessage, leadVariables } from '../core/lead-message.js';
+import { renderLeadMessage, leadVariables, type RenderedMessage } from '../core/lead-message.js';
 import type { ActionStep, RankedStep } from '../core/lead-progress.js';
 import { groupBy } from '../core/group.js';
 import { DAY_MS } from '../core/pacing.js';
@@ -65,9 +65,9 @@ interface Reservation extends Omit<BatchResult, 'sent'> {
   items: SendItem[];
 }
 
-const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: ProspectRow, step: ActionStep & { type: 'message' }): string =>
+const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: ProspectRow, step: ActionStep & { type: 'message' }): RenderedMessage =>
   // Keyed by prospect, as the sequence preview is, so the preview shows what is sent.
-  leadMessage(
+  renderLeadMessage(
     campaign.id,
     lead.prospect_id,
     step.id,
@@ -227,6 +227,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       const campaign = campaigns.get(action.campaignId)!;
       const prospect = prospects.get(lead.prospect_id)!;
       const { step } = action;
+      const rendered = step.type === 'message' ? render(campaign, lead, prospect, step) : null;
       const intent: SendIntentRow = {
         id: newId(),
         lead_id: lead.id,
@@ -235,12 +236,13 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
         account_link_id: lead.account_link_id!,
         campaign_id: campaign.id,
         kind: step.type === 'message' ? 'message' : 'like',
-        content: step.type === 'message' ? render(campaign, lead, prospect, step) : null,
+        content: rendered?.text ?? null,
         status: 'pending',
         platform_message_id: null,
         created_at: action.at,
         completed_at: null,
         claimed_until: leasedUntil,
+        variation_picks: rendered && rendered.variationPicks,
       };
       items.push({ intent, reconcile: false, step, steps: stepsOf(campaign.id, campaign.sequence_version), campaign, account: accounts.get(intent.account_link_id)!, prospect });
     }
@@ -255,7 +257,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
     await insertRows(
       trx,
       'send_intents',
-      items.filter((i) => !i.reconcile).map((i) => i.intent),
+      items.filter((i) => !i.reconcile).map(({ intent }) => ({ ...intent, variation_picks: intent.variation_picks && JSON.stringify(intent.variation_picks) })),
     );
     if (pending.length > 0) await trx.updateTable('send_intents').set({ claimed_until: leasedUntil }).where(isAnyOf('id', pending.map((i) => i.id))).execute();
     for (const action of actions) {

@@ -25,7 +25,7 @@ import type { SequenceStep } from '../core/sequence.js';
 import { loadConfig } from '../config.js';
 import { putSandboxProfile } from '../platforms/sandbox.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
-import { migrateToLatest, openStore, type Db } from '../store/db.js';
+import { openScratchStore, type Db } from '../store/db.js';
 import { Dispatcher, nextEngineInstant } from './dispatcher.js';
 
 /**
@@ -301,9 +301,8 @@ export interface SimulateOptions {
 
 /** Runs a scenario, writing one JSON line per event and the summary line last. */
 export async function simulate(scenario: Scenario, write: (line: string) => void, options: SimulateOptions = {}): Promise<void> {
-  const store = await openStore({ kind: 'pglite-memory' });
+  const store = await openScratchStore();
   try {
-    await migrateToLatest(store.db);
     const random = seededRandom(scenario.seed);
     await withIdGenerator(seededIds(random.derive('ids')), () => run(store.db, scenario, random, write, options));
   } finally {

@@ -1,7 +1,9 @@
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql, type CompiledQuery, type LogEvent } from 'kysely';
 import pg from 'pg';
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { migrationProvider } from './migrations/index.js';
 import { postgresNotifications, pgliteNotifications, type EventNotifications } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -16,6 +18,8 @@ export interface Store {
   engine: StoreEngine;
   /** this process's listener for committed events (opens its connection with the first subscriber) */
   notifications: EventNotifications;
+  /** this process's connections to the store (an embedded store has one, never waited for by a request in the pool) */
+  poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -42,6 +46,8 @@ export class StoreUnavailableError extends Error {}
 export interface StoreOptions {
   /** sees every statement the store runs (benchmarks use it to explain queries) */
   onQuery?: (query: CompiledQuery) => void;
+  /** where a new data directory's first contents come from (tests point it elsewhere); PREPARED_STORE_FILE by default */
+  preparedStoreFile?: string;
 }
 
 const PGLITE_PARSERS = { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber };
@@ -64,6 +70,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       db,
       engine: 'postgres',
       notifications,
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: async () => {
         await notifications.close();
         await db.destroy();
@@ -73,18 +80,17 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
 
   const release = location.kind === 'pglite' ? lockDataDir(location.dataDir) : () => {};
   try {
-    const dataDir = location.kind === 'pglite' ? path.join(location.dataDir, 'pgdata') : undefined;
-    const pglite = await PGlite.create({
-      dataDir,
-      loadDataDir: location.kind === 'pglite-memory' ? location.loadDataDir : undefined,
-      parsers: PGLITE_PARSERS,
-    });
+    const pglite =
+      location.kind === 'pglite'
+        ? await openDataDir(path.join(location.dataDir, 'pgdata'), options.preparedStoreFile ?? PREPARED_STORE_FILE)
+        : await PGlite.create({ loadDataDir: location.loadDataDir, parsers: PGLITE_PARSERS });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
     const notifications = pgliteNotifications(pglite, db);
     return {
       db,
       engine: 'pglite',
       notifications,
+      poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
       close: async () => {
         await notifications.close();
         await db.destroy();
@@ -97,27 +103,86 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
   }
 }
 
+/**
+ * A migrated PGlite, dumped by `npm install` (the prepare script, scripts/build-store.mjs) so that a first start
+ * loads it in about two seconds instead of running initdb and every migration (over twenty seconds on a small
+ * machine). Beside it, its manifest names the migrations it holds; it is used only while those are the first
+ * migrations of this program, in order, and any newer ones are applied after it as usual, so a store started from
+ * it is the store the migrations build (test/prepared-store.test.ts compares their catalogs).
+ */
+export const PREPARED_STORE_FILE = fileURLToPath(new URL('../../dist/prepared-store.tar.gz', import.meta.url));
+
+interface PreparedStoreManifest {
+  migrations: string[];
+}
+
+/** Writes a dump of a newly migrated store, and its manifest, to `file`. */
+export async function writePreparedStore(file: string): Promise<void> {
+  const dump = await dumpOfMigratedStore('gzip');
+  const manifest: PreparedStoreManifest = { migrations: Object.keys(await migrationProvider.getMigrations()) };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
+  fs.writeFileSync(`${file}.json`, JSON.stringify(manifest));
+}
+
+/** The prepared store at `file`, when it exists and holds only migrations of this program, in their order. */
+export async function readPreparedStore(file: string): Promise<Blob | undefined> {
+  let manifest: PreparedStoreManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as PreparedStoreManifest;
+  } catch {
+    return undefined;
+  }
+  const known = Object.keys(await migrationProvider.getMigrations());
+  if (!Array.isArray(manifest.migrations) || manifest.migrations.some((name, i) => known[i] !== name)) return undefined;
+  try {
+    return new Blob([fs.readFileSync(file)]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens a data directory's PGlite. A new one starts from the prepared store when there is a usable one (and from
+ * initdb when loading it fails, as after a PGlite upgrade without a new `npm install`).
+ */
+async function openDataDir(dataDir: string, preparedStoreFile: string): Promise<PGlite> {
+  const isNew = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  const prepared = isNew ? await readPreparedStore(preparedStoreFile) : undefined;
+  if (prepared) {
+    try {
+      return await PGlite.create({ dataDir, loadDataDir: prepared, parsers: PGLITE_PARSERS });
+    } catch {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  return PGlite.create({ dataDir, parsers: PGLITE_PARSERS });
+}
+
 let migratedDump: Promise<Blob> | undefined;
 
 /**
- * A new in-memory store, migrated. Starting PGlite from nothing (initdb) costs seconds; loading a dump of
- * a migrated one, made once per process, costs a fraction of that (forecasts open one per request).
+ * A new in-memory store, migrated. Starting PGlite from nothing (initdb) costs seconds; loading a dump of a
+ * migrated one (the prepared store, or one made once per process) costs a fraction of that: simulations and
+ * forecasts open one each.
  */
 export async function openScratchStore(): Promise<Store> {
-  migratedDump ??= dumpOfMigratedStore().catch((error: unknown) => {
+  migratedDump ??= (async () => (await readPreparedStore(PREPARED_STORE_FILE)) ?? dumpOfMigratedStore())().catch((error: unknown) => {
     migratedDump = undefined;
     throw error;
   });
-  return openStore({ kind: 'pglite-memory', loadDataDir: await migratedDump });
+  const store = await openStore({ kind: 'pglite-memory', loadDataDir: await migratedDump });
+  await migrateToLatest(store.db);
+  return store;
 }
 
-/** A dump of a new in-memory store with every migration applied, to start other in-memory stores from. */
-export async function dumpOfMigratedStore(): Promise<Blob> {
+/** A dump of a new in-memory store with every migration applied, to start other stores from. */
+export async function dumpOfMigratedStore(compression: 'none' | 'gzip' = 'none'): Promise<Blob> {
   const pglite = await PGlite.create({ parsers: PGLITE_PARSERS });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   try {
     await migrateToLatest(db);
-    return await pglite.dumpDataDir('none');
+    return await pglite.dumpDataDir(compression);
   } finally {
     await db.destroy();
   }

@@ -70,6 +70,13 @@ export interface SessionsTable {
   expires_at: Timestamp;
 }
 
+/** One open event stream, counted against its team's cap until released or expired. */
+export interface EventStreamLeasesTable {
+  id: string;
+  team_id: string;
+  expires_at: Timestamp;
+}
+
 export type InviteKind = 'invite' | 'password';
 
 export interface InvitesTable {
@@ -269,9 +276,15 @@ export interface WebhooksTable {
   description: string | null;
   event_types: Json<string[]>;
   enabled: Defaulted<boolean>;
+  /** sealed with INBOX_SECRET_KEY (core/secret-box, "v1.…"), or in clear ("whsec_…") on a server without one */
   secret: string;
   created_at: Timestamp;
   updated_at: NullableTimestamp;
+  /** the first failed attempt since the last delivered one; null while the endpoint delivers */
+  failing_since: NullableTimestamp;
+  /** set when the dispatcher switched the webhook off after failing for days, with why */
+  disabled_at: NullableTimestamp;
+  disabled_reason: string | null;
 }
 
 export interface WebhookDeliveriesTable {
@@ -300,6 +313,7 @@ export interface Database extends CampaignTables, ListTables, EngineTables, XTab
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
   invites: InvitesTable;
+  event_stream_leases: EventStreamLeasesTable;
   tags: LabelsTable;
   statuses: LabelsTable;
   rate_limit_buckets: RateLimitBucketsTable;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { setPassword } from '../../src/app/sessions.js';
 import { buildServer } from '../../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './app.js';
@@ -83,4 +84,52 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/**
+ * The hooks every browser test file needs: one rig for the file, and a fresh page per test whose page errors fail
+ * the test once it ends. Call at the top of the file.
+ */
+export function browserSuite() {
+  let rig: WebRig | undefined;
+  let current: TestPage | undefined;
+  beforeAll(async () => {
+    rig = await startWebRig();
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
+  afterEach(async () => {
+    const errors = current?.errors ?? [];
+    await current?.context.close();
+    current = undefined;
+    expect(errors).toEqual([]);
+  });
+  return {
+    rig: () => rig!,
+    page: async (): Promise<Page> => {
+      current = await openPage(rig!);
+      return current.page;
+    },
+  };
+}
+
+let nextPlatformId = 7_000_000;
+
+/** A linked sandbox account, our opener and a DM back from a new prospect, through the API as any client would. */
+export async function inboundDm(team: WebTeam, content: string, options: { accountLinkId?: string; from?: string; name?: string } = {}) {
+  let accountLinkId = options.accountLinkId;
+  if (!accountLinkId) {
+    const link = await team.request('POST', '/api/v1/account-links/sandbox', { username: `acct${nextPlatformId}` });
+    expect(link.statusCode).toBe(200);
+    accountLinkId = link.json().id as string;
+  }
+  const from = options.from ?? String(nextPlatformId++);
+  if (options.name) expect((await team.request('PUT', `/api/v1/sandbox/profiles/${from}`, { displayName: options.name })).statusCode).toBe(200);
+  // We write first, so the prospect's answer lands in the default inbox rather than in Requests.
+  const opener = await team.request('POST', '/api/v1/threads/messages', { accountLinkId, externalPlatformId: from, content: 'Hello from us' });
+  expect(opener.statusCode).toBe(200);
+  const inbound = await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content });
+  expect(inbound.statusCode).toBeLessThan(300);
+  return { accountLinkId, from };
 }

@@ -1,15 +1,18 @@
 import type { z } from 'zod';
 import type { AccountLinkSchema } from '../../src/http/schemas/account-links.js';
+import type { ProspectCampaignSchema } from '../../src/http/schemas/campaign-leads.js';
 import type { CampaignPageSchema } from '../../src/http/schemas/campaigns.js';
 import type { StatusSchema, TagSchema } from '../../src/http/schemas/labels.js';
 import type { MessagePageSchema, MessageSchema } from '../../src/http/schemas/messages.js';
 import type { ContextBody } from '../../src/http/schemas/prospects.js';
 import type { MemberSchema } from '../../src/http/schemas/team.js';
-import type { ThreadPageSchema, ThreadSchema } from '../../src/http/schemas/threads.js';
+import type { ThreadCountsSchema, ThreadPageSchema, ThreadSchema } from '../../src/http/schemas/threads.js';
 
 // The API's own schemas give the page its types.
 export type Thread = z.infer<typeof ThreadSchema>;
 export type ThreadPage = z.infer<typeof ThreadPageSchema>;
+export type ThreadCounts = z.infer<typeof ThreadCountsSchema>;
+export type ProspectCampaign = z.infer<typeof ProspectCampaignSchema>;
 export type Message = z.infer<typeof MessageSchema>;
 export type MessagePage = z.infer<typeof MessagePageSchema>;
 export type Tag = z.infer<typeof TagSchema>;
@@ -29,20 +32,23 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** the envelope's details: the field problems of a 400, the reasons of a 422 CAMPAIGN_NOT_READY */
+    readonly details?: unknown,
   ) {
     super(message);
   }
 }
 
-/** A same-origin call with the session cookie; errors come back as ApiError with the API's message. */
+/** A same-origin call with the session cookie (a FormData body goes as multipart); errors come back as ApiError with the API's message. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
+  const form = body instanceof FormData;
   try {
     response = await fetch(`/api/v1${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined || form ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, 'NETWORK', 'The server cannot be reached');
@@ -51,7 +57,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = data?.error;
-    throw new ApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`);
+    throw new ApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`, error?.details);
   }
   return data as T;
 }

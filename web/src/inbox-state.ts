@@ -1,6 +1,8 @@
 import { computed, signal } from '@preact/signals';
-import { api, ApiError, query, type AccountLink, type ContextChange, type Member, type Message, type MessagePage, type Status, type Tag, type Thread, type ThreadPage } from './api.js';
+import { api, ApiError, query, type AccountLink, type ContextChange, type Member, type Message, type MessagePage, type ProspectCampaign, type Status, type Tag, type Thread, type ThreadCounts, type ThreadPage } from './api.js';
 import { EVENT_TYPES } from '../../src/core/event-types.js';
+import { withContextChange } from './components/crm.js';
+import { navigate } from './router.js';
 import { me } from './session.js';
 
 export type InboxView = 'default' | 'no-reply' | 'requests' | 'archived';
@@ -32,7 +34,21 @@ export const members = signal<Member[]>([]);
 export const accounts = signal<AccountLink[]>([]);
 export const campaigns = signal<Array<{ id: string; name: string }>>([]);
 
-export const openThread = computed(() => threads.value.find((thread) => thread.id === openId.value) ?? null);
+/** The open thread as it was when opened (or fetched by its URL): it stays open when it leaves the list. */
+const pinned = signal<Thread | null>(null);
+export const openThread = computed(() => threads.value.find((thread) => thread.id === openId.value) ?? (pinned.value?.id === openId.value ? pinned.value : null));
+/** Unread counts of the views, Mine, Unassigned and each account (GET /threads/counts). */
+export const counts = signal<ThreadCounts | null>(null);
+/** The open thread's prospect's campaigns, with its state in each. */
+export const prospectCampaigns = signal<ProspectCampaign[]>([]);
+
+/** The thread a path under /app/inbox names, if any. */
+export const threadIdOf = (path: string): string | null => /^\/app\/inbox\/([0-9a-z]+)$/.exec(path)?.[1] ?? null;
+
+export function setFilters(change: Partial<Filters>): void {
+  filters.value = { ...filters.value, ...change };
+  void loadFirstPage();
+}
 
 function listQuery(cursor?: { id: string; timestamp: string }): string {
   const f = filters.value;
@@ -66,6 +82,7 @@ export async function loadFirstPage(keep = false): Promise<void> {
     threads.value = [...page.threads, ...rest];
     if (!keep || !rest.length) nextCursor.value = page.nextCursor;
     if (!selectedId.value || !threads.value.some((thread) => thread.id === selectedId.value)) selectedId.value = threads.value[0]?.id ?? null;
+    void loadCounts();
   } catch (error) {
     if (request === listRequest) alertMessage.value = (error as Error).message;
   } finally {
@@ -86,6 +103,19 @@ export async function loadNextPage(): Promise<void> {
     nextCursor.value = page.nextCursor;
   } finally {
     if (request === listRequest) loadingList.value = false;
+  }
+}
+
+let countsRequest = 0;
+
+/** Counts go with the list: loaded with each first page (filters changed, an event came) and after our own edits. */
+export async function loadCounts(): Promise<void> {
+  const request = ++countsRequest;
+  try {
+    const fresh = await api<ThreadCounts>('GET', `/threads/counts${query({ inbox: filters.value.view })}`);
+    if (request === countsRequest) counts.value = fresh;
+  } catch {
+    // The counts are a hint: the list itself reports what went wrong.
   }
 }
 
@@ -112,15 +142,17 @@ export async function loadMessages(threadId: string): Promise<void> {
 
 function replaceThread(threadId: string, change: (thread: Thread) => Thread): void {
   threads.value = threads.value.map((thread) => (thread.id === threadId ? change(thread) : thread));
+  if (pinned.value?.id === threadId) pinned.value = change(pinned.value);
 }
 
 /** Applies a change at once, sends it, and puts the old state back with the API's reason when refused. */
 async function optimistic(threadId: string, change: (thread: Thread) => Thread, send: () => Promise<unknown>): Promise<boolean> {
-  const before = threads.value.find((thread) => thread.id === threadId);
+  const before = threads.value.find((thread) => thread.id === threadId) ?? (pinned.value?.id === threadId ? pinned.value : undefined);
   if (!before) return false;
   replaceThread(threadId, change);
   try {
     await send();
+    void loadCounts();
     return true;
   } catch (error) {
     replaceThread(threadId, () => before);
@@ -129,15 +161,40 @@ async function optimistic(threadId: string, change: (thread: Thread) => Thread, 
   }
 }
 
+/** Opens a thread (its URL becomes /app/inbox/<id>, so reload and back/forward keep it); loadOpenThread marks it read. */
 export function openThreadById(threadId: string): void {
   selectedId.value = threadId;
+  const path = `/app/inbox/${threadId}`;
   if (openId.value !== threadId) {
     openId.value = threadId;
+    pinned.value = threads.value.find((one) => one.id === threadId) ?? null;
     messages.value = [];
+    prospectCampaigns.value = [];
     void loadMessages(threadId).catch((error: Error) => (alertMessage.value = error.message));
+    void loadOpenThread(threadId);
+  } else if (openThread.value?.unread) void setUnread(threadId, false);
+  navigate(path);
+}
+
+/** Reads the open thread itself (it may not be in the list, e.g. opened by its URL) and its prospect's campaigns. */
+async function loadOpenThread(threadId: string): Promise<void> {
+  try {
+    const thread = pinned.value?.id === threadId ? pinned.value : await api<Thread>('GET', `/threads/${threadId}`);
+    if (openId.value !== threadId) return;
+    pinned.value = thread;
+    if ((threads.value.find((one) => one.id === threadId) ?? thread).unread) void setUnread(threadId, false);
+    const campaignsOfProspect = thread.prospect.externalId ? await api<ProspectCampaign[]>('GET', `/prospects/${thread.prospect.externalId}/campaigns`) : [];
+    if (openId.value === threadId) prospectCampaigns.value = campaignsOfProspect;
+  } catch (error) {
+    if (openId.value === threadId) alertMessage.value = (error as Error).message;
   }
-  const thread = threads.value.find((one) => one.id === threadId);
-  if (thread?.unread) void setUnread(threadId, false);
+}
+
+/** Closes the open thread; the URL goes back to the inbox's own. */
+export function closeThread(): void {
+  openId.value = null;
+  pinned.value = null;
+  if (threadIdOf(location.pathname)) navigate('/app/inbox');
 }
 
 export function setUnread(threadId: string, unread: boolean): Promise<boolean> {
@@ -156,7 +213,7 @@ export async function markDone(threadId: string): Promise<void> {
   threads.value = threads.value.filter((thread) => thread.id !== threadId);
   const next = threads.value[Math.min(index, threads.value.length - 1)];
   selectedId.value = next?.id ?? null;
-  if (openId.value === threadId) openId.value = null;
+  if (openId.value === threadId) closeThread();
 }
 
 export function patchProspect(threadId: string, change: ContextChange): Promise<boolean> {
@@ -166,13 +223,7 @@ export function patchProspect(threadId: string, change: ContextChange): Promise<
   return optimistic(
     threadId,
     (current) => {
-      const context = { ...current.prospect.context };
-      if (change.notes !== undefined) context.notes = change.notes;
-      if (change.valuation !== undefined) context.valuation = change.valuation;
-      if (change.statusId !== undefined) context.statusId = change.statusId;
-      if (change.assigneeId !== undefined) context.assigneeId = change.assigneeId;
-      if (change.addTags) context.tags = [...new Set([...context.tags, ...change.addTags])];
-      if (change.removeTags) context.tags = context.tags.filter((tag) => !change.removeTags!.includes(tag));
+      const context = withContextChange(current.prospect.context, change);
       return { ...current, ...(change.assigneeId !== undefined ? { assigneeId: change.assigneeId } : {}), prospect: { ...current.prospect, context } };
     },
     () => api('PATCH', `/prospects/${prospectId}/context`, change),

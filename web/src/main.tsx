@@ -2,9 +2,14 @@ import { signal } from '@preact/signals';
 import { render } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { isTyping, SHORTCUTS } from './keys.js';
+import { Palette, paletteOpen } from './Palette.js';
 import { Accept } from './pages/Accept.js';
+import { Campaign } from './pages/Campaign.js';
 import { Campaigns } from './pages/Campaigns.js';
 import { Inbox } from './pages/Inbox.js';
+import { Lists } from './pages/Lists.js';
+import { Pipeline } from './pages/Pipeline.js';
+import { Prospects } from './pages/Prospects.js';
 import { Settings } from './pages/Settings.js';
 import { SignIn } from './pages/SignIn.js';
 import { navigate, route } from './router.js';
@@ -15,6 +20,12 @@ let pendingG = 0;
 
 // Shortcuts that work on every page; the inbox adds its own.
 addEventListener('keydown', (event) => {
+  // The palette opens from anywhere, a field included: Ctrl/Cmd+K types nothing.
+  if (me.value && event.key.toLowerCase() === 'k' && (event.ctrlKey || event.metaKey) && !event.altKey) {
+    event.preventDefault();
+    paletteOpen.value = true;
+    return;
+  }
   if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey || !me.value) return;
   if (event.key === '?') {
     helpOpen.value = true;
@@ -26,7 +37,7 @@ addEventListener('keydown', (event) => {
     return;
   }
   if (Date.now() - pendingG < 1500) {
-    const to = { i: '/app', c: '/app/campaigns', s: '/app/settings' }[event.key];
+    const to = { i: '/app', c: '/app/campaigns', l: '/app/lists', p: '/app/prospects', b: '/app/pipeline', s: '/app/settings' }[event.key];
     pendingG = 0;
     if (to) {
       navigate(to);
@@ -61,7 +72,7 @@ function Help() {
 }
 
 function NavLink({ to, label }: { to: string; label: string }) {
-  const current = to === '/app' ? route.value === '/app' || route.value === '/app/' : route.value.startsWith(to);
+  const current = to === '/app' ? route.value === '/app' || route.value === '/app/' || route.value.startsWith('/app/inbox') : route.value.startsWith(to);
   return (
     <a
       href={to}
@@ -84,6 +95,9 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
         <nav aria-label="Main">
           <NavLink to="/app" label="Inbox" />
           <NavLink to="/app/campaigns" label="Campaigns" />
+          <NavLink to="/app/lists" label="Lists" />
+          <NavLink to="/app/prospects" label="Prospects" />
+          <NavLink to="/app/pipeline" label="Pipeline" />
           <NavLink to="/app/settings" label="Settings" />
         </nav>
         <span class="spacer" />
@@ -95,6 +109,7 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
       </header>
       {children}
       <Help />
+      <Palette />
     </div>
   );
 }
@@ -105,7 +120,12 @@ function App() {
   const accept = /^\/app\/accept\/([^/]+)$/.exec(path);
   if (accept) return <Accept secret={decodeURIComponent(accept[1]!)} />;
   if (!me.value) return <div class="loading" aria-busy="true" />;
+  const campaign = /^\/app\/campaigns\/([^/]+)$/.exec(path);
+  if (campaign) return <Shell><Campaign id={decodeURIComponent(campaign[1]!)} /></Shell>;
   if (path.startsWith('/app/campaigns')) return <Shell><Campaigns /></Shell>;
+  if (path.startsWith('/app/lists')) return <Shell><Lists /></Shell>;
+  if (path.startsWith('/app/prospects')) return <Shell><Prospects /></Shell>;
+  if (path.startsWith('/app/pipeline')) return <Shell><Pipeline /></Shell>;
   if (path.startsWith('/app/settings')) return <Shell><Settings /></Shell>;
   return <Shell><Inbox /></Shell>;
 }

@@ -24,24 +24,24 @@ export function eventRoutes(api: Api, ctx: AppContext): void {
 
 /** GET /events/stream: the log as Server-Sent Events (docs/api-notes.md, "Event stream"). */
 function eventStreamRoute(api: Api, ctx: AppContext, streams: EventStreams): void {
-  const open = new Set<() => void>();
-  // Open streams would keep the server from closing: end them first.
+  const open = new Set<() => Promise<void>>();
+  // Open streams would keep the server from closing: end them first, giving their slots back.
   api.addHook('preClose', async () => {
-    for (const end of open) end();
+    await Promise.all([...open].map((end) => end()));
   });
   api.get(
     '/events/stream',
     // A text/event-stream response has no JSON schema to document: docs/api-notes.md describes it.
     { schema: { hide: true, querystring: EventStreamQuery, headers: EventStreamHeaders } },
     async (req, reply) => {
-      const release = streams.reserve(req.actor.teamId);
+      const lease = await streams.reserve(ctx.db, req.actor.teamId);
       const raw = reply.raw;
       let stream: { begin(): void; stop(): void } | undefined;
       const end = () => {
-        release();
         stream?.stop();
         open.delete(end);
         raw.destroy();
+        return lease.release();
       };
       try {
         stream = await streams.start(ctx.db, req.actor.teamId, req.headers['last-event-id'] ?? req.query.afterSeq, {
@@ -49,15 +49,15 @@ function eventStreamRoute(api: Api, ctx: AppContext, streams: EventStreams): voi
             raw.write(chunk);
             return raw.writableLength;
           },
-          destroy: end,
-        });
+          destroy: () => void end(),
+        }, lease);
       } catch (error) {
-        release();
+        await lease.release();
         throw error;
       }
       reply.hijack();
       open.add(end);
-      raw.on('close', end);
+      raw.on('close', () => void end());
       // The hooks' headers (rate limits) are on the reply, which a hijacked response no longer sends.
       raw.writeHead(200, {
         ...(reply.getHeaders() as OutgoingHttpHeaders),
@@ -69,7 +69,7 @@ function eventStreamRoute(api: Api, ctx: AppContext, streams: EventStreams): voi
       });
       raw.flushHeaders();
       // The client may have gone while the stream was starting.
-      if (raw.destroyed) end();
+      if (raw.destroyed) void end();
       else stream.begin();
     },
   );

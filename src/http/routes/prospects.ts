@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { getProspect, lookupProspect, updateProspectContext } from '../../app/prospects.js';
+import { getProspect, lookupProspect, prospectCampaigns, updateProspectContext } from '../../app/prospects.js';
 import type { Api } from '../api.js';
+import { ProspectCampaignSchema } from '../schemas/campaign-leads.js';
 import { errorResponses } from '../schemas/common.js';
 import { ContextBody, ProspectLookupQuery, ProspectParams, ProspectWithContextSchema } from '../schemas/prospects.js';
 
@@ -23,6 +25,18 @@ export function prospectRoutes(api: Api, ctx: AppContext): void {
     '/prospects/:prospectId',
     { schema: { tags, summary: 'Get a prospect', params: ProspectParams, response: { 200: ProspectWithContextSchema, ...errorResponses } } },
     async (req) => getProspect(ctx, req.actor.teamId, req.params.prospectId),
+  );
+  api.get(
+    '/prospects/:prospectId/campaigns',
+    {
+      schema: {
+        tags,
+        summary: 'The campaigns a prospect is a lead of, with its state in each, newest first (extension)',
+        params: ProspectParams,
+        response: { 200: z.array(ProspectCampaignSchema), ...errorResponses },
+      },
+    },
+    async (req) => prospectCampaigns(ctx, req.actor.teamId, req.params.prospectId),
   );
   api.patch(
     '/prospects/:prospectId/context',

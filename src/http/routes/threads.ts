@@ -9,6 +9,7 @@ import {
   lookupThreadsByUsername,
   presentThreads,
   sendTyping,
+  unreadCounts,
   updateThread,
   updateThreadSettings,
 } from '../../app/threads.js';
@@ -19,6 +20,8 @@ import {
   CreateThreadBody,
   LookupByUsernameQuery,
   LookupThreadQuery,
+  ThreadCountsQuery,
+  ThreadCountsSchema,
   ThreadListQuery,
   ThreadPageSchema,
   ThreadParams,
@@ -42,6 +45,18 @@ export function threadRoutes(api: Api, ctx: AppContext): void {
       const { page, nextCursor } = paginate(rows, query.limit, (t) => ({ id: t.id, timestamp: t.sort_at }));
       return { threads: await presentThreads(ctx.db, page, ctx.clock.now()), nextCursor };
     },
+  );
+  api.get(
+    '/threads/counts',
+    {
+      schema: {
+        tags,
+        summary: 'Unread threads per view, and within one view mine, unassigned and per account link (extension)',
+        querystring: ThreadCountsQuery,
+        response: { 200: ThreadCountsSchema, ...errorResponses },
+      },
+    },
+    async (req) => unreadCounts(ctx.db, req.actor.teamId, req.actor.memberId, req.query.inbox),
   );
   api.post(
     '/threads',

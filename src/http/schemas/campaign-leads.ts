@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IdSchema, NullableTimestamp, queryArray, TimestampSchema } from './common.js';
-import { ColumnIdSchema } from './campaigns.js';
+import { CampaignStatusSchema, ColumnIdSchema } from './campaigns.js';
 import { UpdateLeadBody, UpdateLeadResultSchema } from './lists.js';
 import { NextCursorSchema, paginationQuery } from './pagination.js';
 import { PlatformSchema, ProspectWithContextSchema } from './prospects.js';
@@ -111,3 +111,17 @@ export const CancelLeadBody = z.object(naming).partial().nullish();
 export const LeadQuery = z.object({ by: naming.by });
 export const UpdateCampaignLeadBody = UpdateLeadBody.extend(naming);
 export { UpdateLeadResultSchema };
+
+/** A campaign a prospect is a lead of, with the lead's state there (GET /prospects/{id}/campaigns, our extension). */
+export const ProspectCampaignSchema = z
+  .object({
+    campaignId: IdSchema,
+    name: z.string(),
+    status: CampaignStatusSchema.describe("the campaign's own status"),
+    state: LeadStateSchema.describe("the prospect's state as a lead of it"),
+    contactedAt: NullableTimestamp,
+    repliedAt: NullableTimestamp,
+    failureReason: z.string().nullable(),
+    addedAt: TimestampSchema,
+  })
+  .meta({ id: 'ProspectCampaign' });

@@ -64,8 +64,10 @@ export const LookupByUsernameQuery = z.object({
 const selection = <K extends string>(noKey: K) =>
   z.object({ selectedIds: queryArray(IdSchema).optional(), ...({ [noKey]: QueryBoolean.optional() } as Record<K, z.ZodOptional<typeof QueryBoolean>>) });
 
+const InboxViewSchema = z.enum(['default', 'no-reply', 'requests', 'archived']);
+
 export const ThreadListQuery = z.object({
-  inbox: z.enum(['default', 'no-reply', 'requests', 'archived']).default('default'),
+  inbox: InboxViewSchema.default('default'),
   accountLinkIds: queryArray(IdSchema).optional(),
   filters: z
     .object({
@@ -81,6 +83,20 @@ export const ThreadListQuery = z.object({
   q: z.string().max(200).optional().describe("search: the words as prefixes of the prospect's name or username or of message text; blank means none"),
   ...paginationQuery(20),
 });
+
+export const ThreadCountsQuery = z.object({
+  inbox: InboxViewSchema.default('default').describe('the view that mine, unassigned and accounts count within'),
+});
+
+export const ThreadCountsSchema = z
+  .object({
+    views: z.object({ default: z.number().int(), 'no-reply': z.number().int(), requests: z.number().int(), archived: z.number().int() }),
+    mine: z.number().int().describe("unread threads of the view assigned to the caller's membership"),
+    unassigned: z.number().int(),
+    accounts: z.record(IdSchema, z.number().int()).describe('per account link id; links with no unread thread in the view are left out'),
+  })
+  .describe('unread threads (our extension: the vendor has no counts)')
+  .meta({ id: 'ThreadCounts' });
 
 export const ThreadPageSchema = z.object({ threads: z.array(ThreadSchema), nextCursor: NextCursorSchema });
 

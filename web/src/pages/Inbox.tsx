@@ -2,20 +2,16 @@ import { useSignal } from '@preact/signals';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Thread } from '../api.js';
 import {
-  accounts, alertMessage, campaigns, drafts, filters, followEvents, loadFirstPage, loadingList, loadLookups, loadNextPage, markDone,
-  members, messages, nextCursor, openId, openThread, openThreadById, patchProspect, patchThread, selectedId, sendReply, setUnread,
-  statuses, tags, threads, type Filters, type InboxView,
+  accounts, alertMessage, campaigns, closeThread, counts, drafts, filters, followEvents, loadFirstPage, loadingList, loadLookups, loadNextPage,
+  markDone, members, messages, nextCursor, openId, openThread, openThreadById, patchProspect, patchThread, prospectCampaigns, selectedId,
+  sendReply, setFilters, setUnread, statuses, tags, threadIdOf, threads, type Filters, type InboxView,
 } from '../inbox-state.js';
 import { isTyping } from '../keys.js';
+import { route } from '../router.js';
 import { me } from '../session.js';
 
 const ROW_HEIGHT = 76;
 const VIEWS: Array<[InboxView, string]> = [['default', 'Inbox'], ['no-reply', 'No reply'], ['requests', 'Requests'], ['archived', 'Archived']];
-
-function setFilters(change: Partial<Filters>): void {
-  filters.value = { ...filters.value, ...change };
-  void loadFirstPage();
-}
 
 function time(iso: string | null): string {
   if (!iso) return '';
@@ -39,28 +35,36 @@ function Avatar({ thread }: { thread: Thread }) {
   return image ? <img class="avatar" src={image} alt="" /> : <span class="avatar" aria-hidden="true">{initials(displayName)}</span>;
 }
 
+/** The left pane: each entry shows its unread threads (Mine, Unassigned and the accounts: within the chosen view). */
 function Views() {
   const f = filters.value;
-  const item = (label: string, active: boolean, change: Partial<Filters>) => (
+  const c = counts.value;
+  const item = (label: string, active: boolean, change: Partial<Filters>, unread?: number) => (
     <li>
       <button class="view" aria-pressed={active} onClick={() => setFilters(change)}>
-        {label}
+        <span class="view-label">{label}</span>
+        {!!unread && (
+          <span class="count">
+            {unread.toLocaleString()}
+            <span class="visually-hidden"> unread</span>
+          </span>
+        )}
       </button>
     </li>
   );
   return (
     <nav class="views" aria-label="Views">
-      <ul>{VIEWS.map(([view, label]) => item(label, f.view === view, { view }))}</ul>
+      <ul>{VIEWS.map(([view, label]) => item(label, f.view === view, { view }, c?.views[view]))}</ul>
       <h2>Assigned</h2>
       <ul>
         {item('Everyone', f.who === 'all', { who: 'all' })}
-        {item('Mine', f.who === 'mine', { who: 'mine' })}
-        {item('Unassigned', f.who === 'unassigned', { who: 'unassigned' })}
+        {item('Mine', f.who === 'mine', { who: 'mine' }, c?.mine)}
+        {item('Unassigned', f.who === 'unassigned', { who: 'unassigned' }, c?.unassigned)}
       </ul>
       <h2>Accounts</h2>
       <ul>
         {item('All accounts', !f.accountLinkId, { accountLinkId: '' })}
-        {accounts.value.map((account) => item(`@${account.username}`, f.accountLinkId === account.id, { accountLinkId: account.id }))}
+        {accounts.value.map((account) => item(`@${account.username}`, f.accountLinkId === account.id, { accountLinkId: account.id }, c?.accounts[account.id]))}
       </ul>
       {!accounts.value.length && <p class="muted small">No linked account yet: link one in Settings.</p>}
     </nav>
@@ -325,6 +329,21 @@ function ProspectPanel({ thread, tagSelect, statusSelect }: { thread: Thread; ta
         Notes
         <textarea rows={5} value={notes} onInput={(event) => setNotes((event.target as HTMLTextAreaElement).value)} onBlur={() => notes !== (context.notes ?? '') && void patchProspect(thread.id, { notes: notes || null })} />
       </label>
+      <section class="field" aria-label="Campaigns of the prospect">
+        <span>Campaigns</span>
+        {prospectCampaigns.value.length ? (
+          <ul class="plain small campaigns-of">
+            {prospectCampaigns.value.map((one) => (
+              <li key={one.campaignId}>
+                {one.name} <span class={`chip lead-state ${one.state}`}>{one.state}</span>
+                {one.status !== 'active' && <span class="muted"> · campaign {one.status}</span>}
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <span class="muted small">In no campaign</span>
+        )}
+      </section>
       <p class="muted small">
         {thread.prospect.followerCount.toLocaleString()} followers · <a href={thread.prospect.profileUrl} target="_blank" rel="noreferrer">Profile</a>
       </p>
@@ -342,6 +361,12 @@ export function Inbox() {
     void loadLookups().catch((error: Error) => (alertMessage.value = error.message));
     return followEvents();
   }, []);
+  // The URL names the open thread: a reload, a shared link and back/forward open it (or close it) again.
+  const routeThreadId = threadIdOf(route.value);
+  useEffect(() => {
+    if (routeThreadId && routeThreadId !== openId.value) openThreadById(routeThreadId);
+    else if (!routeThreadId && openId.value) closeThread();
+  }, [routeThreadId]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey) return;

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import type { CreatedTokenSchema, TokenSchema } from '../../../src/http/schemas/team.js';
-import type { DeliveryPageSchema, WebhookSchema } from '../../../src/http/schemas/webhooks.js';
+import type { CreatedWebhookSchema, DeliveryPageSchema, WebhookSchema } from '../../../src/http/schemas/webhooks.js';
 import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
 import { me } from '../session.js';
 
@@ -16,7 +16,8 @@ function useLoad<T>(path: string): [T | null, string, () => void, (message: stri
   const [error, setError] = useState('');
   const [version, setVersion] = useState(0);
   useEffect(() => {
-    api<T>('GET', path).then((value) => (setData(value), setError('')), (caught: Error) => setError(caught.message));
+    // A reload after a refused change keeps the refusal's message; the next change that succeeds clears it.
+    api<T>('GET', path).then(setData, (caught: Error) => setError(caught.message));
   }, [path, version]);
   return [data, error, () => setVersion((v) => v + 1), setError];
 }
@@ -38,6 +39,7 @@ async function submit(event: Event, action: (form: FormData) => Promise<void>, f
   try {
     await action(new FormData(element));
     element.reset();
+    fail('');
   } catch (caught) {
     fail(caught instanceof ApiError ? caught.message : String(caught));
   }
@@ -46,7 +48,7 @@ async function submit(event: Event, action: (form: FormData) => Promise<void>, f
 function Accounts() {
   const [list, error, reload, fail] = useLoad<AccountLink[]>('/account-links');
   const save = (account: AccountLink, change: Partial<Pick<AccountLink, 'hourlyLimit' | 'dailyLimit'>>) =>
-    api('PATCH', `/account-links/${account.id}`, change).then(reload, (caught: Error) => (fail(caught.message), reload()));
+    api('PATCH', `/account-links/${account.id}`, change).then(() => (fail(''), reload()), (caught: Error) => (fail(caught.message), reload()));
   return (
     <Section title="Linked accounts" error={error}>
       <table class="table">
@@ -143,18 +145,56 @@ function Deliveries({ webhookId }: { webhookId: string }) {
 }
 
 function Webhooks() {
-  const [list, error] = useLoad<Webhook[]>('/webhooks');
+  const [list, error, reload, fail] = useLoad<Webhook[]>('/webhooks');
+  const [created, setCreated] = useState<z.infer<typeof CreatedWebhookSchema> | null>(null);
+  // Deleting asks once more in place: a second click on the same button confirms.
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const remove = (hook: Webhook) => {
+    if (confirming !== hook.id) return setConfirming(hook.id);
+    setConfirming(null);
+    api('DELETE', `/webhooks/${hook.id}`).then(() => (fail(''), reload()), (caught: Error) => fail(caught.message));
+  };
   return (
     <Section title="Webhooks" error={error}>
-      {list && !list.length && <p class="muted">No webhook. Create one through the API (POST /api/v1/webhooks).</p>}
-      <ul class="plain">
-        {list?.map((hook) => (
-          <li key={hook.id}>
-            {hook.url} <span class="muted">{hook.enabled ? 'enabled' : 'disabled'} · {hook.eventTypes.join(', ') || 'all events'}</span>
-            <Deliveries webhookId={hook.id} />
-          </li>
-        ))}
-      </ul>
+      {list && (
+        <>
+          {!list.length && <p class="muted">No webhook yet.</p>}
+          <ul class="plain webhooks">
+            {list.map((hook) => (
+              <li key={hook.id}>
+                <div class="webhook-head">
+                  <span>
+                    {hook.url} <span class="muted">{hook.enabled ? 'enabled' : 'disabled'} · {hook.eventTypes.join(', ')}</span>
+                  </span>
+                  <button aria-label={confirming === hook.id ? `Confirm deleting the webhook ${hook.url}` : `Delete the webhook ${hook.url}`} onClick={() => remove(hook)} onBlur={() => setConfirming(null)}>
+                    {confirming === hook.id ? 'Really delete?' : 'Delete'}
+                  </button>
+                </div>
+                <Deliveries webhookId={hook.id} />
+              </li>
+            ))}
+          </ul>
+          <form
+            class="inline-form"
+            onSubmit={(e) =>
+              submit(e, async (form) => {
+                const eventTypes = String(form.get('eventTypes') || '*').split(/[\s,]+/).filter(Boolean);
+                setCreated(await api('POST', '/webhooks', { url: form.get('url'), eventTypes }));
+                reload();
+              }, fail)
+            }
+          >
+            <input name="url" type="url" aria-label="Webhook URL" placeholder="https://example.com/hooks" required />
+            <input name="eventTypes" aria-label="Event types" placeholder="* or thread, message.created" />
+            <button type="submit">Create webhook</button>
+          </form>
+          {created && (
+            <p>
+              Copy the signing secret of {created.url} now, it is shown only once: <code>{created.secret}</code>
+            </p>
+          )}
+        </>
+      )}
     </Section>
   );
 }

@@ -1,0 +1,104 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookDispatcher } from '../src/app/webhook-delivery.js';
+import { testContext } from './helpers/app.js';
+import { newWebTeam, openPage, signIn, startWebRig, type TestPage, type WebRig } from './helpers/browser.js';
+import { startReceiver } from './helpers/receiver.js';
+
+let rig: WebRig;
+let current: TestPage | undefined;
+
+beforeAll(async () => {
+  rig = await startWebRig();
+});
+afterAll(async () => {
+  await rig?.close();
+});
+afterEach(async () => {
+  const errors = current?.errors ?? [];
+  await current?.context.close();
+  current = undefined;
+  expect(errors).toEqual([]);
+});
+
+async function settingsPage(email: string) {
+  current = await openPage(rig);
+  const p = current.page;
+  await signIn(p, email);
+  await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+  await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+  await p.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+  return p;
+}
+
+describe('Settings', () => {
+  it('creates a webhook whose signing secret is shown once, lists its recent deliveries, and deletes it', async () => {
+    const receiver = await startReceiver();
+    try {
+      const team = await newWebTeam(rig);
+      const p = await settingsPage(team.email);
+      const hooks = p.getByRole('region', { name: 'Webhooks' });
+      await hooks.getByText('No webhook yet.').waitFor();
+      await hooks.getByRole('textbox', { name: 'Webhook URL' }).fill(receiver.url);
+      await hooks.getByRole('textbox', { name: 'Event types' }).fill('tag.created');
+      await hooks.getByRole('button', { name: 'Create webhook' }).click();
+      const secret = await hooks.getByText(/shown only once/).locator('code').textContent();
+      expect(secret).toMatch(/^whsec_/);
+      const [stored] = (await team.request('GET', '/api/v1/webhooks')).json();
+      expect(stored).toMatchObject({ url: receiver.url, eventTypes: ['tag.created'] });
+      expect(stored.secret).toBeUndefined();
+
+      // An event for it, delivered to the receiver, shows under the webhook; the secret is gone after a reload.
+      await team.request('POST', '/api/v1/tags', { name: 'Delivered' });
+      await new WebhookDispatcher(await testContext()).runOnce();
+      expect(receiver.received).toHaveLength(1);
+      await p.reload();
+      await hooks.getByText(/tag\.created · delivered · HTTP 200 · 1 attempt/).waitFor();
+      expect(await hooks.getByText(/shown only once/).count()).toBe(0);
+      expect(await p.getByText(secret!).count()).toBe(0);
+
+      await hooks.getByRole('button', { name: `Delete the webhook ${receiver.url}` }).click();
+      await hooks.getByRole('button', { name: `Confirm deleting the webhook ${receiver.url}` }).click();
+      await hooks.getByText('No webhook yet.').waitFor();
+      expect((await team.request('GET', '/api/v1/webhooks')).json()).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('lists the members, creates an invite link that is listed, and adds a status', async () => {
+    const team = await newWebTeam(rig);
+    const p = await settingsPage(team.email);
+    const members = p.getByRole('region', { name: 'Members' });
+    await members.getByText(team.email).waitFor();
+    const email = `colleague-${team.teamId}@example.test`;
+    await members.getByRole('textbox', { name: 'Invite email' }).fill(email);
+    await members.getByRole('combobox', { name: 'Role' }).selectOption('admin');
+    await members.getByRole('button', { name: 'Create invite link' }).click();
+    const link = await members.getByText(`Send this link to ${email}`).locator('code').textContent();
+    expect(link).toMatch(new RegExp(`^${rig.origin}/app/accept/.+`));
+    await members.getByRole('listitem').filter({ hasText: email }).getByText(/admin · expires/).waitFor();
+    const invites = (await team.request('GET', '/api/v1/invites')).json().data;
+    expect(invites).toMatchObject([{ email, role: 'admin' }]);
+
+    const statuses = p.getByRole('region', { name: 'Statuses' });
+    await statuses.getByRole('textbox', { name: 'New status name' }).fill('Qualified');
+    await statuses.getByRole('button', { name: 'Add' }).click();
+    await statuses.getByText('Qualified', { exact: true }).waitFor();
+    expect((await team.request('GET', '/api/v1/statuses')).json().map((s: { name: string }) => s.name)).toContain('Qualified');
+  });
+
+  it("changes a linked account's daily limit, and shows the API's refusal of a bad one where it happened", async () => {
+    const team = await newWebTeam(rig);
+    await team.request('POST', '/api/v1/account-links/sandbox', { username: 'limits_acct' });
+    const p = await settingsPage(team.email);
+    const accounts = p.getByRole('region', { name: 'Linked accounts' });
+    const daily = accounts.getByRole('spinbutton', { name: 'Daily limit of @limits_acct' });
+    await daily.fill('40');
+    await daily.press('Tab');
+    await expect.poll(async () => (await team.request('GET', '/api/v1/account-links')).json()[0].dailyLimit).toBe(40);
+    await daily.fill('-5');
+    await daily.press('Tab');
+    await expect.poll(() => accounts.getByRole('alert').textContent()).toMatch(/.+/);
+    await expect.poll(() => daily.inputValue()).toBe('40');
+  });
+});
