@@ -32,6 +32,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** the envelope's details: the field problems of a 400, the reasons of a 422 CAMPAIGN_NOT_READY */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -55,7 +57,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = data?.error;
-    throw new ApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`);
+    throw new ApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`, error?.details);
   }
   return data as T;
 }

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { isTyping, SHORTCUTS } from './keys.js';
 import { Palette, paletteOpen } from './Palette.js';
 import { Accept } from './pages/Accept.js';
+import { Campaign } from './pages/Campaign.js';
 import { Campaigns } from './pages/Campaigns.js';
 import { Inbox } from './pages/Inbox.js';
 import { Lists } from './pages/Lists.js';
@@ -119,6 +120,8 @@ function App() {
   const accept = /^\/app\/accept\/([^/]+)$/.exec(path);
   if (accept) return <Accept secret={decodeURIComponent(accept[1]!)} />;
   if (!me.value) return <div class="loading" aria-busy="true" />;
+  const campaign = /^\/app\/campaigns\/([^/]+)$/.exec(path);
+  if (campaign) return <Shell><Campaign id={decodeURIComponent(campaign[1]!)} /></Shell>;
   if (path.startsWith('/app/campaigns')) return <Shell><Campaigns /></Shell>;
   if (path.startsWith('/app/lists')) return <Shell><Lists /></Shell>;
   if (path.startsWith('/app/prospects')) return <Shell><Prospects /></Shell>;
