@@ -1,5 +1,8 @@
-import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import net, { type AddressInfo } from 'node:net';
+import { Readable, Writable } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { createLogger } from '../src/cli/runtime.js';
+import { buildServer } from '../src/http/server.js';
 import { createJobRunner } from '../src/app/background-jobs.js';
 import type { JobRunnerOptions } from '../src/app/jobs.js';
 import { newTeam, testApp, testContext, type TeamClient } from './helpers/app.js';
@@ -244,5 +247,70 @@ describe('CSV import jobs', () => {
     const ended = await runUntilDone(team, job.id, { maxAttempts: 1 });
     expect(ended.status).toBe('failed');
     expect(await chunks()).toEqual([]);
+  });
+  it('fails a row whose mapped cell is not UTF-8, naming the column, and refuses a header that is not', async () => {
+    const team = await newTeam();
+    const { list, company } = await listWithColumns(team);
+    const base = 5_100_000_000_000 + Math.floor(Math.random() * 1e12);
+    // A lone continuation byte and an encoded surrogate: decoding would store them as U+FFFD.
+    const csv = Buffer.concat([
+      Buffer.from(`id,Company,notes\n${base},Ac`),
+      Buffer.from([0x80]),
+      Buffer.from(`me,\n${base + 1},Good,n`),
+      Buffer.from([0xed, 0xa0, 0x80]),
+      Buffer.from(`\n${base + 2},"Caf\u00e9, ""Ltd""",\n`),
+    ]);
+    const created = await upload(team, `?listId=${list.id}&idColumn=id&columns[Company]=${company}`, csv);
+    expect(created.statusCode, created.body).toBe(200);
+    const done = await runUntilDone(team, created.json().id);
+    expect(done).toMatchObject({ status: 'completed', processed: 3, added: 2, failed: 1 });
+    expect(done.errors).toEqual([{ row: 1, reason: "column 'Company' is not valid UTF-8" }]);
+    expect((await allLeads(team, list.id)).map((l) => l.data).sort((a, b) => String(a[company]).localeCompare(String(b[company])))).toEqual([
+      { [company]: 'Café, "Ltd"' },
+      { [company]: 'Good' },
+    ]);
+    const header = Buffer.concat([Buffer.from('id,Comp'), Buffer.from([0xff]), Buffer.from(`any\n${base}\n`)]);
+    const refused = await fails(upload(team, `?listId=${list.id}&idColumn=id`, header), 400, 'VALIDATION_ERROR');
+    expect(refused.message).toMatch(/not valid UTF-8/);
+  });
+
+  it('counts a 3 MB row as one failed row and imports the rows after it', async () => {
+    const team = await newTeam();
+    const { list, company } = await listWithColumns(team);
+    const base = 5_200_000_000_000 + Math.floor(Math.random() * 1e12);
+    const huge = 'x'.repeat(3_000_000);
+    // Quoted (with line breaks inside) and unquoted: neither may swallow the rows that follow.
+    const csv = `id,Company\n${base},A\n${base + 1},"${huge}\n${huge}"\n${base + 2},B\n${base + 3},${huge}\n${base + 4},C\n`;
+    const created = await upload(team, `?listId=${list.id}&idColumn=id&columns[Company]=${company}`, Readable.from([csv]));
+    expect(created.statusCode, created.body).toBe(200);
+    expect(created.json().total).toBe(5);
+    const done = await runUntilDone(team, created.json().id);
+    expect(done).toMatchObject({ status: 'completed', processed: 5, added: 3, failed: 2 });
+    expect(done.errors).toEqual([
+      { row: 2, reason: 'unreadable row: the row is larger than 65536 bytes' },
+      { row: 4, reason: 'unreadable row: the row is larger than 65536 bytes' },
+    ]);
+    expect((await allLeads(team, list.id)).map((l) => l.data[company]).sort()).toEqual(['A', 'B', 'C']);
+  });
+
+  it('logs an upload the client abandons half way at info, not as an unhandled error, and keeps no job', async () => {
+    const team = await newTeam();
+    const { list } = await listWithColumns(team);
+    let written = '';
+    const sink = new Writable({ write: (chunk, _encoding, done) => ((written += String(chunk)), done()) });
+    const ctx = await testContext({ env: { LOG_LEVEL: 'info' } });
+    const server = await buildServer({ ...ctx, logger: createLogger(ctx.config, sink) });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = server.server.address() as AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /api/v1/import-jobs?listId=${list.id}&idColumn=id HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${team.token}\r\nContent-Type: text/csv\r\nContent-Length: 1000000\r\n\r\nid\n1\n2\n`);
+    await vi.waitFor(async () => expect(await ctx.db.selectFrom('jobs').select('id').where('team_id', '=', team.teamId).execute()).toHaveLength(1), { timeout: 10_000 });
+    socket.destroy();
+    await vi.waitFor(() => expect(written).toContain('the client closed the connection before its request body arrived'), { timeout: 10_000 });
+    await server.close();
+    expect(written).not.toContain('unhandled error');
+    expect(written.split('\n').filter((line) => line.includes('"level":50'))).toEqual([]);
+    expect((await ok(team.request('GET', '/api/v1/import-jobs'))).importJobs).toEqual([]);
   });
 });

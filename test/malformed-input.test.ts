@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newTeam, testApp, type TeamClient } from './helpers/app.js';
-import { readyCampaign } from './helpers/campaigns.js';
-import { conversation, ok } from './helpers/sandbox.js';
+import { newTeam, testApp } from './helpers/app.js';
+import { seededIds } from './helpers/seeded.js';
 
 /**
  * Every operation of our own OpenAPI document, called with malformed path ids, query values and bodies, answers
@@ -99,36 +98,6 @@ function callsFor(method: string, path: string, op: Operation, ids: (name: strin
     }
   }
   return calls;
-}
-
-/** Real ids of a team that has one of everything, by path parameter name. */
-async function seededIds(team: TeamClient): Promise<(name: string, path: string) => string> {
-  const chat = await conversation(team);
-  const campaign = await readyCampaign(team);
-  const tag = await ok(team.request('POST', '/api/v1/tags', { name: 'Fuzzed' }));
-  const status = await ok(team.request('POST', '/api/v1/statuses', { name: 'Fuzzed' }));
-  const list = await ok(team.request('POST', '/api/v1/lists', { name: 'Fuzzed' }));
-  const listColumn = await ok(team.request('POST', `/api/v1/lists/${list.id}/columns`, { name: 'Role' }));
-  const campaignColumn = await ok(team.request('POST', `/api/v1/campaigns/v2/${campaign.id}/columns`, { name: 'Role' }));
-  const webhook = await ok(team.request('POST', '/api/v1/webhooks', { url: 'https://example.com/hook', eventTypes: ['*'] }));
-  const token = await ok(team.request('POST', '/api/v1/tokens', { name: 'fuzzed' }));
-  const ids: Record<string, string> = {
-    memberId: team.ownerMemberId,
-    tokenId: token.id,
-    tagId: tag.id,
-    statusId: status.id,
-    accountLinkId: chat.account.id,
-    threadId: chat.thread.id,
-    messageId: chat.first.id,
-    prospectId: chat.prospectId,
-    platformId: chat.from,
-    webhookId: webhook.id,
-    campaignId: campaign.id,
-    identifier: campaign.prospectId,
-    listId: list.id,
-    importJobId: 'nope',
-  };
-  return (name, path) => (name === 'columnId' ? (path.startsWith('/api/v1/lists') ? listColumn.id : campaignColumn.id) : (ids[name] ?? 'nope'));
 }
 
 describe('malformed input', () => {

@@ -5,6 +5,7 @@ import { emitEvent, emitEvents } from '../src/app/events.js';
 import { Maintenance } from '../src/app/maintenance.js';
 import { consumeRateLimit, rateLimitWindows } from '../src/store/rate-limit.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../src/app/webhook-delivery.js';
+import { sealWebhookSecrets } from '../src/app/webhooks.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
@@ -91,6 +92,9 @@ describe('webhook management', () => {
       description: 'CRM sync',
       eventTypes: ['thread', 'tag.created'],
       enabled: true,
+      failingSince: null,
+      disabledReason: null,
+      disabledAt: null,
       createdAt: expect.any(String),
       updatedAt: null,
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
@@ -465,6 +469,108 @@ describe('webhook delivery', () => {
     await client.request('PATCH', `${api}/${id}`, { enabled: true });
     expect(await drain(dispatcher)).toBe(1);
     expect(r.seqs()).toEqual([1]);
+  });
+});
+
+describe('webhook endpoints that fail', () => {
+  it('hold at most a quarter of the dispatcher\'s slots, so endpoints that answer are not starved by dead ones', async () => {
+    const { clock, dispatcher, team: client } = await rig({ concurrency: 4, requestTimeoutMs: 60_000, pollIntervalMs: 20 });
+    // Six endpoints that fail once (500) and then hang until closed, as a dead host that times out does.
+    const dead = await Promise.all(Array.from({ length: 6 }, () => receiver((_request, index) => (index === 0 ? 500 : 'hang'))));
+    const deadHooks = [];
+    for (const r of dead) deadHooks.push(await createWebhook(client, { url: r.url, eventTypes: ['tag'] }));
+    await tagEvents(client, 1);
+    expect(await drain(dispatcher)).toBe(6);
+    const shown = (await client.request('GET', `${api}/${deadHooks[0]!.id}`)).json();
+    expect(shown.failingSince).toBe(clock.now().toISOString());
+
+    // Their retries come due before the live endpoint's first event: they used to take every slot for a minute.
+    const live = await receiver();
+    await createWebhook(client, { url: live.url, eventTypes: ['tag'] });
+    clock.advance(6_000);
+    const tag = (await client.request('GET', '/api/v1/tags')).json()[0];
+    await client.request('PATCH', `/api/v1/tags/${tag.id}`, { name: 'renamed' });
+    dispatcher.start();
+    onTestFinished(() => dispatcher.stop());
+    await until(() => live.received.length === 1);
+    expect(live.seqs()).toEqual([2]);
+    // One failing endpoint's retry is in flight (a quarter of four slots), the others wait their turn.
+    expect(dead.reduce((n, r) => n + r.received.length, 0)).toBe(7);
+    for (const r of dead) await r.close();
+    await dispatcher.stop();
+  });
+
+  it('are switched off after three days of failures, with the reason on the webhook; enabling starts afresh', async () => {
+    const { clock, dispatcher, team: client } = await rig();
+    let answer = 503;
+    const r = await receiver(() => answer);
+    const { id } = await createWebhook(client, { url: r.url, eventTypes: ['tag'] });
+    await tagEvents(client, 1);
+    const firstFailure = clock.now().toISOString();
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect((await client.request('GET', `${api}/${id}`)).json()).toMatchObject({ enabled: true, failingSince: firstFailure, disabledReason: null });
+
+    clock.advance(3 * 24 * 3_600_000);
+    expect(await dispatcher.runOnce()).toBe(1);
+    const off = (await client.request('GET', `${api}/${id}`)).json();
+    expect(off).toMatchObject({ enabled: false, failingSince: firstFailure, disabledAt: clock.now().toISOString() });
+    expect(off.disabledReason).toBe(`every delivery has failed since ${firstFailure} (last: HTTP 503)`);
+    // Switched off, it gets no new deliveries.
+    await client.request('POST', '/api/v1/tags', { name: 'while off' });
+    expect((await deliveries(client, id)).deliveries.map((d) => d.status)).toEqual(['failed']);
+
+    const on = (await client.request('PATCH', `${api}/${id}`, { enabled: true })).json();
+    expect(on).toMatchObject({ enabled: true, failingSince: null, disabledReason: null, disabledAt: null });
+    answer = 500;
+    await client.request('POST', '/api/v1/tags', { name: 'failing again' });
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect((await client.request('GET', `${api}/${id}`)).json().failingSince).toBe(clock.now().toISOString());
+    // One delivered attempt ends the streak.
+    answer = 200;
+    clock.advance(5_000);
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect((await client.request('GET', `${api}/${id}`)).json()).toMatchObject({ enabled: true, failingSince: null });
+  });
+});
+
+describe('webhook signing secrets', () => {
+  const KEY = Buffer.alloc(32, 9).toString('base64');
+
+  it('are sealed at rest with INBOX_SECRET_KEY, sign deliveries as shown, and cannot be used without the key', async () => {
+    const { dispatcher, team: client } = await rig({}, { INBOX_SECRET_KEY: KEY });
+    const r = await receiver();
+    const { id, secret } = await createWebhook(client, { url: r.url, eventTypes: ['tag'] });
+    const { db } = await sharedStore();
+    const stored = (await db.selectFrom('webhooks').select('secret').where('id', '=', id).executeTakeFirstOrThrow()).secret;
+    expect(stored).toMatch(/^v1\./);
+    expect(stored).not.toContain(secret.slice('whsec_'.length, 20));
+    await tagEvents(client, 1);
+    expect(await drain(dispatcher)).toBe(1);
+    expect(() => new Webhook(secret).verify(r.received[0]!.body, r.received[0]!.headers as Record<string, string>)).not.toThrow();
+
+    // A server started without the key cannot sign with a sealed secret: the attempt fails, saying why.
+    const keyless = new WebhookDispatcher(await testContext({ clock: new TestClock() }), { random: () => 0.5 });
+    await client.request('POST', '/api/v1/tags', { name: 'second' });
+    expect(await keyless.runOnce()).toBe(1);
+    expect((await deliveries(client, id)).deliveries[0]).toMatchObject({ status: 'pending', lastError: 'the signing secret is sealed and INBOX_SECRET_KEY is not set' });
+    expect(r.received).toHaveLength(1);
+  });
+
+  it('stored in clear (created without a key) are sealed at the next start with one, and keep signing the same', async () => {
+    const { clock, team: client } = await rig();
+    const r = await receiver();
+    const { id, secret } = await createWebhook(client, { url: r.url, eventTypes: ['tag'] });
+    const { db } = await sharedStore();
+    const storedSecret = async () => (await db.selectFrom('webhooks').select('secret').where('id', '=', id).executeTakeFirstOrThrow()).secret;
+    expect(await storedSecret()).toBe(secret);
+    expect(await sealWebhookSecrets(db, Buffer.from(KEY, 'base64'))).toBeGreaterThanOrEqual(1);
+    expect(await storedSecret()).toMatch(/^v1\./);
+    expect(await sealWebhookSecrets(db, Buffer.from(KEY, 'base64'))).toBe(0);
+
+    const keyed = new WebhookDispatcher(await testContext({ clock, env: { INBOX_SECRET_KEY: KEY } }), { random: () => 0.5 });
+    await tagEvents(client, 1);
+    expect(await drain(keyed)).toBe(1);
+    expect(() => new Webhook(secret).verify(r.received[0]!.body, r.received[0]!.headers as Record<string, string>)).not.toThrow();
   });
 });
 

@@ -1,6 +1,5 @@
-import { parse, type Parser } from 'csv-parse';
 import { once } from 'node:events';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { checkColumnValue, type ColumnValue } from '../core/column-values.js';
 import { AppError, conflict, notFound, validationError } from '../core/errors.js';
 import { hasNul } from '../core/nul-characters.js';
@@ -8,6 +7,8 @@ import { iso, isoOrNull } from '../core/time.js';
 import type { Db } from '../store/db.js';
 import type { ColumnDataType, JobRow, JobStatus } from '../store/schema-campaigns.js';
 import type { AppContext } from './context.js';
+import { csvEntries, type CsvEntry } from './csv-records.js';
+import { emitEvent } from './events.js';
 import { enqueueJob, type JobHandler, type Payload } from './jobs.js';
 import { resolveLeads, type LeadRef } from './lead-resolution.js';
 import { listColumnTypes, writeListLeads } from './list-leads.js';
@@ -89,41 +90,11 @@ function present(row: JobRow): ImportJob {
   };
 }
 
-/** A CSV row: its fields and where it ends (relative to where parsing started), or why it is unreadable. */
-type CsvEntry = { fields: string[]; end: number } | { error: string };
-
-/**
- * Parses a byte stream into entries in file order. Malformed records are reported as entries rather
- * than ending the parse: csv-parse reports them through a callback, tagged here with how many good
- * records came before them, and merged back into place.
- */
-async function* csvEntries(source: Readable): AsyncGenerator<CsvEntry> {
-  const skipped: Array<{ after: number; error: string }> = [];
-  const parser: Parser = source.pipe(
-    parse({
-      bom: true,
-      skip_empty_lines: true,
-      // Stray quotes stay part of their field: a stricter parser loses the rows after one.
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_records_with_error: true,
-      max_record_size: MAX_RECORD_BYTES,
-      info: true,
-      on_skip: (error) => {
-        skipped.push({ after: parser.info.records, error: error?.message ?? 'unreadable row' });
-        return undefined;
-      },
-    }),
-  );
-  source.on('error', (error) => parser.destroy(error));
-  const drain = function* (before: number) {
-    while (skipped.length > 0 && skipped[0]!.after < before) yield { error: skipped.shift()!.error };
-  };
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { records: number; bytes: number } }>) {
-    yield* drain(info.records);
-    yield { fields: record, end: info.bytes };
-  }
-  yield* drain(Infinity);
+/** importJob.updated, in the transaction that changed the job: what feeds an import's progress bar. */
+async function emitProgress(trx: Db, row: JobRow, now: Date): Promise<ImportJob> {
+  const importJob = present(row);
+  await emitEvent(trx, row.team_id, 'importJob.updated', { importJob }, now);
+  return importJob;
 }
 
 /** Deletes a job's stored upload: once it is imported, canceled, or given up on. */
@@ -182,10 +153,12 @@ async function storeUpload(db: Db, jobId: string, source: AsyncIterable<Uint8Arr
     let header: string[] | undefined;
     let start = 0;
     let total = 0;
-    for await (const entry of csvEntries(tee)) {
+    for await (const entry of csvEntries(tee, MAX_RECORD_BYTES)) {
       if (header) total++;
       else if ('error' in entry) throw validationError(`The CSV header cannot be read: ${entry.error}`);
-      else {
+      else if (entry.notUtf8.length > 0) {
+        throw validationError('The CSV header is not valid UTF-8', entry.notUtf8.map((at) => ({ field: `header.${at + 1}`, message: 'is not valid UTF-8' })));
+      } else {
         header = entry.fields;
         start = entry.end;
         checkHeader(header, mapping);
@@ -242,15 +215,17 @@ export async function createCsvImport(
   const job = await enqueueJob(ctx.db, { teamId, kind: CSV_IMPORT, subjectId: listId, payload, runAfter: new Date(now.getTime() + UPLOAD_DEADLINE_MS) }, now);
   try {
     const { header, total, start } = await storeUpload(ctx.db, job.id, source, mapping, ctx.config.importLimitBytes);
-    const ready = await ctx.db
-      .updateTable('jobs')
-      .set({ payload: JSON.stringify({ ...payload, uploaded: true, header, total, byte: start }), run_after: ctx.clock.now() })
-      .where('id', '=', job.id)
-      .where('status', '=', 'queued')
-      .returningAll()
-      .executeTakeFirst();
-    if (!ready) throw conflict('The import was canceled while its file was uploading');
-    return present(ready);
+    return await ctx.db.transaction().execute(async (trx) => {
+      const ready = await trx
+        .updateTable('jobs')
+        .set({ payload: JSON.stringify({ ...payload, uploaded: true, header, total, byte: start }), run_after: ctx.clock.now() })
+        .where('id', '=', job.id)
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst();
+      if (!ready) throw conflict('The import was canceled while its file was uploading');
+      return emitProgress(trx, ready, ctx.clock.now());
+    });
   } catch (error) {
     await ctx.db.deleteFrom('jobs').where('id', '=', job.id).execute();
     throw error;
@@ -259,14 +234,16 @@ export async function createCsvImport(
 
 /** A row as a lead to add, or the reason it cannot be one. */
 function leadOf(
-  fields: string[],
-  idIndex: number,
-  by: LeadRef['by'],
+  { fields, notUtf8 }: { fields: string[]; notUtf8: number[] },
+  id: { name: string; index: number; by: LeadRef['by'] },
   mapped: ReadonlyArray<{ name: string; index: number; type: ColumnDataType | undefined; columnId: string }>,
 ): { ref: LeadRef; data: Record<string, ColumnValue> } | { reason: string } {
-  const id = (fields[idIndex] ?? '').trim().replace(by === 'username' ? /^@/ : /^$/, '');
-  if (hasNul(id) || mapped.some((m) => hasNul(fields[m.index] ?? ''))) return { reason: 'contains the NUL character (U+0000)' };
-  if (id === '') return { reason: by === 'username' ? 'missing username' : 'missing X user id' };
+  const by = id.by;
+  const notText = [id, ...mapped].find((column) => notUtf8.includes(column.index));
+  if (notText) return { reason: `column '${notText.name}' is not valid UTF-8` };
+  const value = (fields[id.index] ?? '').trim().replace(by === 'username' ? /^@/ : /^$/, '');
+  if (hasNul(value) || mapped.some((m) => hasNul(fields[m.index] ?? ''))) return { reason: 'contains the NUL character (U+0000)' };
+  if (value === '') return { reason: by === 'username' ? 'missing username' : 'missing X user id' };
   const data: Record<string, ColumnValue> = {};
   for (const m of mapped) {
     const value = (fields[m.index] ?? '').trim();
@@ -276,7 +253,7 @@ function leadOf(
     if (!checked.ok) return { reason: `column '${m.name}' ${checked.reason}` };
     data[m.columnId] = checked.value;
   }
-  return { ref: { by, value: id }, data };
+  return { ref: { by, value }, data };
 }
 
 /** Runs a CSV import from its checkpoint: a transaction per batch of rows, until done or told to stop. */
@@ -285,7 +262,8 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   if (!state.uploaded) throw new AppError(422, 'UPLOAD_INCOMPLETE', 'The CSV upload never completed');
   const { mapping, header } = state;
   const by: LeadRef['by'] = mapping.idColumn !== undefined ? 'platformId' : 'username';
-  const idIndex = headerIndex(header, mapping.idColumn ?? mapping.usernameColumn!);
+  const idName = mapping.idColumn ?? mapping.usernameColumn!;
+  const id = { name: idName, index: headerIndex(header, idName), by };
   const types = await listColumnTypes(ctx.db, job.subjectId);
   const mapped = Object.entries(mapping.columns).map(([name, columnId]) => ({ name, columnId, index: headerIndex(header, name), type: types.get(columnId) }));
 
@@ -295,7 +273,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
     const leads: Array<{ row: number; ref: LeadRef; data: Record<string, ColumnValue> }> = [];
     entries.forEach((entry, i) => {
       const row = state.processed + i + 1;
-      const lead = 'error' in entry ? { reason: `unreadable row: ${entry.error}` } : leadOf(entry.fields, idIndex, by, mapped);
+      const lead = 'error' in entry ? { reason: `unreadable row: ${entry.error}` } : leadOf(entry, id, mapped);
       if ('reason' in lead) errors.push({ row, reason: lead.reason });
       else leads.push({ row, ...lead });
     });
@@ -316,6 +294,10 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
         byte: end ?? state.byte,
       };
       if (last) await dropUpload(trx, job);
+      // The last batch reports the job completed: the runner marks it so once this commits, with nothing left to fail.
+      const row = await trx.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+      const now = ctx.clock.now();
+      await emitProgress(trx, { ...row, payload: next, ...(last && { status: 'completed', completed_at: now }) }, now);
       return next;
     });
     state = next;
@@ -326,11 +308,11 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   const base = state.byte;
   let batch: CsvEntry[] = [];
   let end: number | undefined;
-  for await (const entry of csvEntries(Readable.from(storedBytes(ctx.db, job.id, base)))) {
+  for await (const entry of csvEntries(storedBytes(ctx.db, job.id, base), MAX_RECORD_BYTES)) {
     batch.push(entry);
-    if ('end' in entry) end = base + entry.end;
-    // A batch ends on a good row, whose end is a place the next turn can resume parsing from.
-    if (batch.length >= BATCH_ROWS && 'end' in entry) {
+    // Every row's end is a place the next turn can resume reading from.
+    end = base + entry.end;
+    if (batch.length >= BATCH_ROWS) {
       if (!(await commit(batch, end))) return;
       batch = [];
     }
@@ -381,6 +363,6 @@ export async function cancelImportJob(ctx: AppContext, teamId: string, jobId: st
       .returningAll()
       .executeTakeFirstOrThrow();
     await dropUpload(trx, { id: jobId });
-    return present(canceled);
+    return emitProgress(trx, canceled, now);
   });
 }

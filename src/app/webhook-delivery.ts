@@ -3,11 +3,12 @@ import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { Agent, fetch } from 'undici';
 import { isPrivateAddress, isPrivateHostname } from '../core/network.js';
-import { nextRetryAt } from '../core/webhook-retry.js';
+import { failingSlots, failingTooLong, nextRetryAt } from '../core/webhook-retry.js';
 import type { Db } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { PollingLoop } from './polling-loop.js';
 import { envelopesOf, type EventEnvelope } from './events.js';
+import { signingSecret } from './webhooks.js';
 
 export interface DispatcherOptions {
   /** deliveries in flight at once, across endpoints (each endpoint has at most one) */
@@ -54,11 +55,16 @@ function checkedLookup(resolve: Resolver, allowPrivate: boolean): LookupFunction
 /** A delivery claimed for one attempt, with what the attempt needs. */
 interface Claim {
   id: string;
+  webhookId: string;
   /** attempts including this one; also fences the result against a later claim of the same row */
   attempts: number;
   firstAttemptAt: Date;
+  attemptAt: Date;
   url: string;
+  /** the signing secret as stored (sealed, or in clear) */
   secret: string;
+  /** the endpoint's last attempt failed: it may hold only a share of the dispatcher's slots */
+  failing: boolean;
   event: EventEnvelope;
 }
 
@@ -72,44 +78,55 @@ interface Outcome {
 const LEASE_MARGIN_MS = 30_000;
 
 /**
- * Claims the due head of each endpoint's queue: its earliest pending delivery, if the time for it has
- * come. A later delivery never overtakes it, so each endpoint sees its events in seq order. The claim
- * is a lease: next_attempt_at moves past the request's end, so no one else (another process included,
- * thanks to SKIP LOCKED) takes the row or the ones behind it, and no transaction stays open during HTTP.
+ * The due heads of endpoints' queues: each endpoint's earliest pending delivery, if the time for it has come,
+ * among healthy endpoints or among failing ones. A later delivery never overtakes its head, so each endpoint
+ * sees its events in seq order. Locked (SKIP LOCKED: another process's claim is passed over).
  */
-async function claimDue(db: Db, now: Date, limit: number, leaseMs: number): Promise<Claim[]> {
+async function dueHeads(trx: Db, now: Date, limit: number, failing: boolean): Promise<string[]> {
+  if (limit <= 0) return [];
+  const due = await trx
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('webhooks as w')
+        .innerJoinLateral(
+          (lateral) =>
+            lateral
+              .selectFrom('webhook_deliveries as d')
+              .select('d.id')
+              .whereRef('d.webhook_id', '=', 'w.id')
+              .where('d.status', '=', 'pending')
+              .orderBy('d.event_seq')
+              .limit(1)
+              .as('head'),
+          (join) => join.onTrue(),
+        )
+        .select('head.id')
+        .where('w.enabled', '=', true)
+        .where('w.failing_since', failing ? 'is not' : 'is', null),
+    )
+    // On the row itself, so Postgres re-checks them when another process has just claimed or finished it.
+    .where('status', '=', 'pending')
+    .where('next_attempt_at', '<=', now)
+    .orderBy('next_attempt_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+  return due.map((d) => d.id);
+}
+
+/**
+ * Claims due heads: up to `healthy` of endpoints that deliver and up to `failing` of endpoints whose last
+ * attempt failed, so that dead endpoints (each attempt waiting out its timeout) never take every slot. The
+ * claim is a lease: next_attempt_at moves past the request's end, so no one else (another process included)
+ * takes the row or the ones behind it, and no transaction stays open during HTTP.
+ */
+async function claimDue(db: Db, now: Date, slots: { healthy: number; failing: number }, leaseMs: number): Promise<Claim[]> {
   return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('webhook_deliveries')
-      .select('id')
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('webhooks as w')
-          .innerJoinLateral(
-            (lateral) =>
-              lateral
-                .selectFrom('webhook_deliveries as d')
-                .select('d.id')
-                .whereRef('d.webhook_id', '=', 'w.id')
-                .where('d.status', '=', 'pending')
-                .orderBy('d.event_seq')
-                .limit(1)
-                .as('head'),
-            (join) => join.onTrue(),
-          )
-          .select('head.id')
-          .where('w.enabled', '=', true),
-      )
-      // On the row itself, so Postgres re-checks them when another process has just claimed or finished it.
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    if (due.length === 0) return [];
-    const ids = due.map((d) => d.id);
+    const ids = [...(await dueHeads(trx, now, slots.healthy, false)), ...(await dueHeads(trx, now, slots.failing, true))];
+    if (ids.length === 0) return [];
     await trx
       .updateTable('webhook_deliveries')
       .set((eb) => ({
@@ -124,15 +141,18 @@ async function claimDue(db: Db, now: Date, limit: number, leaseMs: number): Prom
       .selectFrom('webhook_deliveries as d')
       .innerJoin('event_groups as g', 'g.id', 'd.group_id')
       .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-      .select(['d.id', 'd.attempts', 'd.first_attempt_at', 'd.event_seq', 'g.team_id', 'g.data', 'w.url', 'w.secret'])
+      .select(['d.id', 'd.webhook_id', 'd.attempts', 'd.first_attempt_at', 'd.event_seq', 'g.team_id', 'g.data', 'w.url', 'w.secret', 'w.failing_since'])
       .where('d.id', 'in', ids)
       .execute();
     return rows.map((r) => ({
       id: r.id,
+      webhookId: r.webhook_id,
       attempts: r.attempts,
       firstAttemptAt: r.first_attempt_at ?? now,
+      attemptAt: now,
       url: r.url,
       secret: r.secret,
+      failing: r.failing_since !== null,
       event: envelopesOf(r).find((e) => e.seq === r.event_seq)!,
     }));
   });
@@ -157,6 +177,8 @@ export class WebhookDispatcher {
   readonly #random: () => number;
   readonly #agent: Agent;
   readonly #inFlight = new Set<Promise<void>>();
+  /** of those in flight, the attempts to failing endpoints */
+  #failingInFlight = 0;
   readonly #loop: PollingLoop;
 
   constructor(ctx: AppContext, options: DispatcherOptions = {}) {
@@ -197,12 +219,15 @@ export class WebhookDispatcher {
   async #dispatchDue(): Promise<Promise<void>[]> {
     const free = this.#concurrency - this.#inFlight.size;
     if (free <= 0) return [];
-    const claims = await claimDue(this.#ctx.db, this.#ctx.clock.now(), free, this.#timeoutMs + LEASE_MARGIN_MS);
+    const failing = Math.min(free, failingSlots(this.#concurrency) - this.#failingInFlight);
+    const claims = await claimDue(this.#ctx.db, this.#ctx.clock.now(), { healthy: free - Math.max(failing, 0), failing }, this.#timeoutMs + LEASE_MARGIN_MS);
     return claims.map((claim) => {
+      if (claim.failing) this.#failingInFlight++;
       const attempt = this.#attempt(claim)
         .then((outcome) => this.#record(claim, outcome))
         .catch((error: unknown) => this.#ctx.logger.error({ err: error, deliveryId: claim.id }, 'recording a webhook attempt failed'))
         .finally(() => {
+          if (claim.failing) this.#failingInFlight--;
           this.#inFlight.delete(attempt);
           this.#loop.wake();
         });
@@ -228,7 +253,7 @@ export class WebhookDispatcher {
           'user-agent': 'inbox-webhooks/1.0',
           'webhook-id': claim.event.id,
           'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-          'webhook-signature': new Webhook(claim.secret).sign(claim.event.id, sentAt, body),
+          'webhook-signature': new Webhook(signingSecret(this.#ctx.config.secretKey, claim.webhookId, claim.secret)).sign(claim.event.id, sentAt, body),
         },
         body,
         // A redirect could lead anywhere, private networks included: it counts as a failure.
@@ -262,5 +287,23 @@ export class WebhookDispatcher {
       .where('attempts', '=', claim.attempts)
       .where('status', '=', 'pending')
       .execute();
+    await this.#recordHealth(claim, outcome.delivered, now, outcome.error);
+  }
+
+  /** The endpoint's failing streak: ended by a delivery, begun by a failure, and after days of it the webhook is switched off. */
+  async #recordHealth(claim: Claim, delivered: boolean, now: Date, error: string | null): Promise<void> {
+    const webhooks = this.#ctx.db.updateTable('webhooks').where('id', '=', claim.webhookId);
+    if (delivered) {
+      if (claim.failing) await webhooks.set({ failing_since: null }).where('failing_since', 'is not', null).execute();
+      return;
+    }
+    const row = await webhooks
+      .set((eb) => ({ failing_since: eb.fn.coalesce('failing_since', eb.val(claim.attemptAt)) }))
+      .returning(['failing_since', 'enabled'])
+      .executeTakeFirst();
+    if (!row?.enabled || !row.failing_since || !failingTooLong(row.failing_since, now)) return;
+    const reason = `every delivery has failed since ${row.failing_since.toISOString()} (last: ${error ?? 'unknown error'})`;
+    const disabled = await webhooks.set({ enabled: false, disabled_at: now, disabled_reason: reason }).where('enabled', '=', true).executeTakeFirst();
+    if (disabled.numUpdatedRows > 0n) this.#ctx.logger.warn({ webhookId: claim.webhookId, reason }, 'webhook switched off after failing for days');
   }
 }

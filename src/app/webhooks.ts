@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { notFound, validationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { isPrivateHostname } from '../core/network.js';
+import { open, seal, SecretBoxError } from '../core/secret-box.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { Db } from '../store/db.js';
 import type { WebhookRow } from '../store/schema.js';
@@ -14,6 +15,11 @@ export interface Webhook {
   description: string | null;
   eventTypes: string[];
   enabled: boolean;
+  /** since when every attempt has failed (null while it delivers) */
+  failingSince: string | null;
+  /** why the server switched it off (after failing for days), until it is enabled again */
+  disabledReason: string | null;
+  disabledAt: string | null;
   createdAt: string;
   updatedAt: string | null;
 }
@@ -31,12 +37,45 @@ const present = (row: WebhookRow): Webhook => ({
   description: row.description,
   eventTypes: row.event_types,
   enabled: row.enabled,
+  failingSince: isoOrNull(row.failing_since),
+  disabledReason: row.disabled_reason,
+  disabledAt: isoOrNull(row.disabled_at),
   createdAt: iso(row.created_at),
   updatedAt: isoOrNull(row.updated_at),
 });
 
 /** A Standard Webhooks signing secret: "whsec_" and base64 of 32 random bytes. */
 const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+// Sealing binds a secret to its webhook, so a sealed value copied onto another webhook does not open.
+const secretContext = (webhookId: string) => `webhooks.secret:${webhookId}`;
+const CLEAR_SECRET_PREFIX = 'whsec_';
+
+/** The secret as stored: sealed with INBOX_SECRET_KEY, or in clear on a server that has none. */
+const storedSecret = (key: Buffer | undefined, webhookId: string, secret: string) => (key ? seal(key, secret, secretContext(webhookId)) : secret);
+
+/**
+ * The signing secret of a webhook as stored. A sealed one needs the key it was sealed with: without it (the
+ * key removed or changed) the delivery cannot be signed, and says so.
+ */
+export function signingSecret(key: Buffer | undefined, webhookId: string, stored: string): string {
+  if (stored.startsWith(CLEAR_SECRET_PREFIX)) return stored;
+  if (!key) throw new SecretBoxError('the signing secret is sealed and INBOX_SECRET_KEY is not set');
+  return open(key, stored, secretContext(webhookId));
+}
+
+/**
+ * Seals the signing secrets still stored in clear (webhooks created before secrets were sealed, or while the
+ * server had no INBOX_SECRET_KEY), on every start with a key; resolves with how many it sealed.
+ */
+export async function sealWebhookSecrets(db: Db, key: Buffer): Promise<number> {
+  const clear = await db.selectFrom('webhooks').select(['id', 'secret']).where('secret', 'like', `${CLEAR_SECRET_PREFIX}%`).execute();
+  for (const row of clear) {
+    // Only if no one changed it meanwhile (another process sealing at the same start).
+    await db.updateTable('webhooks').set({ secret: storedSecret(key, row.id, row.secret) }).where('id', '=', row.id).where('secret', '=', row.secret).execute();
+  }
+  return clear.length;
+}
 
 function urlOf(ctx: AppContext, value: string): string {
   let url: URL;
@@ -81,21 +120,23 @@ export async function getWebhook(ctx: AppContext, teamId: string, id: string): P
 
 /** Creates a webhook; the response is the only time its signing secret is shown. */
 export async function createWebhook(ctx: AppContext, teamId: string, input: WebhookInput): Promise<Webhook & { secret: string }> {
+  const id = newId();
+  const secret = newSecret();
   const row = await ctx.db
     .insertInto('webhooks')
     .values({
-      id: newId(),
+      id,
       team_id: teamId,
       url: urlOf(ctx, input.url),
       description: input.description ?? null,
       event_types: JSON.stringify(unique(input.eventTypes)),
       enabled: input.enabled ?? true,
-      secret: newSecret(),
+      secret: storedSecret(ctx.config.secretKey, id, secret),
       created_at: ctx.clock.now(),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { ...present(row), secret: row.secret };
+  return { ...present(row), secret };
 }
 
 /**
@@ -109,7 +150,9 @@ export async function updateWebhook(ctx: AppContext, teamId: string, id: string,
       ...(input.url === undefined ? {} : { url: urlOf(ctx, input.url) }),
       ...(input.eventTypes === undefined ? {} : { event_types: JSON.stringify(unique(input.eventTypes)) }),
       ...(input.description === undefined ? {} : { description: input.description }),
+      // Enabling starts afresh: the reason it was switched off, and the failing streak that led there, go.
       ...(input.enabled === undefined ? {} : { enabled: input.enabled }),
+      ...(input.enabled === true ? { disabled_at: null, disabled_reason: null, failing_since: null } : {}),
       updated_at: ctx.clock.now(),
     })
     .where('team_id', '=', teamId)

@@ -5,6 +5,7 @@ import { systemClock } from '../core/clock.js';
 import type { Config } from '../config.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
+import { sealWebhookSecrets } from '../app/webhooks.js';
 
 /** Query parameters that carry a one-time secret (the OAuth callback's code and state). */
 const SECRET_QUERY_PARAMETERS = /([?&](?:code|state)=)[^&#]*/g;
@@ -57,6 +58,10 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   try {
     const applied = await migrateToLatest(store.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+    if (config.secretKey) {
+      const sealed = await sealWebhookSecrets(store.db, config.secretKey);
+      if (sealed > 0) logger.info({ webhooks: sealed }, 'sealed webhook signing secrets stored in clear');
+    }
   } catch (error) {
     await store.close();
     throw error;

@@ -18,3 +18,15 @@ export function nextRetryAt(attempts: number, firstAttemptAt: Date, now: Date, r
   const delay = Math.round(base * (1 - JITTER + 2 * JITTER * random()));
   return new Date(Math.min(now.getTime() + delay, deadline));
 }
+
+/** An endpoint whose every attempt has failed for this long is switched off (a visible reason on the webhook). */
+export const DISABLE_AFTER_FAILING_MS = 3 * 24 * 3_600_000;
+
+export const failingTooLong = (failingSince: Date, now: Date) => now.getTime() - failingSince.getTime() >= DISABLE_AFTER_FAILING_MS;
+
+/**
+ * Of a dispatcher's `concurrency` slots, how many attempts to failing endpoints may hold at once: a quarter (at
+ * least one). A dead endpoint's attempt waits out its whole timeout, so without a bound a few dozen of them
+ * would hold every slot and starve the endpoints that answer.
+ */
+export const failingSlots = (concurrency: number) => Math.max(1, Math.floor(concurrency / 4));

@@ -2,7 +2,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { AppError, BusyError, invalidFields } from '../core/errors.js';
+import { z } from 'zod';
+import { AppError, BusyError, invalidFields, type FieldProblem } from '../core/errors.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; status: number; details?: unknown };
@@ -55,6 +56,35 @@ export function clientErrors(error: Error & { code?: string }, socket: Duplex): 
   socket.destroy();
 }
 
+/** The parts of a request fastify validates, in its order, with the request property each is read from. */
+const VALIDATED_PARTS = [
+  ['params', 'params'],
+  ['body', 'body'],
+  ['querystring', 'query'],
+] as const;
+
+const fieldName = (part: string, path: readonly PropertyKey[]) => [part, ...path.filter((key) => key !== '').map(String)].join('.');
+
+/**
+ * Fastify stops validating at the first part that fails; the parts after it are checked here against the
+ * route's own schemas, so one answer names every problem of the request (those parts are still as sent: fastify
+ * replaces a part with its parsed value only once it passes).
+ */
+function problemsAfter(request: FastifyRequest, failed: string): FieldProblem[] {
+  const at = VALIDATED_PARTS.findIndex(([part]) => part === failed);
+  if (at < 0) return [];
+  const schemas = (request.routeOptions.schema ?? {}) as Record<string, unknown>;
+  return VALIDATED_PARTS.slice(at + 1).flatMap(([part, property]) => {
+    const schema = schemas[part];
+    if (!(schema instanceof z.ZodType)) return [];
+    const result = schema.safeParse(request[property] ?? null);
+    return result.success ? [] : result.error.issues.map((issue) => ({ field: fieldName(part, issue.path), message: issue.message }));
+  });
+}
+
+/** The methods a path may be served for, in the order an `Allow` header lists them. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 /** Every error leaves the server in the one envelope `{ error: { code, message, status } }`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -64,10 +94,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'request';
-      const details = error.validation.map((issue) => ({
-        field: `${where}${issue.instancePath === '/' ? '' : issue.instancePath.replaceAll('/', '.')}`,
-        message: issue.message,
-      }));
+      const details = [
+        ...error.validation.map((issue) => ({ field: fieldName(where, issue.instancePath.split('/').slice(1)), message: issue.message })),
+        ...problemsAfter(request, where),
+      ];
       const invalid = invalidFields('request', details);
       return sendError(reply, invalid.status, invalid.code, invalid.message, invalid.details);
     }
@@ -77,6 +107,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
       return sendError(reply, 409, 'CONFLICT', 'A resource with these values already exists');
+    }
+    // The client hung up before its request arrived whole (an upload aborted half way): nobody waits for an
+    // answer, and it is no failure of ours.
+    if (!request.raw.complete && (request.raw.destroyed || request.raw.aborted)) {
+      request.log.info({ reason: error.message }, 'the client closed the connection before its request body arrived');
+      return sendError(reply, 400, 'BAD_REQUEST', 'The request was aborted before its body arrived');
     }
     const status = error.statusCode ?? 500;
     if (status === 413) return sendError(reply, 413, 'PAYLOAD_TOO_LARGE', 'Request body is too large');
@@ -89,7 +125,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     return sendError(reply, 500, 'INTERNAL_ERROR', 'Internal server error');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, 'NOT_FOUND', `Route ${request.method} ${request.url.split('?')[0]} not found`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = HTTP_METHODS.filter((method) => request.server.findRoute({ method, url: path }) !== null);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}: use ${allowed.join(', ')}`);
+    }
+    return sendError(reply, 404, 'NOT_FOUND', `Route ${request.method} ${path} not found`);
+  });
 }

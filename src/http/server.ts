@@ -16,6 +16,7 @@ import { newId } from '../core/ids.js';
 import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
 import { capConnectionsPerAddress } from './connections.js';
+import { refuseEncodedBodies } from './content-encoding.js';
 import { clientErrors, frameworkErrors, installErrorHandling } from './errors.js';
 import { parseJsonBodies } from './json-body.js';
 import { refuseNulCharacters } from './nul-characters.js';
@@ -56,6 +57,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   });
   installErrorHandling(app);
   capConnectionsPerAddress(app.server, ctx.config.maxConnectionsPerAddress);
+  refuseEncodedBodies(app);
   parseJsonBodies(app);
   refuseNulCharacters(app);
 

@@ -276,9 +276,15 @@ export interface WebhooksTable {
   description: string | null;
   event_types: Json<string[]>;
   enabled: Defaulted<boolean>;
+  /** sealed with INBOX_SECRET_KEY (core/secret-box, "v1.…"), or in clear ("whsec_…") on a server without one */
   secret: string;
   created_at: Timestamp;
   updated_at: NullableTimestamp;
+  /** the first failed attempt since the last delivered one; null while the endpoint delivers */
+  failing_since: NullableTimestamp;
+  /** set when the dispatcher switched the webhook off after failing for days, with why */
+  disabled_at: NullableTimestamp;
+  disabled_reason: string | null;
 }
 
 export interface WebhookDeliveriesTable {

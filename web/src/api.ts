@@ -39,15 +39,16 @@ export class ApiError extends Error {
   }
 }
 
-/** A same-origin call with the session cookie; errors come back as ApiError with the API's message. */
+/** A same-origin call with the session cookie (a FormData body goes as multipart); errors come back as ApiError with the API's message. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
+  const form = body instanceof FormData;
   try {
     response = await fetch(`/api/v1${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined || form ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, 'NETWORK', 'The server cannot be reached');

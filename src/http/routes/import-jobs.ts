@@ -28,14 +28,32 @@ async function uploadOf(req: FastifyRequest): Promise<{ mapping: z.infer<typeof 
     if (!(req.body instanceof Readable)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as multipart/form-data or as a text/csv body');
     return { mapping: mappingOf(req.query), source: req.body };
   }
-  const part = await req.file();
+  const part = await req.file().catch(unreadableForm);
   if (!part) throw validationError('The multipart body has no file part', [{ field: 'file', message: 'required' }]);
   // Form fields (they must come before the file) read like query parameters, and add to those.
   const form = new URLSearchParams();
   for (const field of Object.values(part.fields).flat()) {
     if (field?.type === 'field') form.append(field.fieldname, String(field.value));
   }
-  return { mapping: mappingOf({ ...(req.query as object), ...qs.parse(form.toString(), { depth: 2 }) }), source: part.file };
+  return { mapping: mappingOf({ ...(req.query as object), ...qs.parse(form.toString(), { depth: 2 }) }), source: formFile(part.file) };
+}
+
+/**
+ * The form parser's own complaints (no boundary in the Content-Type, a body that does not use it, a form cut
+ * short) are the client's: 400. Its limit errors carry their status (413) and keep it.
+ */
+function unreadableForm(error: Error & { statusCode?: number }): never {
+  if (error.statusCode !== undefined) throw error;
+  throw new AppError(400, 'BAD_REQUEST', `The multipart body cannot be read: ${error.message}`);
+}
+
+/** The file part's bytes, with a form that breaks off while they stream reported like one that cannot be read at all. */
+async function* formFile(file: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  try {
+    yield* file;
+  } catch (error) {
+    unreadableForm(error as Error);
+  }
 }
 
 export function importJobRoutes(api: Api, ctx: AppContext): void {

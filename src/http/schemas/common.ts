@@ -7,7 +7,8 @@ const EARLIEST_STORABLE_MS = Date.parse('0001-01-01T00:00:00Z');
 
 export const TimestampSchema = z.iso
   .datetime({ offset: true })
-  .refine((value) => Date.parse(value) >= EARLIEST_STORABLE_MS, 'must be in the year 0001 or later');
+  // A value that is no date at all has its problem reported once, by the format check.
+  .refine((value) => Number.isNaN(Date.parse(value)) || Date.parse(value) >= EARLIEST_STORABLE_MS, 'must be in the year 0001 or later');
 export const NullableTimestamp = TimestampSchema.nullable();
 
 export const ErrorEnvelopeSchema = z

@@ -13,6 +13,9 @@ export const WebhookSchema = z
     description: z.string().nullable(),
     eventTypes: z.array(z.string()),
     enabled: z.boolean(),
+    failingSince: NullableTimestamp.describe('since when every delivery attempt has failed; null while it delivers'),
+    disabledReason: z.string().nullable().describe('why the server switched the webhook off (failing for days); cleared by enabling it'),
+    disabledAt: NullableTimestamp,
     createdAt: TimestampSchema,
     updatedAt: NullableTimestamp,
   })

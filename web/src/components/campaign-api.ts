@@ -27,12 +27,9 @@ export type EditStep = z.infer<typeof PutSequenceBody>['steps'][number];
 export type Segment = Extract<EditStep, { type: 'message' }>['data']['segments'][number];
 export type Schedule = Campaign['schedule'];
 
-/**
- * Why a lead is waiting (issue 20: `waitingFor` and `nextSendAt`, built by another change). Until the lead schema
- * has them they are absent and nothing is shown; once it does, the schema's own type takes over these.
- */
-export type WaitingFor = 'window' | 'accountPace' | 'accountLimit' | 'delay' | 'accountUnavailable' | 'campaignPaused' | 'queued';
-export type CampaignLead = z.infer<typeof CampaignLeadSchema> & { waitingFor?: WaitingFor | null; nextSendAt?: string | null };
+export type CampaignLead = z.infer<typeof CampaignLeadSchema>;
+/** Why a lead is waiting: the API's own union (one shape per reason). */
+export type WaitingFor = NonNullable<CampaignLead['waitingFor']>;
 
 export const LEAD_STATES = ['pending', 'active', 'replied', 'completed', 'cancelled', 'failed', 'excluded'] as const;
 

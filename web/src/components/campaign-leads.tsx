@@ -2,16 +2,6 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, query } from '../api.js';
 import { campaignPath, LEAD_STATES, type CampaignLead, type CampaignLeadPage, type Column, type WaitingFor } from './campaign-api.js';
 
-const WAITING_WORDS: Record<WaitingFor, string> = {
-  window: 'the sending window is closed',
-  accountPace: "the account's pace in this campaign",
-  accountLimit: "the account's hourly or daily limit",
-  delay: 'a delay step',
-  accountUnavailable: 'the account is unavailable',
-  campaignPaused: 'the campaign is paused',
-  queued: 'leads ahead of it in the queue',
-};
-
 const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '');
 
 /** Where the lead is in the sequence, in words. */
@@ -21,11 +11,29 @@ function stepReached(lead: CampaignLead): string {
   return lead.contactedAt ? 'finished' : '';
 }
 
-function waiting(lead: CampaignLead): string {
-  if (!lead.waitingFor) return '';
-  const until = lead.nextSendAt ? ` (until ${when(lead.nextSendAt)})` : '';
-  return `${WAITING_WORDS[lead.waitingFor]}${until}`;
+/** Why the lead waits, in words: the reason the engine's plan names, and until when. */
+function waitingWords(wait: WaitingFor): string {
+  switch (wait.reason) {
+    case 'window':
+      return wait.until ? `the sending window opens ${when(wait.until)}` : 'the schedule never opens';
+    case 'accountPace':
+      return `the account's pace of ${wait.messagesPerHour} an hour, until ${when(wait.until)}`;
+    case 'accountLimit':
+      return `the account's ${wait.limit} limit of ${wait.max}, until ${when(wait.until)}`;
+    case 'delay':
+      return `a delay step, until ${when(wait.until)}`;
+    case 'accountUnavailable': {
+      const status = { offline: 'offline', paused: 'paused', rateLimited: 'rate-limited by the platform' }[wait.accountStatus];
+      return wait.until ? `the account is ${status}, until ${when(wait.until)}` : `the account is ${status}`;
+    }
+    case 'campaignPaused':
+      return 'the campaign is paused';
+    case 'queued':
+      return wait.ahead > 0 ? `${wait.ahead} ${wait.ahead === 1 ? 'lead' : 'leads'} ahead of it on its account` : 'about to be given an account';
+  }
 }
+
+const waiting = (lead: CampaignLead) => (lead.waitingFor ? waitingWords(lead.waitingFor) : '');
 
 /** The campaign's leads: filtered by state, paged by cursor, each cancellable and with editable column values. */
 export function LeadsTable({
@@ -52,7 +60,6 @@ export function LeadsTable({
   useEffect(() => {
     page(null).then((p) => (setLeads(p.leads), setNext(p.nextCursor), setError('')), (caught: Error) => setError(caught.message));
   }, [campaignId, state, refreshKey, reload]);
-  const showWaiting = leads.some((lead) => 'waitingFor' in lead);
   const act = async (action: () => Promise<unknown>) => {
     try {
       await action();
@@ -92,7 +99,7 @@ export function LeadsTable({
               <th>Step reached</th>
               <th>Last send</th>
               <th>Next send</th>
-              {showWaiting && <th>Waiting for</th>}
+              <th>Waiting for</th>
               <th>Failure reason</th>
               {columns.map((c) => (
                 <th key={c.id}>{c.name}</th>
@@ -114,8 +121,8 @@ export function LeadsTable({
                   <td><span class={`chip lead-state state-${lead.state}`}>{lead.state}</span></td>
                   <td>{stepReached(lead)}</td>
                   <td>{when(lead.lastContactAt)}</td>
-                  <td>{when(lead.nextSendAt ?? lead.nextStepAt)}</td>
-                  {showWaiting && <td>{waiting(lead)}</td>}
+                  <td>{when(lead.nextSendAt)}</td>
+                  <td>{waiting(lead)}</td>
                   <td>{lead.failureReason ?? ''}</td>
                   {columns.map((c) =>
                     editing === lead.id ? (
