@@ -116,7 +116,10 @@ describe('the campaigns pages', () => {
     await p.getByRole('button', { name: 'Enable' }).click();
     await p.getByLabel('Status: active').waitFor();
     expect(await p.getByRole('list', { name: 'Why the campaign cannot start' }).count()).toBe(0);
-    await p.getByRole('region', { name: 'Forecast' }).getByText(/Projected finish/).waitFor({ timeout: 30_000 });
+    const forecast = p.getByRole('region', { name: 'Forecast' });
+    await forecast.getByRole('button', { name: 'Work out the forecast' }).click();
+    await forecast.getByText(/Projected finish/).waitFor({ timeout: 30_000 });
+    await forecast.getByRole('img', { name: 'Sends per day by account' }).locator('canvas').first().waitFor();
     expect(await counter(p, 'Contacted').textContent()).toBe('0');
 
     // The engine sends (the first lead at once); the page hears it on the event stream.
