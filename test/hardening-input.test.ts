@@ -1,8 +1,10 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/cli/runtime.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testApp, testContext, type TeamClient } from './helpers/app.js';
 import { fails, ok } from './helpers/sandbox.js';
@@ -193,5 +195,30 @@ describe('text the store cannot keep as sent', () => {
     // A pair is one character, and fine.
     expect((await send('POST', '/api/v1/tags', '{"name":"Pile \\ud83d\\udca9"}', json)).json().name).toBe('Pile 💩');
     expect((await ok(team.request('GET', '/api/v1/tags'))).map((t: { name: string }) => t.name).filter((n: string) => n.startsWith('Bad'))).toEqual([]);
+  });
+});
+
+describe('refused requests', () => {
+  it('are logged at info with their status and error code, whoever refused them', async () => {
+    let written = '';
+    const sink = new Writable({ write: (chunk, _encoding, done) => ((written += String(chunk)), done()) });
+    const ctx = await testContext({ env: { LOG_LEVEL: 'info' } });
+    const server = await buildServer({ ...ctx, logger: createLogger(ctx.config, sink) });
+    const auth = { authorization: `Bearer ${team.token}` };
+    await server.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: 'Bearer wrong' } });
+    await server.inject({ method: 'POST', url: '/api/v1/tags', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"name":5}' });
+    await server.inject({ method: 'GET', url: '/api/v1/nothing-here', headers: auth });
+    await server.inject({ method: 'GET', url: '/api/v1/tags', headers: auth });
+    await server.close();
+    const refused = written
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request refused"'))
+      .map((line) => JSON.parse(line) as { level: number; statusCode: number; code: string });
+    expect(refused.map(({ level, statusCode, code }) => [level, statusCode, code])).toEqual([
+      [30, 401, 'UNAUTHORIZED'],
+      [30, 400, 'VALIDATION_ERROR'],
+      [30, 404, 'NOT_FOUND'],
+    ]);
+    expect(written).not.toContain(team.token);
   });
 });

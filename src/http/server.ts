@@ -17,7 +17,7 @@ import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { refuseEncodedBodies } from './content-encoding.js';
-import { clientErrors, frameworkErrors, installErrorHandling } from './errors.js';
+import { clientErrors, frameworkErrors, installErrorHandling, logRefusals } from './errors.js';
 import { parseJsonBodies } from './json-body.js';
 import { refuseNulCharacters } from './nul-characters.js';
 import { publicAuthRoutes } from './routes/auth.js';
@@ -56,6 +56,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  logRefusals(app);
   capConnectionsPerAddress(app.server, ctx.config.maxConnectionsPerAddress);
   refuseEncodedBodies(app);
   parseJsonBodies(app);
