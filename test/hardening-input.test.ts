@@ -1,12 +1,10 @@
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/cli/runtime.js';
 import { buildServer } from '../src/http/server.js';
-import { newTeam, testApp, testContext, type TeamClient } from './helpers/app.js';
+import { newTeam, serverWithMemoryLog, testApp, testContext, type TeamClient } from './helpers/app.js';
 import { fails, ok } from './helpers/sandbox.js';
 
 /** Regression tests for requests that once answered 500 or outside the error envelope (issue 23). */
@@ -200,16 +198,14 @@ describe('text the store cannot keep as sent', () => {
 
 describe('refused requests', () => {
   it('are logged at info with their status and error code, whoever refused them', async () => {
-    let written = '';
-    const sink = new Writable({ write: (chunk, _encoding, done) => ((written += String(chunk)), done()) });
-    const ctx = await testContext({ env: { LOG_LEVEL: 'info' } });
-    const server = await buildServer({ ...ctx, logger: createLogger(ctx.config, sink) });
+    const { server, log } = await serverWithMemoryLog();
     const auth = { authorization: `Bearer ${team.token}` };
     await server.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: 'Bearer wrong' } });
     await server.inject({ method: 'POST', url: '/api/v1/tags', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"name":5}' });
     await server.inject({ method: 'GET', url: '/api/v1/nothing-here', headers: auth });
     await server.inject({ method: 'GET', url: '/api/v1/tags', headers: auth });
     await server.close();
+    const written = log();
     const refused = written
       .split('\n')
       .filter((line) => line.includes('"msg":"request refused"'))

@@ -78,6 +78,11 @@ export async function* csvEntries(source: AsyncIterable<Uint8Array>, maxRowBytes
       }
       if (inQuotes) {
         if (byte === QUOTE) inQuotes = false;
+        else {
+          // Nothing but the closing quote matters inside quotes: skip to it (or past this chunk).
+          const close = chunk.indexOf(QUOTE, i + 1);
+          i = (close < 0 ? chunk.length : close) - 1;
+        }
       } else if (byte === QUOTE) {
         quoted = true;
         // A quote opens a quoted field at its start, or continues one ("" inside it); elsewhere it is text.
