@@ -76,6 +76,8 @@ export async function* csvEntries(source: AsyncIterable<Uint8Array>, maxRowBytes
         start = i;
         yield* finish(offset + i);
       }
+      // A byte order mark opens the file without opening its first field.
+      if (offset + i < BOM.length && byte === BOM[offset + i]) continue;
       if (inQuotes) {
         if (byte === QUOTE) inQuotes = false;
         else {
