@@ -20,7 +20,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * rows after it), and a malformed row never costs the rows after it. Each row's fields are then parsed by
  * csv-parse, as bytes, so that text which is not UTF-8 is seen for what it is rather than read as U+FFFD.
  */
-export async function* csvEntries(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<CsvEntry> {
+export async function* csvEntries(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<CsvEntry> {
   let offset = 0; // bytes of the source consumed before the current chunk
   let row: Buffer[] = [];
   let rowBytes = 0;
