@@ -59,3 +59,31 @@ export async function seedInbox(db: Db, threads: number): Promise<SeededInbox> {
     .execute();
   return { teamId: t, token, tagId, threadIds: sample.map((r) => r.id) };
 }
+
+/**
+ * A paused campaign of the seeded team with a lead for each of its first `leads` prospects (pending, spread over
+ * the 10 accounts, entered a second apart) and a three-step sequence: the campaign page's worst case to open.
+ */
+export async function seedCampaign(db: Db, teamId: string, leads: number): Promise<string> {
+  const id = `c${teamId.slice(1)}`;
+  const pad = (prefix: string, expr: string) => sql.raw(`'${prefix}' || lpad((${expr})::text, 23, '0')`);
+  const steps = [
+    { id: 's1', rank: 0, type: 'message', data: { segments: [{ type: 'variation', options: ['Hi', 'Hey'] }, { type: 'static', text: ' ' }, { type: 'variable', name: 'first-name', fallback: 'there' }] } },
+    { id: 's2', rank: 1, type: 'delay', data: { delaySeconds: 86_400, unit: 'days' } },
+    { id: 's3', rank: 2, type: 'message', data: { segments: [{ type: 'static', text: 'Following up' }] } },
+  ];
+  await sql`
+    insert into campaigns (id, team_id, name, status, schedule, sequence_version, pause_reason, created_at, paused_at)
+    values (${id}, ${teamId}, 'Benchmark campaign', 'paused', ${JSON.stringify({ 1: { start: 540, end: 1020 } })}, 1, 'manual', now(), now())`.execute(db);
+  await sql`insert into sequence_versions (campaign_id, version, steps, created_at) values (${id}, 1, ${JSON.stringify(steps)}, now())`.execute(db);
+  await sql`
+    insert into campaign_accounts (campaign_id, account_link_id, position)
+    select ${id}, ${pad('a', 'g')}, g - 1 from generate_series(1, 10) g`.execute(db);
+  await sql`
+    insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, account_link_id, data, created_at)
+    select ${pad('l', 'g')}, ${id}, ${teamId}, ${pad('p', 'g')}, 'pending', ${pad('a', '1 + g % 10')}, '{}',
+      timestamptz '2025-01-01' + g * interval '1 second'
+    from generate_series(1, ${leads}::int) g`.execute(db);
+  await sql`analyze`.execute(db);
+  return id;
+}

@@ -23,11 +23,15 @@ export async function buildWeb({ quiet = false } = {}) {
     jsxImportSource: 'preact',
     outdir: path.join(out, 'assets'),
     entryNames: '[name]-[hash]',
+    // Code only some pages need (the forecast chart's uPlot) loads when first used, not with every page.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     metafile: true,
     logLevel: 'warning',
   });
-  const js = Object.keys(result.metafile.outputs).find((file) => file.endsWith('.js'));
-  const css = fs.readFileSync(path.join(root, 'web/styles.css'));
+  const js = Object.entries(result.metafile.outputs).find(([, output]) => output.entryPoint === 'web/src/main.tsx')[0];
+  // uPlot's few layout rules (the forecast chart) come first, so ours may refine them.
+  const css = Buffer.concat([fs.readFileSync(path.join(root, 'node_modules/uplot/dist/uPlot.min.css')), Buffer.from('\n'), fs.readFileSync(path.join(root, 'web/styles.css'))]);
   const cssName = `styles-${createHash('sha256').update(css).digest('hex').slice(0, 8)}.css`;
   fs.writeFileSync(path.join(out, 'assets', cssName), css);
   const html = fs

@@ -194,15 +194,18 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
       const engine = new Dispatcher(ctx, seededRandom(campaignId));
       await runInVirtualTime(engine, store.db, start, new Date(start.getTime() + 60 * DAY_MS), { clock: { set: (at) => void (now = at) } });
       const campaign = await store.db.selectFrom('campaigns').select(['completed_at', 'timezone']).where('id', '=', campaignId).executeTakeFirstOrThrow();
-      const sends = await store.db.selectFrom('send_intents').select('created_at').where('campaign_id', '=', campaignId).orderBy('created_at').execute();
-      const perDay = new Map<string, number>();
-      for (const { created_at } of sends) {
+      const sends = await store.db.selectFrom('send_intents').select(['created_at', 'account_link_id']).where('campaign_id', '=', campaignId).orderBy('created_at').execute();
+      const perDay = new Map<string, { date: string; sends: number; byAccount: Record<string, number> }>();
+      for (const { created_at, account_link_id } of sends) {
         const date = DateTime.fromJSDate(created_at, { zone: campaign.timezone }).toISODate()!;
-        perDay.set(date, (perDay.get(date) ?? 0) + 1);
+        const day = perDay.get(date) ?? { date, sends: 0, byAccount: {} };
+        day.sends++;
+        day.byAccount[account_link_id] = (day.byAccount[account_link_id] ?? 0) + 1;
+        perDay.set(date, day);
       }
       expect(sends).toHaveLength(140);
       expect(perDay.size).toBeGreaterThan(2);
-      expect(forecast).toEqual({ completedAt: campaign.completed_at!.toISOString(), sendsPerDay: [...perDay].map(([date, n]) => ({ date, sends: n })) });
+      expect(forecast).toEqual({ completedAt: campaign.completed_at!.toISOString(), sendsPerDay: [...perDay.values()] });
     } finally {
       await store.close();
     }

@@ -5,10 +5,12 @@ import { iso, isoOrNull } from '../core/time.js';
 import type { Db } from '../store/db.js';
 import type { CampaignLeadRow, CampaignRow, ColumnDataType, LeadState } from '../store/schema-campaigns.js';
 import type { ProspectRow } from '../store/schema.js';
+import type { LeadWait, WaitingFor } from '../core/waiting.js';
+import { leadWaits } from '../engine/lead-waits.js';
 import { getCampaignRow } from './campaign-data.js';
 import { applyScope, gatherCandidates, scopeOf } from './campaign-scope.js';
 import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
-import type { AppContext } from './context.js';
+import { engineRandom, type AppContext } from './context.js';
 import { resolveLeads, type LeadRef } from './lead-resolution.js';
 import { checkedLeadInputs, invalidData, withoutNulls, type LeadInput } from './list-leads.js';
 import { presentProspect, tagsOf, type ProspectWithContext } from './prospects.js';
@@ -31,11 +33,19 @@ export interface CampaignLead {
   repliedAt: string | null;
   /** why the lead failed, or why the rules keep it out (state excluded) */
   failureReason: string | null;
+  /** when the engine sends its next step if nothing changes (see core/waiting) */
+  nextSendAt: string | null;
+  /** why it has not been sent yet; null when it goes out now or has nothing left to send */
+  waitingFor: WaitingForView | null;
   source: { direct: boolean; listIds: string[] };
   data: Record<string, unknown>;
   createdAt: string;
   updatedAt: string | null;
 }
+
+type Iso<T> = T extends Date ? string : T;
+/** A WaitingFor as the API shows it: its instant as ISO text. */
+type WaitingForView = WaitingFor extends infer W ? (W extends { until: infer U } ? Omit<W, 'until'> & { until: Iso<U> } : never) : never;
 
 export interface AddCampaignLeadsResult {
   added: number;
@@ -123,8 +133,11 @@ export interface CampaignLeadQuery {
   cursor?: { id: string; timestamp: Date };
 }
 
-async function present(db: Db, rows: readonly CampaignLeadRow[], now: Date): Promise<CampaignLead[]> {
+async function present(ctx: AppContext, campaign: CampaignRow, rows: readonly CampaignLeadRow[]): Promise<CampaignLead[]> {
   if (rows.length === 0) return [];
+  const { db } = ctx;
+  const now = ctx.clock.now();
+  const waits = await leadWaits(db, engineRandom(ctx), now, campaign, rows);
   const prospectIds = rows.map((r) => r.prospect_id);
   const prospects = new Map((await db.selectFrom('prospects').selectAll().where('id', 'in', prospectIds).execute()).map((p) => [p.id, p]));
   const tags = await tagsOf(db, prospectIds);
@@ -146,6 +159,7 @@ async function present(db: Db, rows: readonly CampaignLeadRow[], now: Date): Pro
     contactedAt: isoOrNull(r.contacted_at),
     repliedAt: isoOrNull(r.replied_at),
     failureReason: r.failure_reason,
+    ...presentWait(waits.get(r.id)!),
     source: { direct: r.direct, listIds: sources.filter((s) => s.prospect_id === r.prospect_id).map((s) => s.list_id) },
     data: r.data,
     createdAt: iso(r.created_at),
@@ -153,32 +167,49 @@ async function present(db: Db, rows: readonly CampaignLeadRow[], now: Date): Pro
   }));
 }
 
+const presentWait = ({ nextSendAt, waitingFor }: LeadWait): Pick<CampaignLead, 'nextSendAt' | 'waitingFor'> => ({
+  nextSendAt: isoOrNull(nextSendAt),
+  // Each reason keeps its own fields; only the instant changes form.
+  waitingFor: waitingFor && ({ ...waitingFor, until: isoOrNull(waitingFor.until) } as WaitingForView),
+});
+
 /** A page of the campaign's leads in the order they entered, fetched with limit + 1 rows (see paginate). */
 export async function listCampaignLeads(ctx: AppContext, teamId: string, campaignId: string, query: CampaignLeadQuery): Promise<CampaignLead[]> {
-  await getCampaignRow(ctx.db, teamId, campaignId);
+  const campaign = await getCampaignRow(ctx.db, teamId, campaignId);
   let page = ctx.db.selectFrom('campaign_leads').selectAll().where('campaign_id', '=', campaignId).orderBy('created_at').orderBy('id').limit(query.limit + 1);
   if (query.state?.length) page = page.where('state', 'in', query.state);
   const cursor = query.cursor;
   if (cursor) page = page.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(cursor.timestamp, cursor.id)));
-  return present(ctx.db, await page.execute(), ctx.clock.now());
+  return present(ctx, campaign, await page.execute());
 }
 
 /** How a route names a lead: by the prospect's platform id (default), username or externalId. */
 export type LeadIdentifier = { by: LeadRef['by']; value: string };
 
-/** The campaign's lead named so, locked until the transaction ends, or 404 LEAD_NOT_FOUND. */
-async function getLead(trx: Db, teamId: string, campaignId: string, identifier: LeadIdentifier): Promise<{ lead: CampaignLeadRow; prospect: ProspectRow }> {
-  await getCampaignRow(trx, teamId, campaignId);
+/** The campaign's lead named so (locked until the transaction ends unless only read), or 404 LEAD_NOT_FOUND. */
+async function getLead(
+  trx: Db,
+  teamId: string,
+  campaignId: string,
+  identifier: LeadIdentifier,
+  lock: 'forUpdate' | 'read' = 'forUpdate',
+): Promise<{ lead: CampaignLeadRow; prospect: ProspectRow; campaign: CampaignRow }> {
+  const campaign = await getCampaignRow(trx, teamId, campaignId);
   let prospects = trx.selectFrom('prospects').selectAll().where('team_id', '=', teamId);
   if (identifier.by === 'externalId') prospects = prospects.where('id', '=', identifier.value);
   else if (identifier.by === 'platformId') prospects = prospects.where('platform_id', '=', identifier.value);
   else prospects = prospects.where((eb) => eb(eb.fn('lower', ['username']), '=', identifier.value.toLowerCase()));
   const prospect = await prospects.executeTakeFirst();
-  const lead =
-    prospect &&
-    (await trx.selectFrom('campaign_leads').selectAll().where('campaign_id', '=', campaignId).where('prospect_id', '=', prospect.id).forUpdate().executeTakeFirst());
+  const leads = trx.selectFrom('campaign_leads').selectAll().where('campaign_id', '=', campaignId);
+  const lead = prospect && (await (lock === 'forUpdate' ? leads.forUpdate() : leads).where('prospect_id', '=', prospect.id).executeTakeFirst());
   if (!prospect || !lead) throw notFound('LEAD_NOT_FOUND', 'Lead', identifier.value);
-  return { lead, prospect };
+  return { lead, prospect, campaign };
+}
+
+/** One lead of the campaign, presented as in the list. */
+export async function getCampaignLead(ctx: AppContext, teamId: string, campaignId: string, identifier: LeadIdentifier): Promise<CampaignLead> {
+  const { lead, campaign } = await getLead(ctx.db, teamId, campaignId, identifier, 'read');
+  return (await present(ctx, campaign, [lead]))[0]!;
 }
 
 /** Stops a lead's sequence: only a lead still to be (or being) contacted can be cancelled. */

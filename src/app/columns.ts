@@ -98,7 +98,7 @@ const present = (row: ColumnRow): Column => ({
   updatedAt: isoOrNull(row.updated_at),
 });
 
-const newColumnId = () => `custom_${newId()}`;
+export const newColumnId = () => `custom_${newId()}`;
 
 function nameOf(name: string): string {
   const trimmed = name.trim();

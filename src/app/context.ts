@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
+import { seededRandom, type Random } from '../core/random.js';
 import type { Config } from '../config.js';
 import type { PlatformRegistry } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
@@ -14,7 +15,15 @@ export interface AppContext {
   platforms: PlatformRegistry;
   /** the live event streams of a process that serves HTTP (GET /events/stream exists only with them) */
   eventStreams?: EventStreams;
+  /** the engine's random stream (engineRandom), when not the one every process seeds alike: tests and simulations */
+  engineRandom?: Random;
 }
+
+/** Every process seeds the engine alike, so all of them draw the same pacing jitter for the same send. */
+const ENGINE_SEED = 'inbox-engine';
+
+/** The random stream the engine draws from; whoever predicts its plan (a lead's waitingFor) draws from it too. */
+export const engineRandom = (ctx: AppContext): Random => ctx.engineRandom ?? seededRandom(ENGINE_SEED);
 
 /** The caller of a use case: a team, and the member and user acting for it. */
 export interface Actor {

@@ -8,6 +8,7 @@ import type { Db } from '../store/db.js';
 import type { ColumnDataType, JobRow, JobStatus } from '../store/schema-campaigns.js';
 import type { AppContext } from './context.js';
 import { csvEntries, type CsvEntry } from './csv-records.js';
+import { emitEvent } from './events.js';
 import { enqueueJob, type JobHandler, type Payload } from './jobs.js';
 import { resolveLeads, type LeadRef } from './lead-resolution.js';
 import { listColumnTypes, writeListLeads } from './list-leads.js';
@@ -87,6 +88,13 @@ function present(row: JobRow): ImportJob {
     startedAt: isoOrNull(row.started_at),
     completedAt: isoOrNull(row.completed_at),
   };
+}
+
+/** importJob.updated, in the transaction that changed the job: what feeds an import's progress bar. */
+async function emitProgress(trx: Db, row: JobRow, now: Date): Promise<ImportJob> {
+  const importJob = present(row);
+  await emitEvent(trx, row.team_id, 'importJob.updated', { importJob }, now);
+  return importJob;
 }
 
 /** Deletes a job's stored upload: once it is imported, canceled, or given up on. */
@@ -207,15 +215,17 @@ export async function createCsvImport(
   const job = await enqueueJob(ctx.db, { teamId, kind: CSV_IMPORT, subjectId: listId, payload, runAfter: new Date(now.getTime() + UPLOAD_DEADLINE_MS) }, now);
   try {
     const { header, total, start } = await storeUpload(ctx.db, job.id, source, mapping, ctx.config.importLimitBytes);
-    const ready = await ctx.db
-      .updateTable('jobs')
-      .set({ payload: JSON.stringify({ ...payload, uploaded: true, header, total, byte: start }), run_after: ctx.clock.now() })
-      .where('id', '=', job.id)
-      .where('status', '=', 'queued')
-      .returningAll()
-      .executeTakeFirst();
-    if (!ready) throw conflict('The import was canceled while its file was uploading');
-    return present(ready);
+    return await ctx.db.transaction().execute(async (trx) => {
+      const ready = await trx
+        .updateTable('jobs')
+        .set({ payload: JSON.stringify({ ...payload, uploaded: true, header, total, byte: start }), run_after: ctx.clock.now() })
+        .where('id', '=', job.id)
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst();
+      if (!ready) throw conflict('The import was canceled while its file was uploading');
+      return emitProgress(trx, ready, ctx.clock.now());
+    });
   } catch (error) {
     await ctx.db.deleteFrom('jobs').where('id', '=', job.id).execute();
     throw error;
@@ -284,6 +294,10 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
         byte: end ?? state.byte,
       };
       if (last) await dropUpload(trx, job);
+      // The last batch reports the job completed: the runner marks it so once this commits, with nothing left to fail.
+      const row = await trx.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+      const now = ctx.clock.now();
+      await emitProgress(trx, { ...row, payload: next, ...(last && { status: 'completed', completed_at: now }) }, now);
       return next;
     });
     state = next;
@@ -349,6 +363,6 @@ export async function cancelImportJob(ctx: AppContext, teamId: string, jobId: st
       .returningAll()
       .executeTakeFirstOrThrow();
     await dropUpload(trx, { id: jobId });
-    return present(canceled);
+    return emitProgress(trx, canceled, now);
   });
 }

@@ -2,11 +2,12 @@ import { notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import type { PlatformProfile } from '../platforms/platform.js';
+import { insertRows } from '../store/bulk.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { CampaignStatus, LeadState } from '../store/schema-campaigns.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import type { AppContext } from './context.js';
-import { emitEvent } from './events.js';
+import { emitEvent, emitEvents } from './events.js';
 import { assertMember } from './members.js';
 import { presentThreads } from './threads.js';
 
@@ -305,53 +306,83 @@ export async function applyProspectContext(
   input: ContextInput,
   now: Date,
 ): Promise<ProspectWithContext> {
-  const before = await getProspectRow(trx, teamId, prospectId, true);
+  await applyContextToMany(trx, teamId, [prospectId], input, now);
+  return withThreads(trx, await getProspectRow(trx, teamId, prospectId), now);
+}
+
+type ContextEvent = 'prospect.notesChanged' | 'prospect.valuationChanged' | 'prospect.statusChanged' | 'prospect.tagsChanged' | 'prospect.assigneeChanged';
+
+/**
+ * The context update of one prospect or of thousands (bulk actions), set-based: a statement per kind of
+ * change whatever the number of prospects, and none for prospects it leaves as they were. Every prospect
+ * must be the team's (404 PROSPECT_NOT_FOUND names the first that is not, and nothing changes); each change
+ * emits the event the single update emits, in the same order, carrying the prospect after the whole update.
+ * Resolves with how many prospects changed.
+ */
+export async function applyContextToMany(trx: Db, teamId: string, prospectIds: readonly string[], input: ContextInput, now: Date): Promise<number> {
+  const ids = [...new Set(prospectIds)];
+  // Locked in id order, so two bulk updates over overlapping prospects cannot deadlock.
+  const before = await trx.selectFrom('prospects').selectAll().where('team_id', '=', teamId).where(isAnyOf('id', ids)).orderBy('id').forUpdate().execute();
+  if (before.length < ids.length) {
+    const found = new Set(before.map((r) => r.id));
+    throw notFound('PROSPECT_NOT_FOUND', 'Prospect', ids.find((id) => !found.has(id))!);
+  }
   const addTags = [...new Set(input.addTags ?? [])];
   const removeTags = [...new Set(input.removeTags ?? [])].filter((id) => !addTags.includes(id));
   await assertLabels(trx, 'tags', teamId, [...addTags, ...removeTags]);
   if (input.statusId) await assertLabels(trx, 'statuses', teamId, [input.statusId]);
   if (input.assigneeId) await assertMember(trx, teamId, input.assigneeId);
 
-  const changed = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) =>
-    input[key] !== undefined && input[key] !== current;
-  const events: Array<'prospect.notesChanged' | 'prospect.valuationChanged' | 'prospect.statusChanged' | 'prospect.tagsChanged' | 'prospect.assigneeChanged'> = [];
-  if (changed('notes', before.notes)) events.push('prospect.notesChanged');
-  if (changed('valuation', before.valuation)) events.push('prospect.valuationChanged');
-  if (changed('statusId', before.status_id)) events.push('prospect.statusChanged');
-
-  await trx
-    .updateTable('prospects')
-    .set({
-      notes: input.notes === undefined ? before.notes : input.notes,
-      valuation: input.valuation === undefined ? before.valuation : input.valuation,
-      status_id: input.statusId === undefined ? before.status_id : input.statusId,
+  const tagsBefore = await tagsOf(trx, ids);
+  // Tags keep the order they were attached in: new ones come last (in id order, as tagsOf gives a batch's).
+  const added = [...addTags].sort();
+  const tagsAfter = new Map(ids.map((id) => {
+    const kept = tagsBefore.get(id)!.filter((tag) => !removeTags.includes(tag));
+    return [id, [...kept, ...added.filter((tag) => !kept.includes(tag))]];
+  }));
+  const events = new Map<string, ContextEvent[]>();
+  const afterRows: ProspectRow[] = [];
+  for (const row of before) {
+    const changes: ContextEvent[] = [];
+    const differs = (key: 'notes' | 'valuation' | 'statusId' | 'assigneeId', current: unknown) => input[key] !== undefined && input[key] !== current;
+    if (differs('notes', row.notes)) changes.push('prospect.notesChanged');
+    if (differs('valuation', row.valuation)) changes.push('prospect.valuationChanged');
+    if (differs('statusId', row.status_id)) changes.push('prospect.statusChanged');
+    if (tagsAfter.get(row.id)!.join() !== tagsBefore.get(row.id)!.join()) changes.push('prospect.tagsChanged');
+    if (differs('assigneeId', row.assignee_id)) changes.push('prospect.assigneeChanged');
+    if (changes.length === 0) continue;
+    events.set(row.id, changes);
+    afterRows.push({
+      ...row,
+      notes: input.notes === undefined ? row.notes : input.notes,
+      valuation: input.valuation === undefined ? row.valuation : input.valuation,
+      status_id: input.statusId === undefined ? row.status_id : input.statusId,
+      assignee_id: input.assigneeId === undefined ? row.assignee_id : input.assigneeId,
       updated_at: now,
-    })
-    .where('id', '=', prospectId)
-    .execute();
+    });
+  }
+  const touched = afterRows.map((row) => row.id);
 
-  const tagsBefore = (await tagsOf(trx, [prospectId])).get(prospectId)!;
+  if (touched.length > 0) {
+    await trx
+      .updateTable('prospects')
+      .set({
+        ...(input.notes !== undefined && { notes: input.notes }),
+        ...(input.valuation !== undefined && { valuation: input.valuation }),
+        ...(input.statusId !== undefined && { status_id: input.statusId }),
+        ...(input.assigneeId !== undefined && { assignee_id: input.assigneeId }),
+        updated_at: now,
+      })
+      .where(isAnyOf('id', touched))
+      .execute();
+  }
   if (addTags.length > 0) {
-    await trx
-      .insertInto('prospect_tags')
-      .values(addTags.map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    const missing = ids.flatMap((prospectId) => addTags.filter((tagId) => !tagsBefore.get(prospectId)!.includes(tagId)).map((tagId) => ({ prospect_id: prospectId, tag_id: tagId, created_at: now })));
+    await insertRows(trx, 'prospect_tags', missing, 'on conflict do nothing');
   }
-  if (removeTags.length > 0) {
-    await trx.deleteFrom('prospect_tags').where('prospect_id', '=', prospectId).where('tag_id', 'in', removeTags).execute();
-  }
-  const tagsAfter = (await tagsOf(trx, [prospectId])).get(prospectId)!;
-  if (tagsAfter.join() !== tagsBefore.join()) events.push('prospect.tagsChanged');
-
+  if (removeTags.length > 0) await trx.deleteFrom('prospect_tags').where(isAnyOf('prospect_id', ids)).where('tag_id', 'in', removeTags).execute();
   if (input.assigneeId !== undefined) {
-    if (await setProspectAssignee(trx, before, input.assigneeId, now)) events.push('prospect.assigneeChanged');
-    await trx
-      .updateTable('threads')
-      .set({ assignee_id: input.assigneeId })
-      .where('prospect_id', '=', prospectId)
-      .where('deleted_at', 'is', null)
-      .execute();
+    await trx.updateTable('threads').set({ assignee_id: input.assigneeId }).where(isAnyOf('prospect_id', ids)).where('deleted_at', 'is', null).execute();
   }
   const flipped =
     input.done === undefined
@@ -359,20 +390,27 @@ export async function applyProspectContext(
       : await trx
           .updateTable('threads')
           .set({ done: input.done })
-          .where('prospect_id', '=', prospectId)
+          .where(isAnyOf('prospect_id', ids))
           .where('deleted_at', 'is', null)
           .where('done', '!=', input.done)
           .returningAll()
           .execute();
 
-  const after = await presentOne(trx, await getProspectRow(trx, teamId, prospectId), now);
-  for (const type of events) await emitEvent(trx, teamId, type, { prospect: after }, now);
+  const byId = new Map(afterRows.map((row) => [row.id, row]));
+  await emitEvents(
+    trx,
+    teamId,
+    ids.filter((id) => byId.has(id)).flatMap((id) => {
+      const prospect = presentProspect(byId.get(id)!, tagsAfter.get(id)!, now);
+      return events.get(id)!.map((type) => ({ type, data: { prospect } }));
+    }),
+    now,
+  );
   if (flipped.length > 0) {
-    for (const thread of await presentThreads(trx, flipped, now)) {
-      await emitEvent(trx, teamId, input.done ? 'thread.archived' : 'thread.unarchived', { thread }, now);
-    }
+    const type = input.done ? 'thread.archived' : 'thread.unarchived';
+    await emitEvents(trx, teamId, (await presentThreads(trx, flipped, now)).map((thread) => ({ type, data: { thread } })), now);
   }
-  return withThreads(trx, await getProspectRow(trx, teamId, prospectId), now);
+  return new Set([...touched, ...flipped.map((thread) => thread.prospect_id)]).size;
 }
 
 export interface ProspectCampaign {

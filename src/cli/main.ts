@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { createJobRunner } from '../app/background-jobs.js';
+import { engineRandom } from '../app/context.js';
 import { Maintenance } from '../app/maintenance.js';
 import { createInvite } from '../app/invites.js';
 import { bootstrapStore, createTeam, teamOwner } from '../app/teams.js';
@@ -9,7 +10,6 @@ import { WebhookDispatcher } from '../app/webhook-delivery.js';
 import { XPoller } from '../app/x-inbound.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { AppError } from '../core/errors.js';
-import { seededRandom } from '../core/random.js';
 import { Dispatcher } from '../engine/dispatcher.js';
 import { parseScenario, simulate } from '../engine/simulation.js';
 import { buildServer } from '../http/server.js';
@@ -29,8 +29,7 @@ async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> 
   }
 }
 
-/** Every process seeds the engine alike, so all of them draw the same pacing jitter for the same send. */
-const engineFor = (ctx: Runtime['ctx']) => new Dispatcher(ctx, seededRandom('inbox-engine'));
+const engineFor = (ctx: Runtime['ctx']) => new Dispatcher(ctx, engineRandom(ctx));
 
 /** Stops the workers and closes the store on SIGTERM or SIGINT, then exits. */
 function stopOnSignal(runtime: Runtime, workers: Array<{ stop(): Promise<void> }>, before: () => Promise<void> = async () => {}): void {
@@ -68,7 +67,7 @@ async function serve(opts: { engine: boolean }): Promise<void> {
       process.stdout.write(`Set the owner's password (one-time link, valid 7 days):\n${serverUrl(config)}${bootstrap.passwordLink}\n`);
     }
   }
-  const app = await buildServer(ctx);
+  const app = await buildServer(ctx, { metrics: runtime.metrics });
   const background = [new WebhookDispatcher(ctx), new Maintenance(ctx, { vacuum: runtime.store.engine === 'pglite' }), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
   stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });

@@ -34,6 +34,7 @@ export const EVENT_TYPES = [
   'target.followUpSent',
   'target.replied',
   'target.liked',
+  'importJob.updated',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -9,17 +9,32 @@ export function leadVariables(profile: ProfileForVariables, data: Readonly<Recor
   return { ...builtinVariables(profile), ...Object.fromEntries(columns) };
 }
 
+/** A rendered message and, for each variation segment in order, the index of the option it took. */
+export interface RenderedMessage {
+  text: string;
+  variationPicks: number[];
+}
+
 /**
  * The text of one message step for one lead. Variations are picked from a stream named by campaign, lead and
- * step, so a preview shows what will be sent and a resend after a crash sends the same words.
+ * step, so a preview shows what will be sent and a resend after a crash sends the same words. The picks are
+ * returned too: the send log keeps them so results can be counted per variation.
  */
-export function leadMessage(
+export function renderLeadMessage(
   campaignId: string,
   leadKey: string,
   stepId: string,
   segments: readonly Segment[],
   variables: Readonly<Record<string, string>>,
-): string {
+): RenderedMessage {
   const random = seededRandom(campaignId).derive(`${leadKey}:${stepId}`);
-  return renderMessage(segments, variables, (count) => random.int(count));
+  const variationPicks: number[] = [];
+  const text = renderMessage(segments, variables, (count) => {
+    const index = random.int(count);
+    variationPicks.push(index);
+    return index;
+  });
+  return { text, variationPicks };
 }
+
+export const leadMessage = (...args: Parameters<typeof renderLeadMessage>): string => renderLeadMessage(...args).text;

@@ -59,8 +59,22 @@ function earliestUnderCap(times: readonly number[], { windowMs, limit }: Cap): n
   return oldestThatMustLeave === undefined ? -Infinity : oldestThatMustLeave + windowMs;
 }
 
-/** The earliest instant at or after `earliest` at which this campaign may send again from this account. */
-export function nextSendTime(times: SendTimes, settings: PacingSettings): Date {
+/**
+ * Each lower bound on the next send's time, in epoch ms (-Infinity when one does not bind): the send is due at
+ * the latest of them. Kept apart so a caller can tell which one holds a send back.
+ */
+export interface PacingBounds {
+  /** `earliest`: when the send is due */
+  due: number;
+  /** this campaign's spacing and its messagesPerHour cap on the account */
+  campaignPace: number;
+  /** the account's spacing across campaigns and its hourlyLimit */
+  accountHourly: number;
+  /** the account's dailyLimit */
+  accountDaily: number;
+}
+
+export function pacingBounds(times: SendTimes, settings: PacingSettings): PacingBounds {
   const { messagesPerHour, hourlyLimit, dailyLimit, jitter } = settings;
   requireWholeAtLeastOne('messagesPerHour', messagesPerHour);
   requireWholeAtLeastOne('hourlyLimit', hourlyLimit);
@@ -70,24 +84,30 @@ export function nextSendTime(times: SendTimes, settings: PacingSettings): Date {
   const gapFactor = 1 - PACING_JITTER + 2 * PACING_JITTER * jitter;
   const campaignGap = Math.ceil((HOUR_MS / messagesPerHour) * gapFactor);
   const accountGap = Math.ceil((HOUR_MS / hourlyLimit) * (1 - PACING_JITTER));
-  return new Date(
-    Math.max(
-      settings.earliest.getTime(),
-      (times.campaign.at(-1) ?? -Infinity) + campaignGap,
-      (times.account.at(-1) ?? -Infinity) + accountGap,
-      earliestUnderCap(times.campaign, { windowMs: HOUR_MS, limit: messagesPerHour }),
-      earliestUnderCap(times.account, { windowMs: HOUR_MS, limit: hourlyLimit }),
-      earliestUnderCap(times.account, { windowMs: DAY_MS, limit: dailyLimit }),
-    ),
-  );
+  return {
+    due: settings.earliest.getTime(),
+    campaignPace: Math.max((times.campaign.at(-1) ?? -Infinity) + campaignGap, earliestUnderCap(times.campaign, { windowMs: HOUR_MS, limit: messagesPerHour })),
+    accountHourly: Math.max((times.account.at(-1) ?? -Infinity) + accountGap, earliestUnderCap(times.account, { windowMs: HOUR_MS, limit: hourlyLimit })),
+    accountDaily: earliestUnderCap(times.account, { windowMs: DAY_MS, limit: dailyLimit }),
+  };
+}
+
+const latestBound = (bounds: PacingBounds) => Math.max(bounds.due, bounds.campaignPace, bounds.accountHourly, bounds.accountDaily);
+
+/** The earliest instant at or after `earliest` at which this campaign may send again from this account. */
+export function nextSendTime(times: SendTimes, settings: PacingSettings): Date {
+  return new Date(latestBound(pacingBounds(times, settings)));
 }
 
 /**
- * The first instant that satisfies both pacing and the schedule, or null when the schedule has no days.
- * Pacing only ever sets a lower bound, so waiting for the window after it keeps every cap.
+ * The first instant that satisfies both pacing and the schedule, with the pacing bounds behind it, or null
+ * when the schedule has no days. Pacing only ever sets a lower bound, so waiting for the window after it keeps
+ * every cap.
  */
-export function nextDispatchTime(times: SendTimes, settings: PacingSettings & { schedule: Schedule; timeZone: string }): Date | null {
-  return nextOpening(settings.schedule, settings.timeZone, nextSendTime(times, settings));
+export function nextDispatch(times: SendTimes, settings: PacingSettings & { schedule: Schedule; timeZone: string }): { at: Date; bounds: PacingBounds } | null {
+  const bounds = pacingBounds(times, settings);
+  const at = nextOpening(settings.schedule, settings.timeZone, new Date(latestBound(bounds)));
+  return at && { at, bounds };
 }
 
 /** The most sends that fall in any one sliding window of `windowMs` (half-open, as above). */

@@ -1,5 +1,5 @@
 import { nextAction, type ActionStep, type RankedStep } from './lead-progress.js';
-import { DAY_MS, nextDispatchTime } from './pacing.js';
+import { DAY_MS, nextDispatch, type PacingBounds } from './pacing.js';
 import type { Random } from './random.js';
 import type { Schedule } from './schedule.js';
 
@@ -42,9 +42,19 @@ export interface AccountState {
   sends: ReadonlyArray<{ campaignId: string; at: Date }>;
 }
 
+/**
+ * What decided a send's time: each lower bound on it in epoch ms (-Infinity when one does not bind), `due` being
+ * when the lead's step was due (or the plan's start) and `held` the account's platform hold; the send goes out at
+ * the schedule's first opening at or after the latest of them.
+ */
+export type GateBounds = PacingBounds & { held: number };
+
 export type PlannedAction =
-  /** send `step` at `at`; `then` is the lead afterwards (null: its sequence ends with this step) */
-  | { kind: 'send'; campaignId: string; lead: QueuedLead; step: ActionStep; at: Date; then: QueuedLead | null }
+  /**
+   * send `step` at `at`; `then` is the lead afterwards (null: its sequence ends with this step); `bounds` say
+   * why not earlier (core/waiting explains a lead's wait with them)
+   */
+  | { kind: 'send'; campaignId: string; lead: QueuedLead; step: ActionStep; at: Date; bounds: GateBounds; then: QueuedLead | null }
   /** nothing left to send: the lead completes */
   | { kind: 'complete'; campaignId: string; lead: QueuedLead; at: Date }
   /** the step is not due yet after all (a sequence edit changed a delay): store the new due time */
@@ -97,12 +107,12 @@ class SendLog {
  * and the pair's last send of the past day, so asking again (after a crash, from another process) gives the
  * same answer.
  */
-function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, earliest: Date, random: Random): Date | null {
+function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, earliest: Date, random: Random): { at: Date; bounds: GateBounds } | null {
   const own = log.of(queue.campaignId);
   const lastOwn = own.at(-1);
   const lastOwnKey = lastOwn !== undefined && lastOwn > earliest.getTime() - DAY_MS ? new Date(lastOwn).toISOString() : 'first';
   const held = account.heldUntil && account.heldUntil > earliest ? account.heldUntil : earliest;
-  return nextDispatchTime(
+  const gate = nextDispatch(
     { campaign: own, account: log.all },
     {
       messagesPerHour: queue.messagesPerHour,
@@ -114,6 +124,7 @@ function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, ear
       timeZone: queue.timeZone,
     },
   );
+  return gate && { at: gate.at, bounds: { ...gate.bounds, due: earliest.getTime(), held: account.heldUntil?.getTime() ?? -Infinity } };
 }
 
 /** Plans one account's sends in (from .. until]; queues are consumed. */
@@ -122,7 +133,12 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
   // When the account's own caps make several campaigns due at the same instant, the one served least
   // recently goes first, so campaigns sharing an account take turns instead of one starving the others.
   const lastServed = new Map<string, number>(account.sends.map((s) => [s.campaignId, s.at.getTime()]));
-  const served = (queue: SenderQueue) => lastServed.get(queue.campaignId) ?? -Infinity;
+  // Served as a pass at `at` sees it, from the day of sends before it: so a plan over a long span takes the
+  // turns that passes at each instant would.
+  const served = (queue: SenderQueue, at: Date) => {
+    const last = lastServed.get(queue.campaignId);
+    return last !== undefined && last > at.getTime() - DAY_MS ? last : -Infinity;
+  };
   const actions: PlannedAction[] = [];
   const stalled = new Set<string>();
   let cutAt: Date | null = null;
@@ -156,27 +172,28 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
   };
 
   for (;;) {
-    let best: { queue: SenderQueue; at: Date } | null = null;
+    let best: { queue: SenderQueue; at: Date; bounds: GateBounds } | null = null;
     for (const queue of queues) {
       if (stalled.has(queue.campaignId)) continue;
       const head = headOf(queue);
       const last = unknownAt(queue, head);
       if (!head && !last) continue;
       const due = last ? last.dueAt : head!.dueAt;
-      const at = senderGate(account, queue, log, due > from ? due : from, random);
-      if (!at) {
+      const gate = senderGate(account, queue, log, due > from ? due : from, random);
+      if (!gate) {
         stalled.add(queue.campaignId);
         continue;
       }
+      const { at } = gate;
       if (last) {
         // What this pair does from `at` on depends on leads not loaded: plan nothing from there.
         if (at <= until && (!cutAt || at <= cutAt)) cutAt = new Date(at.getTime() - 1);
         continue;
       }
-      if (!best || at < best.at || (at.getTime() === best.at.getTime() && served(queue) < served(best.queue))) best = { queue, at };
+      if (!best || at < best.at || (at.getTime() === best.at.getTime() && served(queue, at) < served(best.queue, at))) best = { queue, ...gate };
     }
     if (!best || best.at > until || (cutAt && best.at > cutAt)) break;
-    const { queue, at } = best;
+    const { queue, at, bounds } = best;
     const lead = queue.leads.shift()!;
     const next = nextAction(queue.steps, lead.nextRank, lead.lastContactAt, lead.dueAt);
     if (next.done) continue; // settled by headOf; unreachable
@@ -184,14 +201,14 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
     lastServed.set(queue.campaignId, at.getTime());
     const after = nextAction(queue.steps, next.step.rank + 1, at, at);
     const then = after.done ? null : { ...lead, nextRank: next.step.rank + 1, lastContactAt: at, dueAt: after.dueAt };
-    actions.push({ kind: 'send', campaignId: queue.campaignId, lead, step: next.step, at, then });
+    actions.push({ kind: 'send', campaignId: queue.campaignId, lead, step: next.step, at, bounds, then });
     if (then && then.dueAt <= until) enqueue(queue.leads, then);
   }
 
   const nextSendAt = new Map<string, Date>();
   for (const queue of queues) {
     const gate = senderGate(account, queue, log, from, random);
-    nextSendAt.set(queue.campaignId, gate ?? new Date(from.getTime() + NO_WINDOW_RECHECK_MS));
+    nextSendAt.set(queue.campaignId, gate?.at ?? new Date(from.getTime() + NO_WINDOW_RECHECK_MS));
   }
   return { actions, nextSendAt, cutAt };
 }

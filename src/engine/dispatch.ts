@@ -4,8 +4,8 @@ import type { StoredStep } from '../app/campaign-data.js';
 import { profileForVariables } from '../app/campaign-sequence.js';
 import type { AppContext } from '../app/context.js';
 import { newId } from '../core/ids.js';
-import { leadMessage, leadVariables } from '../core/lead-message.js';
-import type { ActionStep } from '../core/lead-progress.js';
+import { renderLeadMessage, leadVariables, type RenderedMessage } from '../core/lead-message.js';
+import type { ActionStep, RankedStep } from '../core/lead-progress.js';
 import { groupBy } from '../core/group.js';
 import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
@@ -59,15 +59,15 @@ export interface BatchResult {
   reached: Date;
 }
 
-type PairRow = CampaignRow & { account_link_id: string };
+export type PairRow = CampaignRow & { account_link_id: string };
 
 interface Reservation extends Omit<BatchResult, 'sent'> {
   items: SendItem[];
 }
 
-const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: ProspectRow, step: ActionStep & { type: 'message' }): string =>
+const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: ProspectRow, step: ActionStep & { type: 'message' }): RenderedMessage =>
   // Keyed by prospect, as the sequence preview is, so the preview shows what is sent.
-  leadMessage(
+  renderLeadMessage(
     campaign.id,
     lead.prospect_id,
     step.id,
@@ -76,6 +76,28 @@ const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: Prospect
   );
 
 const toQueued = (l: CampaignLeadRow): QueuedLead => ({ id: l.id, prospectId: l.prospect_id, nextRank: l.next_rank, lastContactAt: l.last_contact_at, dueAt: l.next_step_at! });
+
+/** A pair's queue as the planner takes it: its first `perQueue` loaded leads (those in flight left out), and whether more wait. */
+export const senderQueue = (pair: PairRow, steps: readonly RankedStep[], loaded: readonly CampaignLeadRow[], perQueue: number, inFlight: ReadonlySet<string>): SenderQueue => ({
+  campaignId: pair.id,
+  messagesPerHour: pair.messages_per_hour,
+  schedule: pair.schedule,
+  timeZone: pair.timezone,
+  steps,
+  leads: loaded
+    .slice(0, perQueue)
+    .filter((l) => !inFlight.has(l.id))
+    .map(toQueued),
+  more: loaded.length > perQueue,
+});
+
+export const accountState = (account: AccountLinkRow, sendLogs: ReadonlyMap<string, AccountState['sends']>): AccountState => ({
+  id: account.id,
+  hourlyLimit: account.hourly_limit,
+  dailyLimit: account.daily_limit,
+  heldUntil: account.held_until,
+  sends: sendLogs.get(account.id) ?? [],
+});
 
 /** Intents a crash left pending whose lease has run out: `select i.*` to be narrowed by the caller. */
 const unsettledIntents = (from: Date) => sql`select i.* from send_intents i where i.status = 'pending' and i.claimed_until <= ${from}`;
@@ -104,7 +126,7 @@ async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLi
 }
 
 /** The head of every (campaign, account) queue of the locked accounts: due leads, soonest first. */
-async function loadQueues(trx: Db, pairs: readonly PairRow[], perQueue: number, from: Date, until: Date): Promise<CampaignLeadRow[]> {
+export async function loadQueues(trx: Db, pairs: readonly PairRow[], perQueue: number, from: Date, until: Date): Promise<CampaignLeadRow[]> {
   if (pairs.length === 0) return [];
   const { rows } = await sql<CampaignLeadRow>`
     select l.* from unnest(${pairs.map((p) => p.id)}::text[], ${pairs.map((p) => p.account_link_id)}::text[]) as q(campaign_id, account_link_id)
@@ -118,7 +140,7 @@ async function loadQueues(trx: Db, pairs: readonly PairRow[], perQueue: number, 
   return rows;
 }
 
-async function stepsByVersion(trx: Db, keys: ReadonlyArray<{ campaignId: string; version: number }>): Promise<Map<string, StoredStep[]>> {
+export async function stepsByVersion(trx: Db, keys: ReadonlyArray<{ campaignId: string; version: number }>): Promise<Map<string, StoredStep[]>> {
   if (keys.length === 0) return new Map();
   const rows = await trx
     .selectFrom('sequence_versions')
@@ -134,7 +156,7 @@ async function stepsByVersion(trx: Db, keys: ReadonlyArray<{ campaignId: string;
  * log. Aggregated per account, since as tens of thousands of rows (a day of 100 busy accounts) they cost PGlite
  * twice as much (bench:engine).
  */
-async function sendLogsOf(trx: Db, accountIds: readonly string[], since: Date): Promise<Map<string, AccountState['sends']>> {
+export async function sendLogsOf(trx: Db, accountIds: readonly string[], since: Date): Promise<Map<string, AccountState['sends']>> {
   const { rows } = await sql<{ account_link_id: string; campaign_ids: string[]; sent_at_ms: Array<number | string> }>`
     select account_link_id, array_agg(campaign_id order by created_at) as campaign_ids,
            array_agg((extract(epoch from created_at) * 1000)::int8 order by created_at) as sent_at_ms
@@ -186,32 +208,10 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
     const pairKey = (campaignId: string, accountId: string) => `${campaignId}:${accountId}`;
     const queuedByPair = groupBy(pairs.map((p) => pairKey(p.id, p.account_link_id)), queued, (l) => pairKey(l.campaign_id, l.account_link_id!));
     const pairsByAccount = groupBy(accountIds, pairs, (p) => p.account_link_id);
-    const queueOf = (pair: PairRow): SenderQueue => {
-      const loaded = queuedByPair.get(pairKey(pair.id, pair.account_link_id))!;
-      return {
-        campaignId: pair.id,
-        messagesPerHour: pair.messages_per_hour,
-        schedule: pair.schedule,
-        timeZone: pair.timezone,
-        steps: stepsOf(pair.id, pair.sequence_version),
-        leads: loaded
-          .slice(0, perQueue)
-          .filter((l) => !pendingLeads.has(l.id))
-          .map(toQueued),
-        more: loaded.length > perQueue,
-      };
-    };
+    const queueOf = (pair: PairRow): SenderQueue =>
+      senderQueue(pair, stepsOf(pair.id, pair.sequence_version), queuedByPair.get(pairKey(pair.id, pair.account_link_id))!, perQueue, pendingLeads);
     const planned = planAccounts(
-      locked.map((account) => {
-        const state: AccountState = {
-          id: account.id,
-          hourlyLimit: account.hourly_limit,
-          dailyLimit: account.daily_limit,
-          heldUntil: account.held_until,
-          sends: sendLogs.get(account.id) ?? [],
-        };
-        return { account: state, queues: () => pairsByAccount.get(account.id)!.map(queueOf) };
-      }),
+      locked.map((account) => ({ account: accountState(account, sendLogs), queues: () => pairsByAccount.get(account.id)!.map(queueOf) })),
       from,
       until,
       random,
@@ -227,6 +227,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
       const campaign = campaigns.get(action.campaignId)!;
       const prospect = prospects.get(lead.prospect_id)!;
       const { step } = action;
+      const rendered = step.type === 'message' ? render(campaign, lead, prospect, step) : null;
       const intent: SendIntentRow = {
         id: newId(),
         lead_id: lead.id,
@@ -235,12 +236,13 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
         account_link_id: lead.account_link_id!,
         campaign_id: campaign.id,
         kind: step.type === 'message' ? 'message' : 'like',
-        content: step.type === 'message' ? render(campaign, lead, prospect, step) : null,
+        content: rendered?.text ?? null,
         status: 'pending',
         platform_message_id: null,
         created_at: action.at,
         completed_at: null,
         claimed_until: leasedUntil,
+        variation_picks: rendered && rendered.variationPicks,
       };
       items.push({ intent, reconcile: false, step, steps: stepsOf(campaign.id, campaign.sequence_version), campaign, account: accounts.get(intent.account_link_id)!, prospect });
     }
@@ -255,7 +257,7 @@ async function reserve(ctx: AppContext, random: Random, from: Date, until: Date)
     await insertRows(
       trx,
       'send_intents',
-      items.filter((i) => !i.reconcile).map((i) => i.intent),
+      items.filter((i) => !i.reconcile).map(({ intent }) => ({ ...intent, variation_picks: intent.variation_picks && JSON.stringify(intent.variation_picks) })),
     );
     if (pending.length > 0) await trx.updateTable('send_intents').set({ claimed_until: leasedUntil }).where(isAnyOf('id', pending.map((i) => i.id))).execute();
     for (const action of actions) {

@@ -23,8 +23,8 @@ import { Dispatcher, runInVirtualTime } from './dispatcher.js';
 export interface Forecast {
   /** when the last lead would finish; null when that lies beyond the horizon or nothing can be sent */
   completedAt: string | null;
-  /** sends (messages and likes) per local date in the campaign's time zone, in order */
-  sendsPerDay: Array<{ date: string; sends: number }>;
+  /** sends (messages and likes) per local date in the campaign's time zone, in order, and per sending account */
+  sendsPerDay: Array<{ date: string; sends: number; byAccount: Record<string, number> }>;
 }
 
 /** How far ahead a forecast looks. */
@@ -135,13 +135,22 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
     });
     if (stop?.aborted) throw abandoned();
     const done = await completedAt(scratch.db, campaignId);
-    const sends = await scratch.db.selectFrom('send_intents').select('created_at').where('campaign_id', '=', campaignId).where('created_at', '>=', start).orderBy('created_at').execute();
-    const perDay = new Map<string, number>();
-    for (const { created_at } of sends) {
+    const sends = await scratch.db
+      .selectFrom('send_intents')
+      .select(['created_at', 'account_link_id'])
+      .where('campaign_id', '=', campaignId)
+      .where('created_at', '>=', start)
+      .orderBy('created_at')
+      .execute();
+    const perDay = new Map<string, { date: string; sends: number; byAccount: Record<string, number> }>();
+    for (const { created_at, account_link_id } of sends) {
       const date = DateTime.fromJSDate(created_at, { zone: campaign.timezone }).toISODate()!;
-      perDay.set(date, (perDay.get(date) ?? 0) + 1);
+      let day = perDay.get(date);
+      if (!day) perDay.set(date, (day = { date, sends: 0, byAccount: {} }));
+      day.sends++;
+      day.byAccount[account_link_id] = (day.byAccount[account_link_id] ?? 0) + 1;
     }
-    return { completedAt: done?.toISOString() ?? null, sendsPerDay: [...perDay].map(([date, n]) => ({ date, sends: n })) };
+    return { completedAt: done?.toISOString() ?? null, sendsPerDay: [...perDay.values()] };
   } finally {
     await scratch.close();
   }

@@ -1,6 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely';
 
-/** Tables of the sending engine (migrations 0006, 0011, 0013). */
+/** Tables of the sending engine (migrations 0006, 0011, 0013, 0020). */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
@@ -23,6 +23,8 @@ export interface SendIntentsTable {
   completed_at: NullableTimestamp;
   /** while pending: until when the worker that reserved it has it (migration 0013); its lead is taken meanwhile */
   claimed_until: Timestamp;
+  /** for a message: the option index each variation segment took, in segment order (migration 0020) */
+  variation_picks: ColumnType<number[] | null, string | null | undefined, string | null>;
 }
 
 export interface EngineTables {

@@ -6,7 +6,7 @@ import {
   HOUR_MS,
   PACING_JITTER,
   maxSendsInAnyWindow,
-  nextDispatchTime,
+  nextDispatch,
   nextSendTime,
   respectsCaps,
 } from '../../src/core/pacing.js';
@@ -121,23 +121,23 @@ describe('maxSendsInAnyWindow and respectsCaps', () => {
   });
 });
 
-describe('nextDispatchTime', () => {
+describe('nextDispatch', () => {
   const NO_SENDS = { campaign: [], account: [] };
   const weekdays9to17: Schedule = { 1: { start: 540, end: 1020 }, 2: { start: 540, end: 1020 } };
   const zone = 'Europe/London';
 
   it('keeps a paced time inside the window, and waits for the next opening outside it', () => {
     // Monday 2026-06-01 12:00Z is 13:00 BST.
-    expect(nextDispatchTime(NO_SENDS, { ...input(), schedule: weekdays9to17, timeZone: zone })?.toISOString()).toBe(
+    expect(nextDispatch(NO_SENDS, { ...input(), schedule: weekdays9to17, timeZone: zone })?.at.toISOString()).toBe(
       '2026-06-01T12:00:00.000Z',
     );
     const lateMonday = at(Date.parse('2026-06-01T16:30:00Z'));
-    expect(nextDispatchTime(NO_SENDS, { ...input({ earliest: lateMonday }), schedule: weekdays9to17, timeZone: zone })?.toISOString())
+    expect(nextDispatch(NO_SENDS, { ...input({ earliest: lateMonday }), schedule: weekdays9to17, timeZone: zone })?.at.toISOString())
       .toBe('2026-06-02T08:00:00.000Z');
   });
 
   it('never dispatches on an empty schedule', () => {
-    expect(nextDispatchTime(NO_SENDS, { ...input(), schedule: {}, timeZone: zone })).toBeNull();
+    expect(nextDispatch(NO_SENDS, { ...input(), schedule: {}, timeZone: zone })).toBeNull();
   });
 });
 
@@ -171,7 +171,7 @@ function simulateAccount(
         earliest: at(T + due * MINUTE),
         jitter: random.derive(`${index}:${sends[index]!.length}`).next(),
       };
-      const time = window ? nextDispatchTime(times, { ...settings, ...window }) : nextSendTime(times, settings);
+      const time = window ? nextDispatch(times, { ...settings, ...window })?.at : nextSendTime(times, settings);
       return time ? [{ index, time: time.getTime() }] : [];
     });
     if (candidates.length === 0) return sends;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { setPassword } from '../../src/app/sessions.js';
 import { buildServer } from '../../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './app.js';
@@ -84,6 +84,34 @@ export async function signIn(page: Page, email: string, password = PASSWORD): Pr
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/**
+ * The hooks every browser test file needs: one rig for the file, and a fresh page per test whose page errors fail
+ * the test once it ends. Call at the top of the file.
+ */
+export function browserSuite() {
+  let rig: WebRig | undefined;
+  let current: TestPage | undefined;
+  beforeAll(async () => {
+    rig = await startWebRig();
+  });
+  afterAll(async () => {
+    await rig?.close();
+  });
+  afterEach(async () => {
+    const errors = current?.errors ?? [];
+    await current?.context.close();
+    current = undefined;
+    expect(errors).toEqual([]);
+  });
+  return {
+    rig: () => rig!,
+    page: async (): Promise<Page> => {
+      current = await openPage(rig!);
+      return current.page;
+    },
+  };
 }
 
 let nextPlatformId = 7_000_000;

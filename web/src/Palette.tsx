@@ -28,6 +28,9 @@ function places(): Command[] {
     { id: 'who-unassigned', label: 'Go to Unassigned', run: inboxWith({ who: 'unassigned' }) },
     ...accounts.value.map((account) => ({ id: `account-${account.id}`, label: `Go to @${account.username}`, run: inboxWith({ accountLinkId: account.id }) })),
     { id: 'page-campaigns', label: 'Go to Campaigns', run: () => navigate('/app/campaigns') },
+    { id: 'page-lists', label: 'Go to Lists', run: () => navigate('/app/lists') },
+    { id: 'page-prospects', label: 'Go to Prospects', run: () => navigate('/app/prospects') },
+    { id: 'page-pipeline', label: 'Go to Pipeline', run: () => navigate('/app/pipeline') },
     { id: 'page-settings', label: 'Go to Settings', run: () => navigate('/app/settings') },
   ];
 }

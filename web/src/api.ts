@@ -32,20 +32,23 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** the envelope's details: the field problems of a 400, the reasons of a 422 CAMPAIGN_NOT_READY */
+    readonly details?: unknown,
   ) {
     super(message);
   }
 }
 
-/** A same-origin call with the session cookie; errors come back as ApiError with the API's message. */
+/** A same-origin call with the session cookie (a FormData body goes as multipart); errors come back as ApiError with the API's message. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
+  const form = body instanceof FormData;
   try {
     response = await fetch(`/api/v1${path}`, {
       method,
       credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined || form ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : form ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, 'NETWORK', 'The server cannot be reached');
@@ -54,7 +57,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const error = data?.error;
-    throw new ApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`);
+    throw new ApiError(response.status, error?.code ?? 'UNKNOWN', error?.message ?? `Request failed (${response.status})`, error?.details);
   }
   return data as T;
 }

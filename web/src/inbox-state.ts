@@ -1,6 +1,7 @@
 import { computed, signal } from '@preact/signals';
 import { api, ApiError, query, type AccountLink, type ContextChange, type Member, type Message, type MessagePage, type ProspectCampaign, type Status, type Tag, type Thread, type ThreadCounts, type ThreadPage } from './api.js';
 import { EVENT_TYPES } from '../../src/core/event-types.js';
+import { withContextChange } from './components/crm.js';
 import { navigate } from './router.js';
 import { me } from './session.js';
 
@@ -222,13 +223,7 @@ export function patchProspect(threadId: string, change: ContextChange): Promise<
   return optimistic(
     threadId,
     (current) => {
-      const context = { ...current.prospect.context };
-      if (change.notes !== undefined) context.notes = change.notes;
-      if (change.valuation !== undefined) context.valuation = change.valuation;
-      if (change.statusId !== undefined) context.statusId = change.statusId;
-      if (change.assigneeId !== undefined) context.assigneeId = change.assigneeId;
-      if (change.addTags) context.tags = [...new Set([...context.tags, ...change.addTags])];
-      if (change.removeTags) context.tags = context.tags.filter((tag) => !change.removeTags!.includes(tag));
+      const context = withContextChange(current.prospect.context, change);
       return { ...current, ...(change.assigneeId !== undefined ? { assigneeId: change.assigneeId } : {}), prospect: { ...current.prospect, context } };
     },
     () => api('PATCH', `/prospects/${prospectId}/context`, change),

@@ -17,6 +17,8 @@ export const SHORTCUTS: Array<[string, string]> = [
   ['s', 'Status'],
   ['/', 'Search'],
   ['g i / g c / g s', 'Go to inbox, campaigns, settings'],
+  ['g l / g p / g b', 'Go to lists, prospects, the pipeline board'],
+  ['Alt + ← / →', 'Move the focused pipeline card to the previous / next status'],
   ['Ctrl/Cmd + K', 'Command palette: go to a view or page, find a thread'],
   ['?', 'This list'],
 ];

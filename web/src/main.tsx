@@ -4,8 +4,12 @@ import { useEffect, useRef } from 'preact/hooks';
 import { isTyping, SHORTCUTS } from './keys.js';
 import { Palette, paletteOpen } from './Palette.js';
 import { Accept } from './pages/Accept.js';
+import { Campaign } from './pages/Campaign.js';
 import { Campaigns } from './pages/Campaigns.js';
 import { Inbox } from './pages/Inbox.js';
+import { Lists } from './pages/Lists.js';
+import { Pipeline } from './pages/Pipeline.js';
+import { Prospects } from './pages/Prospects.js';
 import { Settings } from './pages/Settings.js';
 import { SignIn } from './pages/SignIn.js';
 import { navigate, route } from './router.js';
@@ -33,7 +37,7 @@ addEventListener('keydown', (event) => {
     return;
   }
   if (Date.now() - pendingG < 1500) {
-    const to = { i: '/app', c: '/app/campaigns', s: '/app/settings' }[event.key];
+    const to = { i: '/app', c: '/app/campaigns', l: '/app/lists', p: '/app/prospects', b: '/app/pipeline', s: '/app/settings' }[event.key];
     pendingG = 0;
     if (to) {
       navigate(to);
@@ -91,6 +95,9 @@ function Shell({ children }: { children: preact.ComponentChildren }) {
         <nav aria-label="Main">
           <NavLink to="/app" label="Inbox" />
           <NavLink to="/app/campaigns" label="Campaigns" />
+          <NavLink to="/app/lists" label="Lists" />
+          <NavLink to="/app/prospects" label="Prospects" />
+          <NavLink to="/app/pipeline" label="Pipeline" />
           <NavLink to="/app/settings" label="Settings" />
         </nav>
         <span class="spacer" />
@@ -113,7 +120,12 @@ function App() {
   const accept = /^\/app\/accept\/([^/]+)$/.exec(path);
   if (accept) return <Accept secret={decodeURIComponent(accept[1]!)} />;
   if (!me.value) return <div class="loading" aria-busy="true" />;
+  const campaign = /^\/app\/campaigns\/([^/]+)$/.exec(path);
+  if (campaign) return <Shell><Campaign id={decodeURIComponent(campaign[1]!)} /></Shell>;
   if (path.startsWith('/app/campaigns')) return <Shell><Campaigns /></Shell>;
+  if (path.startsWith('/app/lists')) return <Shell><Lists /></Shell>;
+  if (path.startsWith('/app/prospects')) return <Shell><Prospects /></Shell>;
+  if (path.startsWith('/app/pipeline')) return <Shell><Pipeline /></Shell>;
   if (path.startsWith('/app/settings')) return <Shell><Settings /></Shell>;
   return <Shell><Inbox /></Shell>;
 }

@@ -5,10 +5,16 @@ import type { Api } from '../api.js';
 import { CampaignParams } from '../schemas/campaigns.js';
 import { errorResponses, TimestampSchema } from '../schemas/common.js';
 
-const ForecastSchema = z
+export const ForecastSchema = z
   .object({
     completedAt: TimestampSchema.nullable(),
-    sendsPerDay: z.array(z.object({ date: z.string(), sends: z.number().int() })),
+    sendsPerDay: z.array(
+      z.object({
+        date: z.string(),
+        sends: z.number().int(),
+        byAccount: z.record(z.string(), z.number().int()).describe('account link id -> its sends that day (our extension)'),
+      }),
+    ),
   })
   .meta({ id: 'CampaignForecast' });
 

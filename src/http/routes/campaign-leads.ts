@@ -1,11 +1,13 @@
-import { addCampaignLeads, cancelCampaignLead, listCampaignLeads, updateCampaignLead } from '../../app/campaign-leads.js';
+import { addCampaignLeads, cancelCampaignLead, getCampaignLead, listCampaignLeads, updateCampaignLead } from '../../app/campaign-leads.js';
 import type { AppContext } from '../../app/context.js';
 import { updateLeadRules } from '../../app/lead-rules.js';
 import type { Api } from '../api.js';
 import {
   AddCampaignLeadsResultSchema,
   CampaignLeadPageSchema,
+  CampaignLeadSchema,
   CampaignLeadsQuery,
+  LeadQuery,
   CancelLeadBody,
   LeadParams,
   LeadRulesBody,
@@ -62,6 +64,22 @@ export function campaignLeadRoutes(api: Api, ctx: AppContext): void {
       const rows = await listCampaignLeads(ctx, req.actor.teamId, req.params.campaignId, { state, limit, cursor: cursorFrom(req.query) });
       const { page, nextCursor } = paginate(rows, limit, (l) => ({ id: l.id, timestamp: new Date(l.createdAt) }));
       return { leads: page, nextCursor };
+    },
+  );
+  api.get(
+    `${v2}/leads/:identifier`,
+    {
+      schema: {
+        tags,
+        summary: 'One lead of the campaign, with when it is sent next and why it waits',
+        params: LeadParams,
+        querystring: LeadQuery,
+        response: { 200: CampaignLeadSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { campaignId, identifier } = req.params;
+      return getCampaignLead(ctx, req.actor.teamId, campaignId, { by: req.query.by, value: identifier });
     },
   );
   api.post(

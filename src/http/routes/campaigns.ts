@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { Readable } from 'node:stream';
 import { listAutomations, replaceAutomations } from '../../app/automations.js';
+import { duplicateCampaign } from '../../app/campaign-copy.js';
+import { exportCampaignLeads } from '../../app/campaign-export.js';
+import { campaignStats } from '../../app/campaign-stats.js';
 import { listSequenceVersions, previewSequence, replaceSequence } from '../../app/campaign-sequence.js';
 import {
   createCampaign,
@@ -21,6 +25,7 @@ import {
   CampaignPageSchema,
   CampaignParams,
   CampaignSchema,
+  CampaignStatsSchema,
   CampaignV1Schema,
   ColumnParams,
   ColumnSchema,
@@ -75,6 +80,36 @@ export function campaignRoutes(api: Api, ctx: AppContext): void {
   );
   api.post(`${v2}/disable`, { schema: { tags, summary: 'Pause an active campaign', params, body: EmptyBody, response } }, async (req) =>
     disableCampaign(ctx, req.actor.teamId, req.params.campaignId),
+  );
+
+  api.post(
+    `${v2}/duplicate`,
+    { schema: { tags, summary: 'A new draft with the settings, sequence, lead rules, columns and automations of this one, without its leads', params, body: EmptyBody, response } },
+    async (req) => duplicateCampaign(ctx, req.actor.teamId, req.params.campaignId),
+  );
+  api.get(
+    `${v2}/stats`,
+    { schema: { tags, summary: 'Sent, replied and reply rate per message step and per variation option', params, response: { 200: CampaignStatsSchema, ...errorResponses } } },
+    async (req) => campaignStats(ctx, req.actor.teamId, req.params.campaignId),
+  );
+  api.get(
+    `${v2}/leads/export`,
+    {
+      schema: {
+        tags,
+        summary: "The campaign's leads with their state and results as CSV (streamed; cells that would start a formula are prefixed with ')",
+        params,
+        response: { 200: z.string().describe('text/csv'), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const lines = await exportCampaignLeads(ctx, req.actor.teamId, req.params.campaignId);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="campaign-${req.params.campaignId}-leads.csv"`)
+        // A stream: the 200 schema's string only documents the body, which no serializer touches.
+        .send(Readable.from(lines) as never);
+    },
   );
 
   const v1Response = { 200: CampaignV1Schema, ...errorResponses };

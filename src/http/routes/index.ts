@@ -10,6 +10,7 @@ import { importJobRoutes } from './import-jobs.js';
 import { tagAndStatusRoutes } from './labels.js';
 import { listRoutes } from './lists.js';
 import { messageRoutes } from './messages.js';
+import { prospectTableRoutes } from './prospect-table.js';
 import { prospectRoutes } from './prospects.js';
 import { sandboxRoutes } from './sandbox.js';
 import { teamRoutes } from './team.js';
@@ -25,6 +26,7 @@ export function registerApiRoutes(api: Api, ctx: AppContext): void {
   threadRoutes(api, ctx);
   messageRoutes(api, ctx);
   prospectRoutes(api, ctx);
+  prospectTableRoutes(api, ctx);
   sandboxRoutes(api, ctx);
   webhookRoutes(api, ctx);
   campaignRoutes(api, ctx);

@@ -28,6 +28,42 @@ export const SuccessSchema = z.object({ success: z.literal(true) });
 
 const LeadStateSchema = z.enum(['pending', 'active', 'replied', 'completed', 'cancelled', 'failed', 'excluded']);
 
+const until = (what: string) => NullableTimestamp.describe(what);
+
+/** Why a lead has not been messaged yet: read off the engine's own plan (our extension; docs/api-notes.md). */
+export const WaitingForSchema = z
+  .discriminatedUnion('reason', [
+    z.object({ reason: z.literal('window').describe("the campaign's schedule is closed"), until: until('its next opening (null: the schedule never opens)') }),
+    z.object({
+      reason: z.literal('accountPace').describe("the campaign's messagesPerHour on this lead's account"),
+      until: TimestampSchema.describe('when the pace lets it go'),
+      messagesPerHour: z.number().int(),
+    }),
+    z.object({
+      reason: z.literal('accountLimit').describe("the account's hourly or daily ceiling, across all its campaigns"),
+      until: TimestampSchema.describe('when the ceiling lets it go'),
+      limit: z.enum(['hourly', 'daily']),
+      max: z.number().int().describe("the account's hourlyLimit or dailyLimit"),
+    }),
+    z.object({ reason: z.literal('delay').describe('a delay step of the sequence'), until: TimestampSchema.describe('when the next step falls due') }),
+    z.object({
+      reason: z.literal('accountUnavailable').describe('its account cannot send'),
+      until: until('when the platform lifts its rate limit (null: offline or paused until someone acts)'),
+      accountStatus: z.enum(['offline', 'paused', 'rateLimited']),
+    }),
+    z.object({ reason: z.literal('campaignPaused').describe('the campaign is a draft or was paused'), until: z.null() }),
+    z.object({
+      reason: z.literal('queued').describe("other leads of this campaign on the same account go first (or, with until null and ahead 0, the engine is about to give it an account)"),
+      until: until('its own send, when known'),
+      ahead: z.number().int().describe("leads of this campaign on its account that go before it"),
+    }),
+  ])
+  .meta({
+    id: 'LeadWaitingFor',
+    description:
+      'Why the lead has not been messaged yet, from the same plan the engine sends by: the constraint that decides nextSendAt (a step due at 08:00 in a window opening at 09:00 waits for the window)',
+  });
+
 export const CampaignLeadSchema = z
   .object({
     id: IdSchema,
@@ -43,6 +79,10 @@ export const CampaignLeadSchema = z
       .string()
       .nullable()
       .describe('why it failed, or (state excluded) why the rules keep it out: excluded_list, contacted, mutual, not_found, suspended, deactivated, dms_closed'),
+    nextSendAt: NullableTimestamp.describe(
+      "when the engine sends the lead's next step if nothing changes (new leads, replies, edits, accounts going offline change it); null when not known (too far back in its queue) or never",
+    ),
+    waitingFor: WaitingForSchema.nullable().describe('null when the lead is not waiting: it goes out now, is being sent, or has nothing left to send'),
     source: z.object({ direct: z.boolean().describe('added directly (or kept when its list was unlinked)'), listIds: z.array(IdSchema).describe('synced lists holding it') }),
     data: z.record(z.string(), z.unknown()),
     createdAt: TimestampSchema,
@@ -68,6 +108,7 @@ const naming = {
   platform: PlatformSchema.optional().describe("ignored: leads are the team's prospects whatever their platform"),
 };
 export const CancelLeadBody = z.object(naming).partial().nullish();
+export const LeadQuery = z.object({ by: naming.by });
 export const UpdateCampaignLeadBody = UpdateLeadBody.extend(naming);
 export { UpdateLeadResultSchema };
 

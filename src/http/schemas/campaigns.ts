@@ -205,3 +205,30 @@ export const CampaignV1Schema = z
     customVariables: z.record(z.string(), z.object({ displayName: z.string(), description: z.string().nullable() })),
   })
   .meta({ id: 'CampaignV1' });
+
+// Results per step and per variation (GET .../stats, our extension).
+const tally = {
+  sent: z.number().int().describe('messages sent'),
+  replied: z.number().int().describe('leads whose reply came after this message (their last one before replying)'),
+  replyRate: z.number().describe('replied / sent, 0 when nothing was sent'),
+};
+
+export const CampaignStatsSchema = z
+  .object({
+    steps: z.array(
+      z.object({
+        stepId: IdSchema,
+        version: z.number().int().describe('the sequence version the step belongs to'),
+        rank: z.number().int(),
+        current: z.boolean().describe('whether the step is in the current sequence'),
+        ...tally,
+        variations: z.array(
+          z.object({
+            segment: z.number().int().describe("the variation segment's position in the message"),
+            options: z.array(z.object({ option: z.number().int(), text: z.string(), ...tally })),
+          }),
+        ),
+      }),
+    ),
+  })
+  .meta({ id: 'CampaignStats' });

@@ -18,10 +18,34 @@ import * as sessions from './0016_sessions.js';
 import * as threadReads from './0017_thread_reads.js';
 import * as streamLeases from './0018_stream_leases.js';
 import * as webhookHealth from './0019_webhook_health.js';
+import * as variationPicks from './0020_variation_picks.js';
+import * as prospectTable from './0022_prospect_table.js';
 
 /** Migrations are compiled into the program (no directory scanning), in this order. */
 export const migrationProvider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_teams': teams, '0002_crm': crm, '0003_webhooks': webhooks, '0004_campaigns': campaigns, '0005_lists': lists, '0006_engine': engine, '0007_x_platform': xPlatform, '0008_send_batches': sendBatches, '0009_event_compression': eventCompression, '0010_event_json': eventJson, '0011_intents_as_send_log': intentsAsSendLog, '0012_event_prospects': eventProspects, '0013_intent_lease': intentLease, '0014_team_keys': teamKeys, '0015_event_groups': eventGroups, '0016_sessions': sessions, '0017_thread_reads': threadReads, '0018_stream_leases': streamLeases, '0019_webhook_health': webhookHealth };
+    return {
+      '0001_teams': teams,
+      '0002_crm': crm,
+      '0003_webhooks': webhooks,
+      '0004_campaigns': campaigns,
+      '0005_lists': lists,
+      '0006_engine': engine,
+      '0007_x_platform': xPlatform,
+      '0008_send_batches': sendBatches,
+      '0009_event_compression': eventCompression,
+      '0010_event_json': eventJson,
+      '0011_intents_as_send_log': intentsAsSendLog,
+      '0012_event_prospects': eventProspects,
+      '0013_intent_lease': intentLease,
+      '0014_team_keys': teamKeys,
+      '0015_event_groups': eventGroups,
+      '0016_sessions': sessions,
+      '0017_thread_reads': threadReads,
+      '0018_stream_leases': streamLeases,
+      '0019_webhook_health': webhookHealth,
+      '0020_variation_picks': variationPicks,
+      '0022_prospect_table': prospectTable,
+    };
   },
 };
