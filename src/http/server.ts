@@ -17,7 +17,7 @@ import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { refuseEncodedBodies } from './content-encoding.js';
-import { clientErrors, frameworkErrors, installErrorHandling } from './errors.js';
+import { clientErrors, frameworkErrors, installErrorHandling, logRefusals } from './errors.js';
 import { parseJsonBodies } from './json-body.js';
 import type { Metrics } from './metrics.js';
 import { refuseNulCharacters } from './nul-characters.js';
@@ -62,6 +62,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  logRefusals(app);
   if (options.metrics && ctx.config.metricsToken) options.metrics.install(app, ctx.config.metricsToken);
   capConnectionsPerAddress(app.server, ctx.config.maxConnectionsPerAddress);
   refuseEncodedBodies(app);
