@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       await tag(`Bulk ${run}`);
       const [fetched, single] = [await tag(`Fetch ${run}`), await tag(`Single ${run}`)];
       const page = await context.newPage();
+      if (process.env.BENCH_DEBUG) page.on('requestfinished', (request) => console.error(request.method(), request.url().slice(-60), request.timing().responseEnd.toFixed(0)));
       await page.goto('/app/prospects');
       await page.getByText(`${PROSPECTS.toLocaleString('en-US')} prospects`, { exact: true }).waitFor({ timeout: 60_000 });
 

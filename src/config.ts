@@ -44,6 +44,7 @@ const envSchema = z.object({
   INBOX_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(100),
   INBOX_AUTH_FAILURES_PER_MINUTE: positiveInt(30),
   INBOX_FORECAST_QUEUE: z.coerce.number().int().min(0).default(4),
+  INBOX_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   INBOX_WEBHOOK_ALLOW_PRIVATE: flag,
   INBOX_SECRET_KEY: secretKey,
   INBOX_X_CLIENT_ID: z.string().min(1).optional(),
@@ -82,6 +83,8 @@ export interface Config {
   authFailuresPerMinute: number;
   /** forecasts of other campaigns that may wait while one runs (a process runs one at a time) */
   forecastQueue: number;
+  /** GET /metrics answers only with this bearer token, and is absent without one */
+  metricsToken?: string;
   webhookAllowPrivate: boolean;
   /** encrypts secrets at rest (X tokens); without it X accounts cannot be linked */
   secretKey: Buffer | undefined;
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxConnectionsPerAddress: e.INBOX_MAX_CONNECTIONS_PER_ADDRESS,
     authFailuresPerMinute: e.INBOX_AUTH_FAILURES_PER_MINUTE,
     forecastQueue: e.INBOX_FORECAST_QUEUE,
+    metricsToken: e.INBOX_METRICS_TOKEN,
     webhookAllowPrivate: e.INBOX_WEBHOOK_ALLOW_PRIVATE ?? false,
     secretKey: e.INBOX_SECRET_KEY,
     x: {

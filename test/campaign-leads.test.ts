@@ -14,7 +14,9 @@ describe('campaign leads', () => {
     const ids = randomIds(2_000);
     expect(await ok(addLeads(team, campaign.id, { platform: 'twitter', platformIds: ids }))).toEqual({ added: 2_000, skipped: 0, failed: 0 });
     expect(await ok(addLeads(team, campaign.id, { platformIds: ids.slice(0, 10) }))).toEqual({ added: 0, skipped: 10, failed: 0 });
-    expect(await getCampaign(team, campaign.id)).toMatchObject({ targetsCount: 2_000, contactedCount: 0, completionRate: 0 });
+    // Direct leads are assessed against the rules as they come in, as synced ones are: a client waiting for
+    // scopeAssessedCount to reach targetsCount is not left waiting (those already in are not assessed again).
+    expect(await getCampaign(team, campaign.id)).toMatchObject({ targetsCount: 2_000, contactedCount: 0, completionRate: 0, scopeAssessedCount: 2_000 });
     const leads = await leadsByPlatformId(team, campaign.id);
     expect(leads.size).toBe(2_000);
     expect(leads.get(ids[0]!)).toMatchObject({
@@ -89,7 +91,7 @@ describe('campaign leads', () => {
     await runSyncs(team);
     expect(await ok(addLeads(team, campaign.id, { platformIds: [excluded, closed, fine] }))).toEqual({ added: 1, skipped: 2, failed: 0 });
     expect(await statesOf(team, campaign.id)).toEqual({ [excluded!]: 'excluded:excluded_list', [closed!]: 'excluded:dms_closed', [fine!]: 'pending' });
-    expect((await getCampaign(team, campaign.id)).targetsCount).toBe(1);
+    expect(await getCampaign(team, campaign.id)).toMatchObject({ targetsCount: 1, scopeAssessedCount: 3 });
     // Direct leads stay when the rules change and come in once nothing keeps them out.
     await setRules(team, campaign.id, { excludedListIds: [] });
     await runSyncs(team);

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replaceSequence } from '../src/app/campaign-sequence.js';
 import type { AppContext } from '../src/app/context.js';
 import { deliverSandboxDm } from '../src/app/sandbox.js';
 import { createToken } from '../src/app/tokens.js';
 import { seededRandom } from '../src/core/random.js';
+import type { SequenceStep } from '../src/core/sequence.js';
 import { loadConfig } from '../src/config.js';
 import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
 import { buildServer } from '../src/http/server.js';
@@ -103,6 +105,15 @@ describe('GET /campaigns/v2/{id}/stats', () => {
       return { option, text, sent: got.length, replied, replyRate: got.length === 0 ? 0 : replied / got.length };
     });
     expect(first.variations).toEqual([{ segment: 0, options: expected }]);
+
+    // A new version: its steps start at zero, the old ones keep their results, marked as not current.
+    await replaceSequence(ctx, teamId, campaignId, [message('A new opener')] as SequenceStep[]);
+    const afterEdit = (await get(`/api/v1/campaigns/v2/${campaignId}/stats`)).json();
+    expect(afterEdit.steps.map((s: { version: number; rank: number; current: boolean; sent: number }) => [s.version, s.rank, s.current, s.sent])).toEqual([
+      [2, 0, true, 0],
+      [1, 0, false, 8],
+      [1, 2, false, 5],
+    ]);
 
     const csv = await get(`/api/v1/campaigns/v2/${campaignId}/leads/export`);
     expect(csv.statusCode).toBe(200);

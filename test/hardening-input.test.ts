@@ -4,7 +4,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.js';
-import { newTeam, testApp, testContext, type TeamClient } from './helpers/app.js';
+import { newTeam, serverWithMemoryLog, testApp, testContext, type TeamClient } from './helpers/app.js';
 import { fails, ok } from './helpers/sandbox.js';
 
 /** Regression tests for requests that once answered 500 or outside the error envelope (issue 23). */
@@ -193,5 +193,28 @@ describe('text the store cannot keep as sent', () => {
     // A pair is one character, and fine.
     expect((await send('POST', '/api/v1/tags', '{"name":"Pile \\ud83d\\udca9"}', json)).json().name).toBe('Pile 💩');
     expect((await ok(team.request('GET', '/api/v1/tags'))).map((t: { name: string }) => t.name).filter((n: string) => n.startsWith('Bad'))).toEqual([]);
+  });
+});
+
+describe('refused requests', () => {
+  it('are logged at info with their status and error code, whoever refused them', async () => {
+    const { server, log } = await serverWithMemoryLog();
+    const auth = { authorization: `Bearer ${team.token}` };
+    await server.inject({ method: 'GET', url: '/api/v1/tags', headers: { authorization: 'Bearer wrong' } });
+    await server.inject({ method: 'POST', url: '/api/v1/tags', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"name":5}' });
+    await server.inject({ method: 'GET', url: '/api/v1/nothing-here', headers: auth });
+    await server.inject({ method: 'GET', url: '/api/v1/tags', headers: auth });
+    await server.close();
+    const written = log();
+    const refused = written
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request refused"'))
+      .map((line) => JSON.parse(line) as { level: number; statusCode: number; code: string });
+    expect(refused.map(({ level, statusCode, code }) => [level, statusCode, code])).toEqual([
+      [30, 401, 'UNAUTHORIZED'],
+      [30, 400, 'VALIDATION_ERROR'],
+      [30, 404, 'NOT_FOUND'],
+    ]);
+    expect(written).not.toContain(team.token);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newTeam, testApp } from './helpers/app.js';
+import type { JsonSchema } from './helpers/fuzz.js';
 import { seededIds } from './helpers/seeded.js';
 
 /**
@@ -7,27 +8,13 @@ import { seededIds } from './helpers/seeded.js';
  * with a success or an error envelope whose status is below 500: bad input is never a server error.
  */
 
-type Schema = {
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  format?: string;
-  minimum?: number;
-  minLength?: number;
-  properties?: Record<string, Schema>;
-  required?: string[];
-  items?: Schema;
-  anyOf?: Schema[];
-  oneOf?: Schema[];
-  allOf?: Schema[];
-};
 type Operation = {
   parameters?: Array<{ in: 'path' | 'query'; name: string }>;
-  requestBody?: { content?: Record<string, { schema?: Schema }> };
+  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
 };
 
 /** A value the schema accepts, as plain as can be (so a mutation of one field is the only thing wrong). */
-function plausible(schema: Schema | undefined): unknown {
+function plausible(schema: JsonSchema | undefined): unknown {
   if (!schema) return null;
   if (schema.const !== undefined) return schema.const;
   if (schema.enum) return schema.enum[0];

@@ -194,6 +194,24 @@ describe('nextSendAt against the engine in virtual time', () => {
     expect([...reasons]).toEqual(expect.arrayContaining(['window', 'queued']));
   }, 600_000);
 
+  it('keeps its time when campaigns sharing an account tie more than a day after either was served', async () => {
+    // One minute a week (Thursdays 00:00 in New York) and one send an hour: the follow-up of the first campaign
+    // and the second campaign's lead tie a week later, and take turns as a pass at that instant sees them.
+    const schedule: Schedule = { '4': { start: 0, end: 1 } };
+    clock.set(new Date('2026-01-01T00:00:00Z'));
+    const { teamId, campaignIds } = await setUp({
+      schedule,
+      timezone: 'America/New_York',
+      accounts: [{ hourlyLimit: 1, dailyLimit: 2 }],
+      campaigns: [
+        { messagesPerHour: 1, leads: 1, delayMinutes: 1 },
+        { messagesPerHour: 1, leads: 1, delayMinutes: null },
+      ],
+    });
+    const run = await runReading(teamId, campaignIds, new Date('2026-01-30T00:00:00Z'));
+    expect(await expectNamedTimesKept(run, schedule, 'America/New_York')).toBeGreaterThan(2);
+  }, 60_000);
+
   it('names each reason where it holds, each time kept', async () => {
     // Weekdays 09:00-17:00 in New York; Monday 2026-06-01 08:30 EDT is 12:30Z. Campaign A's follow-up waits
     // out its delay; B's leads wait their turn, then the account's hourly limit, B's pace, the daily limit.

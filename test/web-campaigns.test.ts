@@ -116,7 +116,10 @@ describe('the campaigns pages', () => {
     await p.getByRole('button', { name: 'Enable' }).click();
     await p.getByLabel('Status: active').waitFor();
     expect(await p.getByRole('list', { name: 'Why the campaign cannot start' }).count()).toBe(0);
-    await p.getByRole('region', { name: 'Forecast' }).getByText(/Projected finish/).waitFor({ timeout: 30_000 });
+    const forecast = p.getByRole('region', { name: 'Forecast' });
+    await forecast.getByRole('button', { name: 'Work out the forecast' }).click();
+    await forecast.getByText(/Projected finish/).waitFor({ timeout: 30_000 });
+    await forecast.getByRole('img', { name: 'Sends per day by account' }).locator('canvas').first().waitFor();
     expect(await counter(p, 'Contacted').textContent()).toBe('0');
 
     // The engine sends (the first lead at once); the page hears it on the event stream.
@@ -127,6 +130,13 @@ describe('the campaigns pages', () => {
     await expect.poll(() => results.getByRole('row', { name: /^Step 1 all/ }).textContent()).toBe('Step 1all100%');
     const [contacted] = (await team.request('GET', `/api/v1/campaigns/v2/${campaignId}/leads?state=active`)).json().leads;
     await leadsSection.getByRole('row', { name: `@${contacted.prospect.username}` }).getByRole('cell', { name: `at step ${contacted.currentStep + 1}`, exact: true }).waitFor();
+    // The other lead waits for the account's pace (one account, 25 an hour, a message just sent), and says so.
+    const [waiting] = (await team.request('GET', `/api/v1/campaigns/v2/${campaignId}/leads?state=pending`)).json().leads;
+    expect(waiting.waitingFor).toMatchObject({ reason: 'accountPace', messagesPerHour: 25 });
+    await leadsSection
+      .getByRole('row', { name: `@${waiting.prospect.username}` })
+      .getByRole('cell', { name: /^the account's pace of 25 an hour, until / })
+      .waitFor();
 
     // The list shows the same counters, and moves when a lead replies.
     await p.getByRole('link', { name: '← All campaigns' }).click();

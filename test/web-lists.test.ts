@@ -174,6 +174,14 @@ describe('prospects', () => {
     await expect.poll(() => status.inputValue()).toBe('');
     expect((await prospect(team, ids[2]!)).context.statusId).toBeNull();
 
+    // The arrows move between rows in a column, as in a spreadsheet.
+    const boxes = p.getByRole('table', { name: 'Prospects' }).getByRole('checkbox', { name: /^Select @/ });
+    await boxes.nth(0).focus();
+    await p.keyboard.press('ArrowDown');
+    expect(await p.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(await boxes.nth(1).getAttribute('aria-label'));
+    await p.keyboard.press('ArrowUp');
+    expect(await p.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(await boxes.nth(0).getAttribute('aria-label'));
+
     await p.getByText('Columns', { exact: true }).click();
     await p.getByRole('checkbox', { name: 'Notes' }).uncheck();
     await expect.poll(() => p.getByRole('columnheader', { name: 'Notes' }).count()).toBe(0);

@@ -115,6 +115,14 @@ export async function addCampaignLeads(ctx: AppContext, teamId: string, campaign
       mappedData: { ...c.mappedData, ...named.get(c.prospectId)!.data },
     }));
     const decisions = await applyScope(trx, scope, candidates, now);
+    // Each new lead was just judged against the rules, as a sync judges list leads: it counts as assessed.
+    if (candidates.length > 0) {
+      await trx
+        .updateTable('campaigns')
+        .set((eb) => ({ scope_assessed_count: eb('scope_assessed_count', '+', candidates.length) }))
+        .where('id', '=', campaignId)
+        .execute();
+    }
     const added = decisions.filter((d) => d.kind === 'pending').length;
     const failed = prospects.filter((p) => p === null).length;
     return { added, skipped: prospects.length - added - failed, failed };

@@ -20,7 +20,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * rows after it), and a malformed row never costs the rows after it. Each row's fields are then parsed by
  * csv-parse, as bytes, so that text which is not UTF-8 is seen for what it is rather than read as U+FFFD.
  */
-export async function* csvEntries(source: AsyncIterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<CsvEntry> {
+export async function* csvEntries(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, maxRowBytes: number): AsyncGenerator<CsvEntry> {
   let offset = 0; // bytes of the source consumed before the current chunk
   let row: Buffer[] = [];
   let rowBytes = 0;
@@ -76,8 +76,15 @@ export async function* csvEntries(source: AsyncIterable<Uint8Array>, maxRowBytes
         start = i;
         yield* finish(offset + i);
       }
+      // A byte order mark opens the file without opening its first field.
+      if (offset + i < BOM.length && byte === BOM[offset + i]) continue;
       if (inQuotes) {
         if (byte === QUOTE) inQuotes = false;
+        else {
+          // Nothing but the closing quote matters inside quotes: skip to it (or past this chunk).
+          const close = chunk.indexOf(QUOTE, i + 1);
+          i = (close < 0 ? chunk.length : close) - 1;
+        }
       } else if (byte === QUOTE) {
         quoted = true;
         // A quote opens a quoted field at its start, or continues one ("" inside it); elsewhere it is text.

@@ -67,7 +67,7 @@ async function serve(opts: { engine: boolean }): Promise<void> {
       process.stdout.write(`Set the owner's password (one-time link, valid 7 days):\n${serverUrl(config)}${bootstrap.passwordLink}\n`);
     }
   }
-  const app = await buildServer(ctx);
+  const app = await buildServer(ctx, { metrics: runtime.metrics });
   const background = [new WebhookDispatcher(ctx), new Maintenance(ctx, { vacuum: runtime.store.engine === 'pglite' }), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
   stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });

@@ -3,6 +3,8 @@ import type { AppContext } from '../app/context.js';
 import { EventStreams } from '../app/event-stream.js';
 import { systemClock } from '../core/clock.js';
 import type { Config } from '../config.js';
+import { Metrics } from '../http/metrics.js';
+import { observeSends } from '../platforms/observed.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
 import { sealWebhookSecrets } from '../app/webhooks.js';
@@ -46,6 +48,8 @@ export function createLogger(config: Config, destination: pino.DestinationStream
 export interface Runtime {
   ctx: AppContext;
   store: Store;
+  /** present when the configuration has a metrics token (GET /metrics) */
+  metrics?: Metrics;
   close(): Promise<void>;
 }
 
@@ -66,6 +70,15 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     await store.close();
     throw error;
   }
-  const ctx: AppContext = { db: store.db, clock: systemClock, config, logger, platforms: createPlatformRegistry(store.db, systemClock, config), eventStreams: new EventStreams(store.notifications) };
-  return { ctx, store, close: () => store.close() };
+  const metrics = config.metricsToken ? new Metrics(store) : undefined;
+  const platforms = createPlatformRegistry(store.db, systemClock, config);
+  const ctx: AppContext = {
+    db: store.db,
+    clock: systemClock,
+    config,
+    logger,
+    platforms: metrics ? observeSends(platforms, metrics.countSend) : platforms,
+    eventStreams: new EventStreams(store.notifications),
+  };
+  return { ctx, store, metrics, close: () => store.close() };
 }

@@ -133,7 +133,12 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
   // When the account's own caps make several campaigns due at the same instant, the one served least
   // recently goes first, so campaigns sharing an account take turns instead of one starving the others.
   const lastServed = new Map<string, number>(account.sends.map((s) => [s.campaignId, s.at.getTime()]));
-  const served = (queue: SenderQueue) => lastServed.get(queue.campaignId) ?? -Infinity;
+  // Served as a pass at `at` sees it, from the day of sends before it: so a plan over a long span takes the
+  // turns that passes at each instant would.
+  const served = (queue: SenderQueue, at: Date) => {
+    const last = lastServed.get(queue.campaignId);
+    return last !== undefined && last > at.getTime() - DAY_MS ? last : -Infinity;
+  };
   const actions: PlannedAction[] = [];
   const stalled = new Set<string>();
   let cutAt: Date | null = null;
@@ -185,7 +190,7 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
         if (at <= until && (!cutAt || at <= cutAt)) cutAt = new Date(at.getTime() - 1);
         continue;
       }
-      if (!best || at < best.at || (at.getTime() === best.at.getTime() && served(queue) < served(best.queue))) best = { queue, ...gate };
+      if (!best || at < best.at || (at.getTime() === best.at.getTime() && served(queue, at) < served(best.queue, at))) best = { queue, ...gate };
     }
     if (!best || best.at > until || (cutAt && best.at > cutAt)) break;
     const { queue, at, bounds } = best;

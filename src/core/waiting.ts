@@ -56,7 +56,8 @@ function boundThatHeld(account: AccountState, queue: SenderQueue, send: Send): W
 /**
  * Plans the account from `now` to `until` as the engine does (the queues are not consumed) and explains the wait
  * of each lead of `leadIds` found in them. A lead the plan does not reach (it lies beyond a capped load, or
- * beyond `until`) is queued behind the leads before it, or waits for its delay when it falls due after `until`.
+ * beyond `until`) is queued behind the leads before it, waits for its delay when it falls due after `until`, or,
+ * first in its queue, waits for the first window after `until`.
  */
 export function explainWaits(
   account: AccountState,
@@ -82,6 +83,9 @@ export function explainWaits(
     if (waits.has(id)) continue;
     if (!nextOpening(queue.schedule, queue.timeZone, now)) waits.set(id, { nextSendAt: null, waitingFor: { reason: 'window', until: null } });
     else if (lead.dueAt > until) waits.set(id, { nextSendAt: null, waitingFor: { reason: 'delay', until: lead.dueAt } });
+    // First in its queue and still not sent by `until`: its account's pace or limits push it past the windows the
+    // plan covers, so the next one after them decides.
+    else if (position === 0) waits.set(id, { nextSendAt: null, waitingFor: { reason: 'window', until: nextOpening(queue.schedule, queue.timeZone, until) } });
     else waits.set(id, { nextSendAt: null, waitingFor: { reason: 'queued', until: null, ahead: position } });
   }
   return waits;

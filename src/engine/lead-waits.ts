@@ -62,43 +62,76 @@ export async function leadWaits(db: Db, random: Random, now: Date, campaign: Cam
     else if (lead.next_step_at! > until) waits.set(lead.id, { nextSendAt: null, waitingFor: { reason: 'delay', until: lead.next_step_at! } });
     else planned.set(account.id, [...(planned.get(account.id) ?? []), lead]);
   }
-  for (const [accountId, targets] of planned) {
-    for (const [id, wait] of await accountWaits(db, random, now, until, accounts.get(accountId)!, targets)) waits.set(id, wait);
+  for (const [id, wait] of await plannedWaits(db, random, now, until, campaign.id, [...planned].map(([id, targets]) => ({ account: accounts.get(id)!, targets })))) {
+    waits.set(id, wait);
   }
   return waits;
 }
 
-/** The waits of `targets`, leads of one campaign sent by `account`, from the account's plan. */
-async function accountWaits(db: Db, random: Random, now: Date, until: Date, account: AccountLinkRow, targets: readonly CampaignLeadRow[]): Promise<Map<string, LeadWait>> {
-  // The campaigns the engine plans on this account: the active ones, and those it paused for the platform's
+/** The waits of `targets`, leads of `campaignId` grouped by sender, from each sender's plan; a few statements in all. */
+async function plannedWaits(
+  db: Db,
+  random: Random,
+  now: Date,
+  until: Date,
+  campaignId: string,
+  senders: ReadonlyArray<{ account: AccountLinkRow; targets: readonly CampaignLeadRow[] }>,
+): Promise<Map<string, LeadWait>> {
+  const waits = new Map<string, LeadWait>();
+  const ahead = await aheadCounts(db, senders.flatMap((s) => s.targets));
+  const queued = (lead: CampaignLeadRow): LeadWait => ({ nextSendAt: null, waitingFor: { reason: 'queued', until: null, ahead: ahead.get(lead.id)! } });
+  // A lead further back than a queue's load is out of the plan's reach: only its place is told.
+  const reachable = senders.flatMap(({ account, targets }) => {
+    for (const lead of targets) if (ahead.get(lead.id)! >= LEADS_PER_QUEUE) waits.set(lead.id, queued(lead));
+    const near = targets.filter((t) => !waits.has(t.id));
+    return near.length > 0 ? [{ account, targets: near }] : [];
+  });
+  if (reachable.length === 0) return waits;
+  const accountIds = reachable.map((s) => s.account.id);
+  // The campaigns the engine plans on these accounts: the active ones, and those it paused for the platform's
   // rate limit, which it resumes when the hold runs out.
   const pairs = (await db
     .selectFrom('campaign_accounts as ca')
     .innerJoin('campaigns as c', 'c.id', 'ca.campaign_id')
     .selectAll('c')
     .select('ca.account_link_id')
-    .where('ca.account_link_id', '=', account.id)
+    .where('ca.account_link_id', 'in', accountIds)
     .where((w) => w.or([w('c.status', '=', 'active'), w.and([w('c.status', '=', 'paused'), w('c.pause_reason', '=', PAUSE_REASONS.rateLimited)])]))
     .orderBy('c.id')
     .execute()) as PairRow[];
-  const loaded = await loadQueues(db, pairs, LEADS_PER_QUEUE, now, until);
+  // The targets' own queues are loaded only as far as the last target: each plan is exact up to its send.
+  const ownLoad = Math.max(...reachable.flatMap((s) => s.targets.map((t) => ahead.get(t.id)!))) + 1;
+  const loadOf = (pair: PairRow) => (pair.id === campaignId ? ownLoad : LEADS_PER_QUEUE);
+  const loaded = [
+    ...(await loadQueues(db, pairs.filter((p) => p.id === campaignId), ownLoad, now, until)),
+    ...(await loadQueues(db, pairs.filter((p) => p.id !== campaignId), LEADS_PER_QUEUE, now, until)),
+  ];
   const steps = await stepsByVersion(db, pairs.map((p) => ({ campaignId: p.id, version: p.sequence_version })));
-  const sendLogs = await sendLogsOf(db, [account.id], new Date(now.getTime() - DAY_MS));
-  const queues = pairs.map((pair) =>
-    senderQueue(pair, steps.get(`${pair.id}:${pair.sequence_version}`) ?? [], loaded.filter((l) => l.campaign_id === pair.id), LEADS_PER_QUEUE, new Set()),
-  );
-  const waits = explainWaits(accountState(account, sendLogs), queues, now, until, random, new Set(targets.map((t) => t.id)));
-  for (const target of targets) {
-    if (!waits.has(target.id)) waits.set(target.id, { nextSendAt: null, waitingFor: { reason: 'queued', until: null, ahead: await aheadOf(db, target) } });
+  const sendLogs = await sendLogsOf(db, accountIds, new Date(now.getTime() - DAY_MS));
+  for (const { account, targets } of reachable) {
+    const queues = pairs
+      .filter((pair) => pair.account_link_id === account.id)
+      .map((pair) => {
+        const own = loaded.filter((l) => l.campaign_id === pair.id && l.account_link_id === account.id);
+        return senderQueue(pair, steps.get(`${pair.id}:${pair.sequence_version}`) ?? [], own, loadOf(pair), new Set());
+      });
+    const planned = explainWaits(accountState(account, sendLogs), queues, now, until, random, new Set(targets.map((t) => t.id)));
+    for (const target of targets) waits.set(target.id, planned.get(target.id) ?? queued(target));
   }
   return waits;
 }
 
-/** How many leads of its (campaign, account) queue go before `lead`: due earlier, or as early with a lower prospect id. */
-async function aheadOf(db: Db, lead: CampaignLeadRow): Promise<number> {
-  const { rows } = await sql<{ n: number | string }>`
-    select count(*) as n from campaign_leads l
-    where l.campaign_id = ${lead.campaign_id} and l.account_link_id = ${lead.account_link_id} and l.state in ('pending', 'active')
-      and (l.next_step_at, l.prospect_id) < (${lead.next_step_at}::timestamptz, ${lead.prospect_id}::text)`.execute(db);
-  return Number(rows[0]!.n);
+/** For each lead, how many leads of its (campaign, account) queue go before it: due earlier, or as early with a lower prospect id. */
+async function aheadCounts(db: Db, leads: readonly CampaignLeadRow[]): Promise<Map<string, number>> {
+  if (leads.length === 0) return new Map();
+  const { rows } = await sql<{ id: string; n: number | string }>`
+    select t.id, (
+      select count(*) from campaign_leads l
+      where l.campaign_id = t.campaign_id and l.account_link_id = t.account_link_id and l.state in ('pending', 'active')
+        and (l.next_step_at, l.prospect_id) < (t.next_step_at, t.prospect_id)
+    ) as n
+    from unnest(${leads.map((l) => l.id)}::text[], ${leads.map((l) => l.campaign_id)}::text[], ${leads.map((l) => l.account_link_id)}::text[],
+                ${leads.map((l) => l.next_step_at)}::timestamptz[], ${leads.map((l) => l.prospect_id)}::text[])
+      as t(id, campaign_id, account_link_id, next_step_at, prospect_id)`.execute(db);
+  return new Map(rows.map((r) => [r.id, Number(r.n)]));
 }

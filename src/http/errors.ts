@@ -85,6 +85,23 @@ function problemsAfter(request: FastifyRequest, failed: string): FieldProblem[] 
 /** The methods a path may be served for, in the order an `Allow` header lists them. */
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
+/**
+ * Logs every 4xx answer at info with its error code and message, whoever sent it (a route, a hook, the error
+ * handler), so that `inbox serve` says why a client was refused; the request log line beside it has the URL.
+ */
+export function logRefusals(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode < 400 || reply.statusCode >= 500 || typeof payload !== 'string') return payload;
+    try {
+      const { error } = JSON.parse(payload) as ErrorBody;
+      request.log.info({ statusCode: reply.statusCode, code: error.code, message: error.message }, 'request refused');
+    } catch {
+      // Not the envelope (a static file's 404 says so itself): nothing more to tell.
+    }
+    return payload;
+  });
+}
+
 /** Every error leaves the server in the one envelope `{ error: { code, message, status } }`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -17,16 +17,22 @@ import { isStoreReachable } from '../store/db.js';
 import { requireTeamToken } from './auth.js';
 import { capConnectionsPerAddress } from './connections.js';
 import { refuseEncodedBodies } from './content-encoding.js';
-import { clientErrors, frameworkErrors, installErrorHandling } from './errors.js';
+import { clientErrors, frameworkErrors, installErrorHandling, logRefusals } from './errors.js';
 import { parseJsonBodies } from './json-body.js';
+import type { Metrics } from './metrics.js';
 import { refuseNulCharacters } from './nul-characters.js';
 import { publicAuthRoutes } from './routes/auth.js';
 import { registerApiRoutes } from './routes/index.js';
 import { xPublicRoutes } from './routes/x.js';
 import { serveWebApp } from './web.js';
 
+export interface ServerOptions {
+  /** this process's metrics, served at GET /metrics when the configuration has a metrics token */
+  metrics?: Metrics;
+}
+
 /** Builds the HTTP server: conventions, documentation and every API route, bound to one AppContext. */
-export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
+export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
@@ -56,6 +62,8 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
   installErrorHandling(app);
+  logRefusals(app);
+  if (options.metrics && ctx.config.metricsToken) options.metrics.install(app, ctx.config.metricsToken);
   capConnectionsPerAddress(app.server, ctx.config.maxConnectionsPerAddress);
   refuseEncodedBodies(app);
   parseJsonBodies(app);

@@ -18,6 +18,8 @@ export interface Store {
   engine: StoreEngine;
   /** this process's listener for committed events (opens its connection with the first subscriber) */
   notifications: EventNotifications;
+  /** this process's connections to the store (an embedded store has one, never waited for by a request in the pool) */
+  poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       db,
       engine: 'postgres',
       notifications,
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
       close: async () => {
         await notifications.close();
         await db.destroy();
@@ -87,6 +90,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       db,
       engine: 'pglite',
       notifications,
+      poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
       close: async () => {
         await notifications.close();
         await db.destroy();

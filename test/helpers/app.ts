@@ -1,10 +1,12 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { AppContext } from '../../src/app/context.js';
 import { EventStreams } from '../../src/app/event-stream.js';
 import { createTeam } from '../../src/app/teams.js';
 import { createToken } from '../../src/app/tokens.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
+import { createLogger } from '../../src/cli/runtime.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { buildServer } from '../../src/http/server.js';
 import { createPlatformRegistry } from '../../src/platforms/registry.js';
@@ -71,4 +73,13 @@ export async function newTeam(app?: FastifyInstance, name?: string): Promise<Tea
         ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] }),
       }),
   };
+}
+
+/** A server on the shared store whose log (at info, through the CLI's logger and its redaction) is kept in memory. */
+export async function serverWithMemoryLog(): Promise<{ server: FastifyInstance; ctx: AppContext; log: () => string }> {
+  let written = '';
+  const sink = new Writable({ write: (chunk, _encoding, done) => ((written += String(chunk)), done()) });
+  const ctx = await testContext({ env: { LOG_LEVEL: 'info' } });
+  const logged = { ...ctx, logger: createLogger(ctx.config, sink) };
+  return { server: await buildServer(logged), ctx: logged, log: () => written };
 }

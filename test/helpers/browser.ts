@@ -57,7 +57,7 @@ export async function openPage(rig: WebRig): Promise<TestPage> {
   const context = await rig.browser.newContext({ baseURL: rig.origin, viewport: { width: 1440, height: 860 } });
   const page = await context.newPage();
   // Fail a step with its own message well before the test's timeout.
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
   page.on('console', (message) => {

@@ -19,6 +19,7 @@ export const SHORTCUTS: Array<[string, string]> = [
   ['g i / g c / g s', 'Go to inbox, campaigns, settings'],
   ['g l / g p / g b', 'Go to lists, prospects, the pipeline board'],
   ['Alt + ← / →', 'Move the focused pipeline card to the previous / next status'],
+  ['↑ / ↓', 'In the prospects table, the same column in the row above / below'],
   ['Ctrl/Cmd + K', 'Command palette: go to a view or page, find a thread'],
   ['?', 'This list'],
 ];

@@ -6,9 +6,6 @@ import { campaignPath, type Forecast } from './campaign-api.js';
 /** One colour per account, told apart by the legend's names too (colour is never the only signal). */
 const PALETTE = ['#4f46e5', '#0ea5e9', '#f59e0b', '#10b981', '#ef4444', '#8b5cf6', '#64748b', '#ec4899'];
 
-/** Leads up to which the forecast runs as the page opens (about 6 s of the server's time at 5,000). */
-const AUTOMATIC_UP_TO = 5_000;
-
 const dayStart = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
 
 /** The forecast names only days with sends; the days between (a closed weekend) are drawn as zero. */
@@ -24,8 +21,8 @@ function withQuietDays(days: Forecast['sendsPerDay']): Forecast['sendsPerDay'] {
 }
 
 /**
- * The forecast (GET .../forecast) as a chart of sends per day, one line per account and the total, until the
- * projected finish. Drawn with uPlot: about 50 KB, canvas, fast with long series (see README).
+ * The forecast (GET .../forecast), on request, as a chart of sends per day, one line per account and the total,
+ * until the projected finish. Drawn with uPlot: about 50 KB, canvas, fast with long series (see README).
  */
 export function ForecastChart({
   campaignId,
@@ -35,14 +32,16 @@ export function ForecastChart({
 }: {
   campaignId: string;
   accounts: Map<string, string>;
-  /** the campaign's targets: past AUTOMATIC_UP_TO the forecast (seconds of engine work per few thousand) waits to be asked for */
+  /** the campaign's targets, to say what asking for a forecast costs */
   leads: number;
   refreshKey: string;
 }) {
   const [forecast, setForecast] = useState<Forecast | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const [attempt, setAttempt] = useState(leads <= AUTOMATIC_UP_TO ? 1 : 0);
+  // A forecast is an engine run in the server process (seconds per few thousand leads): it runs when asked for,
+  // then again whenever the plan changes while the page is open.
+  const [attempt, setAttempt] = useState(0);
   const host = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -101,7 +100,7 @@ export function ForecastChart({
     <figure class="forecast" aria-labelledby="forecast-caption">
       {attempt === 0 && (
         <button type="button" onClick={() => setAttempt(1)}>
-          Work out the forecast ({leads.toLocaleString()} leads: this takes the server a while)
+          Work out the forecast{leads > 5_000 ? ` (${leads.toLocaleString()} leads: this takes the server a while)` : ''}
         </button>
       )}
       <figcaption id="forecast-caption">

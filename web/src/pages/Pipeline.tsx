@@ -27,10 +27,21 @@ function columnQuery(id: string, after?: string | null): string {
   return prospectQuery({ ...NO_FILTERS, statusId: id }, { sort: 'updatedAt', order: 'desc', limit: CARDS_PER_COLUMN, after });
 }
 
+/** Moves sent and not yet answered: the board shows them already, and a reload read meanwhile may not. */
+let movesInFlight = 0;
+let reloadWhenSettled = false;
+
 async function loadBoard(): Promise<void> {
   try {
     const ids = columnIds();
     const pages = await Promise.all(ids.map((id) => fetchProspects(columnQuery(id))));
+    if (movesInFlight > 0) {
+      reloadWhenSettled = true;
+      return;
+    }
+    // A card that changes column is a new element: the one that had focus gets it back.
+    const focused = document.activeElement?.id;
+    if (focused?.startsWith('card-')) focusAfterMove = focused.slice('card-'.length);
     columns.value = Object.fromEntries(ids.map((id, i) => [id, { cards: pages[i]!.prospects, total: pages[i]!.total, nextCursor: pages[i]!.nextCursor }]));
   } catch (error) {
     alertText.value = reasonOf(error);
@@ -60,6 +71,7 @@ async function move(card: Prospect, to: string): Promise<void> {
     [to]: { ...target, cards: [moved, ...target.cards], total: target.total + 1 },
   };
   statusText.value = `@${card.username} moved to ${columnName(to)}`;
+  movesInFlight++;
   try {
     await api('PATCH', `/prospects/${card.externalId}/context`, { statusId: to === NONE ? null : to });
     alertText.value = '';
@@ -67,6 +79,12 @@ async function move(card: Prospect, to: string): Promise<void> {
     columns.value = before;
     statusText.value = '';
     alertText.value = `@${card.username} was not moved: ${reasonOf(error)}`;
+  } finally {
+    movesInFlight--;
+    if (movesInFlight === 0 && reloadWhenSettled) {
+      reloadWhenSettled = false;
+      void loadBoard();
+    }
   }
 }
 

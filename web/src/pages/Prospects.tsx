@@ -358,6 +358,23 @@ function SortHeader({ label, by, width }: { label: string; by?: string; width: n
   );
 }
 
+/**
+ * Up and down arrows move between rows in the same column, as in a spreadsheet; selects and number fields
+ * keep their own use of the arrows.
+ */
+function moveByArrow(event: KeyboardEvent): void {
+  if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
+  const target = event.target as HTMLInputElement;
+  if (target.tagName === 'SELECT' || target.type === 'number') return;
+  const cell = target.closest('td');
+  const row = cell?.parentElement;
+  const sibling = event.key === 'ArrowUp' ? row?.previousElementSibling : row?.nextElementSibling;
+  const control = sibling?.children[cell!.cellIndex]?.querySelector<HTMLElement>('input, select, button');
+  if (!control) return;
+  event.preventDefault();
+  control.focus();
+}
+
 /** Only the rows in view (and a few more) are rendered; further pages load as the end comes near. */
 function Table() {
   const list = rows.value;
@@ -384,7 +401,7 @@ function Table() {
             {columns.map((column) => <SortHeader key={column.key} label={column.label} by={column.sort} width={column.width} />)}
           </tr>
         </thead>
-        <tbody>
+        <tbody onKeyDown={moveByArrow}>
           {first > 0 && <tr aria-hidden="true" style={{ height: `${first * ROW_HEIGHT}px` }} />}
           {list.slice(first, last).map((row, i) => {
             const checked = selected.value.has(row.externalId!);
