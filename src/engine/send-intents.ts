@@ -40,6 +40,16 @@ export const untaken = sql`not exists (select 1 from send_intents i where i.lead
 /** When the leases of the pending intents run out (a virtual-time run jumps there): `select claimed_until`. */
 export const leaseEnds = sql`select claimed_until from send_intents where status = 'pending'`;
 
+/**
+ * Ends the leases of all pending intents now, so that the engine reconciles them at once. Only for a process that
+ * knows no one else can be sending: one that holds an embedded data directory's lock, at its start (the pending
+ * intents are a crashed predecessor's, and waiting out their leases would stall their leads). Returns how many.
+ */
+export async function endLeases(db: Db, now: Date): Promise<number> {
+  const result = await db.updateTable('send_intents').set({ claimed_until: now }).where('status', '=', 'pending').where('claimed_until', '>', now).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** The unsettled intents of these accounts, oldest first. */
 export async function findUnsettled(trx: Db, accountIds: readonly string[], from: Date): Promise<SendIntentRow[]> {
   const { rows } = await sql<SendIntentRow>`${unsettledIntents(from)} and i.account_link_id in (${sql.join(accountIds)}) order by i.created_at, i.id`.execute(trx);
