@@ -129,7 +129,7 @@ function Counters({ campaign }: { campaign: CampaignData }) {
     ['Targets', campaign.targetsCount],
     ['Contacted', campaign.contactedCount],
     ['Replied', campaign.repliedCount],
-    ['Completion', percent(campaign.completionRate)],
+    ['Completed sequence', percent(campaign.completionRate)],
     ['Reply rate', percent(campaign.replyRate)],
   ];
   return (
