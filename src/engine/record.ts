@@ -11,6 +11,7 @@ import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow, ThreadRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
+import { groupBy } from '../core/group.js';
 import { applyAutomations, automationsOf, campaignSummaries } from './outcomes.js';
 import { markFailed, markSent, messagedLeads, release } from './send-intents.js';
 import { type LastMessageRow, presentMessage, presentProspectRows, presentProspects, type ProspectWithContext, type Thread, threadView } from '../app/presenters.js';
@@ -180,8 +181,10 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
       ),
     ]),
   );
+  const failed = recording === 'everything' ? items.filter((i) => refused(outcomes.get(i.intent.id)!)) : [];
   if (!announced) {
     await progressWritten;
+    await announceFailures(trx, failed, outcomes, from);
     return sent.length;
   }
 
@@ -208,7 +211,36 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
     return { item, at: item.intent.created_at, ...progress[index]!, followUp };
   });
   await recordMessages(trx, entries, (recorded) => announce(trx, records, recorded, from), progressWritten);
+  await announceFailures(trx, failed, outcomes, from);
   return records.length;
+}
+
+/**
+ * target.failed (our extension) for each lead a refusing recipient failed in the batch, after the batch's sends,
+ * with the campaign's summary as of the batch and the platform's reason.
+ */
+async function announceFailures(trx: Db, failed: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, from: Date) {
+  if (failed.length === 0) return;
+  const summaries = await campaignSummaries(trx, [...new Set(failed.map((i) => i.campaign.id))]);
+  const prospects = await presentProspectRows(
+    trx,
+    failed.map((i) => i.prospect),
+    from,
+  );
+  for (const [teamId, items] of groupBy([...new Set(failed.map((i) => i.campaign.team_id))], failed, (i) => i.campaign.team_id)) {
+    const events: NewEvent[] = items.map((item) => ({
+      type: 'target.failed',
+      data: {
+        campaign: summaries.get(item.campaign.id)!,
+        prospect: prospects.get(item.prospect.id)!,
+        accountLinkId: item.account.id,
+        step: { id: item.step.id, rank: item.step.rank },
+        reason: (outcomes.get(item.intent.id) as { error: PlatformError }).error.message,
+      },
+      at: item.intent.created_at,
+    }));
+    await emitEvents(trx, teamId, events, from);
+  }
 }
 
 /**
