@@ -29,6 +29,7 @@ export interface CampaignLead {
   accountLinkId: string | null;
   /** the rank of the step the lead is at while in flight */
   currentStep: number | null;
+  /** the same as nextSendAt (the vendor's name for it) */
   nextStepAt: string | null;
   lastContactAt: string | null;
   contactedAt: string | null;
@@ -156,7 +157,6 @@ async function present(ctx: AppContext, campaign: CampaignRow, rows: readonly Ca
     state: r.state,
     accountLinkId: r.account_link_id,
     currentStep: r.state === 'active' ? r.next_rank : null,
-    nextStepAt: isoOrNull(r.next_step_at),
     lastContactAt: isoOrNull(r.last_contact_at),
     contactedAt: isoOrNull(r.contacted_at),
     repliedAt: isoOrNull(r.replied_at),
@@ -169,7 +169,10 @@ async function present(ctx: AppContext, campaign: CampaignRow, rows: readonly Ca
   }));
 }
 
-const presentWait = ({ nextSendAt, waitingFor }: LeadWait): Pick<CampaignLead, 'nextSendAt' | 'waitingFor'> => ({
+const presentWait = ({ nextSendAt, waitingFor }: LeadWait): Pick<CampaignLead, 'nextStepAt' | 'nextSendAt' | 'waitingFor'> => ({
+  // The seed's nextStepAt is when the next step goes out: the plan's time, not the step's due time (which a
+  // closed window, the pace or a queue push back), so both fields come from the same planning (issue 23).
+  nextStepAt: isoOrNull(nextSendAt),
   nextSendAt: isoOrNull(nextSendAt),
   // Each reason keeps its own fields; only the instant changes form.
   waitingFor: waitingFor && ({ ...waitingFor, until: isoOrNull(waitingFor.until) } as WaitingForView),

@@ -71,7 +71,7 @@ export const CampaignLeadSchema = z
     state: LeadStateSchema,
     accountLinkId: IdSchema.nullable().describe('the linked account that contacts this lead'),
     currentStep: z.number().int().nullable().describe('rank of the step an in-flight lead is at'),
-    nextStepAt: NullableTimestamp,
+    nextStepAt: NullableTimestamp.describe('when the engine sends the next step if nothing changes: the same as nextSendAt'),
     lastContactAt: NullableTimestamp,
     contactedAt: NullableTimestamp,
     repliedAt: NullableTimestamp,
