@@ -13,7 +13,7 @@ import { getCampaignRow } from './campaign-data.js';
 import { applyScope, gatherCandidates, scopeOf } from './campaign-scope.js';
 import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
 import { engineRandom, type AppContext } from './context.js';
-import { resolveLeads, type LeadRef } from './lead-resolution.js';
+import { resolveLeads, type LeadRef, type UnresolvedReason } from './lead-resolution.js';
 import { checkedLeadInputs, invalidData, withoutNulls, type LeadInput } from './list-leads.js';
 import { presentProspect, type ProspectWithContext, tagsOf } from './presenters.js';
 
@@ -56,6 +56,8 @@ export interface AddCampaignLeadsResult {
   skipped: number;
   /** could not be resolved to a reachable profile */
   failed: number;
+  /** each identifier that failed, as given, and why */
+  failures: { identifier: string; reason: UnresolvedReason }[];
 }
 
 function assertOpen(campaign: CampaignRow): void {
@@ -125,8 +127,8 @@ export async function addCampaignLeads(ctx: AppContext, teamId: string, campaign
         .execute();
     }
     const added = decisions.filter((d) => d.kind === 'pending').length;
-    const failed = prospects.filter((p) => p === null).length;
-    return { added, skipped: prospects.length - added - failed, failed };
+    const failures = leads.flatMap(({ ref }, i) => (prospects[i] ? [] : [{ identifier: ref.value, reason: resolution.whyUnresolved(ref) }]));
+    return { added, skipped: prospects.length - added - failures.length, failed: failures.length, failures };
   });
 }
 
