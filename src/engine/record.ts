@@ -251,7 +251,8 @@ async function failureEvents(trx: Db, failed: readonly SendItem[], outcomes: Rea
 
 /**
  * The events of a batch's sends, in send order: each send's thread.* and message.* events (recordMessages), then
- * its target.* event, with the automations they trigger run at their place.
+ * its target.* event, with the automations they trigger run at their place; the batch's target.failed events
+ * among them, in time order.
  */
 async function announce(trx: Db, records: readonly SentRecord[], recorded: readonly RecordedEntry[], failures: readonly FailureEvent[], from: Date) {
   const campaignIds = [...new Set(records.map((r) => r.item.campaign.id))];
