@@ -34,8 +34,13 @@ class FaultyPlatform implements Platform {
   readonly name = 'sandbox' as const;
   readonly faults: Fault[] = [];
   resetAt: Date | undefined;
+  /** how long a delivered-message lookup takes on the platform's clock (a slow search) */
+  lookupMs = 0;
 
-  constructor(private readonly inner: SandboxPlatform) {}
+  constructor(
+    private readonly inner: SandboxPlatform,
+    private readonly clock: TestClock,
+  ) {}
 
   profileById = (id: string) => this.inner.profileById(id);
   profilesByIds = (ids: readonly string[]): Promise<Map<string, PlatformProfile>> => this.inner.profilesByIds(ids);
@@ -59,7 +64,9 @@ class FaultyPlatform implements Platform {
 
   async findDelivered(account: PlatformAccount, recipient: string, text: string, since: Date): Promise<string | null> {
     if (this.#take('crashInLookup')) throw new Error('process died during the lookup');
-    return this.inner.findDelivered(account, recipient, text, since);
+    const found = await this.inner.findDelivered(account, recipient, text, since);
+    this.clock.advance(this.lookupMs);
+    return found;
   }
 }
 
@@ -72,7 +79,7 @@ let engine: Dispatcher;
 beforeAll(async () => {
   store = await freshStore();
   clock = new TestClock(new Date('2026-06-01T00:00:00Z'));
-  platform = new FaultyPlatform(new SandboxPlatform(store.db, clock));
+  platform = new FaultyPlatform(new SandboxPlatform(store.db, clock), clock);
   ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: platformRegistry([platform]) };
   engine = new Dispatcher(ctx, seededRandom(1));
 }, 60_000);
@@ -136,6 +143,41 @@ describe('never sending twice', () => {
     expect(dms.map((ids) => ids.length)).toEqual([1, 1, 1, 1, 1, 1]);
     const messages = await store.db.selectFrom('messages').select('platform_id').where('team_id', '=', teamId).where('outbound', '=', true).execute();
     expect(messages.map((m) => m.platform_id).sort()).toEqual(dms.flat().sort());
+  });
+
+  // Three leads against a tight hourly cap: the stale slot the crash left let the cap be overrun. One lead alone,
+  // nothing else pacing it: its follow-up went out moments after the resend.
+  it.each([
+    [2, 3],
+    [undefined, 1],
+  ])('a send a crash left unattempted goes out at a new slot: delays and caps hold on the platform’s clock (hourly limit %s, %i leads), and its message is stamped when it went out', async (hourlyLimit, leads) => {
+    const { teamId, accountIds, leadIds } = await setUp({
+      accounts: [{ hourlyLimit }],
+      campaigns: [{ messagesPerHour: 60, leads, steps: [message('One'), delay(60), message('Two')] }],
+    });
+    platform.faults.push('crashBeforeSend');
+    await expect(engine.runOnce(clock.now())).rejects.toThrow(/process died/);
+    // Another lead goes out while the crashed send waits for its lease to run out.
+    clock.advance(60_000);
+    await engine.runOnce(clock.now());
+    clock.advance(LEASE_MS);
+    platform.lookupMs = 2_000;
+    try {
+      await runUntilIdle();
+    } finally {
+      platform.lookupMs = 0;
+    }
+    const account = await store.db.selectFrom('account_links').select(['platform_id', 'hourly_limit', 'daily_limit']).where('id', '=', accountIds[0]!).executeTakeFirstOrThrow();
+    const dms = await store.db.selectFrom('sandbox_dm_events').select(['id', 'recipient_id', 'created_at']).where('sender_id', '=', account.platform_id).orderBy('created_at').execute();
+    expect(dms).toHaveLength(2 * leads);
+    for (const recipient of leadIds[0]!) {
+      const [first, second] = dms.filter((dm) => dm.recipient_id === recipient).map((dm) => dm.created_at.getTime());
+      expect(second! - first!, `the follow-up to ${recipient}`).toBeGreaterThanOrEqual(60_000);
+    }
+    const caps = [{ windowMs: HOUR_MS, limit: account.hourly_limit }, { windowMs: DAY_MS, limit: account.daily_limit }];
+    expect(respectsCaps(dms.map((dm) => dm.created_at), caps)).toBe(true);
+    const messages = await store.db.selectFrom('messages').select(['platform_id', 'created_at']).where('team_id', '=', teamId).where('outbound', '=', true).orderBy('created_at').execute();
+    expect(messages).toEqual(dms.map((dm) => ({ platform_id: dm.id, created_at: dm.created_at })));
   });
 });
 

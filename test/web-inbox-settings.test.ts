@@ -1,28 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebhookDispatcher } from '../src/app/webhook-delivery.js';
 import { testContext } from './helpers/app.js';
-import { newWebTeam, openPage, signIn, startWebRig, type TestPage, type WebRig } from './helpers/browser.js';
+import { browserSuite, newWebTeam, signIn } from './helpers/browser.js';
 import { startReceiver } from './helpers/receiver.js';
 
-let rig: WebRig;
-let current: TestPage | undefined;
-
-beforeAll(async () => {
-  rig = await startWebRig();
-});
-afterAll(async () => {
-  await rig?.close();
-});
-afterEach(async () => {
-  const errors = current?.errors ?? [];
-  await current?.context.close();
-  current = undefined;
-  expect(errors).toEqual([]);
-});
+const suite = browserSuite();
 
 async function settingsPage(email: string) {
-  current = await openPage(rig);
-  const p = current.page;
+  const p = await suite.page();
   await signIn(p, email);
   await p.getByRole('listbox', { name: 'Threads' }).waitFor();
   await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
@@ -34,7 +19,7 @@ describe('Settings', () => {
   it('creates a webhook whose signing secret is shown once, lists its recent deliveries, and deletes it', async () => {
     const receiver = await startReceiver();
     try {
-      const team = await newWebTeam(rig);
+      const team = await newWebTeam(suite.rig());
       const p = await settingsPage(team.email);
       const hooks = p.getByRole('region', { name: 'Webhooks' });
       await hooks.getByText('No webhook yet.').waitFor();
@@ -66,7 +51,7 @@ describe('Settings', () => {
   });
 
   it('lists the members, creates an invite link that is listed, and adds a status', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const p = await settingsPage(team.email);
     const members = p.getByRole('region', { name: 'Members' });
     await members.getByText(team.email).waitFor();
@@ -75,7 +60,7 @@ describe('Settings', () => {
     await members.getByRole('combobox', { name: 'Role' }).selectOption('admin');
     await members.getByRole('button', { name: 'Create invite link' }).click();
     const link = await members.getByText(`Send this link to ${email}`).locator('code').textContent();
-    expect(link).toMatch(new RegExp(`^${rig.origin}/app/accept/.+`));
+    expect(link).toMatch(new RegExp(`^${suite.rig().origin}/app/accept/.+`));
     await members.getByRole('listitem').filter({ hasText: email }).getByText(/admin · expires/).waitFor();
     const invites = (await team.request('GET', '/api/v1/invites')).json().data;
     expect(invites).toMatchObject([{ email, role: 'admin' }]);
@@ -88,7 +73,7 @@ describe('Settings', () => {
   });
 
   it("changes a linked account's daily limit, and shows the API's refusal of a bad one where it happened", async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     await team.request('POST', '/api/v1/account-links/sandbox', { username: 'limits_acct' });
     const p = await settingsPage(team.email);
     const accounts = p.getByRole('region', { name: 'Linked accounts' });

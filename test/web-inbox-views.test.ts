@@ -1,33 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inboundDm, newWebTeam, openPage, signIn, startWebRig, type TestPage, type WebRig } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, inboundDm, newWebTeam, signIn } from './helpers/browser.js';
 import { sharedStore } from './helpers/store.js';
 
-let rig: WebRig;
-let current: TestPage | undefined;
+const suite = browserSuite();
 
-beforeAll(async () => {
-  rig = await startWebRig();
-});
-afterAll(async () => {
-  await rig?.close();
-});
-afterEach(async () => {
-  const errors = current?.errors ?? [];
-  await current?.context.close();
-  current = undefined;
-  expect(errors).toEqual([]);
-});
-
-async function page() {
-  current = await openPage(rig);
-  return current.page;
-}
+const page = suite.page;
 
 const threadIdOf = (url: string) => /\/app\/inbox\/([0-9a-z]+)$/.exec(url)?.[1];
 
 describe('the inbox views, filters and URL', () => {
   it('shows unread counts beside the views, Mine, Unassigned and each account, and keeps them live', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'first', { name: 'Count One' });
     await inboundDm(team, 'second', { accountLinkId, name: 'Count Two' });
     const username = (await team.request('GET', '/api/v1/account-links')).json().find((link: { id: string }) => link.id === accountLinkId).username as string;
@@ -55,7 +38,7 @@ describe('the inbox views, filters and URL', () => {
   });
 
   it('filters the list by tag, status, assignee, account and campaign', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const tag = (await team.request('POST', '/api/v1/tags', { name: 'Hot' })).json();
     const status = (await team.request('POST', '/api/v1/statuses', { name: 'Qualified' })).json();
     const { accountLinkId } = await inboundDm(team, 'tagged', { name: 'Tagged Person' });
@@ -97,7 +80,7 @@ describe('the inbox views, filters and URL', () => {
   });
 
   it('puts the open thread in the URL, so reload, back and forward keep it', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'message of first', { name: 'First Url' });
     await inboundDm(team, 'message of second', { accountLinkId, name: 'Second Url' });
     const p = await page();
@@ -126,7 +109,7 @@ describe('the inbox views, filters and URL', () => {
   });
 
   it('keeps a draft per thread while switching between threads', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'one', { name: 'Draft One' });
     await inboundDm(team, 'two', { accountLinkId, name: 'Draft Two' });
     const p = await page();
@@ -144,7 +127,7 @@ describe('the inbox views, filters and URL', () => {
   });
 
   it('lists the campaigns the prospect is in, with its state there, beside the conversation', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'hello', { name: 'Campaign Lead' });
     const [thread] = (await team.request('GET', '/api/v1/threads')).json().threads;
     const campaign = (await team.request('POST', '/api/v1/campaigns/v2', { name: 'Autumn push', accountLinkIds: [accountLinkId] })).json();
@@ -160,7 +143,7 @@ describe('the inbox views, filters and URL', () => {
   });
 
   it('opens a command palette with Ctrl+K that goes to views and pages and finds a thread', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'find me by palette', { name: 'Palette Person' });
     await inboundDm(team, 'done and dusted', { accountLinkId, name: 'Filed Away' });
     const filed = (await team.request('GET', '/api/v1/threads')).json().threads.find((t: any) => t.prospect.displayName === 'Filed Away');

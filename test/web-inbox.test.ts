@@ -1,31 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { inboundDm, newWebTeam, openPage, signIn, startWebRig, type TestPage, type WebRig } from './helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, inboundDm, newWebTeam, signIn } from './helpers/browser.js';
 
-let rig: WebRig;
-let current: TestPage | undefined;
+const suite = browserSuite();
 
-beforeAll(async () => {
-  rig = await startWebRig();
-});
-afterAll(async () => {
-  await rig?.close();
-});
-afterEach(async () => {
-  const errors = current?.errors ?? [];
-  await current?.context.close();
-  current = undefined;
-  expect(errors).toEqual([]);
-});
-
-async function page() {
-  current = await openPage(rig);
-  return current.page;
-}
+const page = suite.page;
 
 describe('the web app', () => {
   it('redirects / to /app and an unauthenticated page to the sign-in page, and signs in', async () => {
-    const team = await newWebTeam(rig);
-    const redirect = await rig.app.inject({ method: 'GET', url: '/' });
+    const team = await newWebTeam(suite.rig());
+    const redirect = await suite.rig().app.inject({ method: 'GET', url: '/' });
     expect(redirect.statusCode).toBe(302);
     expect(redirect.headers.location).toBe('/app');
     const p = await page();
@@ -39,14 +22,14 @@ describe('the web app', () => {
   });
 
   it('shows the API message for a wrong password', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const p = await page();
     await signIn(p, team.email, 'not the password at all');
     await expect.poll(() => p.getByRole('alert').textContent()).toBe('The e-mail or password is incorrect');
   });
 
   it('reads a thread and replies with Ctrl+Enter; the draft survives a reload', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     await inboundDm(team, 'Hi, is this still available?', { name: 'Ada Lovelace' });
     const p = await page();
     await signIn(p, team.email);
@@ -73,7 +56,7 @@ describe('the web app', () => {
   });
 
   it('shows a DM that arrives while the page is open, without a reload', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId, from } = await inboundDm(team, 'First question', { name: 'Grace Hopper' });
     const p = await page();
     await signIn(p, team.email);
@@ -87,7 +70,7 @@ describe('the web app', () => {
   });
 
   it('moves the selection with j and k and opens it with Enter', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'one', { name: 'Prospect One' });
     await inboundDm(team, 'two', { accountLinkId, name: 'Prospect Two' });
     await inboundDm(team, 'three', { accountLinkId, name: 'Prospect Three' });
@@ -113,7 +96,7 @@ describe('the web app', () => {
   });
 
   it('rolls a refused edit back and says why', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     await inboundDm(team, 'hello', { name: 'Long Notes' });
     const p = await page();
     await signIn(p, team.email);
@@ -128,7 +111,7 @@ describe('the web app', () => {
   });
 
   it('accepts an invite; a user who is not an admin cannot open token settings, and the API refuses them', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const invite = await team.request('POST', '/api/v1/invites', { email: `new-${team.teamId}@example.test`, role: 'user' });
     expect(invite.statusCode).toBe(201);
     const p = await page();
@@ -146,7 +129,7 @@ describe('the web app', () => {
   });
 
   it('marks a thread read when it is opened, and unread again by the button or the u key', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     await inboundDm(team, 'unread one', { name: 'Unread Person' });
     const p = await page();
     await signIn(p, team.email);
@@ -168,7 +151,7 @@ describe('the web app', () => {
   });
 
   it('searches threads by message text and name from the Search box (/ focuses it)', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'a question about pricing', { name: 'Alpha Person' });
     await inboundDm(team, 'hello there', { accountLinkId, name: 'Beta Person' });
     const p = await page();
@@ -184,7 +167,7 @@ describe('the web app', () => {
   });
 
   it('assigns with a, archives with e, lists the shortcuts with ?, and goes to campaigns with g c', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId } = await inboundDm(team, 'keep me', { name: 'Stays Here' });
     await inboundDm(team, 'archive me', { accountLinkId, name: 'Goes Away' });
     const p = await page();
@@ -209,7 +192,7 @@ describe('the web app', () => {
   });
 
   it('renders only the rows in view and pages in more by cursor as the list scrolls', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const link = await team.request('POST', '/api/v1/account-links/sandbox', { username: 'manyrequests' });
     const accountLinkId = link.json().id as string;
     // Prospects that write first land in Requests: 120 of them is more than two pages of 50.
@@ -234,7 +217,7 @@ describe('the web app', () => {
   });
 
   it('fetches the first page again after the event stream reconnects, so what it missed meanwhile appears', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { accountLinkId, from } = await inboundDm(team, 'before the drop', { name: 'Dropped Line' });
     const p = await page();
     let posted!: () => void;
@@ -257,7 +240,7 @@ describe('the web app', () => {
   });
 
   it('lets an owner link a sandbox account, change its limit, create a token shown once and add a tag in Settings', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const p = await page();
     await signIn(p, team.email);
     await p.getByRole('listbox', { name: 'Threads' }).waitFor();
@@ -275,7 +258,7 @@ describe('the web app', () => {
     await tokens.getByRole('textbox', { name: 'Token name' }).fill('zapier');
     await tokens.getByRole('button', { name: 'Create token' }).click();
     const secret = (await tokens.getByText(/shown only once/).locator('code').textContent())!;
-    const withIt = await rig.app.inject({ method: 'GET', url: '/api/v1/team', headers: { authorization: `Bearer ${secret}` } });
+    const withIt = await suite.rig().app.inject({ method: 'GET', url: '/api/v1/team', headers: { authorization: `Bearer ${secret}` } });
     expect(withIt.statusCode).toBe(200);
 
     const tags = p.getByRole('region', { name: 'Tags' });

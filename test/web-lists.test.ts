@@ -1,29 +1,14 @@
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createJobRunner } from '../src/app/background-jobs.js';
 import { testContext } from './helpers/app.js';
-import { newWebTeam, openPage, signIn, startWebRig, type TestPage, type WebRig, type WebTeam } from './helpers/browser.js';
+import { browserSuite, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
 import { ok, randomPlatformId } from './helpers/sandbox.js';
 
-let rig: WebRig;
-let current: TestPage | undefined;
-
-beforeAll(async () => {
-  rig = await startWebRig();
-});
-afterAll(async () => {
-  await rig?.close();
-});
-afterEach(async () => {
-  const errors = current?.errors ?? [];
-  await current?.context.close();
-  current = undefined;
-  expect(errors).toEqual([]);
-});
+const suite = browserSuite();
 
 async function page(team: WebTeam, path: string): Promise<Page> {
-  current = await openPage(rig);
-  const p = current.page;
+  const p = await suite.page();
   await signIn(p, team.email);
   await p.getByRole('listbox', { name: 'Threads' }).waitFor();
   await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: path }).click();
@@ -48,7 +33,7 @@ const prospect = async (team: WebTeam, id: string) => ok(team.request('GET', `/a
 
 describe('lists', () => {
   it('shows the system lists, adds leads by pasting ids and usernames, and removes one', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const p = await page(team, 'Lists');
     const lists = p.getByRole('navigation', { name: 'Lists' });
     await lists.getByRole('button', { name: /Contacted/ }).waitFor();
@@ -74,7 +59,7 @@ describe('lists', () => {
   });
 
   it('imports a CSV after mapping its columns, shows progress and the rejected row with its reason, and cancels an import', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const list = await ok(team.request('POST', '/api/v1/lists', { name: 'Imported' }));
     const company = await ok(team.request('POST', `/api/v1/lists/${list.id}/columns`, { name: 'Company', type: 'text' }));
     const p = await page(team, 'Lists');
@@ -118,7 +103,7 @@ describe('lists', () => {
 
 describe('prospects', () => {
   it('tags 500 prospects with one bulk call', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     await listOf(team, 'Five hundred', 500);
     const tag = await ok(team.request('POST', '/api/v1/tags', { name: 'Launch' }));
     const p = await page(team, 'Prospects');
@@ -140,7 +125,7 @@ describe('prospects', () => {
   }, 90_000);
 
   it('edits inline, filters and sorts, and rolls back a refused edit with the reason', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { ids, usernames } = await listOf(team, 'Few', 3);
     const won = await ok(team.request('POST', '/api/v1/statuses', { name: 'Won' }));
     const gone = await ok(team.request('POST', '/api/v1/statuses', { name: 'Going away' }));
@@ -190,7 +175,7 @@ describe('prospects', () => {
 
 describe('the pipeline board', () => {
   it('changes a status by dragging a card and by the keyboard', async () => {
-    const team = await newWebTeam(rig);
+    const team = await newWebTeam(suite.rig());
     const { ids, usernames } = await listOf(team, 'Board', 2);
     const fresh = await ok(team.request('POST', '/api/v1/statuses', { name: 'New' }));
     const qualified = await ok(team.request('POST', '/api/v1/statuses', { name: 'Qualified' }));

@@ -7,6 +7,7 @@ import { Metrics } from '../http/metrics.js';
 import { observeSends } from '../platforms/observed.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
+import { endLeases } from '../engine/send-intents.js';
 import { sealWebhookSecrets } from '../app/webhooks.js';
 
 /** Query parameters that carry a one-time secret (the OAuth callback's code and state). */
@@ -62,6 +63,11 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   try {
     const applied = await migrateToLatest(store.db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+    if (!config.databaseUrl) {
+      // This process holds the data directory's lock: sends a crash left pending are no one else's to finish.
+      const ended = await endLeases(store.db, systemClock.now());
+      if (ended > 0) logger.info({ sends: ended }, 'reconciling sends a previous process left unconfirmed');
+    }
     if (config.secretKey) {
       const sealed = await sealWebhookSecrets(store.db, config.secretKey);
       if (sealed > 0) logger.info({ webhooks: sealed }, 'sealed webhook signing secrets stored in clear');

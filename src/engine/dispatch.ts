@@ -311,19 +311,23 @@ async function stillWanted(db: Db, items: readonly SendItem[]): Promise<Set<stri
   return new Set(rows.map((r) => r.id));
 }
 
-/** A like, or a send a crash left unconfirmed: looked up first, and sent again only if it never went out and is still wanted. */
-async function callOne(platform: Platform, as: PlatformAccount, item: SendItem, wanted: boolean): Promise<Outcome> {
+/**
+ * A like, or a send a crash left unconfirmed. An unconfirmed message is looked up: found, it went out (and is
+ * recorded even if its lead stopped meanwhile). Not found, or an unconfirmed like (liking is idempotent, so it
+ * is simply made again), it is withdrawn: its slot is freed and its lead planned again, so the resend takes a
+ * slot of its own when it goes out. Sent at the old slot, minutes past, its message, its pace, the account's caps
+ * and the delay to the lead's next step would all count from then.
+ */
+async function callOne(platform: Platform, as: PlatformAccount, item: SendItem): Promise<Outcome> {
   const recipient = item.prospect.platform_id;
   try {
-    if (item.intent.kind === 'like') {
-      // Liking is idempotent on the platform, so an unconfirmed like is simply made again.
+    if (!item.reconcile) {
       await platform.likeLatestPost(as, recipient);
       return { kind: 'sent', platformMessageId: null };
     }
+    if (item.intent.kind === 'like') return { kind: 'withdrawn' };
     const delivered = await platform.findDelivered(as, recipient, item.intent.content!, item.intent.created_at);
-    if (delivered) return { kind: 'sent', platformMessageId: delivered };
-    if (!wanted) return { kind: 'withdrawn' };
-    return { kind: 'sent', platformMessageId: (await platform.sendDm(as, recipient, item.intent.content!)).platformMessageId };
+    return delivered ? { kind: 'sent', platformMessageId: delivered } : { kind: 'withdrawn' };
   } catch (error) {
     if (error instanceof PlatformError) return { kind: 'failed', error };
     throw error;
@@ -350,7 +354,7 @@ async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promi
       }
       const plain = (item: SendItem | undefined) => item !== undefined && item.intent.kind === 'message' && !item.reconcile;
       if (!plain(group[i])) {
-        const outcome = await callOne(platform, as, group[i]!, wanted.has(group[i]!.intent.lead_id));
+        const outcome = await callOne(platform, as, group[i]!);
         outcomes.set(group[i++]!.intent.id, outcome);
         stopped = outcome.kind === 'failed' && stopsAccount(outcome.error);
         continue;

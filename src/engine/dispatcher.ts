@@ -51,7 +51,7 @@ export class Dispatcher {
 
   /** One real-time pass at `now`: everything due by then goes out. Returns the sends. */
   async runOnce(now: Date = this.#ctx.clock.now()): Promise<number> {
-    return (await this.#pass(now, now)).sent;
+    return (await this.#pass(now, now, true)).sent;
   }
 
   /**
@@ -60,11 +60,11 @@ export class Dispatcher {
    * else happens in the span. Returns the instant reached (earlier than `until` when the plan was cut short).
    */
   async runUntil(from: Date, until: Date): Promise<Date> {
-    return (await this.#pass(from, until)).reached;
+    return (await this.#pass(from, until, false)).reached;
   }
 
   /** Apply sequence edits, plan, pause or resume, send batch after batch, complete. */
-  async #pass(from: Date, until: Date): Promise<{ sent: number; reached: Date }> {
+  async #pass(from: Date, until: Date, realTime: boolean): Promise<{ sent: number; reached: Date }> {
     const { db } = this.#ctx;
     await applySequenceEdits(db, from);
     // A span of virtual time may run far past `from`: first every waiting lead gets its sender, as real-time
@@ -77,7 +77,10 @@ export class Dispatcher {
     const release = await nextHoldExpiry(db, from);
     let end = release && release <= until ? new Date(Math.max(from.getTime(), release.getTime() - 1)) : until;
     while (!this.#loop.stopping && !this.#stop?.aborted) {
-      const batch = await sendBatch(this.#ctx, this.#random, from, end, this.#recording);
+      // In real time a batch sends when it starts, which a slow batch before it (a platform lookup) may have put
+      // well past the pass's start: its slots, pace and stored times are taken then.
+      const at = realTime ? new Date(Math.max(from.getTime(), this.#ctx.clock.now().getTime())) : from;
+      const batch = await sendBatch(this.#ctx, this.#random, at, realTime ? at : end, this.#recording);
       // The embedded store runs its statements on this thread, and a batch over a span of virtual time may take
       // seconds: the process answers requests (and notices clients leaving) between batches. So does planning.
       await setImmediate();

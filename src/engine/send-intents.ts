@@ -11,13 +11,16 @@ import type { SendIntentRow } from '../store/schema-engine.js';
  *   (none) --reserve--> pending --markSent--> sent           the platform took it (or had it already)
  *                          |    --markFailed--> failed       the recipient refused it
  *                          |    --release--> (deleted)       not attempted, or the account or platform failed
- *                          +--renew--> pending               past its lease: leased again, to be reconciled
+ *                          +--renew--> pending               past its lease: leased again, to be reconciled:
+ *                                                            found on the platform, sent; not found, released
  *
  * Invariants:
  * 1. An intent is committed (reserve) before its platform call, and is unique per lead, step and sequence version.
  * 2. A pending intent is the lease on its lead: until it is settled, no batch takes the lead (`untaken`).
- * 3. A pending intent whose lease ran out (a crash between the call and the record: `findUnsettled`) is renewed
- *    and reconciled with the platform's delivered-message lookup before anything else is sent for its lead.
+ * 3. A pending intent whose lease ran out (a crash between the reservation and the record: `findUnsettled`) is
+ *    renewed and reconciled with the platform's delivered-message lookup before anything else is sent for its
+ *    lead. One the platform never got is released, and its lead planned again: a resend is a new intent at a new
+ *    slot, when it goes out, so pace, caps and the lead's next delay count from the real send, not the old slot.
  * 4. Every pending, sent or failed intent is a send in its account's log (`sendLogsOf`): the pace and the
  *    account's limits count it, so a refused send keeps its slot. A released intent is deleted and frees it.
  * 5. sent and failed are final.
@@ -36,6 +39,16 @@ export const untaken = sql`not exists (select 1 from send_intents i where i.lead
 
 /** When the leases of the pending intents run out (a virtual-time run jumps there): `select claimed_until`. */
 export const leaseEnds = sql`select claimed_until from send_intents where status = 'pending'`;
+
+/**
+ * Ends the leases of all pending intents now, so that the engine reconciles them at once. Only for a process that
+ * knows no one else can be sending: one that holds an embedded data directory's lock, at its start (the pending
+ * intents are a crashed predecessor's, and waiting out their leases would stall their leads). Returns how many.
+ */
+export async function endLeases(db: Db, now: Date): Promise<number> {
+  const result = await db.updateTable('send_intents').set({ claimed_until: now }).where('status', '=', 'pending').where('claimed_until', '>', now).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
 
 /** The unsettled intents of these accounts, oldest first. */
 export async function findUnsettled(trx: Db, accountIds: readonly string[], from: Date): Promise<SendIntentRow[]> {

@@ -100,8 +100,10 @@ function removeIfStill(lockPath: string, stale: string): void {
   if (!createExclusive(guardPath, me)) {
     const guard = readOrNull(guardPath);
     const guardHolder = guard === null ? null : parseHolder(guard);
-    // Someone is taking over right now: let them finish, then look again.
-    if (guardHolder && isRunning(guardHolder)) return void sleep(20);
+    // Someone is taking over right now (or has created the guard and not yet written it): let them finish, then
+    // look again. Only a guard whose holder no longer runs, or one left empty for a second, is stale.
+    const beingWritten = guard !== null && guardHolder === null && Date.now() - (fs.statSync(guardPath, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 1000;
+    if ((guardHolder && isRunning(guardHolder)) || beingWritten) return void sleep(20);
     if (guard !== null && readOrNull(guardPath) === guard) fs.rmSync(guardPath, { force: true });
     return;
   }

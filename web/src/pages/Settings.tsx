@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import type { CreatedTokenSchema, TokenSchema } from '../../../src/http/schemas/team.js';
 import type { CreatedWebhookSchema, DeliveryPageSchema, WebhookSchema } from '../../../src/http/schemas/webhooks.js';
@@ -45,10 +45,37 @@ async function submit(event: Event, action: (form: FormData) => Promise<void>, f
   }
 }
 
+/**
+ * A limit edited in place. Uncontrolled, so a reload that lands while someone types does not overwrite their
+ * digits; a value saved elsewhere shows once the field is not being edited, and a refused value goes back.
+ */
+function LimitInput({ label, saved, save }: { label: string; saved: number; save: (value: number) => Promise<boolean> }) {
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (input.current && document.activeElement !== input.current) input.current.value = String(saved);
+  }, [saved]);
+  return (
+    <input
+      ref={input}
+      class="narrow"
+      type="number"
+      aria-label={label}
+      defaultValue={String(saved)}
+      onChange={(e) => {
+        const field = e.currentTarget;
+        void save(Number(field.value)).then((accepted) => { if (!accepted) field.value = String(saved); });
+      }}
+    />
+  );
+}
+
 function Accounts() {
   const [list, error, reload, fail] = useLoad<AccountLink[]>('/account-links');
   const save = (account: AccountLink, change: Partial<Pick<AccountLink, 'hourlyLimit' | 'dailyLimit'>>) =>
-    api('PATCH', `/account-links/${account.id}`, change).then(() => (fail(''), reload()), (caught: Error) => (fail(caught.message), reload()));
+    api('PATCH', `/account-links/${account.id}`, change).then(
+      () => (fail(''), reload(), true),
+      (caught: Error) => (fail(caught.message), false),
+    );
   return (
     <Section title="Linked accounts" error={error}>
       <table class="table">
@@ -59,8 +86,8 @@ function Accounts() {
               <td>@{account.username}</td>
               <td>{account.platform}</td>
               <td>{account.status}</td>
-              <td><input class="narrow" type="number" aria-label={`Hourly limit of @${account.username}`} value={account.hourlyLimit} onChange={(e) => save(account, { hourlyLimit: Number((e.target as HTMLInputElement).value) })} /></td>
-              <td><input class="narrow" type="number" aria-label={`Daily limit of @${account.username}`} value={account.dailyLimit} onChange={(e) => save(account, { dailyLimit: Number((e.target as HTMLInputElement).value) })} /></td>
+              <td><LimitInput label={`Hourly limit of @${account.username}`} saved={account.hourlyLimit} save={(hourlyLimit) => save(account, { hourlyLimit })} /></td>
+              <td><LimitInput label={`Daily limit of @${account.username}`} saved={account.dailyLimit} save={(dailyLimit) => save(account, { dailyLimit })} /></td>
             </tr>
           ))}
         </tbody>
