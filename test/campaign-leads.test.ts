@@ -12,8 +12,8 @@ describe('campaign leads', () => {
     const team = await newTeam();
     const campaign = await newCampaign(team);
     const ids = randomIds(2_000);
-    expect(await ok(addLeads(team, campaign.id, { platform: 'twitter', platformIds: ids }))).toEqual({ added: 2_000, skipped: 0, failed: 0 });
-    expect(await ok(addLeads(team, campaign.id, { platformIds: ids.slice(0, 10) }))).toEqual({ added: 0, skipped: 10, failed: 0 });
+    expect(await ok(addLeads(team, campaign.id, { platform: 'twitter', platformIds: ids }))).toEqual({ added: 2_000, skipped: 0, failed: 0, failures: [] });
+    expect(await ok(addLeads(team, campaign.id, { platformIds: ids.slice(0, 10) }))).toEqual({ added: 0, skipped: 10, failed: 0, failures: [] });
     // Direct leads are assessed against the rules as they come in, as synced ones are: a client waiting for
     // scopeAssessedCount to reach targetsCount is not left waiting (those already in are not assessed again).
     expect(await getCampaign(team, campaign.id)).toMatchObject({ targetsCount: 2_000, contactedCount: 0, completionRate: 0, scopeAssessedCount: 2_000 });
@@ -56,7 +56,16 @@ describe('campaign leads', () => {
       }),
     );
     // The same person named again (by platform id after username) is skipped: a lead is never in a campaign twice.
-    expect(result).toEqual({ added: 3, skipped: 1, failed: 3 });
+    expect(result).toMatchObject({ added: 3, skipped: 1, failed: 3 });
+    // Which identifiers failed, as given, and why (issue 23), as list adds name theirs.
+    const byIdentifier = (a: { identifier: string }, b: { identifier: string }) => a.identifier.localeCompare(b.identifier);
+    expect([...result.failures].sort(byIdentifier)).toEqual(
+      [
+        { identifier: 'nobody_has_this_name', reason: 'not_found' },
+        { identifier: 'nosuchprospect', reason: 'not_found' },
+        { identifier: suspended, reason: 'suspended' },
+      ].sort(byIdentifier),
+    );
     const leads = await leadsByPlatformId(team, campaign.id);
     expect([...leads.keys()].sort()).toEqual([named!, byId!, withData!].sort());
     expect(leads.get(withData!)!.data).toEqual({ [column.id]: 42 });
@@ -89,7 +98,7 @@ describe('campaign leads', () => {
     await ok(team.request('PUT', `/api/v1/sandbox/profiles/${closed}`, { dmsOpen: false }));
     await setRules(team, campaign.id, { excludedListIds: [blocked.id] });
     await runSyncs(team);
-    expect(await ok(addLeads(team, campaign.id, { platformIds: [excluded, closed, fine] }))).toEqual({ added: 1, skipped: 2, failed: 0 });
+    expect(await ok(addLeads(team, campaign.id, { platformIds: [excluded, closed, fine] }))).toEqual({ added: 1, skipped: 2, failed: 0, failures: [] });
     expect(await statesOf(team, campaign.id)).toEqual({ [excluded!]: 'excluded:excluded_list', [closed!]: 'excluded:dms_closed', [fine!]: 'pending' });
     expect(await getCampaign(team, campaign.id)).toMatchObject({ targetsCount: 1, scopeAssessedCount: 3 });
     // Direct leads stay when the rules change and come in once nothing keeps them out.
@@ -106,7 +115,7 @@ describe('campaign leads', () => {
     const campaign = await newCampaign(team);
     await setRules(team, campaign.id, { syncedListIds: [list.id] });
     await runSyncs(team);
-    expect(await ok(addLeads(team, campaign.id, { platformIds: [lead] }))).toEqual({ added: 0, skipped: 1, failed: 0 });
+    expect(await ok(addLeads(team, campaign.id, { platformIds: [lead] }))).toEqual({ added: 0, skipped: 1, failed: 0, failures: [] });
     await ok(team.request('DELETE', `/api/v1/lists/${list.id}/leads`, { platformIds: [lead] }));
     await runSyncs(team);
     expect((await leadsByPlatformId(team, campaign.id)).get(lead!)!.source).toEqual({ direct: true, listIds: [] });

@@ -161,7 +161,7 @@ describe('campaign settings', () => {
     expect((await team.request('GET', `${api}?limit=0`)).statusCode).toBe(400);
   });
 
-  it('counts targets, contacted and replied from the leads', async () => {
+  it('counts targets, contacted and replied from the leads; completionRate is the share of targets that completed their sequence', async () => {
     const team = await newTeam();
     const account = await linkAccount(team);
     const campaign = await create(team, { name: 'Counted', accountLinkIds: [account.id] });
@@ -174,9 +174,10 @@ describe('campaign settings', () => {
     ] as const;
     for (const lead of leads) await insertLead(team, campaign.id, (await newProspect(team, account.id)).id, lead);
     const got = (await team.request('GET', `${v2}/${campaign.id}`)).json();
-    expect(got).toMatchObject({ targetsCount: 4, contactedCount: 3, repliedCount: 1, completionRate: 0.75, replyRate: 1 / 3 });
+    // Two of the three contacted leads are mid-sequence: only the completed one counts (issue 23).
+    expect(got).toMatchObject({ targetsCount: 4, contactedCount: 3, repliedCount: 1, completionRate: 0.25, replyRate: 1 / 3 });
     const v1 = (await team.request('GET', `${api}/${campaign.id}`)).json();
-    expect(v1).toMatchObject({ targetsCount: 4, contactedCount: 3, repliesCount: 1, estimatedTargets: 4 });
+    expect(v1).toMatchObject({ targetsCount: 4, contactedCount: 3, repliesCount: 1, completionRate: 0.25, estimatedTargets: 4 });
   });
 
   it('deletes a campaign that is not active, and 409s while it is', async () => {

@@ -156,7 +156,7 @@ describe('lead rules: PATCH /campaigns/v2/{id}/rules', () => {
     await ok(team.request('DELETE', `/api/v1/lists/${list.id}/leads`, { platformIds: [reached, waiting] }));
     await runSyncs(team);
     expect(await statesOf(team, campaign.id)).toEqual({ [reached!]: 'active' });
-    expect(await getCampaign(team, campaign.id)).toMatchObject({ targetsCount: 1, contactedCount: 1, completionRate: 1 });
+    expect(await getCampaign(team, campaign.id)).toMatchObject({ targetsCount: 1, contactedCount: 1, completionRate: 0 }); // contacted, not yet through its sequence
   });
 
   it('unlink keeps a detached list’s leads as direct ones; remove drops those only it brought', async () => {

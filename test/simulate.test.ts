@@ -91,7 +91,12 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
     expect(targets.find((t) => t.platformId === '7001')!.content).toBe('Hi Jane');
     expect(of('7000')).toEqual(['target.contacted@0', 'target.liked@2', 'target.followUpSent@3']);
     expect(of('7002')).toEqual(['target.contacted@0', 'target.liked@2', 'target.followUpSent@3']);
-    expect(of('7003')).toEqual([]);
+    // 7003's DMs are closed: its lead fails, and says so with the platform's reason.
+    expect(of('7003')).toEqual(['target.failed@0']);
+    const failed = events.find((e) => e.type === 'target.failed')!;
+    expect(failed.data.reason).toMatch(/\S/);
+    expect(failed.data.campaign).toMatchObject({ contactedCount: expect.any(Number) });
+    expect(failed.data.prospect).toMatchObject({ platformId: '7003' });
     // The like waits two hours after the first message actually went out.
     const first = targets.find((t) => t.platformId === '7000' && t.rank === 0)!.at.getTime();
     const liked = targets.find((t) => t.platformId === '7000' && t.rank === 2)!.at.getTime();

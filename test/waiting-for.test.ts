@@ -155,6 +155,8 @@ async function expectNamedTimesKept({ predictions, reached }: { predictions: rea
     const { nextSendAt, waitingFor } = lead;
     const sentNext = sends.get(leadId)!.find((t) => t > at);
     const label = `${lead.prospect.platformId} read at ${new Date(at).toISOString()}: ${JSON.stringify({ nextSendAt, waitingFor })}`;
+    // The seed's nextStepAt names the same time (issue 23), not the step's due time.
+    expect(lead.nextStepAt, label).toBe(nextSendAt);
     if (nextSendAt === null) {
       // Nothing is named when nothing is left to send, or when the plan does not reach the lead.
       if (waitingFor === null) expect(sentNext, label).toBeUndefined();

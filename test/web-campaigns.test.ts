@@ -106,9 +106,10 @@ describe('the campaigns pages', () => {
 
     // Leads, then the preview as one of them.
     const leadsSection = p.getByRole('region', { name: 'Leads' });
-    await leadsSection.getByLabel('Leads to add').fill(leads.join('\n'));
+    await leadsSection.getByLabel('Leads to add').fill([...leads, '@nobody_has_this_name'].join('\n'));
     await leadsSection.getByRole('button', { name: 'Add leads' }).click();
-    await leadsSection.getByRole('status').getByText('Added 2, skipped 0, failed 0').waitFor();
+    // The one that failed is named, with why.
+    await leadsSection.getByRole('status').getByText('Added 2, skipped 0, failed 1: nobody_has_this_name (not found)').waitFor();
     await expect.poll(() => leadsSection.getByRole('table', { name: 'Leads' }).getByRole('row').count()).toBe(3);
     await p.getByRole('combobox', { name: 'As' }).selectOption({ label: `Grace Hopper (@w${leads[1]!.slice(-12)})` });
     await expect.poll(() => preview.first().textContent()).toContain('Hi Grace');

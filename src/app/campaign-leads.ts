@@ -13,7 +13,7 @@ import { getCampaignRow } from './campaign-data.js';
 import { applyScope, gatherCandidates, scopeOf } from './campaign-scope.js';
 import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
 import { engineRandom, type AppContext } from './context.js';
-import { resolveLeads, type LeadRef } from './lead-resolution.js';
+import { resolveLeads, type LeadRef, type UnresolvedReason } from './lead-resolution.js';
 import { checkedLeadInputs, invalidData, withoutNulls, type LeadInput } from './list-leads.js';
 import { presentProspect, type ProspectWithContext, tagsOf } from './presenters.js';
 
@@ -29,6 +29,7 @@ export interface CampaignLead {
   accountLinkId: string | null;
   /** the rank of the step the lead is at while in flight */
   currentStep: number | null;
+  /** the same as nextSendAt (the vendor's name for it) */
   nextStepAt: string | null;
   lastContactAt: string | null;
   contactedAt: string | null;
@@ -55,6 +56,8 @@ export interface AddCampaignLeadsResult {
   skipped: number;
   /** could not be resolved to a reachable profile */
   failed: number;
+  /** each identifier that failed, as given, and why */
+  failures: { identifier: string; reason: UnresolvedReason }[];
 }
 
 function assertOpen(campaign: CampaignRow): void {
@@ -124,8 +127,8 @@ export async function addCampaignLeads(ctx: AppContext, teamId: string, campaign
         .execute();
     }
     const added = decisions.filter((d) => d.kind === 'pending').length;
-    const failed = prospects.filter((p) => p === null).length;
-    return { added, skipped: prospects.length - added - failed, failed };
+    const failures = leads.flatMap(({ ref }, i) => (prospects[i] ? [] : [{ identifier: ref.value, reason: resolution.whyUnresolved(ref) }]));
+    return { added, skipped: prospects.length - added - failures.length, failed: failures.length, failures };
   });
 }
 
@@ -156,7 +159,6 @@ async function present(ctx: AppContext, campaign: CampaignRow, rows: readonly Ca
     state: r.state,
     accountLinkId: r.account_link_id,
     currentStep: r.state === 'active' ? r.next_rank : null,
-    nextStepAt: isoOrNull(r.next_step_at),
     lastContactAt: isoOrNull(r.last_contact_at),
     contactedAt: isoOrNull(r.contacted_at),
     repliedAt: isoOrNull(r.replied_at),
@@ -169,7 +171,10 @@ async function present(ctx: AppContext, campaign: CampaignRow, rows: readonly Ca
   }));
 }
 
-const presentWait = ({ nextSendAt, waitingFor }: LeadWait): Pick<CampaignLead, 'nextSendAt' | 'waitingFor'> => ({
+const presentWait = ({ nextSendAt, waitingFor }: LeadWait): Pick<CampaignLead, 'nextStepAt' | 'nextSendAt' | 'waitingFor'> => ({
+  // The seed's nextStepAt is when the next step goes out: the plan's time, not the step's due time (which a
+  // closed window, the pace or a queue push back), so both fields come from the same planning (issue 23).
+  nextStepAt: isoOrNull(nextSendAt),
   nextSendAt: isoOrNull(nextSendAt),
   // Each reason keeps its own fields; only the instant changes form.
   waitingFor: waitingFor && ({ ...waitingFor, until: isoOrNull(waitingFor.until) } as WaitingForView),

@@ -121,6 +121,7 @@ async function countersOf(db: Db, ids: readonly string[]): Promise<Map<string, C
       eb.fn.countAll<number>().filterWhere('state', '!=', 'excluded').as('targets'),
       eb.fn.count<number>('contacted_at').as('contacted'),
       eb.fn.count<number>('replied_at').as('replied'),
+      eb.fn.countAll<number>().filterWhere('state', '=', 'completed').as('completed'),
     ])
     .where('campaign_id', 'in', ids)
     .groupBy('campaign_id')
@@ -128,14 +129,16 @@ async function countersOf(db: Db, ids: readonly string[]): Promise<Map<string, C
   const byId = new Map(rows.map((r) => [r.campaign_id, r]));
   return new Map(
     ids.map((id) => {
-      const [targets, contacted, replied] = [Number(byId.get(id)?.targets ?? 0), Number(byId.get(id)?.contacted ?? 0), Number(byId.get(id)?.replied ?? 0)];
+      const row = byId.get(id);
+      const [targets, contacted, replied, completed] = [row?.targets, row?.contacted, row?.replied, row?.completed].map((n) => Number(n ?? 0)) as [number, number, number, number];
       return [
         id,
         {
           targetsCount: targets,
           contactedCount: contacted,
           repliedCount: replied,
-          completionRate: ratio(contacted, targets),
+          // The seed's definition: the share of targets that went through their whole sequence (issue 23).
+          completionRate: ratio(completed, targets),
           replyRate: ratio(replied, contacted),
         },
       ];

@@ -232,12 +232,15 @@ export async function createCsvImport(
   }
 }
 
-/** A row as a lead to add, or the reason it cannot be one. */
+/**
+ * A row as a lead to add, or the reason it cannot be one. A mapped cell whose value does not fit its column (a
+ * website that is no URL) is left out and said so in `rejectedCells`: it is optional, the lead is not.
+ */
 function leadOf(
   { fields, notUtf8 }: { fields: string[]; notUtf8: number[] },
   id: { name: string; index: number; by: LeadRef['by'] },
   mapped: ReadonlyArray<{ name: string; index: number; type: ColumnDataType | undefined; columnId: string }>,
-): { ref: LeadRef; data: Record<string, ColumnValue> } | { reason: string } {
+): { ref: LeadRef; data: Record<string, ColumnValue>; rejectedCells: string[] } | { reason: string } {
   const by = id.by;
   const notText = [id, ...mapped].find((column) => notUtf8.includes(column.index));
   if (notText) return { reason: `column '${notText.name}' is not valid UTF-8` };
@@ -245,15 +248,16 @@ function leadOf(
   if (hasNul(value) || mapped.some((m) => hasNul(fields[m.index] ?? ''))) return { reason: 'contains the NUL character (U+0000)' };
   if (value === '') return { reason: by === 'username' ? 'missing username' : 'missing X user id' };
   const data: Record<string, ColumnValue> = {};
+  const rejectedCells: string[] = [];
   for (const m of mapped) {
     const value = (fields[m.index] ?? '').trim();
     // An empty cell means no value; a column deleted since the upload is ignored.
     if (value === '' || !m.type) continue;
     const checked = checkColumnValue(m.type, value);
-    if (!checked.ok) return { reason: `column '${m.name}' ${checked.reason}` };
-    data[m.columnId] = checked.value;
+    if (checked.ok) data[m.columnId] = checked.value;
+    else rejectedCells.push(`column '${m.name}' ${checked.reason}: the cell was left out, the lead imported`);
   }
-  return { ref: { by, value }, data };
+  return { ref: { by, value }, data, rejectedCells };
 }
 
 /** Runs a CSV import from its checkpoint: a transaction per batch of rows, until done or told to stop. */
@@ -270,19 +274,24 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   /** Adds one batch; false when the job must stop (the batch was not written). The last one drops the file. */
   const commit = async (entries: CsvEntry[], end: number | undefined, last = false): Promise<boolean> => {
     const errors: RowError[] = [];
+    // Reported beside the rows' errors, but their rows were imported: they are not failures.
+    const cellErrors: RowError[] = [];
     const leads: Array<{ row: number; ref: LeadRef; data: Record<string, ColumnValue> }> = [];
     entries.forEach((entry, i) => {
       const row = state.processed + i + 1;
       const lead = 'error' in entry ? { reason: `unreadable row: ${entry.error}` } : leadOf(entry, id, mapped);
       if ('reason' in lead) errors.push({ row, reason: lead.reason });
-      else leads.push({ row, ...lead });
+      else {
+        leads.push({ row, ref: lead.ref, data: lead.data });
+        for (const reason of lead.rejectedCells) cellErrors.push({ row, reason });
+      }
     });
     const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref));
     let next = state;
     const ran = await job.batch(async (trx) => {
       const outcomes = await writeListLeads(trx, job.teamId, job.subjectId, resolution, leads.map((l) => l.data), ctx.clock.now());
       outcomes.forEach((o, i) => o === 'failed' && errors.push({ row: leads[i]!.row, reason: `${by === 'username' ? 'username' : 'X user id'} '${leads[i]!.ref.value}' could not be resolved (unknown, suspended or deactivated)` }));
-      errors.sort((a, b) => a.row - b.row);
+      const reported = [...errors, ...cellErrors].sort((a, b) => a.row - b.row);
       const count = (o: string) => outcomes.filter((x) => x === o).length;
       next = {
         ...state,
@@ -290,7 +299,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
         added: state.added + count('added'),
         skipped: state.skipped + count('skipped'),
         failed: state.failed + errors.length,
-        errors: [...state.errors, ...errors].slice(0, MAX_REPORTED_ERRORS),
+        errors: [...state.errors, ...reported].slice(0, MAX_REPORTED_ERRORS),
         byte: end ?? state.byte,
       };
       if (last) await dropUpload(trx, job);

@@ -1,5 +1,5 @@
 import { usernameKey } from '../core/usernames.js';
-import type { Platform, PlatformAccount, PlatformProfile } from '../platforms/platform.js';
+import type { AccountStatus, Platform, PlatformAccount, PlatformProfile } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
 import { lookupAccountOf, platformOf } from './account-links.js';
@@ -19,7 +19,11 @@ export type LeadRef = { by: 'platformId' | 'username' | 'externalId'; value: str
 export interface LeadResolution {
   /** per ref, in order: its prospect, created if new, or null when it cannot be resolved */
   persist(trx: Db, now: Date): Promise<Array<ProspectRow | null>>;
+  /** why persist() answered null for `ref`: no such profile, or the account is not active */
+  whyUnresolved(ref: LeadRef): UnresolvedReason;
 }
+
+export type UnresolvedReason = 'not_found' | Exclude<AccountStatus, 'active'>;
 
 /**
  * The platform the team's leads live on: that of its linked accounts. A team with none yet resolves
@@ -85,6 +89,10 @@ export async function resolveLeads(ctx: AppContext, teamId: string, refs: readon
         const row = known.get(refKey(ref)) ?? (profile ? known.get(`platformId:${profile.platformId}`) : undefined);
         return row && usable(row.account_status) ? row : null;
       });
+    },
+    whyUnresolved(ref) {
+      const status = known.get(refKey(ref))?.account_status ?? fetched.get(refKey(ref))?.accountStatus;
+      return status === 'suspended' || status === 'deactivated' ? status : 'not_found';
     },
   };
 }

@@ -34,6 +34,7 @@ export const EVENT_TYPES = [
   'target.followUpSent',
   'target.replied',
   'target.liked',
+  'target.failed',
   'importJob.updated',
 ] as const;
 

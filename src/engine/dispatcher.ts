@@ -5,7 +5,7 @@ import { PollingLoop } from '../app/polling-loop.js';
 import type { Random } from '../core/random.js';
 import type { Db } from '../store/db.js';
 import { sendBatch } from './dispatch.js';
-import { applySequenceEdits, completeFinished, planLeads, updateAvailability } from './plan.js';
+import { applySequenceEdits, completeFinished, planLeads, updateAvailability, type AvailabilityChange } from './plan.js';
 import type { Recording } from './record.js';
 import { leaseEnds } from './send-intents.js';
 
@@ -70,7 +70,7 @@ export class Dispatcher {
     // A span of virtual time may run far past `from`: first every waiting lead gets its sender, as real-time
     // passes a second apart would have given them by then (one batch of them a pass).
     while ((await planLeads(db, from)) && until > from) await setImmediate();
-    await updateAvailability(db, from);
+    this.#logChanges(await updateAvailability(db, from));
     let sent = 0;
     let reached = from;
     // A hold running out may resume a paused campaign: a pass-level change, so the span stops short of it.
@@ -85,14 +85,27 @@ export class Dispatcher {
       // seconds: the process answers requests (and notices clients leaving) between batches. So does planning.
       await setImmediate();
       if (!batch.acted) break;
+      if (batch.sent > 0) this.#log({ sent: batch.sent }, `engine batch sent ${batch.sent}`);
       sent += batch.sent;
       if (batch.reached > reached) reached = batch.reached;
       if (batch.until < end) end = batch.until;
     }
     // A failure may have held or revoked the last account of a campaign.
-    await updateAvailability(db, reached);
-    await completeFinished(db, from, reached);
+    this.#logChanges(await updateAvailability(db, reached));
+    for (const campaignId of await completeFinished(db, from, reached)) this.#log({ campaignId }, 'engine completed a campaign');
     return { sent, reached };
+  }
+
+  /** What the engine did, at info, one line per batch or campaign change; a forecast's work is nobody's news. */
+  #log(fields: Record<string, unknown>, message: string): void {
+    if (this.#recording === 'everything') this.#ctx.logger.info(fields, message);
+  }
+
+  #logChanges(changes: readonly AvailabilityChange[]): void {
+    for (const c of changes) {
+      if (c.change === 'paused') this.#log({ campaignId: c.campaignId, pauseReason: c.reason }, `engine paused a campaign: ${c.reason}`);
+      else this.#log({ campaignId: c.campaignId }, 'engine resumed a campaign');
+    }
   }
 }
 

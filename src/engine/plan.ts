@@ -162,11 +162,14 @@ export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
   }
 }
 
+/** A campaign the engine paused (with its pauseReason) or resumed. */
+export type AvailabilityChange = { campaignId: string; change: 'paused'; reason: string } | { campaignId: string; change: 'resumed' };
+
 /**
  * Pauses active campaigns none of whose accounts can send (with the reason shown as pauseReason), and resumes
- * campaigns the engine paused once one can again. A manual pause is never lifted here.
+ * campaigns the engine paused once one can again. A manual pause is never lifted here. Returns what it changed.
  */
-export async function updateAvailability(db: Db, now: Date): Promise<void> {
+export async function updateAvailability(db: Db, now: Date): Promise<AvailabilityChange[]> {
   const campaigns = await db
     .selectFrom('campaigns as c')
     .select(['c.id', 'c.status'])
@@ -194,21 +197,24 @@ export async function updateAvailability(db: Db, now: Date): Promise<void> {
     .where((eb) => eb.or([eb('c.status', '=', 'active'), eb.and([eb('c.status', '=', 'paused'), eb('c.pause_reason', 'in', ENGINE_PAUSES)])]))
     .orderBy('c.id')
     .execute();
+  const changes: AvailabilityChange[] = [];
   for (const c of campaigns) {
     if (c.status === 'active' && !c.can_send) {
       const reason = c.has_active ? PAUSE_REASONS.rateLimited : PAUSE_REASONS.unavailable;
-      await db.transaction().execute((trx) => engineTransition(trx, c.id, 'disable', now, reason));
+      if (await db.transaction().execute((trx) => engineTransition(trx, c.id, 'disable', now, reason))) changes.push({ campaignId: c.id, change: 'paused', reason });
     } else if (c.status === 'paused' && c.can_send) {
-      await db.transaction().execute((trx) => engineTransition(trx, c.id, 'enable', now));
+      if (await db.transaction().execute((trx) => engineTransition(trx, c.id, 'enable', now))) changes.push({ campaignId: c.id, change: 'resumed' });
     }
   }
+  return changes;
 }
 
 /**
  * Completes active campaigns with no lead left to contact and no list sync running, as of the last lead's
- * finish within (from .. reached] (a pass over a span of virtual time notices it at the span's end).
+ * finish within (from .. reached] (a pass over a span of virtual time notices it at the span's end). Returns
+ * the campaigns it completed.
  */
-export async function completeFinished(db: Db, from: Date, reached: Date = from): Promise<void> {
+export async function completeFinished(db: Db, from: Date, reached: Date = from): Promise<string[]> {
   const finished = await db
     .selectFrom('campaigns as c')
     .select('c.id')
@@ -219,6 +225,7 @@ export async function completeFinished(db: Db, from: Date, reached: Date = from)
     )
     .orderBy('c.id')
     .execute();
+  const completed: string[] = [];
   for (const { id } of finished) {
     await db.transaction().execute(async (trx) => {
       const open = await trx.selectFrom('campaign_leads').select('id').where('campaign_id', '=', id).where('state', 'in', ['pending', 'active']).limit(1).executeTakeFirst();
@@ -230,7 +237,8 @@ export async function completeFinished(db: Db, from: Date, reached: Date = from)
         .where('finished_at', '<=', reached)
         .executeTakeFirst();
       const at = last?.at && new Date(last.at) > from ? new Date(last.at) : from;
-      await engineTransition(trx, id, 'complete', at);
+      if (await engineTransition(trx, id, 'complete', at)) completed.push(id);
     });
   }
+  return completed;
 }

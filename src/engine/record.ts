@@ -180,8 +180,11 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
       ),
     ]),
   );
+  const failed = recording === 'everything' ? items.filter((i) => refused(outcomes.get(i.intent.id)!)) : [];
   if (!announced) {
     await progressWritten;
+    const failures = await failureEvents(trx, failed, outcomes, from);
+    for (const { teamId, event } of failures) await emitEvents(trx, teamId, [event], from);
     return sent.length;
   }
 
@@ -207,15 +210,51 @@ async function recordIn(trx: Db, { items, outcomes, from, backoffMs, recording }
     if (entries[index]!.input) messaged.add(item.intent.lead_id);
     return { item, at: item.intent.created_at, ...progress[index]!, followUp };
   });
-  await recordMessages(trx, entries, (recorded) => announce(trx, records, recorded, from), progressWritten);
+  const failures = await failureEvents(trx, failed, outcomes, from);
+  await recordMessages(trx, entries, (recorded) => announce(trx, records, recorded, failures, from), progressWritten);
   return records.length;
+}
+
+/** A target.failed event and the team it goes to. */
+interface FailureEvent {
+  teamId: string;
+  event: NewEvent & { at: Date };
+}
+
+/**
+ * target.failed (our extension) for each lead a refusing recipient failed in the batch, in time order, with the
+ * campaign's summary as of the batch and the platform's reason.
+ */
+async function failureEvents(trx: Db, failed: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, from: Date): Promise<FailureEvent[]> {
+  if (failed.length === 0) return [];
+  const summaries = await campaignSummaries(trx, [...new Set(failed.map((i) => i.campaign.id))]);
+  const prospects = await presentProspectRows(
+    trx,
+    failed.map((i) => i.prospect),
+    from,
+  );
+  return failed.map((item) => ({
+    teamId: item.campaign.team_id,
+    event: {
+      type: 'target.failed',
+      data: {
+        campaign: summaries.get(item.campaign.id)!,
+        prospect: prospects.get(item.prospect.id)!,
+        accountLinkId: item.account.id,
+        step: { id: item.step.id, rank: item.step.rank },
+        reason: (outcomes.get(item.intent.id) as { error: PlatformError }).error.message,
+      },
+      at: item.intent.created_at,
+    },
+  }));
 }
 
 /**
  * The events of a batch's sends, in send order: each send's thread.* and message.* events (recordMessages), then
- * its target.* event, with the automations they trigger run at their place.
+ * its target.* event, with the automations they trigger run at their place; the batch's target.failed events
+ * among them, in time order.
  */
-async function announce(trx: Db, records: readonly SentRecord[], recorded: readonly RecordedEntry[], from: Date) {
+async function announce(trx: Db, records: readonly SentRecord[], recorded: readonly RecordedEntry[], failures: readonly FailureEvent[], from: Date) {
   const campaignIds = [...new Set(records.map((r) => r.item.campaign.id))];
   const [summaries, contacted, completed] = await Promise.all([
     campaignSummaries(trx, campaignIds),
@@ -255,8 +294,17 @@ async function announce(trx: Db, records: readonly SentRecord[], recorded: reado
     prospects.set(prospect.id, (await presentProspects(trx, [prospect.id], from)).get(prospect.id)!);
   };
 
+  // Each failure at its place in time: before the first send after it (sends of its instant go first, as a
+  // batch at that instant alone would announce them), so a span of virtual time tells what instants tell.
+  let failuresEmitted = 0;
+  const emitFailuresBefore = (at: Date | null) => {
+    for (; failuresEmitted < failures.length && (at === null || failures[failuresEmitted]!.event.at < at); failuresEmitted++) {
+      emit(failures[failuresEmitted]!.teamId, failures[failuresEmitted]!.event);
+    }
+  };
   for (const [index, record] of records.entries()) {
     const { item, at } = record;
+    emitFailuresBefore(at);
     const entry = recorded[index]!;
     const teamId = item.campaign.team_id;
     // One object while the thread and prospect stay the same: the events of this send store it once (event-groups.ts).
@@ -276,5 +324,6 @@ async function announce(trx: Db, records: readonly SentRecord[], recorded: reado
     if (record.firstContact) await automate(record, contacted.get(item.campaign.id)!);
     if (record.completes) await automate(record, completed.get(item.campaign.id)!);
   }
+  emitFailuresBefore(null);
   await flush();
 }

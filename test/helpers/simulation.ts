@@ -33,7 +33,8 @@ export async function runScenario(scenario: unknown, options: SimulateOptions = 
         at: new Date(e.timestamp),
         platformId: e.data.prospect.platformId,
         rank: e.data.step?.rank,
-        accountLinkId: e.data.thread.accountLinkId,
+        // target.failed names its account: a refused first message leaves no thread
+        accountLinkId: e.data.thread?.accountLinkId ?? e.data.accountLinkId,
         content: e.data.message?.content,
       })),
   };

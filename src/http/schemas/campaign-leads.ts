@@ -71,7 +71,7 @@ export const CampaignLeadSchema = z
     state: LeadStateSchema,
     accountLinkId: IdSchema.nullable().describe('the linked account that contacts this lead'),
     currentStep: z.number().int().nullable().describe('rank of the step an in-flight lead is at'),
-    nextStepAt: NullableTimestamp,
+    nextStepAt: NullableTimestamp.describe('when the engine sends the next step if nothing changes: the same as nextSendAt'),
     lastContactAt: NullableTimestamp,
     contactedAt: NullableTimestamp,
     repliedAt: NullableTimestamp,
@@ -98,6 +98,9 @@ export const AddCampaignLeadsResultSchema = z
     added: z.number().int(),
     skipped: z.number().int().describe('already in the campaign, or kept out by its rules'),
     failed: z.number().int().describe('could not be resolved: unknown, suspended or deactivated accounts'),
+    failures: z
+      .array(z.object({ identifier: z.string().describe('as given'), reason: z.enum(['not_found', 'suspended', 'deactivated']) }))
+      .describe('each identifier that failed and why (our extension), in the order given'),
   })
   .meta({ id: 'AddCampaignLeadsResult' });
 

@@ -148,7 +148,7 @@ const RulesSchema = z
 const counters = {
   targetsCount: z.number().int(),
   contactedCount: z.number().int(),
-  completionRate: z.number().describe('contacted / targets, 0 when there are no targets'),
+  completionRate: z.number().describe('leads that completed their whole sequence / targets, 0 when there are no targets'),
   replyRate: z.number().describe('replied / contacted, 0 when nobody was contacted'),
 };
 

@@ -129,7 +129,7 @@ function Counters({ campaign }: { campaign: CampaignData }) {
     ['Targets', campaign.targetsCount],
     ['Contacted', campaign.contactedCount],
     ['Replied', campaign.repliedCount],
-    ['Completion', percent(campaign.completionRate)],
+    ['Completed sequence', percent(campaign.completionRate)],
     ['Reply rate', percent(campaign.replyRate)],
   ];
   return (
@@ -241,12 +241,17 @@ function AddLeads({ campaignId, onAdded }: { campaignId: string; onAdded: () => 
           .filter(Boolean);
         const platformIds = names.filter((n) => /^\d+$/.test(n));
         const usernames = names.filter((n) => !/^\d+$/.test(n));
-        const result = await api<{ added: number; skipped: number; failed: number }>('POST', campaignPath(campaignId, '/leads'), {
-          ...(platformIds.length ? { platformIds } : {}),
-          ...(usernames.length ? { usernames } : {}),
-        });
+        const result = await api<{ added: number; skipped: number; failed: number; failures: { identifier: string; reason: string }[] }>(
+          'POST',
+          campaignPath(campaignId, '/leads'),
+          {
+            ...(platformIds.length ? { platformIds } : {}),
+            ...(usernames.length ? { usernames } : {}),
+          },
+        );
         onAdded();
-        return `Added ${result.added}, skipped ${result.skipped}, failed ${result.failed}`;
+        const failures = result.failures.map((f) => `${f.identifier} (${f.reason.replace('_', ' ')})`).join(', ');
+        return `Added ${result.added}, skipped ${result.skipped}, failed ${result.failed}${failures ? `: ${failures}` : ''}`;
       }}
     >
       <label>

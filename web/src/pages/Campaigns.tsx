@@ -39,7 +39,7 @@ export function Campaigns() {
               <th class="num">Targets</th>
               <th class="num">Contacted</th>
               <th class="num">Replied</th>
-              <th class="num">Completion</th>
+              <th class="num">Completed sequence</th>
               <th class="num">Reply rate</th>
             </tr>
           </thead>
