@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sandboxPersonOf } from '../src/platforms/sandbox-people.js';
 import { newTeam } from './helpers/app.js';
 import { expectContract } from './helpers/contract.js';
 import { events, fails, inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
@@ -18,7 +19,7 @@ describe('a sandbox conversation end to end', () => {
     expectContract('GET', '/threads/{threadId}', thread);
     expect(thread).toMatchObject({ isRequest: true, variant: 'unencrypted', accountLinkId: account.id, done: false });
     expect(first.authorId).toBe(thread.prospect.externalId);
-    expect(thread.prospect).toMatchObject({ platformId: from, username: `user${from}`, handle: `@user${from}`, displayName: `User ${from}` });
+    expect(thread.prospect).toMatchObject({ platformId: from, username: `user${from}`, handle: `@user${from}`, displayName: sandboxPersonOf(from).displayName });
     expect(thread.platformId).toBe(BigInt(account.platformId) < BigInt(from) ? `${account.platformId}:${from}` : `${from}:${account.platformId}`);
 
     const requests = await ok(team.request('GET', '/api/v1/threads?inbox=requests'));

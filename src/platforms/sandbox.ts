@@ -13,10 +13,11 @@ import {
   type PlatformProfile,
   type SentDm,
 } from './platform.js';
+import { sandboxPersonOf } from './sandbox-people.js';
 
 /**
  * The simulated X, kept in the same database (sandbox_* tables, global like X itself). Every decimal id
- * is a user with default fields; a sandbox_profiles row overrides them.
+ * is a user with default fields (a seeded name and bio: sandbox-people.ts); a sandbox_profiles row overrides them.
  */
 
 const DECIMAL_ID = /^[0-9]{1,20}$/;
@@ -40,12 +41,13 @@ type ProfileRow = Pick<
 >;
 
 function profileOf(platformId: string, row: ProfileRow | undefined): PlatformProfile {
+  const person = sandboxPersonOf(platformId);
   return {
     platformId,
     username: row?.username ?? `user${platformId}`,
-    displayName: row?.display_name ?? `User ${platformId}`,
+    displayName: row?.display_name ?? person.displayName,
     image: null,
-    bio: row?.bio ?? null,
+    bio: row?.bio ?? person.bio,
     location: row?.location ?? null,
     websiteUrl: null,
     followerCount: row?.follower_count ?? 0,
