@@ -178,6 +178,8 @@ describe('the campaigns pages', () => {
     await table.getByRole('button', { name: `Edit values of ${username(ada)}` }).click();
     await table.getByRole('textbox', { name: `Company of ${username(ada)}` }).fill('Analytical Engines');
     await table.getByRole('button', { name: 'Save values' }).click();
+    // While the row is edited its cell is named by the field's value too: wait for the saved row.
+    await table.getByRole('textbox', { name: `Company of ${username(ada)}` }).waitFor({ state: 'detached' });
     await table.getByRole('cell', { name: 'Analytical Engines' }).waitFor();
     const adaLead = (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/leads`)).json().leads.find((l: { prospect: { platformId: string } }) => l.prospect.platformId === ada);
     expect(adaLead.data).toEqual({ [column.id]: 'Analytical Engines' });

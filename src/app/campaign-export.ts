@@ -33,6 +33,7 @@ const FIXED_HEADERS = [
 interface ExportRow {
   id: string;
   created_at: Date;
+  position: number;
   state: string;
   next_rank: number;
   next_step_at: Date | null;
@@ -48,16 +49,16 @@ interface ExportRow {
   messages_sent: string | number;
 }
 
-function pageAfter(db: Db, campaignId: string, after: { createdAt: Date; id: string } | null) {
+function pageAfter(db: Db, campaignId: string, after: { createdAt: Date; position: number } | null) {
   return sql<ExportRow>`
-    select l.id, l.created_at, l.state, l.next_rank, l.next_step_at, l.contacted_at, l.last_contact_at, l.replied_at,
+    select l.id, l.created_at, l.position, l.state, l.next_rank, l.next_step_at, l.contacted_at, l.last_contact_at, l.replied_at,
       l.failure_reason, l.data, p.platform_id, p.username, p.display_name, al.username as account,
       (select count(*) from send_intents i where i.lead_id = l.id and i.kind = 'message' and i.status = 'sent') as messages_sent
     from campaign_leads l
     join prospects p on p.id = l.prospect_id
     left join account_links al on al.id = l.account_link_id
-    where l.campaign_id = ${campaignId} ${after ? sql`and (l.created_at, l.id) > (${after.createdAt}::timestamptz, ${after.id})` : sql``}
-    order by l.created_at, l.id
+    where l.campaign_id = ${campaignId} ${after ? sql`and (l.created_at, l.position) > (${after.createdAt}::timestamptz, ${after.position})` : sql``}
+    order by l.created_at, l.position
     limit ${PAGE}`.execute(db);
 }
 
@@ -67,7 +68,7 @@ export async function exportCampaignLeads(ctx: AppContext, teamId: string, campa
   const columns = (await columnsByOwner(ctx.db, CAMPAIGN_COLUMNS, [campaignId])).get(campaignId)!;
   return (async function* lines() {
     yield csvLine([...FIXED_HEADERS, ...columns.map((c) => c.name)]);
-    for (let after: { createdAt: Date; id: string } | null = null; ; ) {
+    for (let after: { createdAt: Date; position: number } | null = null; ; ) {
       const { rows } = await pageAfter(ctx.db, campaignId, after);
       let chunk = '';
       for (const r of rows) {
@@ -95,7 +96,7 @@ export async function exportCampaignLeads(ctx: AppContext, teamId: string, campa
       if (chunk) yield chunk;
       if (rows.length < PAGE) return;
       const last = rows.at(-1)!;
-      after = { createdAt: new Date(last.created_at), id: last.id };
+      after = { createdAt: new Date(last.created_at), position: Number(last.position) };
     }
   })();
 }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { checkLeadData } from '../core/column-values.js';
 import { conflict, notFound } from '../core/errors.js';
 import { leadTransition } from '../core/lead-lifecycle.js';
@@ -183,10 +184,20 @@ const presentWait = ({ nextSendAt, waitingFor }: LeadWait): Pick<CampaignLead, '
 /** A page of the campaign's leads in the order they entered, fetched with limit + 1 rows (see paginate). */
 export async function listCampaignLeads(ctx: AppContext, teamId: string, campaignId: string, query: CampaignLeadQuery): Promise<CampaignLead[]> {
   const campaign = await getCampaignRow(ctx.db, teamId, campaignId);
-  let page = ctx.db.selectFrom('campaign_leads').selectAll().where('campaign_id', '=', campaignId).orderBy('created_at').orderBy('id').limit(query.limit + 1);
+  let page = ctx.db
+    .selectFrom('campaign_leads')
+    .selectAll()
+    .where('campaign_id', '=', campaignId)
+    .orderBy('created_at')
+    .orderBy('position')
+    .limit(query.limit + 1);
   if (query.state?.length) page = page.where('state', 'in', query.state);
   const cursor = query.cursor;
-  if (cursor) page = page.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(cursor.timestamp, cursor.id)));
+  if (cursor) {
+    // The cursor names the last lead; its position is looked up (0 if it is gone, which repeats its batch).
+    const position = sql<number>`coalesce((select position from campaign_leads where campaign_id = ${campaignId} and id = ${cursor.id}), 0)`;
+    page = page.where((eb) => eb(eb.refTuple('created_at', 'position'), '>', eb.tuple(cursor.timestamp, position)));
+  }
   return present(ctx, campaign, await page.execute());
 }
 

@@ -199,21 +199,28 @@ export interface LeadPageQuery {
  */
 export async function listListLeads(ctx: AppContext, teamId: string, listId: string, query: LeadPageQuery): Promise<ListLead[]> {
   const list = await getListRow(ctx.db, teamId, listId);
+  // A stored list's leads keep the order they entered (position); a system list's derived members have none.
   const members = list.system_type
     ? ctx.db
         .selectFrom(systemListMembers(ctx.db, teamId, list.system_type).as('m'))
-        .select(['m.prospect_id', 'm.added_at', sql<Record<string, unknown>>`'{}'::jsonb`.as('data')])
-    : ctx.db.selectFrom('list_leads').select(['prospect_id', 'created_at as added_at', 'data']).where('list_id', '=', listId);
+        .select(['m.prospect_id', 'm.added_at', sql<number>`0`.as('position'), sql<Record<string, unknown>>`'{}'::jsonb`.as('data')])
+    : ctx.db.selectFrom('list_leads').select(['prospect_id', 'created_at as added_at', 'position', 'data']).where('list_id', '=', listId);
   let page = ctx.db
     .selectFrom(members.as('l'))
     .innerJoin('prospects as p', 'p.id', 'l.prospect_id')
     .selectAll('p')
     .select(['l.added_at', 'l.data as lead_data'])
     .orderBy('l.added_at')
+    .orderBy('l.position')
     .orderBy('l.prospect_id')
     .limit(query.limit + 1);
   const cursor = query.cursor;
-  if (cursor) page = page.where((eb) => eb(eb.refTuple('l.added_at', 'l.prospect_id'), '>', eb.tuple(cursor.timestamp, cursor.id)));
+  if (cursor) {
+    // The cursor names the last lead's prospect; its position is looked up (0 if it has left the list since, which
+    // repeats its batch rather than skipping any of it).
+    const position = sql<number>`coalesce((select position from list_leads where list_id = ${listId} and prospect_id = ${cursor.id}), 0)`;
+    page = page.where((eb) => eb(eb.refTuple('l.added_at', 'l.position', 'l.prospect_id'), '>', eb.tuple(cursor.timestamp, position, cursor.id)));
+  }
   const rows = await page.execute();
   const tags = await tagsOf(ctx.db, rows.map((r) => r.id));
   const now = ctx.clock.now();

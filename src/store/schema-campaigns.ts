@@ -45,6 +45,8 @@ export interface ListLeadsTable {
   prospect_id: string;
   data: Json<Record<string, unknown>>;
   created_at: Timestamp;
+  /** Drawn at insert: the order leads entered, within one created_at (migration 0030). */
+  position: Defaulted<number>;
 }
 
 export interface CampaignsTable {
@@ -120,6 +122,8 @@ export interface CampaignLeadsTable {
   failure_reason: string | null;
   created_at: Timestamp;
   updated_at: NullableTimestamp;
+  /** Drawn at insert: the order leads entered, within one created_at (migration 0030). */
+  position: Defaulted<number>;
 }
 
 export interface CampaignLeadSourcesTable {
