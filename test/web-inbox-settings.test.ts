@@ -3,6 +3,7 @@ import { WebhookDispatcher } from '../src/app/webhook-delivery.js';
 import { testContext } from './helpers/app.js';
 import { browserSuite, newWebTeam, signIn } from './helpers/browser.js';
 import { startReceiver } from './helpers/receiver.js';
+import { sharedStore } from './helpers/store.js';
 
 const suite = browserSuite();
 
@@ -40,6 +41,15 @@ describe('Settings', () => {
       await hooks.getByText(/tag\.created · delivered · HTTP 200 · 1 attempt/).waitFor();
       expect(await hooks.getByText(/shown only once/).count()).toBe(0);
       expect(await p.getByText(secret!).count()).toBe(0);
+
+      // One the server switched off says why, beside the button that turns it back on.
+      const { db } = await sharedStore();
+      await db.updateTable('webhooks').set({ enabled: false, disabled_at: new Date(), disabled_reason: 'every delivery has failed since yesterday (last: HTTP 503)' }).where('id', '=', stored.id).execute();
+      await p.reload();
+      await hooks.getByText('Switched off by the server: every delivery has failed since yesterday (last: HTTP 503).').waitFor();
+      await hooks.getByRole('button', { name: `Enable the webhook ${receiver.url}` }).click();
+      await expect.poll(async () => (await team.request('GET', '/api/v1/webhooks')).json()[0].enabled).toBe(true);
+      await hooks.getByRole('button', { name: `Enable the webhook ${receiver.url}` }).waitFor({ state: 'detached' });
 
       await hooks.getByRole('button', { name: `Delete the webhook ${receiver.url}` }).click();
       await hooks.getByRole('button', { name: `Confirm deleting the webhook ${receiver.url}` }).click();

@@ -8,6 +8,7 @@ import { WebhookDispatcher, type DispatcherOptions } from '../src/app/webhook-de
 import { sealWebhookSecrets } from '../src/app/webhooks.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
+import { expectContract } from './helpers/contract.js';
 import { TestClock } from './helpers/clock.js';
 import { startReceiver, type Answer, type ReceivedRequest, type Receiver } from './helpers/receiver.js';
 import { sharedStore } from './helpers/store.js';
@@ -515,6 +516,10 @@ describe('webhook endpoints that fail', () => {
     const off = (await client.request('GET', `${api}/${id}`)).json();
     expect(off).toMatchObject({ enabled: false, failingSince: firstFailure, disabledAt: clock.now().toISOString() });
     expect(off.disabledReason).toBe(`every delivery has failed since ${firstFailure} (last: HTTP 503)`);
+    // ... and says so in the event log, once, with the webhook as it now is (so the team's other hooks and pages learn why).
+    const announced = (await client.request('GET', '/api/v1/events?limit=100')).json().events.filter((e: { type: string }) => e.type === 'webhook.disabled');
+    expect(announced.map((e: { data: unknown }) => e.data)).toEqual([{ webhook: off }]);
+    expectContract('GET', '/events', (await client.request('GET', '/api/v1/events?limit=100')).json());
     // Switched off, it gets no new deliveries.
     await client.request('POST', '/api/v1/tags', { name: 'while off' });
     expect((await deliveries(client, id)).deliveries.map((d) => d.status)).toEqual(['failed']);

@@ -7,8 +7,8 @@ import { failingSlots, failingTooLong, nextRetryAt } from '../core/webhook-retry
 import type { Db } from '../store/db.js';
 import type { AppContext } from './context.js';
 import { PollingLoop } from './polling-loop.js';
-import { envelopesOf, type EventEnvelope } from './events.js';
-import { signingSecret } from './webhooks.js';
+import { emitEvent, envelopesOf, type EventEnvelope } from './events.js';
+import { presentWebhook, signingSecret } from './webhooks.js';
 
 export interface DispatcherOptions {
   /** deliveries in flight at once, across endpoints (each endpoint has at most one) */
@@ -303,7 +303,18 @@ export class WebhookDispatcher {
       .executeTakeFirst();
     if (!row?.enabled || !row.failing_since || !failingTooLong(row.failing_since, now)) return;
     const reason = `every delivery has failed since ${row.failing_since.toISOString()} (last: ${error ?? 'unknown error'})`;
-    const disabled = await webhooks.set({ enabled: false, disabled_at: now, disabled_reason: reason }).where('enabled', '=', true).executeTakeFirst();
-    if (disabled.numUpdatedRows > 0n) this.#ctx.logger.warn({ webhookId: claim.webhookId, reason }, 'webhook switched off after failing for days');
+    // Switched off and announced together, so the team's other webhooks, streams and pages learn why.
+    const disabled = await this.#ctx.db.transaction().execute(async (trx) => {
+      const off = await trx
+        .updateTable('webhooks')
+        .set({ enabled: false, disabled_at: now, disabled_reason: reason })
+        .where('id', '=', claim.webhookId)
+        .where('enabled', '=', true)
+        .returningAll()
+        .executeTakeFirst();
+      if (off) await emitEvent(trx, off.team_id, 'webhook.disabled', { webhook: presentWebhook(off) }, now);
+      return off;
+    });
+    if (disabled) this.#ctx.logger.warn({ webhookId: claim.webhookId, reason }, 'webhook switched off after failing for days');
   }
 }

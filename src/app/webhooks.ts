@@ -31,7 +31,8 @@ export interface WebhookInput {
   enabled?: boolean;
 }
 
-const present = (row: WebhookRow): Webhook => ({
+/** A webhook as the API shows it (its secret never). */
+export const presentWebhook = (row: WebhookRow): Webhook => ({
   id: row.id,
   url: row.url,
   description: row.description,
@@ -111,11 +112,11 @@ export async function listWebhooks(ctx: AppContext, teamId: string): Promise<Web
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map(present);
+  return rows.map(presentWebhook);
 }
 
 export async function getWebhook(ctx: AppContext, teamId: string, id: string): Promise<Webhook> {
-  return present(await findWebhook(ctx.db, teamId, id));
+  return presentWebhook(await findWebhook(ctx.db, teamId, id));
 }
 
 /** Creates a webhook; the response is the only time its signing secret is shown. */
@@ -136,7 +137,7 @@ export async function createWebhook(ctx: AppContext, teamId: string, input: Webh
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { ...present(row), secret };
+  return { ...presentWebhook(row), secret };
 }
 
 /**
@@ -160,7 +161,7 @@ export async function updateWebhook(ctx: AppContext, teamId: string, id: string,
     .returningAll()
     .executeTakeFirst();
   if (!row) throw notFound('WEBHOOK_NOT_FOUND', 'Webhook', id);
-  return present(row);
+  return presentWebhook(row);
 }
 
 /** Deletes a webhook with its delivery history; an attempt in flight finishes but is not recorded. */

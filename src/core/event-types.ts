@@ -36,6 +36,7 @@ export const EVENT_TYPES = [
   'target.liked',
   'target.failed',
   'importJob.updated',
+  'webhook.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

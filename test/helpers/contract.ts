@@ -11,7 +11,8 @@ import { expect } from 'vitest';
  * without ../shared). The contract is loaded as it is, with the extensions we knowingly make to its enums:
  * - `platform` also allows "sandbox" (the simulated X; older vendor schemas listed it too);
  * - event `type` also allows "prospect.assigneeChanged" (newest vendor docs) and "target.liked"
- *   (our like-tweet step), "target.failed" (a lead the recipient refused) and "importJob.updated" (a CSV import's progress).
+ *   (our like-tweet step), "target.failed" (a lead the recipient refused), "importJob.updated" (a CSV import's progress)
+ *   and "webhook.disabled" (a webhook the server switched off after days of failures).
  * And one repair: the vendor's generator wrote its "any value" fields (Message.entities, replyData,
  * reactions items, the DELETE /threads/{threadId} body ...) as `{ "not": {} }`, which taken literally
  * accepts nothing; the docs describe them as "any", so they are read as `{}`.
@@ -19,7 +20,7 @@ import { expect } from 'vitest';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const contractPath = path.resolve(here, '../fixtures/contract/inbox-v1.json');
 
-const EXTRA_EVENT_TYPES = ['prospect.assigneeChanged', 'target.liked', 'target.failed', 'importJob.updated'];
+const EXTRA_EVENT_TYPES = ['prospect.assigneeChanged', 'target.liked', 'target.failed', 'importJob.updated', 'webhook.disabled'];
 
 function extendEnums(node: unknown): void {
   if (Array.isArray(node)) {

@@ -181,6 +181,8 @@ function Webhooks() {
     setConfirming(null);
     api('DELETE', `/webhooks/${hook.id}`).then(() => (fail(''), reload()), (caught: Error) => fail(caught.message));
   };
+  const enable = (hook: Webhook) =>
+    api('PATCH', `/webhooks/${hook.id}`, { enabled: true }).then(() => (fail(''), reload()), (caught: Error) => fail(caught.message));
   return (
     <Section title="Webhooks" error={error}>
       {list && (
@@ -197,6 +199,12 @@ function Webhooks() {
                     {confirming === hook.id ? 'Really delete?' : 'Delete'}
                   </button>
                 </div>
+                {!hook.enabled && (
+                  <p class="webhook-off">
+                    {hook.disabledReason ? `Switched off by the server: ${hook.disabledReason}. ` : ''}
+                    <button onClick={() => enable(hook)} aria-label={`Enable the webhook ${hook.url}`}>Enable</button>
+                  </p>
+                )}
                 <Deliveries webhookId={hook.id} />
               </li>
             ))}
