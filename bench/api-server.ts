@@ -1,6 +1,7 @@
 // The server under benchmark: the real API, plus a bare route behind the same authentication and rate
 // limiting, so the benchmark can tell our endpoints' cost apart from the HTTP and auth floor.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { WebhookDispatcher } from '../src/app/webhook-delivery.js';
 import { loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/cli/runtime.js';
 import { requireTeamToken } from '../src/http/auth.js';
@@ -16,9 +17,13 @@ await app.register(
   },
   { prefix: '/bench' },
 );
+// As `inbox serve` does, when the benchmark measures the API beside webhook delivery.
+const dispatcher = process.env.BENCH_WEBHOOK_DELIVERY === '1' ? new WebhookDispatcher(runtime.ctx) : null;
 await app.listen({ port: config.port, host: '127.0.0.1' });
+dispatcher?.start();
 process.stdout.write('ready\n');
 process.on('SIGTERM', async () => {
+  await dispatcher?.stop();
   await app.close();
   await runtime.close();
   process.exit(0);

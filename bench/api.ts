@@ -100,7 +100,50 @@ interface Row {
   p99: number;
 }
 
-async function measure(env: Record<string, string>, seed: SeededInbox): Promise<Row[]> {
+const DEAD_WEBHOOKS = 60;
+const BACKLOG_EVENTS = 200;
+
+/** Endpoints that accept a connection and never answer: each delivery waits out its full timeout. */
+async function startBlackHole(): Promise<{ url: string; close: () => Promise<void> }> {
+  const net = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+  };
+}
+
+/**
+ * Gives the team DEAD_WEBHOOKS endpoints subscribed to everything and a backlog of events to deliver to them;
+ * the returned function deletes them again, so the next measurement without them starts as the first did.
+ */
+async function addDeadWebhooks(port: number, seed: SeededInbox, url: string): Promise<() => Promise<void>> {
+  const call = async (method: string, route: string, body?: unknown) => {
+    const answer = await fetch(`http://127.0.0.1:${port}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${seed.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!answer.ok) throw new Error(`${method} ${route}: ${answer.status} ${await answer.text()}`);
+    const text = await answer.text();
+    return text ? (JSON.parse(text) as { id: string }) : null;
+  };
+  const ids: string[] = [];
+  for (let i = 0; i < DEAD_WEBHOOKS; i++) ids.push((await call('POST', '/api/v1/webhooks', { url: `${url}/hook/${i}`, eventTypes: ['*'] }))!.id);
+  for (let i = 0; i < BACKLOG_EVENTS; i++) await call('POST', '/api/v1/tags', { name: `backlog ${Date.now()} ${i}` });
+  return async () => {
+    for (const id of ids) await call('DELETE', `/api/v1/webhooks/${id}`);
+  };
+}
+
+async function measure(env: Record<string, string>, seed: SeededInbox, deadWebhooks?: string): Promise<Row[]> {
   const port = await freePort();
   const server = spawn(process.execPath, ['--import', 'tsx', 'bench/api-server.ts'], {
     cwd: root,
@@ -112,6 +155,7 @@ async function measure(env: Record<string, string>, seed: SeededInbox): Promise<
       INBOX_RATE_LIMIT_PER_MINUTE: '100000000',
       INBOX_RATE_LIMIT_PER_HOUR: '100000000',
       INBOX_RATE_LIMIT_PER_DAY: '100000000',
+      ...(deadWebhooks ? { BENCH_WEBHOOK_DELIVERY: '1', INBOX_WEBHOOK_ALLOW_PRIVATE: '1' } : {}),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -121,6 +165,7 @@ async function measure(env: Record<string, string>, seed: SeededInbox): Promise<
   });
   const rows: Row[] = [];
   try {
+    const removeDeadWebhooks = deadWebhooks ? await addDeadWebhooks(port, seed, deadWebhooks) : null;
     for (const c of cases) {
       const result = await autocannon({
         url: `http://127.0.0.1:${port}${c.path(seed)}`,
@@ -136,6 +181,7 @@ async function measure(env: Record<string, string>, seed: SeededInbox): Promise<
       rows.push({ name: c.name, rps: result.requests.average, p99: result.latency.p99 });
       console.error(`  ${c.name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms`);
     }
+    await removeDeadWebhooks?.();
   } finally {
     const exited = new Promise((resolve) => server.once('exit', resolve));
     server.kill('SIGTERM');
@@ -144,14 +190,30 @@ async function measure(env: Record<string, string>, seed: SeededInbox): Promise<
   return rows;
 }
 
-function report(engine: string, rows: Row[], plans: string[]): string {
+/**
+ * The dead-endpoint run sits between two runs without them (A B A), so the load of a shared machine drifting
+ * during the run weighs on both sides alike; its ratio is to their mean.
+ */
+const meanOf = (before: Row[], after: Row[]): Row[] =>
+  before.map((r, i) => ({ name: r.name, rps: (r.rps + after[i]!.rps) / 2, p99: Math.max(r.p99, after[i]!.p99) }));
+
+function report(engine: string, rows: Row[], dead: Row[], plans: string[]): string {
   const baseline = rows[0]!.rps;
   const lines = [
     `### ${engine}`,
     '',
+    'Without webhooks (mean of the runs before and after the one with dead endpoints; p99 the worse of the two):',
+    '',
     '| endpoint | req/s | p99 (ms) | ratio to baseline |',
     '| --- | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / baseline).toFixed(2)} |`),
+    '',
+    `With webhook delivery running and ${DEAD_WEBHOOKS} endpoints that never answer, subscribed to every event ` +
+      `(${BACKLOG_EVENTS} events queued for each before the first endpoint is measured; target: at least 0.80 of the throughput without them):`,
+    '',
+    '| endpoint | req/s | p99 (ms) | ratio to the same endpoint without them |',
+    '| --- | ---: | ---: | ---: |',
+    ...dead.map((r, i) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / rows[i]!.rps).toFixed(2)} |`),
     '',
     '<details><summary>query plans</summary>',
     '',
@@ -164,13 +226,27 @@ function report(engine: string, rows: Row[], plans: string[]): string {
   return lines.join('\n');
 }
 
+async function withBlackHole<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const hole = await startBlackHole();
+  try {
+    return await run(hole.url);
+  } finally {
+    await hole.close();
+  }
+}
+
 async function main(): Promise<void> {
   const sections: string[] = [];
   const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-'));
   try {
     console.error('PGlite:');
     const pglite = await prepare({ kind: 'pglite', dataDir: pgliteDir });
-    sections.push(report('PGlite', await measure({ INBOX_DATA_DIR: pgliteDir }, pglite.seed), pglite.plans));
+    const plain = await measure({ INBOX_DATA_DIR: pgliteDir }, pglite.seed);
+    console.error(`PGlite with ${DEAD_WEBHOOKS} dead webhook endpoints:`);
+    const dead = await withBlackHole((url) => measure({ INBOX_DATA_DIR: pgliteDir }, pglite.seed, url));
+    console.error('PGlite again without them:');
+    const again = await measure({ INBOX_DATA_DIR: pgliteDir }, pglite.seed);
+    sections.push(report('PGlite', meanOf(plain, again), dead, pglite.plans));
   } finally {
     fs.rmSync(pgliteDir, { recursive: true, force: true });
   }
@@ -178,7 +254,12 @@ async function main(): Promise<void> {
   await withPostgres(async (url) => {
     console.error('PostgreSQL:');
     const postgres = await prepare({ kind: 'postgres', url });
-    sections.push(report('PostgreSQL', await measure({ DATABASE_URL: url }, postgres.seed), postgres.plans));
+    const plain = await measure({ DATABASE_URL: url }, postgres.seed);
+    console.error(`PostgreSQL with ${DEAD_WEBHOOKS} dead webhook endpoints:`);
+    const dead = await withBlackHole((hole) => measure({ DATABASE_URL: url }, postgres.seed, hole));
+    console.error('PostgreSQL again without them:');
+    const again = await measure({ DATABASE_URL: url }, postgres.seed);
+    sections.push(report('PostgreSQL', meanOf(plain, again), dead, postgres.plans));
   });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   process.stdout.write(
