@@ -16,15 +16,18 @@ import { HELLO_SEQUENCE, insertLead, newProspect, readyCampaign } from './helper
 import { setUpCampaigns } from './helpers/engine.js';
 import { freshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
+import { randomPlatformId } from './helpers/sandbox.js';
 import { sharedStore } from './helpers/store.js';
 
 /** `n` new prospects of the team as pending leads of the campaign, set-based. */
 async function insertLeads(teamId: string, campaignId: string, n: number): Promise<void> {
   const { db } = await sharedStore();
   const tag = teamId.slice(0, 12);
+  // Decimal platform ids, so each is a sandbox user who takes DMs (any other id refuses them and fails its lead).
+  const firstPlatformId = BigInt(randomPlatformId());
   await sql`
     insert into prospects (id, team_id, platform, platform_id, username, display_name)
-    select ${tag} || g, ${teamId}, 'sandbox', ${tag} || g, 'lead' || ${tag} || g, 'Lead ' || g from generate_series(1, ${n}::int) g`.execute(db);
+    select ${tag} || g, ${teamId}, 'sandbox', (${firstPlatformId}::bigint + g)::text, 'lead' || ${tag} || g, 'Lead ' || g from generate_series(1, ${n}::int) g`.execute(db);
   await sql`
     insert into campaign_leads (id, campaign_id, team_id, prospect_id, state, created_at)
     select ${tag} || 'l' || g, ${campaignId}, ${teamId}, ${tag} || g, 'pending', now() from generate_series(1, ${n}::int) g`.execute(db);

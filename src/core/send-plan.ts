@@ -21,17 +21,25 @@ export interface QueuedLead {
   dueAt: Date;
 }
 
-/** One campaign's queue on the account: its leads due by `until`, soonest first (ties by prospect id). */
+/**
+ * One campaign's queue on the account: its leads due by `until`. Follow-ups go first: whenever the pair may send,
+ * the lead it takes is the soonest due of those already contacted, if one is due by then, else the soonest due
+ * first touch (ties by prospect id), so a backlog of new leads never delays a sequence's next step.
+ */
 export interface SenderQueue {
   campaignId: string;
   messagesPerHour: number;
   schedule: Schedule;
   timeZone: string;
   steps: readonly RankedStep[];
+  /** follow-ups soonest due first, then first touches soonest due first (the order `queued` counts `ahead` in) */
   leads: QueuedLead[];
-  /** the store holds due leads beyond `leads` (the load was capped) */
-  more: boolean;
+  /** the store holds due leads of that kind beyond `leads` (each kind's load is capped apart) */
+  more: { followUps: boolean; firstTouches: boolean };
 }
+
+/** A lead already contacted: its next step is a follow-up. */
+export const isFollowUp = (lead: Pick<QueuedLead, 'nextRank'>): boolean => lead.nextRank > 0;
 
 export interface AccountState {
   id: string;
@@ -127,6 +135,23 @@ function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, ear
   return gate && { at: gate.at, bounds: { ...gate.bounds, due: earliest.getTime(), held: account.heldUntil?.getTime() ?? -Infinity } };
 }
 
+/** One kind of a queue's leads as planning goes: soonest due first, and the last one loaded when more were left in the store. */
+interface Line {
+  leads: QueuedLead[];
+  /** with a capped load, the store's next lead of this kind sorts after this one: past it the line is unknown */
+  boundary: QueuedLead | null;
+  /**
+   * leads whose next step this plan made due by sending the one before: whether that send goes through (the
+   * recipient may refuse it) is known only after the platform call, so the plan goes no further than their turn
+   */
+  uncertain: Set<QueuedLead>;
+}
+
+const lineOf = (leads: QueuedLead[], more: boolean): Line => {
+  const sorted = [...leads].sort(byDue);
+  return { leads: sorted, boundary: more && sorted.length > 0 ? sorted.at(-1)! : null, uncertain: new Set() };
+};
+
 /** Plans one account's sends in (from .. until]; queues are consumed. */
 export function planAccount(account: AccountState, queues: readonly SenderQueue[], from: Date, until: Date, random: Random): AccountPlan {
   const log = new SendLog(account.sends);
@@ -143,58 +168,70 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
   const stalled = new Set<string>();
   let cutAt: Date | null = null;
 
-  /** The head of a queue once it is really due: completions and reschedules are settled on the way. */
-  const headOf = (queue: SenderQueue): QueuedLead | undefined => {
+  /** The head of a line once it is really due: completions and reschedules are settled on the way. */
+  const headOf = (queue: SenderQueue, line: Line): QueuedLead | undefined => {
     for (;;) {
-      const head = queue.leads[0];
+      const head = line.leads[0];
       if (!head) return undefined;
       const next = nextAction(queue.steps, head.nextRank, head.lastContactAt, head.dueAt);
       if (next.done) {
-        queue.leads.shift();
+        line.leads.shift();
         actions.push({ kind: 'complete', campaignId: queue.campaignId, lead: head, at: new Date(Math.max(from.getTime(), head.dueAt.getTime())) });
         continue;
       }
       if (next.dueAt.getTime() === head.dueAt.getTime()) return head;
-      queue.leads.shift();
+      line.leads.shift();
       if (next.dueAt > until) {
         actions.push({ kind: 'reschedule', campaignId: queue.campaignId, lead: head, dueAt: next.dueAt });
       } else {
-        enqueue(queue.leads, { ...head, dueAt: next.dueAt });
+        enqueue(line.leads, { ...head, dueAt: next.dueAt });
       }
     }
   };
 
-  // With a capped load, the store's next lead sorts after the last one loaded: past it the queue is unknown.
-  const boundary = new Map(queues.flatMap((q) => (q.more && q.leads.length > 0 ? [[q.campaignId, q.leads.at(-1)!] as const] : [])));
-  const unknownAt = (queue: SenderQueue, head: QueuedLead | undefined) => {
-    const last = boundary.get(queue.campaignId);
-    return last !== undefined && (!head || byDue(head, last) > 0) ? last : null;
-  };
+  /** Where the line's unknown part begins, when its known part is used up to it: the boundary lead, or null. */
+  const unknownAt = (line: Line, head: QueuedLead | undefined) =>
+    line.boundary && (!head || byDue(head, line.boundary) > 0) ? line.boundary : null;
+
+  const lines = new Map(
+    queues.map((q) => [q.campaignId, { followUps: lineOf(q.leads.filter(isFollowUp), q.more.followUps), firstTouches: lineOf(q.leads.filter((l) => !isFollowUp(l)), q.more.firstTouches) }]),
+  );
 
   for (;;) {
-    let best: { queue: SenderQueue; at: Date; bounds: GateBounds } | null = null;
+    let best: { queue: SenderQueue; line: Line; at: Date; bounds: GateBounds } | null = null;
     for (const queue of queues) {
       if (stalled.has(queue.campaignId)) continue;
-      const head = headOf(queue);
-      const last = unknownAt(queue, head);
-      if (!head && !last) continue;
-      const due = last ? last.dueAt : head!.dueAt;
-      const gate = senderGate(account, queue, log, due > from ? due : from, random);
+      const { followUps, firstTouches } = lines.get(queue.campaignId)!;
+      const followUp = headOf(queue, followUps);
+      const firstTouch = headOf(queue, firstTouches);
+      const unknownFollowUps = unknownAt(followUps, followUp);
+      const unknownFirstTouches = unknownAt(firstTouches, firstTouch);
+      // The soonest anything of the queue, loaded or not, can be due: the pair's next send is at its gate.
+      const dues = [unknownFollowUps ?? followUp, unknownFirstTouches ?? firstTouch].flatMap((l) => (l ? [l.dueAt.getTime()] : []));
+      if (dues.length === 0) continue;
+      const due = Math.max(from.getTime(), Math.min(...dues));
+      const gate = senderGate(account, queue, log, new Date(due), random);
       if (!gate) {
         stalled.add(queue.campaignId);
         continue;
       }
       const { at } = gate;
-      if (last) {
-        // What this pair does from `at` on depends on leads not loaded: plan nothing from there.
+      // The lead taken at `at`: a follow-up due by then, else a first touch. When that depends on leads not
+      // loaded, plan nothing of this pair from there.
+      const unknown = (unknownFollowUps && unknownFollowUps.dueAt <= at) || (followUp && followUp.dueAt <= at && followUps.uncertain.has(followUp));
+      const line = !unknown && followUp && followUp.dueAt <= at ? followUps : firstTouches;
+      if (unknown || (line === firstTouches && (!firstTouch || (unknownFirstTouches && unknownFirstTouches.dueAt <= at)))) {
         if (at <= until && (!cutAt || at <= cutAt)) cutAt = new Date(at.getTime() - 1);
         continue;
       }
-      if (!best || at < best.at || (at.getTime() === best.at.getTime() && served(queue, at) < served(best.queue, at))) best = { queue, ...gate };
+      // The gate is the first instant the pair may send at or after `due`, and the lead taken was due between
+      // the two, so its own gate is the same instant; only the bound its due time sets is its own.
+      const bounds = { ...gate.bounds, due: Math.max(from.getTime(), line.leads[0]!.dueAt.getTime()) };
+      if (!best || at < best.at || (at.getTime() === best.at.getTime() && served(queue, at) < served(best.queue, at))) best = { queue, line, at, bounds };
     }
     if (!best || best.at > until || (cutAt && best.at > cutAt)) break;
-    const { queue, at, bounds } = best;
-    const lead = queue.leads.shift()!;
+    const { queue, line, at, bounds } = best;
+    const lead = line.leads.shift()!;
     const next = nextAction(queue.steps, lead.nextRank, lead.lastContactAt, lead.dueAt);
     if (next.done) continue; // settled by headOf; unreachable
     log.add(queue.campaignId, at.getTime());
@@ -202,7 +239,11 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
     const after = nextAction(queue.steps, next.step.rank + 1, at, at);
     const then = after.done ? null : { ...lead, nextRank: next.step.rank + 1, lastContactAt: at, dueAt: after.dueAt };
     actions.push({ kind: 'send', campaignId: queue.campaignId, lead, step: next.step, at, bounds, then });
-    if (then && then.dueAt <= until) enqueue(queue.leads, then);
+    if (then && then.dueAt <= until) {
+      const { followUps } = lines.get(queue.campaignId)!;
+      enqueue(followUps.leads, then);
+      followUps.uncertain.add(then);
+    }
   }
 
   const nextSendAt = new Map<string, Date>();

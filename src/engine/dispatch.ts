@@ -76,19 +76,26 @@ const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: Prospect
 
 const toQueued = (l: CampaignLeadRow): QueuedLead => ({ id: l.id, prospectId: l.prospect_id, nextRank: l.next_rank, lastContactAt: l.last_contact_at, dueAt: l.next_step_at! });
 
-/** A pair's queue as the planner takes it: its first `perQueue` loaded leads (those in flight left out), and whether more wait. */
-export const senderQueue = (pair: PairRow, steps: readonly RankedStep[], loaded: readonly CampaignLeadRow[], perQueue: number, inFlight: ReadonlySet<string>): SenderQueue => ({
-  campaignId: pair.id,
-  messagesPerHour: pair.messages_per_hour,
-  schedule: pair.schedule,
-  timeZone: pair.timezone,
-  steps,
-  leads: loaded
-    .slice(0, perQueue)
-    .filter((l) => !inFlight.has(l.id))
-    .map(toQueued),
-  more: loaded.length > perQueue,
-});
+/**
+ * A pair's queue as the planner takes it: of each kind (follow-ups, first touches) its first `perQueue` loaded
+ * leads (those in flight left out), and whether more of that kind wait.
+ */
+export function senderQueue(pair: PairRow, steps: readonly RankedStep[], loaded: readonly CampaignLeadRow[], perQueue: number, inFlight: ReadonlySet<string>): SenderQueue {
+  const soonestFirst = (a: CampaignLeadRow, b: CampaignLeadRow) =>
+    a.next_step_at!.getTime() - b.next_step_at!.getTime() || (a.prospect_id < b.prospect_id ? -1 : a.prospect_id > b.prospect_id ? 1 : 0);
+  const followUps = loaded.filter((l) => l.next_rank > 0).sort(soonestFirst);
+  const firstTouches = loaded.filter((l) => l.next_rank === 0).sort(soonestFirst);
+  const taken = (rows: CampaignLeadRow[]) => rows.slice(0, perQueue).filter((l) => !inFlight.has(l.id)).map(toQueued);
+  return {
+    campaignId: pair.id,
+    messagesPerHour: pair.messages_per_hour,
+    schedule: pair.schedule,
+    timeZone: pair.timezone,
+    steps,
+    leads: [...taken(followUps), ...taken(firstTouches)],
+    more: { followUps: followUps.length > perQueue, firstTouches: firstTouches.length > perQueue },
+  };
+}
 
 export const accountState = (account: AccountLinkRow, sendLogs: ReadonlyMap<string, AccountState['sends']>): AccountState => ({
   id: account.id,
@@ -118,18 +125,21 @@ async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLi
   return rows;
 }
 
-/** The head of every (campaign, account) queue of the locked accounts: due leads, soonest first. */
+/**
+ * The heads of every (campaign, account) queue of the locked accounts: of each kind (follow-ups, first touches)
+ * the due leads soonest first, up to `perQueue` + 1 (the one more tells that more wait).
+ */
 export async function loadQueues(trx: Db, pairs: readonly PairRow[], perQueue: number, from: Date, until: Date): Promise<CampaignLeadRow[]> {
   if (pairs.length === 0) return [];
+  const kind = (followUps: boolean) => sql`
+    select * from campaign_leads l
+    where l.campaign_id = q.campaign_id and l.account_link_id = q.account_link_id and l.state in ('pending', 'active')
+      and ${followUps ? sql`l.next_rank > 0` : sql`l.next_rank = 0`} and l.next_step_at <= ${until} and ${untaken}
+    order by l.next_step_at, l.prospect_id
+    limit ${perQueue + 1}`;
   const { rows } = await sql<CampaignLeadRow>`
     select l.* from unnest(${pairs.map((p) => p.id)}::text[], ${pairs.map((p) => p.account_link_id)}::text[]) as q(campaign_id, account_link_id)
-    cross join lateral (
-      select * from campaign_leads l
-      where l.campaign_id = q.campaign_id and l.account_link_id = q.account_link_id and l.state in ('pending', 'active')
-        and l.next_step_at <= ${until} and ${untaken}
-      order by l.next_step_at, l.prospect_id
-      limit ${perQueue + 1}
-    ) l`.execute(trx);
+    cross join lateral ((${kind(true)}) union all (${kind(false)})) l`.execute(trx);
   return rows;
 }
 

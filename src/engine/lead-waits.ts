@@ -121,17 +121,22 @@ async function plannedWaits(
   return waits;
 }
 
-/** For each lead, how many leads of its (campaign, account) queue go before it: due earlier, or as early with a lower prospect id. */
+/**
+ * For each lead, how many leads of its (campaign, account) queue go before it: of its own kind (follow-up or first
+ * touch) those due earlier, or as early with a lower prospect id; and before a first touch, every follow-up due
+ * by its time too (follow-ups go first).
+ */
 async function aheadCounts(db: Db, leads: readonly CampaignLeadRow[]): Promise<Map<string, number>> {
   if (leads.length === 0) return new Map();
   const { rows } = await sql<{ id: string; n: number | string }>`
     select t.id, (
       select count(*) from campaign_leads l
       where l.campaign_id = t.campaign_id and l.account_link_id = t.account_link_id and l.state in ('pending', 'active')
-        and (l.next_step_at, l.prospect_id) < (t.next_step_at, t.prospect_id)
+        and (((l.next_rank > 0) = (t.next_rank > 0) and (l.next_step_at, l.prospect_id) < (t.next_step_at, t.prospect_id))
+          or (t.next_rank = 0 and l.next_rank > 0 and l.next_step_at <= t.next_step_at))
     ) as n
     from unnest(${leads.map((l) => l.id)}::text[], ${leads.map((l) => l.campaign_id)}::text[], ${leads.map((l) => l.account_link_id)}::text[],
-                ${leads.map((l) => l.next_step_at)}::timestamptz[], ${leads.map((l) => l.prospect_id)}::text[])
-      as t(id, campaign_id, account_link_id, next_step_at, prospect_id)`.execute(db);
+                ${leads.map((l) => l.next_step_at)}::timestamptz[], ${leads.map((l) => l.prospect_id)}::text[], ${leads.map((l) => l.next_rank)}::int[])
+      as t(id, campaign_id, account_link_id, next_step_at, prospect_id, next_rank)`.execute(db);
   return new Map(rows.map((r) => [r.id, Number(r.n)]));
 }

@@ -41,7 +41,7 @@ describe('planAccount', () => {
           timeZone: start.zone,
           steps,
           leads: leadsOf(`c${c}l`, leads, from),
-          more: false,
+          more: { followUps: false, firstTouches: false },
         }));
         const plan = planAccount(account, queues, from, until, seededRandom(seed));
         const sends = plan.actions.flatMap((a) => (a.kind === 'send' ? [a] : []));
@@ -77,9 +77,75 @@ describe('planAccount', () => {
         const queues = (slice: number) => () =>
           paces.map((pace, c) => {
             const all = leadsOf(`c${c}l`, leads, from);
-            return { campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps, leads: all.slice(0, slice), more: all.length > slice };
+            return { campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps, leads: all.slice(0, slice), more: { followUps: false, firstTouches: all.length > slice } };
           });
         const whole = planAccounts([{ account, queues: queues(leads) }], from, until, seededRandom(seed));
+        const sliced = planAccounts([{ account, queues: queues(cap) }], from, until, seededRandom(seed));
+        const key = (p: typeof whole) => p.plans[0]!.actions.filter((a) => ('at' in a ? a.at : a.dueAt) <= p.until).map((a) => `${a.kind} ${a.lead.id} ${'at' in a ? a.at.toISOString() : ''}`);
+        expect(sliced.until <= whole.until).toBe(true);
+        expect(key(sliced)).toEqual(key(whole).slice(0, key(sliced).length));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  // Leads of both kinds: first touches and follow-ups (contacted a day ago, their last message due), due over two days.
+  const mixedLeads = fc.array(fc.record({ followUp: fc.boolean(), dueInMinutes: fc.integer({ min: 0, max: 2 * 24 * 60 }) }), { minLength: 1, maxLength: 25 });
+  const mixedQueue = (c: number, picks: Array<{ followUp: boolean; dueInMinutes: number }>, from: Date): QueuedLead[] =>
+    picks.map(({ followUp, dueInMinutes }, i) => {
+      const dueAt = new Date(from.getTime() + dueInMinutes * 60_000);
+      const id = `c${c}l${i}`;
+      return followUp
+        ? { id, prospectId: `p${id}`, nextRank: 3, lastContactAt: new Date(from.getTime() - DAY_MS), dueAt }
+        : { id, prospectId: `p${id}`, nextRank: 0, lastContactAt: null, dueAt };
+    });
+
+  it('takes a due follow-up before any first touch, at every send', () => {
+    fc.assert(
+      fc.property(world, mixedLeads, ({ start, schedule, hourlyLimit, dailyLimit, paces, seed }, picks) => {
+        const from = new Date(start.ms);
+        const until = new Date(start.ms + 3 * DAY_MS);
+        const account: AccountState = { id: 'a', hourlyLimit, dailyLimit, heldUntil: null, sends: [] };
+        const queues: SenderQueue[] = paces.map((pace, c) => ({
+          campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps,
+          leads: mixedQueue(c, picks, from), more: { followUps: false, firstTouches: false },
+        }));
+        const initial = queues.flatMap((q) => q.leads.filter((l) => l.nextRank > 0).map((l) => ({ campaignId: q.campaignId, id: l.id, dueAt: l.dueAt })));
+        const sends = planAccount(account, queues, from, until, seededRandom(seed)).actions.flatMap((a) => (a.kind === 'send' ? [a] : []));
+        // Every follow-up the plan knows of: those loaded, and the next steps of leads it sends.
+        const followUps = [...initial, ...sends.flatMap((s) => (s.then ? [{ campaignId: s.campaignId, id: s.lead.id, dueAt: s.then.dueAt }] : []))];
+        const sentAt = (campaignId: string, id: string, dueAt: Date) =>
+          sends.find((s) => s.campaignId === campaignId && s.lead.id === id && s.lead.nextRank > 0 && s.lead.dueAt.getTime() === dueAt.getTime())?.at;
+        for (const send of sends.filter((s) => s.lead.nextRank === 0)) {
+          for (const f of followUps.filter((f) => f.campaignId === send.campaignId && f.dueAt <= send.at)) {
+            const at = sentAt(f.campaignId, f.id, f.dueAt);
+            expect(at !== undefined && at <= send.at).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('plans the same sends with follow-ups and first touches loaded whole or each in capped slices', () => {
+    fc.assert(
+      fc.property(world, mixedLeads, fc.integer({ min: 1, max: 6 }), ({ start, schedule, hourlyLimit, dailyLimit, paces, seed }, picks, cap) => {
+        const from = new Date(start.ms);
+        const until = new Date(start.ms + 2 * DAY_MS);
+        const account: AccountState = { id: 'a', hourlyLimit, dailyLimit, heldUntil: null, sends: [] };
+        const byDue = (a: QueuedLead, b: QueuedLead) => a.dueAt.getTime() - b.dueAt.getTime() || (a.prospectId < b.prospectId ? -1 : 1);
+        const queues = (slice: number) => () =>
+          paces.map((pace, c) => {
+            const all = mixedQueue(c, picks, from);
+            const followUps = all.filter((l) => l.nextRank > 0).sort(byDue);
+            const firstTouches = all.filter((l) => l.nextRank === 0).sort(byDue);
+            return {
+              campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps,
+              leads: [...followUps.slice(0, slice), ...firstTouches.slice(0, slice)],
+              more: { followUps: followUps.length > slice, firstTouches: firstTouches.length > slice },
+            };
+          });
+        const whole = planAccounts([{ account, queues: queues(picks.length) }], from, until, seededRandom(seed));
         const sliced = planAccounts([{ account, queues: queues(cap) }], from, until, seededRandom(seed));
         const key = (p: typeof whole) => p.plans[0]!.actions.filter((a) => ('at' in a ? a.at : a.dueAt) <= p.until).map((a) => `${a.kind} ${a.lead.id} ${'at' in a ? a.at.toISOString() : ''}`);
         expect(sliced.until <= whole.until).toBe(true);
@@ -93,7 +159,7 @@ describe('planAccount', () => {
     const from = new Date('2026-06-01T00:00:00Z');
     const account: AccountState = { id: 'a', hourlyLimit: 2, dailyLimit: 100, heldUntil: null, sends: [] };
     const allDay = Object.fromEntries(['0', '1', '2', '3', '4', '5', '6'].map((d) => [d, { start: 0, end: 1440 }]));
-    const queues = ['c0', 'c1'].map((campaignId) => ({ campaignId, messagesPerHour: 60, schedule: allDay, timeZone: 'UTC', steps: steps.slice(0, 1), leads: leadsOf(campaignId, 6, from), more: false }));
+    const queues = ['c0', 'c1'].map((campaignId) => ({ campaignId, messagesPerHour: 60, schedule: allDay, timeZone: 'UTC', steps: steps.slice(0, 1), leads: leadsOf(campaignId, 6, from), more: { followUps: false, firstTouches: false } }));
     const plan = planAccount(account, queues, from, new Date(from.getTime() + DAY_MS), seededRandom(1));
     const order = plan.actions.flatMap((a) => (a.kind === 'send' ? [a.campaignId] : []));
     expect(order).toEqual(['c0', 'c1', 'c0', 'c1', 'c0', 'c1', 'c0', 'c1', 'c0', 'c1', 'c0', 'c1']);

@@ -28,7 +28,7 @@ const queue = (leads: QueuedLead[], settings: Partial<SenderQueue> = {}): Sender
   timeZone: 'UTC',
   steps,
   leads,
-  more: false,
+  more: { followUps: false, firstTouches: false },
   ...settings,
 });
 
@@ -126,7 +126,7 @@ describe('explainWaits, one reason at a time', () => {
     const now = monday('10:00:00');
     const leads = [lead('a', now), lead('b', now), lead('c', now)];
     // The first unloaded lead could go at 10:00 already, so nothing after it is known.
-    const rival = queue([lead('r', now)], { campaignId: 'rival', more: true });
+    const rival = queue([lead('r', now)], { campaignId: 'rival', more: { followUps: false, firstTouches: true } });
     const waits = waitsOf(now, [queue(leads), rival]);
     expect(waits.get('c')).toEqual({ nextSendAt: null, waitingFor: { reason: 'queued', until: null, ahead: 2 } });
   });
