@@ -134,10 +134,15 @@ describe('prospects', () => {
 
     await p.getByRole('combobox', { name: `Status of @${usernames[0]}` }).selectOption({ label: 'Won' });
     await expect.poll(async () => (await prospect(team, ids[0]!)).context.statusId).toBe(won.id);
-    const value = p.getByRole('spinbutton', { name: `Value of @${usernames[1]}` });
+    const value = p.getByRole('textbox', { name: `Value of @${usernames[1]}` });
     await value.fill('1200');
     await value.press('Enter');
     await expect.poll(async () => (await prospect(team, ids[1]!)).context.valuation).toBe(1200);
+    // Shown as the pipeline board shows values once the field is left, and edited as plain digits.
+    await value.press('Tab');
+    await expect.poll(() => value.inputValue()).toBe('1,200');
+    await value.focus();
+    expect(await value.inputValue()).toBe('1200');
     const notes = p.getByRole('textbox', { name: `Notes on @${usernames[2]}` });
     await notes.fill('Met at the conference');
     await notes.press('Tab');

@@ -246,6 +246,22 @@ describe('webhook management', () => {
     expect((await deliveries(client, all, '?status=delivered')).deliveries).toEqual([]);
   });
 
+  it('deletes webhooks while events are being emitted for them without a server error (bench:api found a 500)', async () => {
+    const client = await team();
+    for (let round = 0; round < 5; round++) {
+      const hooks = [];
+      for (let i = 0; i < 10; i++) hooks.push(await createWebhook(client, { url: `https://hooks.example.com/${i}`, eventTypes: ['*'] }));
+      const answers = await Promise.all([
+        ...Array.from({ length: 40 }, (_, i) => client.request('POST', '/api/v1/tags', { name: `racing ${round} ${i}` })),
+        ...hooks.map((h) => client.request('DELETE', `${api}/${h.id}`)),
+      ]);
+      expect(answers.map((a) => a.statusCode).filter((code) => code >= 500)).toEqual([]);
+    }
+    const { db } = await sharedStore();
+    const orphans = await db.selectFrom('webhook_deliveries').select('id').where('team_id', '=', client.teamId).execute();
+    expect(orphans).toEqual([]);
+  });
+
   it('keeps each team’s webhooks and events to itself', async () => {
     const [a, b] = [await team(), await team()];
     const { id } = await createWebhook(a, { url: 'http://127.0.0.1:9/', eventTypes: ['*'] });

@@ -109,7 +109,15 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     data: JSON.stringify(encodeGroup(members)),
   }));
   const groups = grouped.map((members, i) => ({ members, row: rows[i]! }));
-  const webhooks = await trx.selectFrom('webhooks').select(['id', 'event_types']).where('team_id', '=', teamId).where('enabled', '=', true).execute();
+  // Held (KEY SHARE) until commit, so a webhook deleted meanwhile either waits for these deliveries (and takes
+  // them with it) or is gone before they are read: its deliveries never point at a missing webhook.
+  const webhooks = await trx
+    .selectFrom('webhooks')
+    .select(['id', 'event_types'])
+    .where('team_id', '=', teamId)
+    .where('enabled', '=', true)
+    .forKeyShare()
+    .execute();
   const deliveries = webhooks.flatMap((w) => {
     const wanted = new Set(w.event_types as string[]);
     return groups.flatMap(({ members, row }) =>

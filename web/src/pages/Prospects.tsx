@@ -1,5 +1,5 @@
 import { signal } from '@preact/signals';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ContextChange } from '../api.js';
 import {
   fetchProspects, NO_FILTERS, prospectQuery, reasonOf, runBulk, withContextChange, type BulkAction, type List, type Prospect, type ProspectFilters,
@@ -15,7 +15,7 @@ const PAGE_SIZE = 200;
 type ColumnKey = 'username' | 'status' | 'tags' | 'assignee' | 'valuation' | 'notes' | 'followers' | 'added';
 const COLUMNS: Array<{ key: ColumnKey; label: string; sort?: string; width: number }> = [
   { key: 'username', label: 'Username', sort: 'username', width: 150 },
-  { key: 'status', label: 'Status', width: 150 },
+  { key: 'status', label: 'Status', width: 180 },
   { key: 'tags', label: 'Tags', width: 240 },
   { key: 'assignee', label: 'Assignee', width: 160 },
   { key: 'valuation', label: 'Value', sort: 'valuation', width: 110 },
@@ -24,6 +24,35 @@ const COLUMNS: Array<{ key: ColumnKey; label: string; sort?: string; width: numb
   { key: 'added', label: 'Added', sort: 'createdAt', width: 110 },
 ];
 const COLUMNS_KEY = 'prospects.columns';
+
+/**
+ * A prospect's value, shown as the pipeline board shows it (5,000) and edited as a plain number: the digits
+ * appear when the field gets focus, and what is typed is saved on Enter or leaving it (empty clears it).
+ */
+function ValueInput({ label, value, save }: { label: string; value: number | null; save: (value: number | null) => void }) {
+  const shown = value === null ? '' : value.toLocaleString();
+  // Uncontrolled, so a refresh of the rows landing while someone types does not overwrite their digits.
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (input.current && document.activeElement !== input.current) input.current.value = shown;
+  }, [shown]);
+  return (
+    <input
+      ref={input}
+      class="cell-input number"
+      inputMode="decimal"
+      aria-label={label}
+      defaultValue={shown}
+      onFocus={(event) => { event.currentTarget.value = value === null ? '' : String(value); }}
+      onBlur={(event) => { event.currentTarget.value = shown; }}
+      onChange={(event) => {
+        const text = event.currentTarget.value.trim();
+        const typed = text === '' ? null : Number(text.replace(/[\s,]/g, ''));
+        if (typed === null || Number.isFinite(typed)) save(typed);
+      }}
+    />
+  );
+}
 
 const filters = signal<ProspectFilters>(NO_FILTERS);
 const sort = signal<{ by: string; order: 'asc' | 'desc' }>({ by: 'createdAt', order: 'desc' });
@@ -302,17 +331,7 @@ function Cell({ row, column }: { row: Prospect; column: ColumnKey }) {
     case 'valuation':
       return (
         <td>
-          <input
-            class="cell-input number"
-            type="number"
-            step="any"
-            aria-label={`Value of ${who}`}
-            value={context.valuation ?? ''}
-            onChange={(event) => {
-              const text = (event.target as HTMLInputElement).value;
-              void edit(row, { valuation: text === '' ? null : Number(text) });
-            }}
-          />
+          <ValueInput label={`Value of ${who}`} value={context.valuation} save={(valuation) => void edit(row, { valuation })} />
         </td>
       );
     case 'notes':
