@@ -235,31 +235,28 @@ async function withBlackHole<T>(run: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
+/** One store's section: seeded, then measured without webhooks, with the dead endpoints, and without again (A B A). */
+async function measureStore(engine: string, location: StoreLocation, env: Record<string, string>): Promise<string> {
+  console.error(`${engine}:`);
+  const { seed, plans } = await prepare(location);
+  const plain = await measure(env, seed);
+  console.error(`${engine} with ${DEAD_WEBHOOKS} dead webhook endpoints:`);
+  const dead = await withBlackHole((url) => measure(env, seed, url));
+  console.error(`${engine} again without them:`);
+  const again = await measure(env, seed);
+  return report(engine, meanOf(plain, again), dead, plans);
+}
+
 async function main(): Promise<void> {
   const sections: string[] = [];
   const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-'));
   try {
-    console.error('PGlite:');
-    const pglite = await prepare({ kind: 'pglite', dataDir: pgliteDir });
-    const plain = await measure({ INBOX_DATA_DIR: pgliteDir }, pglite.seed);
-    console.error(`PGlite with ${DEAD_WEBHOOKS} dead webhook endpoints:`);
-    const dead = await withBlackHole((url) => measure({ INBOX_DATA_DIR: pgliteDir }, pglite.seed, url));
-    console.error('PGlite again without them:');
-    const again = await measure({ INBOX_DATA_DIR: pgliteDir }, pglite.seed);
-    sections.push(report('PGlite', meanOf(plain, again), dead, pglite.plans));
+    sections.push(await measureStore('PGlite', { kind: 'pglite', dataDir: pgliteDir }, { INBOX_DATA_DIR: pgliteDir }));
   } finally {
     fs.rmSync(pgliteDir, { recursive: true, force: true });
   }
-
   await withPostgres(async (url) => {
-    console.error('PostgreSQL:');
-    const postgres = await prepare({ kind: 'postgres', url });
-    const plain = await measure({ DATABASE_URL: url }, postgres.seed);
-    console.error(`PostgreSQL with ${DEAD_WEBHOOKS} dead webhook endpoints:`);
-    const dead = await withBlackHole((hole) => measure({ DATABASE_URL: url }, postgres.seed, hole));
-    console.error('PostgreSQL again without them:');
-    const again = await measure({ DATABASE_URL: url }, postgres.seed);
-    sections.push(report('PostgreSQL', meanOf(plain, again), dead, postgres.plans));
+    sections.push(await measureStore('PostgreSQL', { kind: 'postgres', url }, { DATABASE_URL: url }));
   });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   process.stdout.write(
