@@ -1,7 +1,7 @@
 import { AppError } from '../core/errors.js';
-import { recordCampaignReply } from '../engine/outcomes.js';
 import type { AccountLinkRow } from '../store/schema.js';
-import { accountOf, platformOf } from './account-links.js';
+import { accountOf, platformOf } from '../platforms/platform.js';
+import { recordCampaignReply } from './campaign-outcomes.js';
 import type { AppContext } from './context.js';
 import { recordWithTarget } from './messages.js';
 import type { Message } from './presenters.js';

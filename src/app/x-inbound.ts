@@ -1,12 +1,11 @@
 import { AppError } from '../core/errors.js';
-import { PlatformError } from '../platforms/platform.js';
+import { accountOf, PlatformError } from '../platforms/platform.js';
 import { XPlatform, xConversationParticipants, type XDmEvent } from '../platforms/x.js';
 import type { AccountLinkRow } from '../store/schema.js';
-import { accountOf } from './account-links.js';
 import { markAccountOffline } from '../store/account-links.js';
 import type { AppContext } from './context.js';
 import { ingestInboundMessage, type PlatformDm } from './inbound.js';
-import { PollingLoop } from './polling-loop.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 
 /**
  * Pages of 100 events one poll reads at most while catching up with the newest event it has seen. X lists

@@ -1,4 +1,5 @@
-import type { Platform as PlatformName } from '../store/schema.js';
+import { AppError } from '../core/errors.js';
+import type { AccountLinkRow, Platform as PlatformName } from '../store/schema.js';
 
 export type { PlatformName };
 
@@ -109,6 +110,16 @@ export function platformRegistry(platforms: Platform[]): PlatformRegistry {
   const byName = new Map(platforms.map((p) => [p.name, p]));
   return { get: (name) => byName.get(name) };
 }
+
+/** The platform adapter of this name, or 503 PLATFORM_UNAVAILABLE when this server has none. */
+export function platformOf(ctx: { platforms: PlatformRegistry }, platform: PlatformName): Platform {
+  const adapter = ctx.platforms.get(platform);
+  if (!adapter) throw new AppError(503, 'PLATFORM_UNAVAILABLE', `The ${platform} platform is not available on this server`);
+  return adapter;
+}
+
+/** The linked account as an adapter acts as it. */
+export const accountOf = (row: AccountLinkRow): PlatformAccount => ({ accountLinkId: row.id, platformId: row.platform_id });
 
 /** An X-style 1:1 conversation id: both user ids, numerically smaller first, joined by ':'. */
 export function conversationId(a: string, b: string): string {

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { z } from 'zod';
-import { linkSandboxAccount, listAccountLinks, platformOf, updateAccountLink } from '../app/account-links.js';
+import { linkSandboxAccount, listAccountLinks, updateAccountLink } from '../app/account-links.js';
 import { replaceAutomations, type AutomationInput } from '../app/automations.js';
 import { replaceSequence } from '../app/campaign-sequence.js';
 import { createCampaign, disableCampaign, enableCampaign, getCampaign } from '../app/campaigns.js';
@@ -23,11 +23,14 @@ import { seededRandom, type Random } from '../core/random.js';
 import { validateSchedule, validateTimeZone, type Schedule } from '../core/schedule.js';
 import type { SequenceStep } from '../core/sequence.js';
 import { loadConfig } from '../config.js';
+import { platformOf } from '../platforms/platform.js';
 import { putSandboxProfile } from '../platforms/sandbox.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { insertLeadPastRules } from '../store/campaign-leads.js';
 import { openScratchStore, type Db } from '../store/db.js';
-import { Dispatcher, nextEngineInstant } from './dispatcher.js';
+import { nextEngineInstant } from '../engine/dispatcher.js';
+import { leadWaits } from '../engine/lead-waits.js';
+import { sendingEngine } from './engine.js';
 
 /**
  * `inbox simulate`: a scenario (docs/simulation.md) run on a fresh in-memory store with the sandbox platform,
@@ -309,10 +312,10 @@ export async function simulate(scenario: Scenario, write: (line: string) => void
 
 async function run(db: Db, scenario: Scenario, random: Random, write: (line: string) => void, options: SimulateOptions): Promise<void> {
   const clock = new VirtualClock(scenario.start);
-  const ctx: AppContext = { db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(db, clock) };
+  const ctx: AppContext = { db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(db, clock), leadWaits };
   const jobs = createJobRunner(ctx);
   const world = await setUp(ctx, jobs, scenario);
-  const engine = new Dispatcher(ctx, random.derive('engine'));
+  const engine = sendingEngine(ctx, random.derive('engine'));
   const events = [...scenario.events].sort((a, b) => a.at.getTime() - b.at.getTime());
   const replyRules = [...scenario.replies];
   const replies: DueReply[] = [];
