@@ -67,6 +67,33 @@ export interface Platform {
    * cheaper than one by one offers it (the sandbox, a table insert); X has no such call.
    */
   sendDmBatch?(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]>;
+  /**
+   * Optional, for a platform whose DMs are polled (X): the account's DMs since `cursor` (where the last complete
+   * read ended; null the first time). A failure of the platform ends the read early and comes back with what was
+   * read before it; anything else is thrown.
+   */
+  readDms?(account: PlatformAccount, cursor: string | null): Promise<DmRead>;
+}
+
+/** A DM as a platform reports it for one of our linked accounts (either direction). */
+export interface PlatformDm {
+  platformMessageId: string;
+  senderPlatformId: string;
+  recipientPlatformId: string;
+  content: string;
+  createdAt: Date;
+}
+
+/** What one Platform.readDms found. */
+export interface DmRead {
+  /** the 1:1 DMs read, oldest first */
+  dms: PlatformDm[];
+  /** the cursor past everything read (null when nothing new was read): the next read's, once `dms` are taken in */
+  newest: string | null;
+  /** whether everything since the cursor was read; if not, the next read starts from the same cursor again */
+  caughtUp: boolean;
+  /** the platform's failure that ended the read early */
+  failure?: PlatformError;
 }
 
 export interface OutgoingDm {

@@ -8,8 +8,10 @@ import type { XApi, XRequest } from './x-api.js';
 import {
   PlatformError,
   conversationId,
+  type DmRead,
   type Platform,
   type PlatformAccount,
+  type PlatformDm,
   type PlatformProfile,
   type SentDm,
 } from './platform.js';
@@ -53,6 +55,29 @@ const LOOKUP_BATCH = 100;
 const CLOCK_SKEW_MS = 60_000;
 /** How far back a delivery lookup reads a conversation, in pages of 100 events. */
 const DELIVERY_PAGES = 3;
+/**
+ * Pages of 100 events one readDms reads at most while catching up with the cursor. X lists newest first, so a
+ * read that stops short (this bound, or a read limit) is not caught up: the next one reads again from the top,
+ * and ingestion drops what it already has.
+ */
+const MAX_PAGES_PER_READ = 30;
+
+/** X's event ids are snowflakes: a later event has a larger decimal id. */
+const newer = (a: string, b: string | null) => b === null || BigInt(a) > BigInt(b);
+
+/** A 1:1 message event of X's v2 stream as a DM; null for other events and group conversations. */
+export function dmOfXEvent(event: XDmEvent): PlatformDm | null {
+  const pair = event.dm_conversation_id ? xConversationParticipants(event.dm_conversation_id) : null;
+  const createdAt = new Date(event.created_at ?? Number.NaN);
+  if (event.event_type !== 'MessageCreate' || !pair || !event.sender_id || !pair.includes(event.sender_id) || Number.isNaN(createdAt.getTime())) return null;
+  return {
+    platformMessageId: event.id,
+    senderPlatformId: event.sender_id,
+    recipientPlatformId: pair[0] === event.sender_id ? pair[1] : pair[0],
+    content: event.text ?? '',
+    createdAt,
+  };
+}
 
 type Bucket = 'dm_send' | 'dm_read' | 'tweets' | 'likes';
 
@@ -171,6 +196,29 @@ export class XPlatform implements Platform {
       paginationToken = nextToken;
     }
     return null;
+  }
+
+  /** The account's DM events newer than `cursor` (an event id), page after page (GET /2/dm_events). */
+  async readDms(account: PlatformAccount, cursor: string | null): Promise<DmRead> {
+    const fresh: XDmEvent[] = [];
+    let caughtUp = false;
+    let failure: PlatformError | undefined;
+    try {
+      let paginationToken: string | undefined;
+      for (let page = 0; page < MAX_PAGES_PER_READ && !caughtUp; page++) {
+        const { events, nextToken } = await this.dmEvents(account, paginationToken);
+        const unseen = events.filter((e) => newer(e.id, cursor));
+        fresh.push(...unseen);
+        caughtUp = unseen.length < events.length || !nextToken;
+        paginationToken = nextToken;
+      }
+    } catch (error) {
+      if (!(error instanceof PlatformError)) throw error;
+      failure = error;
+    }
+    // Oldest first, so a cursor only ever passes DMs that are in.
+    fresh.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return { dms: fresh.flatMap((e) => dmOfXEvent(e) ?? []), newest: fresh.at(-1)?.id ?? null, caughtUp, failure };
   }
 
   /** One page of the account's DM events (message creations only), newest first. */
