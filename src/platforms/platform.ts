@@ -148,7 +148,12 @@ export function platformOf(ctx: { platforms: PlatformRegistry }, platform: Platf
 /** The linked account as an adapter acts as it. */
 export const accountOf = (row: AccountLinkRow): PlatformAccount => ({ accountLinkId: row.id, platformId: row.platform_id });
 
-/** An X-style 1:1 conversation id: both user ids, numerically smaller first, joined by ':'. */
+/**
+ * A 1:1 conversation's id on the platform side: both user ids, joined by ':' in a canonical order, the shorter
+ * first, then by their text. For X's decimal ids that is numeric order, X's own form of a conversation id; ids
+ * of any other form need no parsing.
+ */
 export function conversationId(a: string, b: string): string {
-  return BigInt(a) <= BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
+  const first = a.length !== b.length ? a.length < b.length : a <= b;
+  return first ? `${a}:${b}` : `${b}:${a}`;
 }

@@ -48,7 +48,8 @@ export interface XDmEvent {
 
 export const USER_FIELDS = 'id,name,username,protected,public_metrics,description,location,profile_image_url,url,created_at,verified_type';
 const DM_EVENT_FIELDS = 'id,text,event_type,created_at,sender_id,dm_conversation_id';
-const DECIMAL_ID = /^[0-9]{1,20}$/;
+/** X's user ids (and its event ids): decimal snowflakes. */
+export const X_ID = /^[0-9]{1,20}$/;
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
 const LOOKUP_BATCH = 100;
 /** X's clock and ours may disagree a little: a delivered DM can look slightly older than its send intent. */
@@ -93,7 +94,7 @@ export function xCapWindows(config: XConfig): Partial<Record<Bucket, RateWindow[
 /** The two participants of a 1:1 X conversation id (`a-b`); null for a group conversation. */
 export function xConversationParticipants(xConversationId: string): [string, string] | null {
   const parts = xConversationId.split('-');
-  return parts.length === 2 && parts.every((p) => DECIMAL_ID.test(p)) ? [parts[0]!, parts[1]!] : null;
+  return parts.length === 2 && parts.every((p) => X_ID.test(p)) ? [parts[0]!, parts[1]!] : null;
 }
 
 /** X writes a 1:1 conversation id `a-b`; Inbox writes `a:b` (smaller id first). */
@@ -139,7 +140,7 @@ export class XPlatform implements Platform {
   }
 
   async profilesByIds(platformIds: readonly string[], via?: PlatformAccount): Promise<Map<string, PlatformProfile>> {
-    const ids = [...new Set(platformIds.filter((id) => DECIMAL_ID.test(id)))];
+    const ids = [...new Set(platformIds.filter((id) => X_ID.test(id)))];
     const found = new Map<string, PlatformProfile>();
     for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
       const batch = ids.slice(i, i + LOOKUP_BATCH);

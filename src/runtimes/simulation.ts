@@ -25,6 +25,7 @@ import type { SequenceStep } from '../core/sequence.js';
 import { loadConfig } from '../config.js';
 import { platformOf } from '../platforms/platform.js';
 import { putSandboxProfile } from '../platforms/sandbox.js';
+import { X_ID } from '../platforms/x.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { insertLeadPastRules } from '../store/campaign-leads.js';
 import { openScratchStore, type Db } from '../store/db.js';
@@ -40,7 +41,8 @@ import { sendingEngine } from './engine.js';
  */
 
 const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
-const platformId = z.string().regex(/^[0-9]{1,20}$/, 'must be a decimal platform id');
+// The simulation runs on the sandbox, whose users have X's ids.
+const platformId = z.string().regex(X_ID, 'must be a decimal platform id');
 const steps = z.array(z.object({ type: z.enum(['message', 'delay', 'likeTweet']), data: z.any().optional() }).loose());
 
 const eventSchema = z.discriminatedUnion('type', [
