@@ -4,7 +4,7 @@ import type { RateWindow } from '../core/rate-limit.js';
 import type { XLimits } from '../core/x-protocol.js';
 import type { XConfig } from '../config.js';
 import type { Db } from '../store/db.js';
-import type { XApi, XRequest } from './x-api.js';
+import { XApi, type XRequest, type XTokenResponse } from './x-api.js';
 import {
   PlatformError,
   conversationId,
@@ -119,6 +119,21 @@ export const profileOfXUser = (user: XUser): PlatformProfile => ({
   accountStatus: 'active',
   dmsOpen: true,
 });
+
+/**
+ * OAuth's last step of linking an X account: the authorization code traded for the account's tokens, and the
+ * user who signed in (GET /2/users/me).
+ */
+export async function redeemXAuthorization(
+  config: XConfig,
+  clock: Clock,
+  grant: { code: string; redirectUri: string; codeVerifier: string },
+): Promise<{ tokens: XTokenResponse; user: XUser }> {
+  const api = new XApi(config, clock);
+  const tokens = await api.token({ grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri, code_verifier: grant.codeVerifier });
+  const user = (await api.call<{ data: XUser }>(tokens.access_token, { method: 'GET', path: '/2/users/me', query: { 'user.fields': USER_FIELDS } })).data;
+  return { tokens, user };
+}
 
 /**
  * X API v2 as a Platform. Calls made as a linked account obey X's rate limit headers as last seen (an
