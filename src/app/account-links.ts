@@ -1,4 +1,4 @@
-import { AppError, notFound } from '../core/errors.js';
+import { notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import { allocateSandboxId, putSandboxProfile } from '../platforms/sandbox.js';
