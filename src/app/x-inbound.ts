@@ -1,5 +1,6 @@
 import { AppError } from '../core/errors.js';
 import { accountOf, type Platform, type PlatformDm } from '../platforms/platform.js';
+import { dmsOfAccountActivity, type AccountActivity } from '../platforms/x.js';
 import type { AccountLinkRow } from '../store/schema.js';
 import { markAccountOffline } from '../store/account-links.js';
 import type { AppContext } from './context.js';
@@ -121,36 +122,12 @@ export class XPoller {
   }
 }
 
-/** The part of an Account Activity webhook body this server reads (X's v1.1 event format). */
-export interface AccountActivity {
-  for_user_id?: string;
-  direct_message_events?: Array<{
-    type?: string;
-    id?: string;
-    created_timestamp?: string;
-    message_create?: { target?: { recipient_id?: string }; sender_id?: string; message_data?: { text?: string } };
-  }>;
-}
-
 /**
  * Takes in the DMs of an Account Activity delivery for every team that has linked the account the
  * delivery is for. Returns how many DMs it ingested.
  */
 export async function receiveAccountActivity(ctx: AppContext, body: AccountActivity): Promise<number> {
-  const dms = (body.direct_message_events ?? []).flatMap((e): PlatformDm[] => {
-    const create = e.message_create;
-    const createdAt = new Date(Number(e.created_timestamp));
-    if (e.type !== 'message_create' || !e.id || !create?.sender_id || !create.target?.recipient_id || Number.isNaN(createdAt.getTime())) return [];
-    return [
-      {
-        platformMessageId: e.id,
-        senderPlatformId: create.sender_id,
-        recipientPlatformId: create.target.recipient_id,
-        content: create.message_data?.text ?? '',
-        createdAt,
-      },
-    ];
-  });
+  const dms = dmsOfAccountActivity(body);
   if (!body.for_user_id || dms.length === 0) return 0;
   const accounts = await ctx.db
     .selectFrom('account_links')

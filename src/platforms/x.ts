@@ -120,6 +120,35 @@ export const profileOfXUser = (user: XUser): PlatformProfile => ({
   dmsOpen: true,
 });
 
+/** The part of an Account Activity webhook body this server reads (X's v1.1 event format). */
+export interface AccountActivity {
+  for_user_id?: string;
+  direct_message_events?: Array<{
+    type?: string;
+    id?: string;
+    created_timestamp?: string;
+    message_create?: { target?: { recipient_id?: string }; sender_id?: string; message_data?: { text?: string } };
+  }>;
+}
+
+/** The DMs an Account Activity delivery carries (message creations only). */
+export function dmsOfAccountActivity(body: AccountActivity): PlatformDm[] {
+  return (body.direct_message_events ?? []).flatMap((e): PlatformDm[] => {
+    const create = e.message_create;
+    const createdAt = new Date(Number(e.created_timestamp));
+    if (e.type !== 'message_create' || !e.id || !create?.sender_id || !create.target?.recipient_id || Number.isNaN(createdAt.getTime())) return [];
+    return [
+      {
+        platformMessageId: e.id,
+        senderPlatformId: create.sender_id,
+        recipientPlatformId: create.target.recipient_id,
+        content: create.message_data?.text ?? '',
+        createdAt,
+      },
+    ];
+  });
+}
+
 /**
  * OAuth's last step of linking an X account: the authorization code traded for the account's tokens, and the
  * user who signed in (GET /2/users/me).
