@@ -9,6 +9,7 @@ import { sql, type CompiledQuery } from 'kysely';
 import { migrateToLatest, openStore, type StoreLocation } from '../src/store/db.js';
 import { withPostgres } from './postgres.js';
 import { seedInbox, type SeededInbox } from './seed.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 100_000);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -64,7 +65,7 @@ async function prepare(location: StoreLocation): Promise<{ seed: SeededInbox; pl
     const { systemClock } = await import('../src/core/clock.js');
     const { createPlatformRegistry } = await import('../src/platforms/registry.js');
     const config = loadConfig({ LOG_LEVEL: 'silent' });
-    const ctx = { db: store.db, clock: systemClock, config, logger: createLogger(config), platforms: createPlatformRegistry(store.db) };
+    const ctx = { db: store.db, clock: systemClock, config, logger: createLogger(config), platforms: createPlatformRegistry(store.db), leadWaits };
     const app = await buildServer(ctx);
     const plans: string[] = [];
     for (const c of cases.filter((c) => c.method === 'GET' && c.path(seed).startsWith('/api'))) {

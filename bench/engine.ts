@@ -23,9 +23,11 @@ import { createTeam } from '../src/app/teams.js';
 import { loadConfig } from '../src/config.js';
 import { seededRandom } from '../src/core/random.js';
 import type { SequenceStep } from '../src/core/sequence.js';
-import { Dispatcher, runInVirtualTime } from '../src/engine/dispatcher.js';
+import { runInVirtualTime } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { migrateToLatest, openNewDatabase, openStore, type Db, type Store, type StoreLocation } from '../src/store/db.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
@@ -64,7 +66,7 @@ async function world(location: StoreLocation) {
   await migrateToLatest(store.db);
   let now = START;
   const clock = { now: () => now, set: (at: Date) => void (now = at) };
-  const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock) };
+  const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock), leadWaits };
   const { team } = await createTeam(store.db, 'Bench', START);
   const accountIds: string[] = [];
   for (let i = 0; i < ACCOUNTS; i++) {
@@ -103,7 +105,7 @@ async function throughput(location: StoreLocation) {
   const w = await world(location);
   try {
     await seedLeads(w.store.db, w.teamId, w.campaignId, LEADS);
-    const engine = new Dispatcher(w.ctx, seededRandom(1));
+    const engine = sendingEngine(w.ctx, seededRandom(1));
     const rssAtStart = process.memoryUsage().rss;
     let peakRss = rssAtStart;
     const started = performance.now();
@@ -137,7 +139,7 @@ async function passCosts(location: StoreLocation, pending: readonly number[]): P
       await seedLeads(w.store.db, w.teamId, w.campaignId, n, w.accountIds);
       await sql`analyze`.execute(w.store.db);
     }
-    const engines = worlds.map((w) => new Dispatcher(w.ctx, seededRandom(1)));
+    const engines = worlds.map((w) => sendingEngine(w.ctx, seededRandom(1)));
     const passes = engines.map((): number[] => []);
     for (let i = 0; i < 34; i++) {
       for (const [k, engine] of engines.entries()) {

@@ -19,6 +19,7 @@ import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { migrateToLatest, openStore, type Db, type StoreLocation } from '../src/store/db.js';
 import { withPostgres } from './postgres.js';
 import { benchRuleSync, syncReportLine } from './sync.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 const ADD_CALLS = Number(process.env.BENCH_ADD_CALLS ?? 25);
 const CSV_ROWS = Number(process.env.BENCH_CSV_ROWS ?? 100_000);
@@ -58,7 +59,7 @@ async function benchEngine(location: StoreLocation): Promise<Row[]> {
   try {
     await migrateToLatest(store.db);
     const config = loadConfig({ LOG_LEVEL: 'silent', INBOX_RATE_LIMIT_PER_MINUTE: '100000000', INBOX_RATE_LIMIT_PER_HOUR: '100000000', INBOX_RATE_LIMIT_PER_DAY: '100000000' });
-    const ctx: AppContext = { db: store.db, clock: systemClock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db) };
+    const ctx: AppContext = { db: store.db, clock: systemClock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db), leadWaits };
     const app = await buildServer(ctx);
     const now = new Date();
     const { team, owner } = await createTeam(store.db, `bench leads ${Date.now()}`, now);

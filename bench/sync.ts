@@ -15,6 +15,7 @@ import { loadConfig } from '../src/config.js';
 import { systemClock } from '../src/core/clock.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { migrateToLatest, openStore, type Db, type StoreLocation } from '../src/store/db.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 export interface SyncBenchResult {
   leads: number;
@@ -47,7 +48,7 @@ export async function benchRuleSync(location: StoreLocation, leads = 100_000): P
   try {
     await migrateToLatest(store.db);
     const config = loadConfig({ LOG_LEVEL: 'silent' });
-    const ctx: AppContext = { db: store.db, clock: systemClock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db) };
+    const ctx: AppContext = { db: store.db, clock: systemClock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db), leadWaits };
     const { team } = await createTeam(store.db, `bench sync ${Date.now()}`, new Date());
     const list = await createList(ctx, team.id, { name: 'Bench list' });
     await seedList(store.db, team.id, list.id, leads);

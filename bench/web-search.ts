@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { migrateToLatest, openStore } from '../src/store/db.js';
 import { seedInbox } from './seed.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     const { systemClock } = await import('../src/core/clock.js');
     const { createPlatformRegistry } = await import('../src/platforms/registry.js');
     const config = loadConfig({ LOG_LEVEL: 'silent', INBOX_RATE_LIMIT_PER_MINUTE: '100000000', INBOX_RATE_LIMIT_PER_HOUR: '100000000', INBOX_RATE_LIMIT_PER_DAY: '100000000' });
-    const ctx = { db: store.db, clock: systemClock, config, logger: createLogger(config), platforms: createPlatformRegistry(store.db) };
+    const ctx = { db: store.db, clock: systemClock, config, logger: createLogger(config), platforms: createPlatformRegistry(store.db), leadWaits };
     const app = await buildServer(ctx);
     const rows: Array<{ name: string; found: number; median: number; p95: number }> = [];
     for (const c of cases) {

@@ -9,13 +9,15 @@ import { createToken } from '../src/app/tokens.js';
 import { seededRandom } from '../src/core/random.js';
 import type { SequenceStep } from '../src/core/sequence.js';
 import { loadConfig } from '../src/config.js';
-import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { buildServer } from '../src/http/server.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { TestClock } from './helpers/clock.js';
 import { setUpCampaigns } from './helpers/engine.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 /** Results per step and per variation, from what the engine really sent and what the leads answered. */
 
@@ -28,8 +30,8 @@ let app: FastifyInstance;
 beforeAll(async () => {
   store = await freshStore();
   clock = new TestClock(new Date('2026-06-01T08:00:00Z'));
-  ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock, loadConfig({})) };
-  engine = new Dispatcher(ctx, seededRandom(7));
+  ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock, loadConfig({})), leadWaits };
+  engine = sendingEngine(ctx, seededRandom(7));
   app = await buildServer(ctx);
   await app.ready();
 }, 60_000);

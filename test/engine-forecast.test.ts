@@ -7,8 +7,9 @@ import type { AppContext } from '../src/app/context.js';
 import { loadConfig } from '../src/config.js';
 import { DAY_MS } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
-import { Dispatcher, runInVirtualTime } from '../src/engine/dispatcher.js';
-import { forecastCampaign, Forecasts } from '../src/engine/forecast.js';
+import { runInVirtualTime } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
+import { forecastCampaign, Forecasts } from '../src/runtimes/forecast.js';
 import { buildServer } from '../src/http/server.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { newTeam, testContext } from './helpers/app.js';
@@ -18,6 +19,7 @@ import { freshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
 import { randomPlatformId } from './helpers/sandbox.js';
 import { sharedStore } from './helpers/store.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 /** `n` new prospects of the team as pending leads of the campaign, set-based. */
 async function insertLeads(teamId: string, campaignId: string, n: number): Promise<void> {
@@ -181,7 +183,7 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
       const start = new Date('2026-03-06T15:00:00Z');
       let now = start;
       const clock = { now: () => now };
-      const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock) };
+      const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock), leadWaits };
       // Two campaigns share both accounts and their caps, so the forecast must schedule the rival too.
       const { teamId, campaignIds } = await setUpCampaigns(ctx, {
         accounts: [{ hourlyLimit: 6, dailyLimit: 40 }, { hourlyLimit: 4, dailyLimit: 25 }],
@@ -194,7 +196,7 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
       const forecast = await forecastCampaign(ctx, teamId, campaignId);
 
       // The forecast's engine draws from a source seeded by the campaign: so does this one.
-      const engine = new Dispatcher(ctx, seededRandom(campaignId));
+      const engine = sendingEngine(ctx, seededRandom(campaignId));
       await runInVirtualTime(engine, store.db, start, new Date(start.getTime() + 60 * DAY_MS), { clock: { set: (at) => void (now = at) } });
       const campaign = await store.db.selectFrom('campaigns').select(['completed_at', 'timezone']).where('id', '=', campaignId).executeTakeFirstOrThrow();
       const sends = await store.db.selectFrom('send_intents').select(['created_at', 'account_link_id']).where('campaign_id', '=', campaignId).orderBy('created_at').execute();

@@ -5,10 +5,12 @@ import type { AppContext } from '../src/app/context.js';
 import { createLogger } from '../src/cli/runtime.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
-import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { nextEngineInstant } from '../src/engine/dispatcher.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 import { PAUSE_REASONS } from '../src/engine/plan.js';
 import { platformRegistry } from '../src/platforms/platform.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { TestClock } from './helpers/clock.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { setUpCampaigns } from './helpers/engine.js';
@@ -25,7 +27,7 @@ beforeAll(async () => {
   clock = new TestClock(new Date('2026-06-01T00:00:00Z'));
   const config = loadConfig({ LOG_LEVEL: 'info' });
   const sink = new Writable({ write: (chunk, _encoding, done) => ((written += String(chunk)), done()) });
-  ctx = { db: store.db, clock, config, logger: createLogger(config, sink), platforms: platformRegistry([new SandboxPlatform(store.db, clock)]) };
+  ctx = { db: store.db, clock, config, logger: createLogger(config, sink), platforms: platformRegistry([new SandboxPlatform(store.db, clock)]), leadWaits };
 }, 60_000);
 
 afterAll(() => store.close());
@@ -34,7 +36,7 @@ const lines = () => written.split('\n').filter(Boolean).map((l) => JSON.parse(l)
 
 describe('the engine log', () => {
   it('logs each batch it sent, a campaign it paused and why, resumed and completed', async () => {
-    const engine = new Dispatcher(ctx, seededRandom(1));
+    const engine = sendingEngine(ctx, seededRandom(1));
     const { teamId, accountIds, campaignIds } = await setUpCampaigns(ctx, { campaigns: [{ messagesPerHour: 25, leads: 3 }] });
     const [campaignId] = campaignIds;
     await engine.runOnce(clock.now());
@@ -64,7 +66,7 @@ describe('the engine log', () => {
   });
 
   it('says nothing for a forecast, whose sends nobody sees', async () => {
-    const engine = new Dispatcher(ctx, seededRandom(1), { recording: 'progress' });
+    const engine = sendingEngine(ctx, seededRandom(1), { recording: 'progress' });
     await setUpCampaigns(ctx, { campaigns: [{ messagesPerHour: 25, leads: 1 }] });
     const before = written;
     await engine.runOnce(clock.now());

@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { openRuntime } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { seededRandom } from '../src/core/random.js';
-import { Dispatcher } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { platformRegistry, type Platform } from '../src/platforms/platform.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
 import { setUpCampaigns } from './helpers/engine.js';
@@ -31,7 +31,7 @@ it('a process that opens the data directory after a crash sends what the crash l
           throw new Error('process died before the request');
         },
       });
-      const engine = new Dispatcher({ ...crashed.ctx, platforms: platformRegistry([dying]) }, seededRandom(1));
+      const engine = sendingEngine({ ...crashed.ctx, platforms: platformRegistry([dying]) }, seededRandom(1));
       await expect(engine.runOnce()).rejects.toThrow(/process died/);
       const intents = await crashed.ctx.db.selectFrom('send_intents').select(['status', 'claimed_until']).execute();
       expect(intents).toMatchObject([{ status: 'pending' }]);
@@ -42,7 +42,7 @@ it('a process that opens the data directory after a crash sends what the crash l
 
     const restarted = await openRuntime(config);
     try {
-      await new Dispatcher(restarted.ctx, seededRandom(2)).runOnce();
+      await sendingEngine(restarted.ctx, seededRandom(2)).runOnce();
       const dms = await restarted.ctx.db.selectFrom('sandbox_dm_events').select('id').where('recipient_id', '=', recipient).execute();
       expect(dms).toHaveLength(1);
       const messages = await restarted.ctx.db.selectFrom('messages').select('platform_id').where('outbound', '=', true).execute();

@@ -9,7 +9,8 @@ import { ensureThread } from '../src/app/message-recording.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
-import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { nextEngineInstant } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { platformRegistry, type DmResult, type OutgoingDm, type PlatformAccount } from '../src/platforms/platform.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
@@ -18,6 +19,7 @@ import { TestClock } from './helpers/clock.js';
 import { setUpCampaigns } from './helpers/engine.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 /**
  * Many engines sharing one PostgreSQL store: leads claimed with SKIP LOCKED, caps checked under the account's row
@@ -44,6 +46,7 @@ const contextOn = (db: Store['db'], clock: TestClock): AppContext => ({
   config: loadConfig({}),
   logger: pino({ level: 'silent' }),
   platforms: createPlatformRegistry(db, clock),
+  leadWaits,
 });
 
 const sendsOf = (accountId: string) =>
@@ -58,7 +61,7 @@ describe.skipIf(!server)('engines sharing a PostgreSQL store', () => {
       extra.push(own);
       contexts.push(contextOn(own.db, clock));
     }
-    const engines = contexts.map((c) => new Dispatcher(c, seededRandom('shared')));
+    const engines = contexts.map((c) => sendingEngine(c, seededRandom('shared')));
     const { accountIds, campaignIds, leadIds } = await setUpCampaigns(contexts[0]!, {
       accounts: [{ hourlyLimit: 6, dailyLimit: 20 }, { hourlyLimit: 6, dailyLimit: 20 }],
       campaigns: [
@@ -156,7 +159,7 @@ describe.skipIf(!server)('engines sharing a PostgreSQL store', () => {
           await new Promise<void>((resolve) => (finish = resolve));
         });
       });
-    const engine = new Dispatcher(ctx, seededRandom(1));
+    const engine = sendingEngine(ctx, seededRandom(1));
     const sending = (async () => {
       while ((await engine.runOnce(clock.now())) === 0) clock.set((await nextEngineInstant(store.db, clock.now()))!);
     })();

@@ -11,7 +11,8 @@ import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
 import { LEASE_MS } from '../src/engine/send-intents.js';
-import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { PAUSE_REASONS, planLeads } from '../src/engine/plan.js';
 import {
   PlatformError,
@@ -26,6 +27,7 @@ import { TestClock } from './helpers/clock.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { setUpCampaigns, uniqueUsername, type EngineSetup } from './helpers/engine.js';
 import { allWeek, delay, message } from './helpers/simulation.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 type Fault = 'crashBeforeSend' | 'crashAfterSend' | 'crashInLookup' | 'rateLimited' | 'authRevoked';
 
@@ -80,8 +82,8 @@ beforeAll(async () => {
   store = await freshStore();
   clock = new TestClock(new Date('2026-06-01T00:00:00Z'));
   platform = new FaultyPlatform(new SandboxPlatform(store.db, clock), clock);
-  ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: platformRegistry([platform]) };
-  engine = new Dispatcher(ctx, seededRandom(1));
+  ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: platformRegistry([platform]), leadWaits };
+  engine = sendingEngine(ctx, seededRandom(1));
 }, 60_000);
 
 afterAll(() => store.close());

@@ -10,6 +10,7 @@ import { systemClock } from '../src/core/clock.js';
 import { loadConfig } from '../src/config.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { migrateToLatest, openStore } from '../src/store/db.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dirs: string[] = [];
@@ -35,7 +36,7 @@ describe('inbox import', () => {
     // A list with a column, made directly in the store the CLI will open.
     const store = await openStore({ kind: 'pglite', dataDir: dir });
     await migrateToLatest(store.db);
-    const ctx = { db: store.db, clock: systemClock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db) };
+    const ctx = { db: store.db, clock: systemClock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db), leadWaits };
     const list = await createList(ctx, teamId, { name: 'From CSV' });
     const column = await createColumn(ctx, LIST_COLUMNS, teamId, list.id, { name: 'Company' });
     await store.close();

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { HOUR_MS, maxSendsInAnyWindow } from '../src/core/pacing.js';
 import { isOpen } from '../src/core/schedule.js';
-import { parseScenario } from '../src/engine/simulation.js';
+import { parseScenario } from '../src/runtimes/simulation.js';
 import { allWeek, delay, like, message, runScenario } from './helpers/simulation.js';
 
 const base = {

@@ -15,8 +15,9 @@ import { seededRandom } from '../src/core/random.js';
 import { isOpen, type Schedule } from '../src/core/schedule.js';
 import type { SequenceStep } from '../src/core/sequence.js';
 import { loadConfig } from '../src/config.js';
-import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
-import { addSandboxLeads } from '../src/engine/simulation.js';
+import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
+import { addSandboxLeads } from '../src/runtimes/simulation.js';
 import { buildServer } from '../src/http/server.js';
 import { PlatformError, platformRegistry, type Platform, type PlatformAccount, type SentDm } from '../src/platforms/platform.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
@@ -25,6 +26,7 @@ import { instantsNearTransitions, schedules } from './core/zones.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { uniqueUsername } from './helpers/engine.js';
 import { allWeek, delay, message } from './helpers/simulation.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 /**
  * A lead's nextSendAt and waitingFor against the engine itself: the engine runs in virtual time on the sandbox
@@ -63,8 +65,8 @@ beforeAll(async () => {
   store = await freshStore();
   clock = new TestClock(new Date('2026-06-01T00:00:00Z'));
   platform = new RateLimitingPlatform(new SandboxPlatform(store.db, clock));
-  ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: platformRegistry([platform]), engineRandom: seededRandom('waiting') };
-  engine = new Dispatcher(ctx, engineRandom(ctx));
+  ctx = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: platformRegistry([platform]), engineRandom: seededRandom('waiting'), leadWaits };
+  engine = sendingEngine(ctx, engineRandom(ctx));
 }, 60_000);
 
 afterAll(() => store.close());

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/core/random.js';
-import { Dispatcher } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { testContext } from './helpers/app.js';
 import { browserSuite, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
 import { uniquePlatformId } from './helpers/campaigns.js';
@@ -124,7 +124,7 @@ describe('the campaigns pages', () => {
     expect(await counter(p, 'Contacted').textContent()).toBe('0');
 
     // The engine sends (the first lead at once); the page hears it on the event stream.
-    const engine = new Dispatcher(await testContext(), seededRandom(1));
+    const engine = sendingEngine(await testContext(), seededRandom(1));
     expect(await engine.runOnce()).toBeGreaterThanOrEqual(1);
     await expect.poll(() => counter(p, 'Contacted').textContent(), { timeout: 15_000 }).toBe('1');
     const results = p.getByRole('table', { name: 'Results per step' });

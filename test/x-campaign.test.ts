@@ -4,7 +4,8 @@ import { createCampaign, enableCampaign, getCampaign } from '../src/app/campaign
 import { XPoller } from '../src/app/x-inbound.js';
 import { seededRandom } from '../src/core/random.js';
 import type { SequenceStep } from '../src/core/sequence.js';
-import { Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { LEASE_MS } from '../src/engine/send-intents.js';
 import { PAUSE_REASONS } from '../src/engine/plan.js';
 import { platformRegistry, type Platform } from '../src/platforms/platform.js';
@@ -45,7 +46,7 @@ describe('a campaign on an X account', () => {
     await ok(team.request('POST', `/api/v1/campaigns/v2/${campaign.id}/leads`, { usernames: [keen!.username, closed!.username, quiet!.username] }));
     await enableCampaign(world.ctx, team.teamId, campaign.id);
 
-    const engine = new Dispatcher(world.ctx, seededRandom(6));
+    const engine = sendingEngine(world.ctx, seededRandom(6));
     const start = world.clock.now();
     await runUntil(engine, new Date(start.getTime() + HOUR));
     const texts = (to: string) => world.fake.events.filter((e) => e.sender_id === me.id && e.dm_conversation_id.includes(to)).map((e) => e.text).reverse();
@@ -104,13 +105,13 @@ describe('a campaign on an X account', () => {
             }
           : Reflect.get(target, name, target),
     }) as Platform;
-    const crashing = new Dispatcher({ ...world.ctx, platforms: platformRegistry([dying]) }, seededRandom(7));
+    const crashing = sendingEngine({ ...world.ctx, platforms: platformRegistry([dying]) }, seededRandom(7));
     await expect(crashing.runOnce(world.clock.now())).rejects.toThrow(/worker killed/);
     expect(world.fake.events.filter((e) => e.text === 'Only once')).toHaveLength(1);
 
     // A restarted worker takes the lead once its lease lapses and reconciles with X instead of resending.
     world.clock.advance(LEASE_MS + 1000);
-    await runUntil(new Dispatcher(world.ctx, seededRandom(8)), new Date(world.clock.now().getTime() + 6 * HOUR));
+    await runUntil(sendingEngine(world.ctx, seededRandom(8)), new Date(world.clock.now().getTime() + 6 * HOUR));
     const sent = world.fake.events.filter((e) => e.text === 'Only once' && e.sender_id === me.id);
     expect(sent).toHaveLength(1);
     const messages = await world.ctx.db.selectFrom('messages').select('platform_id').where('team_id', '=', team.teamId).where('outbound', '=', true).execute();

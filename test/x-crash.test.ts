@@ -12,6 +12,7 @@ import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { FakeX } from './fixtures/fake-x/server.js';
 import { freshStore } from './helpers/fresh-store.js';
 import { FAKE_X_CLIENT, xEnv } from './helpers/x.js';
+import { leadWaits } from '../src/engine/lead-waits.js';
 
 /**
  * The crash the send-intent protocol exists for, with real processes: an `inbox worker` is killed after X has
@@ -44,6 +45,7 @@ it.skipIf(!server)('a worker killed between X accepting a DM and recording it do
     config,
     logger: pino({ level: 'silent' }),
     platforms: createPlatformRegistry(store.db, systemClock, config),
+    leadWaits,
   };
   const workers: ReturnType<typeof spawn>[] = [];
   try {

@@ -1,8 +1,8 @@
-import { AppError, notFound } from '../core/errors.js';
+import { notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
 import { allocateSandboxId, putSandboxProfile } from '../platforms/sandbox.js';
-import type { Platform, PlatformAccount } from '../platforms/platform.js';
+import { platformOf, type PlatformAccount } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { AccountLinkRow, AccountLinkStatus, Platform as PlatformName } from '../store/schema.js';
 import type { AppContext } from './context.js';
@@ -58,14 +58,6 @@ export async function lookupAccountOf(db: Db, teamId: string, platform: Platform
     .orderBy('created_at', 'desc')
     .executeTakeFirst();
   return row && { accountLinkId: row.id, platformId: row.platform_id };
-}
-
-export const accountOf = (row: AccountLinkRow): PlatformAccount => ({ accountLinkId: row.id, platformId: row.platform_id });
-
-export function platformOf(ctx: AppContext, platform: PlatformName): Platform {
-  const adapter = ctx.platforms.get(platform);
-  if (!adapter) throw new AppError(503, 'PLATFORM_UNAVAILABLE', `The ${platform} platform is not available on this server`);
-  return adapter;
 }
 
 export async function listAccountLinks(ctx: AppContext, teamId: string): Promise<AccountLink[]> {

@@ -1,15 +1,17 @@
-import { invalidFields } from '../core/errors.js';
+import type { Selectable } from 'kysely';
+import { AppError, invalidFields } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { Problem } from '../core/schedule.js';
 import type { Db } from '../store/db.js';
-import type { AutomationsTable } from '../store/schema-campaigns.js';
+import type { AutomationsTable, CampaignRow } from '../store/schema-campaigns.js';
 import { getCampaignRow, touchCampaign } from './campaign-data.js';
 import type { AppContext } from './context.js';
+import { applyProspectContext, type ContextInput } from './prospects.js';
 
 /**
  * Automations (spec 4.15, 7.2): when a campaign lead is contacted, replies or completes the sequence without
- * replying, set the prospect's status, add a tag or assign it to a member. The engine runs them; here they are
- * configured, and every status, tag and member they name must be the team's.
+ * replying, set the prospect's status, add a tag or assign it to a member. Here they are configured (every
+ * status, tag and member they name must be the team's) and run, for the engine's sends and for replies.
  */
 export type AutomationTrigger = AutomationsTable['trigger'];
 
@@ -100,4 +102,58 @@ export async function replaceAutomations(
     await touchCampaign(trx, campaignId, now);
     return (await automationsByCampaign(trx, [campaignId])).get(campaignId)!;
   });
+}
+
+function contextChange(action: AutomationsTable['action'], data: Record<string, string>): ContextInput {
+  switch (action) {
+    case 'setStatus':
+      return { statusId: data.statusId! };
+    case 'addTag':
+      return { addTags: [data.tagId!] };
+    case 'assign':
+      return { assigneeId: data.memberId! };
+  }
+}
+
+/** An enabled automation as it runs: its action and what the action names. */
+export type AutomationToRun = Pick<Selectable<AutomationsTable>, 'action' | 'action_data'>;
+
+/** The enabled automations for `trigger` of each campaign, in their configured order. */
+export async function automationsOf(trx: Db, campaignIds: readonly string[], trigger: AutomationTrigger): Promise<Map<string, AutomationToRun[]>> {
+  const byCampaign = new Map<string, AutomationToRun[]>(campaignIds.map((id) => [id, []]));
+  if (campaignIds.length === 0) return byCampaign;
+  const rows = await trx
+    .selectFrom('automations')
+    .select(['campaign_id', 'action', 'action_data'])
+    .where('campaign_id', 'in', campaignIds)
+    .where('trigger', '=', trigger)
+    .where('enabled', '=', true)
+    .orderBy('position')
+    .execute();
+  for (const { campaign_id, ...automation } of rows) byCampaign.get(campaign_id)!.push(automation);
+  return byCampaign;
+}
+
+/** Applies automations to one prospect, in order. */
+export async function applyAutomations(trx: Db, teamId: string, prospectId: string, automations: readonly AutomationToRun[], now: Date): Promise<void> {
+  for (const { action, action_data } of automations) {
+    try {
+      await applyProspectContext(trx, teamId, prospectId, contextChange(action, action_data), now);
+    } catch (error) {
+      // A status, tag or member deleted since the automation was saved: skip it rather than stop the campaign.
+      if (!(error instanceof AppError) || error.status !== 404) throw error;
+    }
+  }
+}
+
+/** Runs the campaign's enabled automations for `trigger` on one prospect, in their configured order. */
+export async function runAutomations(
+  trx: Db,
+  campaign: Pick<CampaignRow, 'id' | 'team_id'>,
+  prospectId: string,
+  trigger: AutomationTrigger,
+  now: Date,
+): Promise<void> {
+  const automations = (await automationsOf(trx, [campaign.id], trigger)).get(campaign.id)!;
+  await applyAutomations(trx, campaign.team_id, prospectId, automations, now);
 }

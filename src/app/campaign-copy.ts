@@ -1,7 +1,8 @@
 import { newId } from '../core/ids.js';
 import type { Segment } from '../core/sequence.js';
 import type { Db } from '../store/db.js';
-import { currentSequence, getCampaignRow, type StoredStep } from './campaign-data.js';
+import type { StoredStep } from '../core/sequence.js';
+import { currentSequence, getCampaignRow } from './campaign-data.js';
 import { presentCampaigns, summaryOf, type Campaign } from './campaigns.js';
 import { newColumnId } from './columns.js';
 import type { AppContext } from './context.js';

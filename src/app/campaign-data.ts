@@ -1,5 +1,5 @@
 import { notFound } from '../core/errors.js';
-import type { SequenceStep } from '../core/sequence.js';
+import type { StoredStep } from '../core/sequence.js';
 import type { Db } from '../store/db.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
 
@@ -7,9 +7,6 @@ import type { CampaignRow } from '../store/schema-campaigns.js';
  * The campaign row and its current sequence, as every campaign module (settings, sequence, columns,
  * automations, and later leads and rules) reads them.
  */
-
-/** A step as stored and shown: the input step plus the id and rank the server gave it. */
-export type StoredStep = SequenceStep & { id: string; rank: number; data: object };
 
 export interface Sequence {
   version: number;

@@ -9,7 +9,6 @@ import type { Db } from '../store/db.js';
 import type { CampaignLeadRow, CampaignRow, ColumnDataType, LeadState } from '../store/schema-campaigns.js';
 import type { ProspectRow } from '../store/schema.js';
 import type { LeadWait, WaitingFor } from '../core/waiting.js';
-import { leadWaits } from '../engine/lead-waits.js';
 import { getCampaignRow } from './campaign-data.js';
 import { applyScope, gatherCandidates, scopeOf } from './campaign-scope.js';
 import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
@@ -143,7 +142,7 @@ async function present(ctx: AppContext, campaign: CampaignRow, rows: readonly Ca
   if (rows.length === 0) return [];
   const { db } = ctx;
   const now = ctx.clock.now();
-  const waits = await leadWaits(db, engineRandom(ctx), now, campaign, rows);
+  const waits = await ctx.leadWaits(db, engineRandom(ctx), now, campaign, rows);
   const prospectIds = rows.map((r) => r.prospect_id);
   const prospects = new Map((await db.selectFrom('prospects').selectAll().where('id', 'in', prospectIds).execute()).map((p) => [p.id, p]));
   const tags = await tagsOf(db, prospectIds);

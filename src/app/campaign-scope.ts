@@ -5,7 +5,8 @@ import { upsertLeads, type LeadWrite } from '../store/campaign-leads.js';
 import type { Db } from '../store/db.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
 import type { Platform as PlatformName } from '../store/schema.js';
-import { lookupAccountOf, platformOf } from './account-links.js';
+import { lookupAccountOf } from './account-links.js';
+import { platformOf } from '../platforms/platform.js';
 import type { AppContext } from './context.js';
 import { systemListMembers } from './lists.js';
 

@@ -1,11 +1,11 @@
 import { AppError, invalidFields } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import { leadMessage, leadVariables } from '../core/lead-message.js';
-import { validateSequence, type ProfileForVariables, type SequenceStep } from '../core/sequence.js';
+import { leadMessage, leadVariables, profileForVariables } from '../core/lead-message.js';
+import { validateSequence, type ProfileForVariables, type SequenceStep, type StoredStep } from '../core/sequence.js';
 import { iso } from '../core/time.js';
 import type { Db } from '../store/db.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
-import { currentSequence, getCampaignRow, touchCampaign, type Sequence, type StoredStep } from './campaign-data.js';
+import { currentSequence, getCampaignRow, touchCampaign, type Sequence } from './campaign-data.js';
 import { CAMPAIGN_COLUMNS, columnIds } from './columns.js';
 import type { AppContext } from './context.js';
 
@@ -107,14 +107,6 @@ async function leadToRender(db: Db, teamId: string, campaignId: string, platform
   const lead = { prospectId: row.id, platformId: row.platform_id, username: row.username, displayName: row.display_name, inCampaign: row.lead_id !== null };
   return { lead, profile, data: row.data ?? {} };
 }
-
-/** The profile fields a prospect's messages draw their variables from; the engine renders sends with it too. */
-export const profileForVariables = (row: { display_name: string | null; username: string; bio: string | null; location: string | null }): ProfileForVariables => ({
-  displayName: row.display_name,
-  username: row.username,
-  bio: row.bio,
-  location: row.location,
-});
 
 /** The messages of the current sequence as one lead (or a sample lead) would get them; nothing is sent. */
 export async function previewSequence(

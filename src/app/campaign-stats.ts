@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Segment } from '../core/sequence.js';
 import type { Db } from '../store/db.js';
-import { currentSequence, getCampaignRow, type StoredStep } from './campaign-data.js';
+import type { StoredStep } from '../core/sequence.js';
+import { currentSequence, getCampaignRow } from './campaign-data.js';
 import type { AppContext } from './context.js';
 
 /**

@@ -3,10 +3,11 @@ import { AppError, conflict, invalidFields } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { validateSchedule, validateTimeZone, type Problem, type Schedule } from '../core/schedule.js';
 import { iso, isoOrNull } from '../core/time.js';
+import type { StoredStep } from '../core/sequence.js';
 import type { Db } from '../store/db.js';
 import type { CampaignRow, CampaignStatus } from '../store/schema-campaigns.js';
 import { automationsByCampaign, type Automation } from './automations.js';
-import { currentSequences, getCampaignRow, type Sequence, type StoredStep } from './campaign-data.js';
+import { currentSequences, getCampaignRow, type Sequence } from './campaign-data.js';
 import { sequenceProblems } from './campaign-sequence.js';
 import { CAMPAIGN_COLUMNS, columnsByOwner } from './columns.js';
 import type { AppContext } from './context.js';
@@ -221,6 +222,15 @@ export async function presentCampaigns(db: Db, rows: readonly CampaignRow[]): Pr
 }
 
 const presentCampaign = async (db: Db, row: CampaignRow): Promise<Campaign> => (await presentCampaigns(db, [row]))[0]!;
+
+/** The CampaignSummary of each campaign (events carry it), counted now. */
+export async function campaignSummaries(db: Db, campaignIds: readonly string[]): Promise<Map<string, CampaignSummary>> {
+  if (campaignIds.length === 0) return new Map();
+  const rows = await db.selectFrom('campaigns').selectAll().where('id', 'in', campaignIds).execute();
+  return new Map((await presentCampaigns(db, rows)).map((c) => [c.id, summaryOf(c)]));
+}
+
+export const campaignSummary = async (db: Db, campaignId: string): Promise<CampaignSummary> => (await campaignSummaries(db, [campaignId])).get(campaignId)!;
 
 export const summaryOf = (c: Campaign): CampaignSummary => ({
   id: c.id,

@@ -1,21 +1,12 @@
 import { AppError } from '../core/errors.js';
-import { recordCampaignReply } from '../engine/outcomes.js';
 import type { AccountLinkRow } from '../store/schema.js';
-import { accountOf, platformOf } from './account-links.js';
+import { accountOf, platformOf, type PlatformDm } from '../platforms/platform.js';
+import { recordCampaignReply } from './campaign-outcomes.js';
 import type { AppContext } from './context.js';
 import { recordWithTarget } from './messages.js';
 import type { Message } from './presenters.js';
 import { findProspectByPlatformId } from './prospects.js';
 import type { Target } from './message-recording.js';
-
-/** A DM as a platform reports it for one of our linked accounts (either direction). */
-export interface PlatformDm {
-  platformMessageId: string;
-  senderPlatformId: string;
-  recipientPlatformId: string;
-  content: string;
-  createdAt: Date;
-}
 
 /**
  * Takes in a DM seen on a linked account — pushed by the platform or found by a sync — exactly once

@@ -3,7 +3,7 @@ import { newId } from '../core/ids.js';
 import type { Db } from '../store/db.js';
 import type { JobRow } from '../store/schema-campaigns.js';
 import type { AppContext } from './context.js';
-import { PollingLoop } from './polling-loop.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 
 /**
  * Background work as rows of `jobs`: enqueued in the transaction that asks for the work, claimed by

@@ -1,8 +1,8 @@
 import { usernameKey } from '../core/usernames.js';
-import type { AccountStatus, Platform, PlatformAccount, PlatformProfile } from '../platforms/platform.js';
+import { platformOf, type AccountStatus, type Platform, type PlatformAccount, type PlatformProfile } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../store/schema.js';
-import { lookupAccountOf, platformOf } from './account-links.js';
+import { lookupAccountOf } from './account-links.js';
 import type { AppContext } from './context.js';
 import { emitEvents } from './events.js';
 import { prospectValues } from './prospects.js';

@@ -1,10 +1,10 @@
 import { AppError, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso, isoOrNull } from '../core/time.js';
-import { PlatformError, type SentDm } from '../platforms/platform.js';
+import { accountOf, platformOf, PlatformError, type SentDm } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
 import type { AccountLinkRow, MessageOrigin, MessageRow, Platform as PlatformName, Reaction, ThreadRow } from '../store/schema.js';
-import { accountOf, getAccountLinkRow, platformOf } from './account-links.js';
+import { getAccountLinkRow } from './account-links.js';
 import { markAccountOffline } from '../store/account-links.js';
 import type { Actor, AppContext } from './context.js';
 import { emitEvent } from './events.js';

@@ -1,7 +1,7 @@
 import { AppError, validationError } from '../core/errors.js';
-import type { PlatformProfile } from '../platforms/platform.js';
+import { platformOf, type PlatformProfile } from '../platforms/platform.js';
 import { putSandboxProfile, recordSandboxDm, type SandboxProfileInput } from '../platforms/sandbox.js';
-import { getAccountLinkRow, platformOf } from './account-links.js';
+import { getAccountLinkRow } from './account-links.js';
 import type { AppContext } from './context.js';
 import { ingestInboundMessage } from './inbound.js';
 import type { Message } from './presenters.js';

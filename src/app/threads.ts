@@ -2,7 +2,8 @@ import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kyse
 import { AppError, notFound } from '../core/errors.js';
 import type { Db } from '../store/db.js';
 import type { Database, ThreadRow, ThreadsTable } from '../store/schema.js';
-import { accountOf, getAccountLinkRow, platformOf } from './account-links.js';
+import { getAccountLinkRow } from './account-links.js';
+import { accountOf, platformOf } from '../platforms/platform.js';
 import type { AppContext } from './context.js';
 import { emitEvent } from './events.js';
 import { assertMember } from './members.js';

@@ -6,7 +6,7 @@ import { isPrivateAddress, isPrivateHostname } from '../core/network.js';
 import { failingSlots, failingTooLong, nextRetryAt } from '../core/webhook-retry.js';
 import type { Db } from '../store/db.js';
 import type { AppContext } from './context.js';
-import { PollingLoop } from './polling-loop.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 import { emitEvent, envelopesOf, type EventEnvelope } from './events.js';
 import { presentWebhook, signingSecret } from './webhooks.js';
 

@@ -1,33 +1,11 @@
 import { AppError } from '../core/errors.js';
-import { PlatformError } from '../platforms/platform.js';
-import { XPlatform, xConversationParticipants, type XDmEvent } from '../platforms/x.js';
+import { accountOf, type Platform, type PlatformDm } from '../platforms/platform.js';
+import { dmsOfAccountActivity, type AccountActivity } from '../platforms/x.js';
 import type { AccountLinkRow } from '../store/schema.js';
-import { accountOf } from './account-links.js';
 import { markAccountOffline } from '../store/account-links.js';
 import type { AppContext } from './context.js';
-import { ingestInboundMessage, type PlatformDm } from './inbound.js';
-import { PollingLoop } from './polling-loop.js';
-
-/**
- * Pages of 100 events one poll reads at most while catching up with the newest event it has seen. X lists
- * newest first, so a poll that stops short (this bound, or a read limit) leaves its cursor where it was:
- * the next poll reads again from the top, and ingestion drops what it already has.
- */
-const MAX_PAGES_PER_POLL = 30;
-
-/** A 1:1 message event of X's v2 stream as a DM; null for other events and group conversations. */
-export function dmOfXEvent(event: XDmEvent): PlatformDm | null {
-  const pair = event.dm_conversation_id ? xConversationParticipants(event.dm_conversation_id) : null;
-  const createdAt = new Date(event.created_at ?? Number.NaN);
-  if (event.event_type !== 'MessageCreate' || !pair || !event.sender_id || !pair.includes(event.sender_id) || Number.isNaN(createdAt.getTime())) return null;
-  return {
-    platformMessageId: event.id,
-    senderPlatformId: event.sender_id,
-    recipientPlatformId: pair[0] === event.sender_id ? pair[1] : pair[0],
-    content: event.text ?? '',
-    createdAt,
-  };
-}
+import { ingestInboundMessage } from './inbound.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 
 /**
  * Ingests DMs in order; returns how many were taken in. A DM the use case refuses for good (its user is
@@ -48,8 +26,6 @@ async function ingestAll(ctx: AppContext, account: AccountLinkRow, dms: Platform
   return done;
 }
 
-const newer = (a: string, b: string | null) => b === null || BigInt(a) > BigInt(b);
-
 export interface XPollerOptions {
   /** accounts polled per pass */
   batch?: number;
@@ -58,8 +34,8 @@ export interface XPollerOptions {
 }
 
 /**
- * Reads each active linked X account's DM events (GET /2/dm_events) every poll interval and feeds the new
- * ones to the inbound use case, oldest first. Accounts are claimed with FOR UPDATE SKIP LOCKED and their
+ * Reads each active linked X account's new DMs (Platform.readDms) every poll interval and feeds them to the
+ * inbound use case, oldest first. Accounts are claimed with FOR UPDATE SKIP LOCKED and their
  * next poll moved forward in the same step, so processes sharing a store never poll one account twice.
  */
 export class XPoller {
@@ -85,9 +61,10 @@ export class XPoller {
   /** Polls the accounts that are due; resolves with how many it polled. */
   async runOnce(): Promise<number> {
     const platform = this.#ctx.platforms.get('twitter');
-    if (!(platform instanceof XPlatform)) return 0;
+    const readDms = platform?.readDms?.bind(platform);
+    if (!readDms) return 0;
     const claimed = await this.#claimDue();
-    for (const { account, cursor } of claimed) await this.#poll(platform, account, cursor);
+    for (const { account, cursor } of claimed) await this.#poll(readDms, account, cursor);
     return claimed.length;
   }
 
@@ -119,53 +96,30 @@ export class XPoller {
     });
   }
 
-  async #poll(platform: XPlatform, account: AccountLinkRow, cursor: string | null): Promise<void> {
+  async #poll(readDms: NonNullable<Platform['readDms']>, account: AccountLinkRow, cursor: string | null): Promise<void> {
     const { db, clock, logger } = this.#ctx;
-    const fresh: XDmEvent[] = [];
-    let caughtUp = false;
-    try {
-      let paginationToken: string | undefined;
-      for (let page = 0; page < MAX_PAGES_PER_POLL && !caughtUp; page++) {
-        const { events, nextToken } = await platform.dmEvents(accountOf(account), paginationToken);
-        const unseen = events.filter((e) => newer(e.id, cursor));
-        fresh.push(...unseen);
-        caughtUp = unseen.length < events.length || !nextToken;
-        paginationToken = nextToken;
-      }
-      if (!caughtUp) logger.warn({ accountLinkId: account.id, read: fresh.length }, 'X DM backlog deeper than one poll reads');
+    const read = await readDms(accountOf(account), cursor);
+    const { failure } = read;
+    if (!failure) {
+      if (!read.caughtUp) logger.warn({ accountLinkId: account.id, read: read.dms.length }, 'X DM backlog deeper than one poll reads');
       // The first poll that reads the stream completes the account's initial sync.
       await db.updateTable('account_links').set({ synced_at: clock.now() }).where('id', '=', account.id).where('synced_at', 'is', null).execute();
-    } catch (error) {
-      if (!(error instanceof PlatformError)) throw error;
+    } else {
       const now = clock.now();
-      if (error.kind === 'auth_revoked') await markAccountOffline(db, account.id, now);
-      if (error.kind === 'rate_limited' && error.resetAt) {
-        await db.updateTable('x_poll_cursors').set({ next_poll_at: error.resetAt }).where('account_link_id', '=', account.id).execute();
+      if (failure.kind === 'auth_revoked') await markAccountOffline(db, account.id, now);
+      if (failure.kind === 'rate_limited' && failure.resetAt) {
+        await db.updateTable('x_poll_cursors').set({ next_poll_at: failure.resetAt }).where('account_link_id', '=', account.id).execute();
       }
-      logger.warn({ accountLinkId: account.id, kind: error.kind, err: error.message }, 'X DM poll failed');
+      logger.warn({ accountLinkId: account.id, kind: failure.kind, err: failure.message }, 'X DM poll failed');
     }
-    // Oldest first, so the cursor only ever passes DMs that are in.
-    fresh.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    const dms = fresh.flatMap((e) => dmOfXEvent(e) ?? []);
-    const ingested = await ingestAll(this.#ctx, account, dms).catch((error: unknown) => {
+    const ingested = await ingestAll(this.#ctx, account, read.dms).catch((error: unknown) => {
       logger.error({ accountLinkId: account.id, err: error }, 'ingesting X DMs failed');
       return -1;
     });
     // The cursor moves only past a gap-free run: everything newer than it has been read and taken in.
-    const through = ingested < 0 || !caughtUp ? null : fresh.at(-1)?.id;
+    const through = ingested < 0 || !read.caughtUp ? null : read.newest;
     if (through) await db.updateTable('x_poll_cursors').set({ newest_event_id: through }).where('account_link_id', '=', account.id).execute();
   }
-}
-
-/** The part of an Account Activity webhook body this server reads (X's v1.1 event format). */
-export interface AccountActivity {
-  for_user_id?: string;
-  direct_message_events?: Array<{
-    type?: string;
-    id?: string;
-    created_timestamp?: string;
-    message_create?: { target?: { recipient_id?: string }; sender_id?: string; message_data?: { text?: string } };
-  }>;
 }
 
 /**
@@ -173,20 +127,7 @@ export interface AccountActivity {
  * delivery is for. Returns how many DMs it ingested.
  */
 export async function receiveAccountActivity(ctx: AppContext, body: AccountActivity): Promise<number> {
-  const dms = (body.direct_message_events ?? []).flatMap((e): PlatformDm[] => {
-    const create = e.message_create;
-    const createdAt = new Date(Number(e.created_timestamp));
-    if (e.type !== 'message_create' || !e.id || !create?.sender_id || !create.target?.recipient_id || Number.isNaN(createdAt.getTime())) return [];
-    return [
-      {
-        platformMessageId: e.id,
-        senderPlatformId: create.sender_id,
-        recipientPlatformId: create.target.recipient_id,
-        content: create.message_data?.text ?? '',
-        createdAt,
-      },
-    ];
-  });
+  const dms = dmsOfAccountActivity(body);
   if (!body.for_user_id || dms.length === 0) return 0;
   const accounts = await ctx.db
     .selectFrom('account_links')

@@ -4,8 +4,7 @@ import { newId } from '../core/ids.js';
 import { open, seal } from '../core/secret-box.js';
 import { pkceChallenge } from '../core/x-protocol.js';
 import { PlatformError } from '../platforms/platform.js';
-import { USER_FIELDS, type XUser } from '../platforms/x.js';
-import { XApi, type XTokenResponse } from '../platforms/x-api.js';
+import { redeemXAuthorization } from '../platforms/x.js';
 import { presentAccountLink, type AccountLink } from './account-links.js';
 import type { AppContext } from './context.js';
 import { saveXCredentials } from '../platforms/x-credentials.js';
@@ -89,20 +88,8 @@ export async function completeXAuthorization(ctx: AppContext, input: XCallback):
   if (!pending) throw new AppError(400, 'X_STATE_INVALID', 'The authorization state is unknown, expired or already used; start linking again');
   if ('error' in input) throw new AppError(400, 'X_AUTHORIZATION_DENIED', `X did not authorize the account: ${input.error}`);
 
-  const api = new XApi(ctx.config.x, ctx.clock);
-  let tokens: XTokenResponse;
-  let user: XUser;
-  try {
-    tokens = await api.token({
-      grant_type: 'authorization_code',
-      code: input.code,
-      redirect_uri: client.redirectUrl,
-      code_verifier: open(key, pending.code_verifier_sealed, verifierContext(hash)),
-    });
-    user = (await api.call<{ data: XUser }>(tokens.access_token, { method: 'GET', path: '/2/users/me', query: { 'user.fields': USER_FIELDS } })).data;
-  } catch (error) {
-    linkFailure(error);
-  }
+  const codeVerifier = open(key, pending.code_verifier_sealed, verifierContext(hash));
+  const { tokens, user } = await redeemXAuthorization(ctx.config.x, ctx.clock, { code: input.code, redirectUri: client.redirectUrl, codeVerifier }).catch(linkFailure);
 
   const profile = { name: user.name, username: user.username, image: user.profile_image_url ?? '' };
   const row = await ctx.db.transaction().execute(async (trx) => {

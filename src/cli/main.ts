@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { createJobRunner } from '../app/background-jobs.js';
-import { engineRandom } from '../app/context.js';
 import { Maintenance } from '../app/maintenance.js';
 import { createInvite } from '../app/invites.js';
 import { bootstrapStore, createTeam, teamOwner } from '../app/teams.js';
@@ -10,8 +9,8 @@ import { WebhookDispatcher } from '../app/webhook-delivery.js';
 import { XPoller } from '../app/x-inbound.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { AppError } from '../core/errors.js';
-import { Dispatcher } from '../engine/dispatcher.js';
-import { parseScenario, simulate } from '../engine/simulation.js';
+import { sendingEngine } from '../runtimes/engine.js';
+import { parseScenario, simulate } from '../runtimes/simulation.js';
 import { buildServer } from '../http/server.js';
 import { readFile } from 'node:fs/promises';
 import { DataDirLockedError } from '../store/lock.js';
@@ -28,8 +27,6 @@ async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> 
     await runtime.close();
   }
 }
-
-const engineFor = (ctx: Runtime['ctx']) => new Dispatcher(ctx, engineRandom(ctx));
 
 /** Stops the workers and closes the store on SIGTERM or SIGINT, then exits. */
 function stopOnSignal(runtime: Runtime, workers: Array<{ stop(): Promise<void> }>, before: () => Promise<void> = async () => {}): void {
@@ -68,7 +65,7 @@ async function serve(opts: { engine: boolean }): Promise<void> {
     }
   }
   const app = await buildServer(ctx, { metrics: runtime.metrics });
-  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx, { vacuum: runtime.store.engine === 'pglite' }), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [engineFor(ctx)] : [])];
+  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx, { vacuum: runtime.store.engine === 'pglite' }), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [sendingEngine(ctx)] : [])];
   stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });
   for (const worker of background) worker.start();
@@ -93,7 +90,7 @@ function buildProgram(): Command {
     .description('run only the sending engine (any number of workers may share a PostgreSQL store)')
     .action(async () => {
       const runtime = await openRuntime(loadConfig());
-      const engine = engineFor(runtime.ctx);
+      const engine = sendingEngine(runtime.ctx);
       stopOnSignal(runtime, [engine]);
       engine.start();
       process.stderr.write('Inbox engine running\n');

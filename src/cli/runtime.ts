@@ -7,6 +7,7 @@ import { Metrics } from '../http/metrics.js';
 import { observeSends } from '../platforms/observed.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
+import { leadWaits } from '../engine/lead-waits.js';
 import { endLeases } from '../engine/send-intents.js';
 import { sealWebhookSecrets } from '../app/webhooks.js';
 
@@ -85,6 +86,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     logger,
     platforms: metrics ? observeSends(platforms, metrics.countSend) : platforms,
     eventStreams: new EventStreams(store.notifications),
+    leadWaits,
   };
   return { ctx, store, metrics, close: () => store.close() };
 }

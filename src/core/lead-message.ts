@@ -1,6 +1,14 @@
 import { seededRandom } from './random.js';
 import { builtinVariables, renderMessage, type ProfileForVariables, type Segment } from './sequence.js';
 
+/** The profile fields a prospect's messages draw their variables from: the preview and the engine's sends alike. */
+export const profileForVariables = (row: { display_name: string | null; username: string; bio: string | null; location: string | null }): ProfileForVariables => ({
+  displayName: row.display_name,
+  username: row.username,
+  bio: row.bio,
+  location: row.location,
+});
+
 /** A lead's variables: its profile's built-ins and its column values (keyed by column id, `custom_...`). */
 export function leadVariables(profile: ProfileForVariables, data: Readonly<Record<string, unknown>>): Record<string, string> {
   const columns = Object.entries(data).flatMap(([id, value]) =>

@@ -24,6 +24,9 @@ export type SequenceStep =
   | { type: 'delay'; data: { delaySeconds: number; unit: DelayUnit } }
   | { type: 'likeTweet'; data?: Record<string, never> };
 
+/** A step as stored and shown: the input step plus the id and rank the server gave it. */
+export type StoredStep = SequenceStep & { id: string; rank: number; data: object };
+
 export const BUILTIN_VARIABLES = ['first-name', 'last-name', 'display-name', 'username', 'location', 'bio'] as const;
 export type BuiltinVariable = (typeof BUILTIN_VARIABLES)[number];
 

@@ -1,10 +1,8 @@
 import { sql } from 'kysely';
-import { accountOf, platformOf } from '../app/account-links.js';
-import type { StoredStep } from '../app/campaign-data.js';
-import { profileForVariables } from '../app/campaign-sequence.js';
-import type { AppContext } from '../app/context.js';
+import { accountOf, platformOf } from '../platforms/platform.js';
+import type { StoredStep } from '../core/sequence.js';
 import { newId } from '../core/ids.js';
-import { renderLeadMessage, leadVariables, type RenderedMessage } from '../core/lead-message.js';
+import { profileForVariables, renderLeadMessage, leadVariables, type RenderedMessage } from '../core/lead-message.js';
 import type { ActionStep, RankedStep } from '../core/lead-progress.js';
 import { groupBy } from '../core/group.js';
 import { DAY_MS } from '../core/pacing.js';
@@ -17,6 +15,7 @@ import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
 import { allowed, completeLead } from './outcomes.js';
+import type { EngineContext, EnginePorts } from './ports.js';
 import { recordOutcomes, type Outcome, type Recording, type SendItem } from './record.js';
 import { findUnsettled, leaseFrom, renew, reserve as reserveIntents, sendLogsOf, unsettledIntents, untaken } from './send-intents.js';
 
@@ -280,13 +279,13 @@ function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
 }
 
 /** Step 1c, persist: the plan's intents reserved (and unsettled ones renewed), its leads moved, its pace gates set. */
-async function persist(trx: Db, planned: Plan, unsettled: readonly SendIntentRow[]): Promise<void> {
+async function persist(trx: Db, ports: EnginePorts, planned: Plan, unsettled: readonly SendIntentRow[]): Promise<void> {
   await reserveIntents(
     trx,
     planned.items.filter((i) => !i.reconcile).map((i) => i.intent),
   );
   await renew(trx, unsettled, planned.leasedUntil);
-  for (const { lead, campaign, at } of planned.completes) await completeLead(trx, lead, campaign, at);
+  for (const { lead, campaign, at } of planned.completes) await completeLead(trx, ports, lead, campaign, at);
   await writeLeadChanges(trx, planned.rescheduled);
   if (planned.gates.length > 0) {
     await sql`
@@ -297,12 +296,12 @@ async function persist(trx: Db, planned: Plan, unsettled: readonly SendIntentRow
 }
 
 /** Step 1: reserve the sends of the accounts with due work, in (from .. until]: load, plan (pure), persist. */
-async function reserveBatch(ctx: AppContext, random: Random, from: Date, until: Date): Promise<Reservation> {
+async function reserveBatch(ctx: EngineContext, random: Random, from: Date, until: Date): Promise<Reservation> {
   return ctx.db.transaction().execute(async (trx) => {
     const loaded = await load(trx, from, until);
     if (!loaded) return { items: [], acted: false, until, reached: from };
     const planned = plan(loaded, random, from, until);
-    await persist(trx, planned, loaded.unsettled);
+    await persist(trx, ctx.ports, planned, loaded.unsettled);
     const items = [...planned.items].sort((a, b) => a.intent.created_at.getTime() - b.intent.created_at.getTime());
     return { items, acted: planned.acted, until: planned.until, reached: planned.reached };
   });
@@ -345,7 +344,7 @@ async function callOne(platform: Platform, as: PlatformAccount, item: SendItem):
 }
 
 /** Step 2: the platform calls, outside any transaction; each account's in time order. */
-async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promise<Map<string, Outcome>> {
+async function callPlatforms(ctx: EngineContext, items: readonly SendItem[]): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
   const wanted = await stillWanted(ctx.db, items);
   const attempted: SendItem[] = [];
@@ -402,12 +401,12 @@ async function callPlatforms(ctx: AppContext, items: readonly SendItem[]): Promi
  * One batch over (from .. until]: reserve, call, record. Returns what it did; `until` comes back earlier
  * than asked when a capped queue cut the plan short.
  */
-export async function sendBatch(ctx: AppContext, random: Random, from: Date, until: Date, recording: Recording): Promise<BatchResult> {
+export async function sendBatch(ctx: EngineContext, random: Random, from: Date, until: Date, recording: Recording): Promise<BatchResult> {
   const reservation = await reserveBatch(ctx, random, from, until);
   const { items } = reservation;
   if (items.length === 0) return { sent: 0, acted: reservation.acted, until: reservation.until, reached: reservation.reached };
   const outcomes = await callPlatforms(ctx, items);
-  const sent = await recordOutcomes(ctx.db, { items, outcomes, from, backoffMs: RETRY_BACKOFF_MS, recording });
+  const sent = await recordOutcomes(ctx.db, ctx.ports, { items, outcomes, from, backoffMs: RETRY_BACKOFF_MS, recording });
   return { sent, acted: true, until: reservation.until, reached: reservation.reached };
 }
 

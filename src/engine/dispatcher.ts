@@ -1,11 +1,11 @@
 import { setImmediate } from 'node:timers/promises';
 import { sql } from 'kysely';
-import type { AppContext } from '../app/context.js';
-import { PollingLoop } from '../app/polling-loop.js';
+import { PollingLoop } from '../lib/polling-loop.js';
 import type { Random } from '../core/random.js';
 import type { Db } from '../store/db.js';
 import { sendBatch } from './dispatch.js';
 import { applySequenceEdits, completeFinished, planLeads, updateAvailability, type AvailabilityChange } from './plan.js';
+import type { EngineContext } from './ports.js';
 import type { Recording } from './record.js';
 import { leaseEnds } from './send-intents.js';
 
@@ -24,13 +24,13 @@ export interface EngineOptions {
  * with FOR UPDATE SKIP LOCKED and every send is reserved in the account's send log under that lock.
  */
 export class Dispatcher {
-  readonly #ctx: AppContext;
+  readonly #ctx: EngineContext;
   readonly #random: Random;
   readonly #loop: PollingLoop;
   readonly #recording: Recording;
   readonly #stop: AbortSignal | undefined;
 
-  constructor(ctx: AppContext, random: Random, options: EngineOptions = {}) {
+  constructor(ctx: EngineContext, random: Random, options: EngineOptions = {}) {
     this.#ctx = ctx;
     this.#random = random;
     this.#recording = options.recording ?? 'everything';
@@ -65,12 +65,12 @@ export class Dispatcher {
 
   /** Apply sequence edits, plan, pause or resume, send batch after batch, complete. */
   async #pass(from: Date, until: Date, realTime: boolean): Promise<{ sent: number; reached: Date }> {
-    const { db } = this.#ctx;
-    await applySequenceEdits(db, from);
+    const { db, ports } = this.#ctx;
+    await applySequenceEdits(db, ports, from);
     // A span of virtual time may run far past `from`: first every waiting lead gets its sender, as real-time
     // passes a second apart would have given them by then (one batch of them a pass).
     while ((await planLeads(db, from)) && until > from) await setImmediate();
-    this.#logChanges(await updateAvailability(db, from));
+    this.#logChanges(await updateAvailability(db, ports, from));
     let sent = 0;
     let reached = from;
     // A hold running out may resume a paused campaign: a pass-level change, so the span stops short of it.
@@ -91,8 +91,8 @@ export class Dispatcher {
       if (batch.until < end) end = batch.until;
     }
     // A failure may have held or revoked the last account of a campaign.
-    this.#logChanges(await updateAvailability(db, reached));
-    for (const campaignId of await completeFinished(db, from, reached)) this.#log({ campaignId }, 'engine completed a campaign');
+    this.#logChanges(await updateAvailability(db, ports, reached));
+    for (const campaignId of await completeFinished(db, ports, from, reached)) this.#log({ campaignId }, 'engine completed a campaign');
     return { sent, reached };
   }
 

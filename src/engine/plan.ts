@@ -3,8 +3,9 @@ import { leadTransition } from '../core/lead-lifecycle.js';
 import { spreadEvenly } from '../core/lead-progress.js';
 import { writeLeadChanges } from '../store/campaign-leads.js';
 import type { Db } from '../store/db.js';
-import type { StoredStep } from '../app/campaign-data.js';
-import { allowed, engineTransition, runAutomations } from './outcomes.js';
+import type { StoredStep } from '../core/sequence.js';
+import { allowed, engineTransition } from './outcomes.js';
+import type { EnginePorts } from './ports.js';
 
 /**
  * Campaign-level passes of the engine: giving leads a sender, pausing and resuming campaigns as their
@@ -124,7 +125,7 @@ export async function planLeads(db: Db, now: Date, batch = PLAN_BATCH): Promise<
  * version's end is completed. Leads not contacted yet simply start the new version: a lead takes the campaign's
  * version when its first step is reserved, so they are not rewritten here.
  */
-export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
+export async function applySequenceEdits(db: Db, ports: EnginePorts, now: Date): Promise<void> {
   const edited = await db
     .selectFrom('campaigns')
     .selectAll()
@@ -153,7 +154,7 @@ export async function applySequenceEdits(db: Db, now: Date): Promise<void> {
         moved.flatMap(({ lead, transition }) => (transition.ok ? [{ id: lead.id, set: transition.set }] : [])),
       );
       for (const { lead, transition } of moved) {
-        if (transition.ok && transition.set.state === 'completed') await runAutomations(trx, campaign, lead.prospect_id, 'completed', now);
+        if (transition.ok && transition.set.state === 'completed') await ports.runAutomations(trx, campaign, lead.prospect_id, 'completed', now);
       }
       if (inFlight.length < PLAN_BATCH) {
         await trx.updateTable('campaigns').set({ applied_sequence_version: version }).where('id', '=', campaign.id).execute();
@@ -169,7 +170,7 @@ export type AvailabilityChange = { campaignId: string; change: 'paused'; reason:
  * Pauses active campaigns none of whose accounts can send (with the reason shown as pauseReason), and resumes
  * campaigns the engine paused once one can again. A manual pause is never lifted here. Returns what it changed.
  */
-export async function updateAvailability(db: Db, now: Date): Promise<AvailabilityChange[]> {
+export async function updateAvailability(db: Db, ports: EnginePorts, now: Date): Promise<AvailabilityChange[]> {
   const campaigns = await db
     .selectFrom('campaigns as c')
     .select(['c.id', 'c.status'])
@@ -201,9 +202,9 @@ export async function updateAvailability(db: Db, now: Date): Promise<Availabilit
   for (const c of campaigns) {
     if (c.status === 'active' && !c.can_send) {
       const reason = c.has_active ? PAUSE_REASONS.rateLimited : PAUSE_REASONS.unavailable;
-      if (await db.transaction().execute((trx) => engineTransition(trx, c.id, 'disable', now, reason))) changes.push({ campaignId: c.id, change: 'paused', reason });
+      if (await db.transaction().execute((trx) => engineTransition(trx, ports, c.id, 'disable', now, reason))) changes.push({ campaignId: c.id, change: 'paused', reason });
     } else if (c.status === 'paused' && c.can_send) {
-      if (await db.transaction().execute((trx) => engineTransition(trx, c.id, 'enable', now))) changes.push({ campaignId: c.id, change: 'resumed' });
+      if (await db.transaction().execute((trx) => engineTransition(trx, ports, c.id, 'enable', now))) changes.push({ campaignId: c.id, change: 'resumed' });
     }
   }
   return changes;
@@ -214,7 +215,7 @@ export async function updateAvailability(db: Db, now: Date): Promise<Availabilit
  * finish within (from .. reached] (a pass over a span of virtual time notices it at the span's end). Returns
  * the campaigns it completed.
  */
-export async function completeFinished(db: Db, from: Date, reached: Date = from): Promise<string[]> {
+export async function completeFinished(db: Db, ports: EnginePorts, from: Date, reached: Date = from): Promise<string[]> {
   const finished = await db
     .selectFrom('campaigns as c')
     .select('c.id')
@@ -237,7 +238,7 @@ export async function completeFinished(db: Db, from: Date, reached: Date = from)
         .where('finished_at', '<=', reached)
         .executeTakeFirst();
       const at = last?.at && new Date(last.at) > from ? new Date(last.at) : from;
-      if (await engineTransition(trx, id, 'complete', at)) completed.push(id);
+      if (await engineTransition(trx, ports, id, 'complete', at)) completed.push(id);
     });
   }
   return completed;

@@ -1,4 +1,5 @@
-import type { Platform as PlatformName } from '../store/schema.js';
+import { AppError } from '../core/errors.js';
+import type { AccountLinkRow, Platform as PlatformName } from '../store/schema.js';
 
 export type { PlatformName };
 
@@ -66,6 +67,33 @@ export interface Platform {
    * cheaper than one by one offers it (the sandbox, a table insert); X has no such call.
    */
   sendDmBatch?(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]>;
+  /**
+   * Optional, for a platform whose DMs are polled (X): the account's DMs since `cursor` (where the last complete
+   * read ended; null the first time). A failure of the platform ends the read early and comes back with what was
+   * read before it; anything else is thrown.
+   */
+  readDms?(account: PlatformAccount, cursor: string | null): Promise<DmRead>;
+}
+
+/** A DM as a platform reports it for one of our linked accounts (either direction). */
+export interface PlatformDm {
+  platformMessageId: string;
+  senderPlatformId: string;
+  recipientPlatformId: string;
+  content: string;
+  createdAt: Date;
+}
+
+/** What one Platform.readDms found. */
+export interface DmRead {
+  /** the 1:1 DMs read, oldest first */
+  dms: PlatformDm[];
+  /** the cursor past everything read (null when nothing new was read): the next read's, once `dms` are taken in */
+  newest: string | null;
+  /** whether everything since the cursor was read; if not, the next read starts from the same cursor again */
+  caughtUp: boolean;
+  /** the platform's failure that ended the read early */
+  failure?: PlatformError;
 }
 
 export interface OutgoingDm {
@@ -110,7 +138,22 @@ export function platformRegistry(platforms: Platform[]): PlatformRegistry {
   return { get: (name) => byName.get(name) };
 }
 
-/** An X-style 1:1 conversation id: both user ids, numerically smaller first, joined by ':'. */
+/** The platform adapter of this name, or 503 PLATFORM_UNAVAILABLE when this server has none. */
+export function platformOf(ctx: { platforms: PlatformRegistry }, platform: PlatformName): Platform {
+  const adapter = ctx.platforms.get(platform);
+  if (!adapter) throw new AppError(503, 'PLATFORM_UNAVAILABLE', `The ${platform} platform is not available on this server`);
+  return adapter;
+}
+
+/** The linked account as an adapter acts as it. */
+export const accountOf = (row: AccountLinkRow): PlatformAccount => ({ accountLinkId: row.id, platformId: row.platform_id });
+
+/**
+ * A 1:1 conversation's id on the platform side: both user ids, joined by ':' in a canonical order, the shorter
+ * first, then by their text. For X's decimal ids that is numeric order, X's own form of a conversation id; ids
+ * of any other form need no parsing.
+ */
 export function conversationId(a: string, b: string): string {
-  return BigInt(a) <= BigInt(b) ? `${a}:${b}` : `${b}:${a}`;
+  const first = a.length !== b.length ? a.length < b.length : a <= b;
+  return first ? `${a}:${b}` : `${b}:${a}`;
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import { platformRegistry, type Platform, type PlatformRegistry } from './platform.js';
 import { SandboxPlatform } from './sandbox.js';
-import { XPlatform } from './x.js';
+import { X_ID, XPlatform } from './x.js';
 import { XApi } from './x-api.js';
 
 /** The platforms every process offers: the sandbox always, X when its OAuth client and a secret key for its tokens are configured. */
@@ -16,3 +16,10 @@ export function createPlatformRegistry(db: Db, clock: Clock = systemClock, confi
   }
   return platformRegistry(platforms);
 }
+
+/**
+ * The form of a platform user id this server takes at its edge (the API's paths, queries and bodies): the
+ * forms its platforms use. Both are X's (the sandbox simulates X); a platform with ids of another form widens
+ * this, and nothing above the adapters changes.
+ */
+export const PLATFORM_USER_ID = { pattern: X_ID, message: 'must be a decimal platform user id' } as const;

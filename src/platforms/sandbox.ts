@@ -14,13 +14,13 @@ import {
   type SentDm,
 } from './platform.js';
 import { sandboxPersonOf } from './sandbox-people.js';
+import { X_ID } from './x.js';
 
 /**
- * The simulated X, kept in the same database (sandbox_* tables, global like X itself). Every decimal id
+ * The simulated X, kept in the same database (sandbox_* tables, global like X itself). Every X-like (decimal) id
  * is a user with default fields (a seeded name and bio: sandbox-people.ts); a sandbox_profiles row overrides them.
  */
 
-const DECIMAL_ID = /^[0-9]{1,20}$/;
 const DEFAULT_USERNAME = /^user([0-9]{1,20})$/i;
 
 /** The fields a sandbox profile can be given (PUT /sandbox/profiles/{platformId}). */
@@ -62,7 +62,7 @@ function profileOf(platformId: string, row: ProfileRow | undefined): PlatformPro
 const profileRow = (db: Db, platformId: string) =>
   db.selectFrom('sandbox_profiles').selectAll().where('platform_id', '=', platformId).executeTakeFirst();
 
-const isSandboxId = (value: string) => DECIMAL_ID.test(value);
+const isSandboxId = (value: string) => X_ID.test(value);
 
 /** A fresh X-like decimal id (users and DM events share the sequence, as X's snowflakes do). */
 export async function allocateSandboxId(db: Db): Promise<string> {

@@ -4,12 +4,14 @@ import type { RateWindow } from '../core/rate-limit.js';
 import type { XLimits } from '../core/x-protocol.js';
 import type { XConfig } from '../config.js';
 import type { Db } from '../store/db.js';
-import type { XApi, XRequest } from './x-api.js';
+import { XApi, type XRequest, type XTokenResponse } from './x-api.js';
 import {
   PlatformError,
   conversationId,
+  type DmRead,
   type Platform,
   type PlatformAccount,
+  type PlatformDm,
   type PlatformProfile,
   type SentDm,
 } from './platform.js';
@@ -46,13 +48,37 @@ export interface XDmEvent {
 
 export const USER_FIELDS = 'id,name,username,protected,public_metrics,description,location,profile_image_url,url,created_at,verified_type';
 const DM_EVENT_FIELDS = 'id,text,event_type,created_at,sender_id,dm_conversation_id';
-const DECIMAL_ID = /^[0-9]{1,20}$/;
+/** X's user ids (and its event ids): decimal snowflakes. */
+export const X_ID = /^[0-9]{1,20}$/;
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
 const LOOKUP_BATCH = 100;
 /** X's clock and ours may disagree a little: a delivered DM can look slightly older than its send intent. */
 const CLOCK_SKEW_MS = 60_000;
 /** How far back a delivery lookup reads a conversation, in pages of 100 events. */
 const DELIVERY_PAGES = 3;
+/**
+ * Pages of 100 events one readDms reads at most while catching up with the cursor. X lists newest first, so a
+ * read that stops short (this bound, or a read limit) is not caught up: the next one reads again from the top,
+ * and ingestion drops what it already has.
+ */
+const MAX_PAGES_PER_READ = 30;
+
+/** X's event ids are snowflakes: a later event has a larger decimal id. */
+const newer = (a: string, b: string | null) => b === null || BigInt(a) > BigInt(b);
+
+/** A 1:1 message event of X's v2 stream as a DM; null for other events and group conversations. */
+export function dmOfXEvent(event: XDmEvent): PlatformDm | null {
+  const pair = event.dm_conversation_id ? xConversationParticipants(event.dm_conversation_id) : null;
+  const createdAt = new Date(event.created_at ?? Number.NaN);
+  if (event.event_type !== 'MessageCreate' || !pair || !event.sender_id || !pair.includes(event.sender_id) || Number.isNaN(createdAt.getTime())) return null;
+  return {
+    platformMessageId: event.id,
+    senderPlatformId: event.sender_id,
+    recipientPlatformId: pair[0] === event.sender_id ? pair[1] : pair[0],
+    content: event.text ?? '',
+    createdAt,
+  };
+}
 
 type Bucket = 'dm_send' | 'dm_read' | 'tweets' | 'likes';
 
@@ -68,7 +94,7 @@ export function xCapWindows(config: XConfig): Partial<Record<Bucket, RateWindow[
 /** The two participants of a 1:1 X conversation id (`a-b`); null for a group conversation. */
 export function xConversationParticipants(xConversationId: string): [string, string] | null {
   const parts = xConversationId.split('-');
-  return parts.length === 2 && parts.every((p) => DECIMAL_ID.test(p)) ? [parts[0]!, parts[1]!] : null;
+  return parts.length === 2 && parts.every((p) => X_ID.test(p)) ? [parts[0]!, parts[1]!] : null;
 }
 
 /** X writes a 1:1 conversation id `a-b`; Inbox writes `a:b` (smaller id first). */
@@ -94,6 +120,50 @@ export const profileOfXUser = (user: XUser): PlatformProfile => ({
   dmsOpen: true,
 });
 
+/** The part of an Account Activity webhook body this server reads (X's v1.1 event format). */
+export interface AccountActivity {
+  for_user_id?: string;
+  direct_message_events?: Array<{
+    type?: string;
+    id?: string;
+    created_timestamp?: string;
+    message_create?: { target?: { recipient_id?: string }; sender_id?: string; message_data?: { text?: string } };
+  }>;
+}
+
+/** The DMs an Account Activity delivery carries (message creations only). */
+export function dmsOfAccountActivity(body: AccountActivity): PlatformDm[] {
+  return (body.direct_message_events ?? []).flatMap((e): PlatformDm[] => {
+    const create = e.message_create;
+    const createdAt = new Date(Number(e.created_timestamp));
+    if (e.type !== 'message_create' || !e.id || !create?.sender_id || !create.target?.recipient_id || Number.isNaN(createdAt.getTime())) return [];
+    return [
+      {
+        platformMessageId: e.id,
+        senderPlatformId: create.sender_id,
+        recipientPlatformId: create.target.recipient_id,
+        content: create.message_data?.text ?? '',
+        createdAt,
+      },
+    ];
+  });
+}
+
+/**
+ * OAuth's last step of linking an X account: the authorization code traded for the account's tokens, and the
+ * user who signed in (GET /2/users/me).
+ */
+export async function redeemXAuthorization(
+  config: XConfig,
+  clock: Clock,
+  grant: { code: string; redirectUri: string; codeVerifier: string },
+): Promise<{ tokens: XTokenResponse; user: XUser }> {
+  const api = new XApi(config, clock);
+  const tokens = await api.token({ grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri, code_verifier: grant.codeVerifier });
+  const user = (await api.call<{ data: XUser }>(tokens.access_token, { method: 'GET', path: '/2/users/me', query: { 'user.fields': USER_FIELDS } })).data;
+  return { tokens, user };
+}
+
 /**
  * X API v2 as a Platform. Calls made as a linked account obey X's rate limit headers as last seen (an
  * exhausted window fails fast with its reset time) and this server's configured per-account caps.
@@ -114,7 +184,7 @@ export class XPlatform implements Platform {
   }
 
   async profilesByIds(platformIds: readonly string[], via?: PlatformAccount): Promise<Map<string, PlatformProfile>> {
-    const ids = [...new Set(platformIds.filter((id) => DECIMAL_ID.test(id)))];
+    const ids = [...new Set(platformIds.filter((id) => X_ID.test(id)))];
     const found = new Map<string, PlatformProfile>();
     for (let i = 0; i < ids.length; i += LOOKUP_BATCH) {
       const batch = ids.slice(i, i + LOOKUP_BATCH);
@@ -171,6 +241,29 @@ export class XPlatform implements Platform {
       paginationToken = nextToken;
     }
     return null;
+  }
+
+  /** The account's DM events newer than `cursor` (an event id), page after page (GET /2/dm_events). */
+  async readDms(account: PlatformAccount, cursor: string | null): Promise<DmRead> {
+    const fresh: XDmEvent[] = [];
+    let caughtUp = false;
+    let failure: PlatformError | undefined;
+    try {
+      let paginationToken: string | undefined;
+      for (let page = 0; page < MAX_PAGES_PER_READ && !caughtUp; page++) {
+        const { events, nextToken } = await this.dmEvents(account, paginationToken);
+        const unseen = events.filter((e) => newer(e.id, cursor));
+        fresh.push(...unseen);
+        caughtUp = unseen.length < events.length || !nextToken;
+        paginationToken = nextToken;
+      }
+    } catch (error) {
+      if (!(error instanceof PlatformError)) throw error;
+      failure = error;
+    }
+    // Oldest first, so a cursor only ever passes DMs that are in.
+    fresh.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    return { dms: fresh.flatMap((e) => dmOfXEvent(e) ?? []), newest: fresh.at(-1)?.id ?? null, caughtUp, failure };
   }
 
   /** One page of the account's DM events (message creations only), newest first. */

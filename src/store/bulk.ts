@@ -1,7 +1,6 @@
 import { CompiledQuery, sql, type Insertable } from 'kysely';
 import { setImmediate } from 'node:timers/promises';
-import type { Db } from './db.js';
-import type { Database } from './schema.js';
+import type { Database, Db } from './schema.js';
 
 /**
  * Statements over thousands of rows, written straight to SQL text. The rows travel as one JSON document, unpacked

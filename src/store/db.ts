@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { migrationProvider } from './migrations/index.js';
 import { postgresNotifications, pgliteNotifications, type EventNotifications } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import type { Database } from './schema.js';
+import type { Database, Db } from './schema.js';
 import { lockDataDir } from './lock.js';
 
-export type Db = Kysely<Database>;
+export type { Db };
 export type StoreEngine = 'pglite' | 'postgres';
 
 export interface Store {

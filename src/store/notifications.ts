@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'kysely';
 import pg from 'pg';
-import type { Db } from './db.js';
+import type { Db } from './schema.js';
 
 /** The channel emitEvents notifies, with the team's id as payload, when its transaction commits. */
 export const EVENTS_CHANNEL = 'inbox_events';

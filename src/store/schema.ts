@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { StoredGroup } from '../core/event-groups.js';
 import type { CampaignTables } from './schema-campaigns.js';
 import type { EngineTables } from './schema-engine.js';
@@ -305,6 +305,12 @@ export interface WebhookDeliveriesTable {
   created_at: Timestamp;
   completed_at: NullableTimestamp;
 }
+
+/**
+ * The store as every query sees it. Declared with the tables (types only), so that the modules db.ts itself
+ * loads (the migrations, the bulk writer, the notifications) can name it without importing db.ts back.
+ */
+export type Db = Kysely<Database>;
 
 export interface Database extends CampaignTables, ListTables, EngineTables, XTables {
   teams: TeamsTable;

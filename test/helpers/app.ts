@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { buildServer } from '../../src/http/server.js';
 import { createPlatformRegistry } from '../../src/platforms/registry.js';
 import { sharedStore } from './store.js';
+import { leadWaits } from '../../src/engine/lead-waits.js';
 
 export interface TestContextOptions {
   clock?: Clock;
@@ -29,7 +30,7 @@ export async function testContext(options: TestContextOptions = {}): Promise<App
     ...options.env,
   });
   const clock = options.clock ?? systemClock;
-  return { db: store.db, clock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock, config), eventStreams: new EventStreams(store.notifications) };
+  return { db: store.db, clock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock, config), eventStreams: new EventStreams(store.notifications), leadWaits };
 }
 
 let sharedApp: Promise<FastifyInstance> | undefined;

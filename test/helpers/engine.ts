@@ -4,7 +4,7 @@ import { createCampaign, enableCampaign } from '../../src/app/campaigns.js';
 import type { AppContext } from '../../src/app/context.js';
 import { createTeam } from '../../src/app/teams.js';
 import type { SequenceStep } from '../../src/core/sequence.js';
-import { addSandboxLeads } from '../../src/engine/simulation.js';
+import { addSandboxLeads } from '../../src/runtimes/simulation.js';
 import { allWeek, message } from './simulation.js';
 
 let next = 0;

@@ -1,4 +1,4 @@
-import { parseScenario, simulate, type SimulateOptions } from '../../src/engine/simulation.js';
+import { parseScenario, simulate, type SimulateOptions } from '../../src/runtimes/simulation.js';
 
 export interface SimEvent {
   seq: number;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { Forecasts } from '../../engine/forecast.js';
+import { Forecasts } from '../../runtimes/forecast.js';
 import type { Api } from '../api.js';
 import { CampaignParams } from '../schemas/campaigns.js';
 import { errorResponses, TimestampSchema } from '../schemas/common.js';

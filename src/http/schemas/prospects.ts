@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { PLATFORM_USER_ID } from '../../platforms/registry.js';
 import { IdSchema, NullableTimestamp, TimestampSchema } from './common.js';
 
 export const PlatformSchema = z.enum(['twitter', 'sandbox']).describe('"sandbox" is the simulated X for tests and demos');
 
-/** A platform user id: always a decimal string. */
-export const PlatformIdSchema = z.string().regex(/^[0-9]{1,20}$/, 'must be a decimal platform user id');
+/** A platform user id, in the form the platforms use (platforms/registry.ts). */
+export const PlatformIdSchema = z.string().regex(PLATFORM_USER_ID.pattern, PLATFORM_USER_ID.message);
 
 export const ProspectSchema = z
   .object({

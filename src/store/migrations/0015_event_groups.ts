@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { encodeGroup, type Payload } from '../../core/event-groups.js';
 import { insertRows } from '../bulk.js';
-import type { Db } from '../db.js';
+import type { Db } from '../schema.js';
 import { compressWithLz4 } from './0009_event_compression.js';
 
 /** Old events read per statement while they are copied. */

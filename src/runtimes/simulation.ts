@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { z } from 'zod';
-import { linkSandboxAccount, listAccountLinks, platformOf, updateAccountLink } from '../app/account-links.js';
+import { linkSandboxAccount, listAccountLinks, updateAccountLink } from '../app/account-links.js';
 import { replaceAutomations, type AutomationInput } from '../app/automations.js';
 import { replaceSequence } from '../app/campaign-sequence.js';
 import { createCampaign, disableCampaign, enableCampaign, getCampaign } from '../app/campaigns.js';
@@ -23,11 +23,15 @@ import { seededRandom, type Random } from '../core/random.js';
 import { validateSchedule, validateTimeZone, type Schedule } from '../core/schedule.js';
 import type { SequenceStep } from '../core/sequence.js';
 import { loadConfig } from '../config.js';
+import { platformOf } from '../platforms/platform.js';
 import { putSandboxProfile } from '../platforms/sandbox.js';
+import { X_ID } from '../platforms/x.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { insertLeadPastRules } from '../store/campaign-leads.js';
 import { openScratchStore, type Db } from '../store/db.js';
-import { Dispatcher, nextEngineInstant } from './dispatcher.js';
+import { nextEngineInstant } from '../engine/dispatcher.js';
+import { leadWaits } from '../engine/lead-waits.js';
+import { sendingEngine } from './engine.js';
 
 /**
  * `inbox simulate`: a scenario (docs/simulation.md) run on a fresh in-memory store with the sandbox platform,
@@ -37,7 +41,8 @@ import { Dispatcher, nextEngineInstant } from './dispatcher.js';
  */
 
 const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
-const platformId = z.string().regex(/^[0-9]{1,20}$/, 'must be a decimal platform id');
+// The simulation runs on the sandbox, whose users have X's ids.
+const platformId = z.string().regex(X_ID, 'must be a decimal platform id');
 const steps = z.array(z.object({ type: z.enum(['message', 'delay', 'likeTweet']), data: z.any().optional() }).loose());
 
 const eventSchema = z.discriminatedUnion('type', [
@@ -309,10 +314,10 @@ export async function simulate(scenario: Scenario, write: (line: string) => void
 
 async function run(db: Db, scenario: Scenario, random: Random, write: (line: string) => void, options: SimulateOptions): Promise<void> {
   const clock = new VirtualClock(scenario.start);
-  const ctx: AppContext = { db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(db, clock) };
+  const ctx: AppContext = { db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(db, clock), leadWaits };
   const jobs = createJobRunner(ctx);
   const world = await setUp(ctx, jobs, scenario);
-  const engine = new Dispatcher(ctx, random.derive('engine'));
+  const engine = sendingEngine(ctx, random.derive('engine'));
   const events = [...scenario.events].sort((a, b) => a.at.getTime() - b.at.getTime());
   const replyRules = [...scenario.replies];
   const replies: DueReply[] = [];

@@ -9,7 +9,8 @@ import { insertRows } from '../store/bulk.js';
 import { openScratchStore, type Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
-import { Dispatcher, runInVirtualTime } from './dispatcher.js';
+import { runInVirtualTime } from '../engine/dispatcher.js';
+import { sendingEngine } from './engine.js';
 
 /**
  * GET /campaigns/v2/{id}/forecast: the engine run in virtual time on a copy of the campaign's current state
@@ -127,7 +128,7 @@ export async function forecastCampaign(ctx: AppContext, teamId: string, campaign
     let now = start;
     const clock = { now: () => now };
     const sandbox = new SandboxPlatform(scratch.db, clock);
-    const engine = new Dispatcher({ ...ctx, db: scratch.db, clock, platforms: { get: () => sandbox } }, seededRandom(campaignId), { recording: 'progress', stop });
+    const engine = sendingEngine({ ...ctx, db: scratch.db, clock, platforms: { get: () => sandbox } }, seededRandom(campaignId), { recording: 'progress', stop });
     // The other campaigns may go on after this one completes; their later sends cannot change its forecast.
     await runInVirtualTime(engine, scratch.db, start, new Date(start.getTime() + HORIZON_DAYS * DAY_MS), {
       clock: { set: (at) => void (now = at) },
