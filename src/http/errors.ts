@@ -93,8 +93,10 @@ export function logRefusals(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || reply.statusCode >= 500 || typeof payload !== 'string') return payload;
     try {
-      const { error } = JSON.parse(payload) as ErrorBody;
-      request.log.info({ statusCode: reply.statusCode, code: error.code, message: error.message }, 'request refused');
+      // v1's envelope, or v2's (its code and message at the top).
+      const parsed = JSON.parse(payload) as Partial<ErrorBody> & { code?: unknown; message?: unknown };
+      const { code, message } = parsed.error ?? parsed;
+      if (typeof code === 'string') request.log.info({ statusCode: reply.statusCode, code, message }, 'request refused');
     } catch {
       // Not the envelope (a static file's 404 says so itself): nothing more to tell.
     }
