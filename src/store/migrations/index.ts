@@ -20,6 +20,7 @@ import * as streamLeases from './0018_stream_leases.js';
 import * as webhookHealth from './0019_webhook_health.js';
 import * as variationPicks from './0020_variation_picks.js';
 import * as prospectTable from './0022_prospect_table.js';
+import * as profiles from './0023_profiles.js';
 
 /** Migrations are compiled into the program (no directory scanning), in this order. */
 export const migrationProvider: MigrationProvider = {
@@ -46,6 +47,7 @@ export const migrationProvider: MigrationProvider = {
       '0019_webhook_health': webhookHealth,
       '0020_variation_picks': variationPicks,
       '0022_prospect_table': prospectTable,
+      '0023_profiles': profiles,
     };
   },
 };
