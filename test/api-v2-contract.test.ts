@@ -327,6 +327,17 @@ describe('API v2 beside v1', () => {
     const wrongMethod = await team.request('POST', '/api/v2/team');
     expect(wrongMethod.statusCode).toBe(405);
     expect(wrongMethod.headers.allow).toBe('GET, HEAD');
+    const badEscape = await team.request('GET', '/api/v2/tags/%E0%A4%A');
+    expect(badEscape.statusCode).toBe(400);
+    expectV2Contract('GET', '/tags/{tagRef}', 400, badEscape.json());
+    const longRef = await team.request('GET', `/api/v2/tags/${'a'.repeat(600)}`);
+    expectV2Contract('GET', '/tags/{tagRef}', longRef.statusCode, longRef.json());
+    const badJson = await team.request('POST', '/api/v2/tags', '{"name":');
+    expect(badJson.statusCode).toBe(400);
+    expectV2Contract('POST', '/tags', 400, badJson.json());
+    const nul = await team.request('POST', '/api/v2/tags', { name: 'a\u0000b' });
+    expectV2Contract('POST', '/tags', 400, nul.json());
+    expect(nul.json().details.issues[0].path).toEqual(['name']);
     // Operations outside this stage of v2 do not exist yet.
     expect((await team.request('POST', '/api/v2/messages', { text: 'hi' })).statusCode).toBe(404);
   });
