@@ -1,24 +1,18 @@
-import { sql } from 'kysely';
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { migrateToLatest, openNewDatabase, openStore, type Store } from '../src/store/db.js';
+import { migrateToLatest } from '../src/store/db.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
 import { newTeam, testApp } from './helpers/app.js';
-import { TEST_DATABASE_PREFIX } from './helpers/fresh-store.js';
+import { emptyStore } from './helpers/fresh-store.js';
 import { ok, randomPlatformId } from './helpers/sandbox.js';
 import { browser, ownerCredentials } from './helpers/session.js';
 import { sharedStore } from './helpers/store.js';
 
 /** API v2's foundation beyond the contract walk: the contacts-and-profiles model, sessions, the served documents. */
 
-async function emptyStore(): Promise<Store> {
-  const server = process.env.DATABASE_URL;
-  return server ? openNewDatabase(server, `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_profiles`, 2) : openStore({ kind: 'pglite-memory' });
-}
-
 describe('contacts and profiles', () => {
   it('0023 gives every existing prospect its profile, and the store gives each new one its own however it is inserted', async () => {
-    const store = await emptyStore();
+    const store = await emptyStore('profiles');
     try {
       const { db } = store;
       const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0022_prospect_table');

@@ -1,6 +1,7 @@
 import type { AccountLink } from '../../app/account-links.js';
 import { primaryProfile, type ContactRecord, type ThreadRecords } from '../../app/contacts.js';
 import type { EventEnvelope } from '../../app/events.js';
+import { domainOf } from '../../app/presenters.js';
 import type { Label } from '../../app/labels.js';
 import type { Member } from '../../app/members.js';
 import type { Team } from '../../app/teams.js';
@@ -55,15 +56,6 @@ export const v2AccountLink = (link: AccountLink) => ({
 export type V2AccountLink = ReturnType<typeof v2AccountLink>;
 
 const BADGES = { none: null, verified: 'blue', business: 'gold', government: 'gray' } as const;
-
-function domainOf(url: string | null): string | null {
-  if (!url) return null;
-  try {
-    return new URL(url).hostname.replace(/^www\./, '');
-  } catch {
-    return null;
-  }
-}
 
 const accountStatusOf = (status: string): 'active' | 'suspended' | 'notFound' => (status === 'active' ? 'active' : status === 'suspended' ? 'suspended' : 'notFound');
 
