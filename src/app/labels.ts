@@ -156,9 +156,16 @@ export const foldName = (name: string) => name.trim().normalize('NFD').replace(/
  * match wins over another label's name; among names that fold alike (v1 allows 'Café' beside 'Cafe') the oldest.
  */
 export async function findLabelByRef(ctx: AppContext, kind: LabelKind, teamId: string, ref: string): Promise<Label | null> {
+  return (await findLabelsByRefs(ctx, kind, teamId, [ref]))[0]!;
+}
+
+/** findLabelByRef for many references at once (one read of the team's labels); null for each that names none. */
+export async function findLabelsByRefs(ctx: AppContext, kind: LabelKind, teamId: string, refs: readonly string[]): Promise<Array<Label | null>> {
   const labels = await listLabels(ctx, kind, teamId);
-  const folded = foldName(ref);
-  return labels.find((l) => l.id === ref) ?? labels.find((l) => foldName(l.name) === folded) ?? null;
+  return refs.map((ref) => {
+    const folded = foldName(ref);
+    return labels.find((l) => l.id === ref) ?? labels.find((l) => foldName(l.name) === folded) ?? null;
+  });
 }
 
 /** As findLabelByRef, 404 (TAG_NOT_FOUND, STATUS_NOT_FOUND) when there is none. */

@@ -33,6 +33,15 @@ export type Issue = { path: Array<string | number>; message: string };
 export const invalidRequest = (issues: Issue[], message = `Invalid request: ${issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`) =>
   new V2Error(400, 'invalidRequest', message, { issues });
 
+/**
+ * For a reference in a body whose operation documents no 404 for it (an assignee, a status): the use case's
+ * not-found becomes 400 invalidRequest on that field.
+ */
+export const asBadReference = (field: string) => (error: unknown) => {
+  if (error instanceof AppError && error.status === 404) throw invalidRequest([{ path: [field], message: error.message }]);
+  throw error;
+};
+
 export const invalidCursor = () => new V2Error(400, 'invalidCursor', 'The cursor is not one this list gave out for these filters');
 
 export const platformNotAvailable = (platform: string) =>

@@ -30,9 +30,12 @@ export function useV2QueryStrings(api: FastifyInstance): void {
   });
 }
 
+/** The most values one repeated key may carry (the vendor's own bound on identity lookups). */
+const MAX_REPEATS = 100;
+
 /** A repeatable query key: one value or several, always an array once parsed. */
 export function repeated<T extends z.ZodType>(item: T) {
-  return z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item));
+  return z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(item).max(MAX_REPEATS));
 }
 
 /** `true` or `false`. */
@@ -40,3 +43,7 @@ export const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'tr
 
 /** `limit`: 1 to `max`, `fallback` when omitted. */
 export const pageLimit = (fallback = 50, max = 100) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/** `expand`: paths of related resources to embed, one per key, at most 4. */
+export const expandOf = <T extends readonly [string, ...string[]]>(paths: T) =>
+  repeated(z.enum(paths)).refine((values) => values.length <= 4, 'at most 4 expansions').optional();

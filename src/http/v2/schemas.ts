@@ -248,7 +248,7 @@ export const StatusUpdateBody = z.object({ name: labelName.optional(), color: z.
 export const ContactUpdateBody = z
   .object({
     status: z.string().min(1).max(255).nullable(),
-    notes: z.string().max(100_000).nullable(),
+    notes: z.string().max(10_000).nullable(),
     valuation: z.number().finite().nullable(),
     assigneeId: Cuid2.nullable(),
   })

@@ -4,19 +4,17 @@ import type { AppContext } from '../../../app/context.js';
 import { findLabelByRef, getLabelByRef, STATUS, TAG } from '../../../app/labels.js';
 import { getMember } from '../../../app/members.js';
 import { updateProspectContext, type ContextInput } from '../../../app/prospects.js';
-import { AppError } from '../../../core/errors.js';
 import type { Platform } from '../../../store/schema.js';
 import { IdSchema } from '../../schemas/common.js';
 import type { Api } from '../../api.js';
 import { decodeCursor, fingerprint, pageOf } from '../cursors.js';
-import { invalidRequest } from '../errors.js';
+import { asBadReference, invalidRequest } from '../errors.js';
 import { expanded, loadExpansions } from '../expand.js';
-import { pageLimit, repeated } from '../query.js';
+import { expandOf, pageLimit, repeated } from '../query.js';
 import { v2Contact } from '../presenters.js';
 import { ContactPageSchema, ContactSchema, ContactUpdateBody, errorResponses, PlatformName } from '../schemas.js';
 import { assertPlatformsAvailable } from './platforms.js';
 
-export const expandOf = <T extends readonly [string, ...string[]]>(paths: T) => repeated(z.enum(paths)).refine((values) => values.length <= 4, 'at most 4 expansions').optional();
 const Expand = expandOf(['status', 'tags', 'assignee'] as const);
 const CONTACT_EXPANSIONS = { statuses: ['status'], tags: ['tags'], members: ['assignee'] };
 const ContactParams = z.object({ contactId: IdSchema });
@@ -99,9 +97,3 @@ export function contactsV2Routes(api: Api, ctx: AppContext): void {
   api.put(...tagChange('addTags', 'Tag a contact (a tag it has already succeeds)'));
   api.delete(...tagChange('removeTags', "Untag a contact (a tag it doesn't have succeeds)"));
 }
-
-/** A member the body names that the team does not have: 400 on that field. */
-export const asBadReference = (field: string) => (error: unknown) => {
-  if (error instanceof AppError && error.status === 404) throw invalidRequest([{ path: [field], message: error.message }]);
-  throw error;
-};

@@ -1,25 +1,22 @@
 import { z } from 'zod';
-import { listAccountLinks, getAccountLinkRow, presentAccountLink } from '../../../app/account-links.js';
+import { getAccountLinkRow, listAccountLinks, presentAccountLink } from '../../../app/account-links.js';
 import { threadRecords } from '../../../app/contacts.js';
 import type { AppContext } from '../../../app/context.js';
-import { findLabelByRef, STATUS, TAG, type LabelKind } from '../../../app/labels.js';
-import { listMembers } from '../../../app/members.js';
+import { findLabelsByRefs, STATUS, TAG, type LabelKind } from '../../../app/labels.js';
+import { getMember, listMembers, type Member } from '../../../app/members.js';
 import { getMessageRow, listMessageRows } from '../../../app/messages.js';
 import { deleteThread, getThreadRow, listThreadRows, updateThread, updateThreadSettings, type ThreadFolder, type ThreadListQuery } from '../../../app/threads.js';
-import type { Member } from '../../../app/members.js';
 import type { MessageRow, ThreadRow } from '../../../store/schema.js';
 import { isAnyOf } from '../../../store/db.js';
 import { IdSchema } from '../../schemas/common.js';
 import type { Api } from '../../api.js';
 import { decodeCursor, fingerprint, pageFrom } from '../cursors.js';
-import { invalidRequest } from '../errors.js';
+import { asBadReference, invalidRequest } from '../errors.js';
 import { expanded, loadExpansions } from '../expand.js';
-import { pageLimit, queryBoolean, repeated } from '../query.js';
+import { expandOf, pageLimit, queryBoolean, repeated } from '../query.js';
 import { v2AccountLink, v2Message, v2Thread, type Expansions } from '../presenters.js';
 import { errorResponses, MessagePageSchema, MessageSchema, PlatformName, ThreadDeletionSchema, ThreadPageSchema, ThreadSchema, ThreadUpdateBody } from '../schemas.js';
-import { asBadReference, expandOf } from './contacts.js';
 import { assertPlatformsAvailable } from './platforms.js';
-import { getMember } from '../../../app/members.js';
 
 const FOLDERS: Record<string, ThreadFolder> = { inbox: 'default', noReply: 'inbound-last', requests: 'requests', archived: 'archived', all: 'all' };
 const ThreadExpand = expandOf(['profile', 'contact', 'accountLink', 'assignee'] as const);
@@ -36,7 +33,7 @@ async function presentV2Threads(ctx: AppContext, teamId: string, rows: ThreadRow
 /** Label references of a filter as ids; unknown ones match nothing (the list documents no 404). */
 async function labelIds(ctx: AppContext, kind: LabelKind, teamId: string, refs: readonly string[] | undefined): Promise<string[] | undefined> {
   if (!refs) return undefined;
-  const found = await Promise.all(refs.map((ref) => findLabelByRef(ctx, kind, teamId, ref)));
+  const found = await findLabelsByRefs(ctx, kind, teamId, refs);
   return [...new Set(found.flatMap((label) => (label ? [label.id] : [])))];
 }
 
