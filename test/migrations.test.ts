@@ -1,18 +1,12 @@
 import { Migrator, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { listEvents } from '../src/app/events.js';
-import { migrateToLatest, openNewDatabase, openStore, type Store } from '../src/store/db.js';
+import { migrateToLatest } from '../src/store/db.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
-import { TEST_DATABASE_PREFIX } from './helpers/fresh-store.js';
-
-/** A store of its own, not migrated. */
-async function emptyStore(): Promise<Store> {
-  const server = process.env.DATABASE_URL;
-  return server ? openNewDatabase(server, `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_migrations`, 2) : openStore({ kind: 'pglite-memory' });
-}
+import { emptyStore } from './helpers/fresh-store.js';
 
 it('0015 turns each stored event into a group of its own, its shared prospect put back, and keeps its deliveries', async () => {
-  const store = await emptyStore();
+  const store = await emptyStore('migrations');
   try {
     const { db } = store;
     const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0014_team_keys');

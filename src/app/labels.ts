@@ -1,5 +1,5 @@
 import { DEFAULT_COLOR_HEX, resolveColor } from '../core/colors.js';
-import { conflict, notFound, validationError } from '../core/errors.js';
+import { NameTakenError, notFound, validationError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { iso } from '../core/time.js';
 import type { Db } from '../store/db.js';
@@ -66,7 +66,7 @@ async function assertNameFree(db: Db, kind: LabelKind, teamId: string, name: str
     .where('team_id', '=', teamId)
     .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()));
   if (exceptId) query = query.where('id', '!=', exceptId);
-  if (await query.executeTakeFirst()) throw conflict(`A ${kind.noun.toLowerCase()} named '${name}' already exists`);
+  if (await query.executeTakeFirst()) throw new NameTakenError(`A ${kind.noun.toLowerCase()} named '${name}' already exists`, name);
 }
 
 export async function listLabels(ctx: AppContext, kind: LabelKind, teamId: string): Promise<Label[]> {
@@ -146,4 +146,41 @@ export async function deleteLabel(ctx: AppContext, kind: LabelKind, teamId: stri
     await trx.deleteFrom(kind.table).where('id', '=', id).execute();
     await emitEvent(trx, teamId, `${kind.event}.deleted`, { [kind.event]: label }, now);
   });
+}
+
+/** A name as API v2 compares names: ignoring case and accents. */
+export const foldName = (name: string) => name.trim().normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+/**
+ * A label by reference (API v2's `{tagRef}` / `{statusRef}`): an id, else a name ignoring case and accents. An id
+ * match wins over another label's name; among names that fold alike (v1 allows 'Café' beside 'Cafe') the oldest.
+ */
+export async function findLabelByRef(ctx: AppContext, kind: LabelKind, teamId: string, ref: string): Promise<Label | null> {
+  return (await findLabelsByRefs(ctx, kind, teamId, [ref]))[0]!;
+}
+
+/** findLabelByRef for many references at once (one read of the team's labels); null for each that names none. */
+export async function findLabelsByRefs(ctx: AppContext, kind: LabelKind, teamId: string, refs: readonly string[]): Promise<Array<Label | null>> {
+  const labels = await listLabels(ctx, kind, teamId);
+  return refs.map((ref) => {
+    const folded = foldName(ref);
+    return labels.find((l) => l.id === ref) ?? labels.find((l) => foldName(l.name) === folded) ?? null;
+  });
+}
+
+/** As findLabelByRef, 404 (TAG_NOT_FOUND, STATUS_NOT_FOUND) when there is none. */
+export async function getLabelByRef(ctx: AppContext, kind: LabelKind, teamId: string, ref: string): Promise<Label> {
+  const label = await findLabelByRef(ctx, kind, teamId, ref);
+  if (!label) throw notFound(kind.notFoundCode, kind.noun, ref);
+  return label;
+}
+
+/**
+ * API v2 names are unique ignoring accents too (v1 ignores case only): a name that folds like another label's
+ * is taken (409 NameTakenError).
+ */
+export async function assertNameFreeIgnoringAccents(ctx: AppContext, kind: LabelKind, teamId: string, name: string, exceptId?: string): Promise<void> {
+  const folded = foldName(name);
+  const taken = (await listLabels(ctx, kind, teamId)).find((l) => l.id !== exceptId && foldName(l.name) === folded);
+  if (taken) throw new NameTakenError(`A ${kind.noun.toLowerCase()} named '${taken.name}' already exists`, name.trim());
 }

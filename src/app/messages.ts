@@ -115,18 +115,29 @@ export async function recordWithTarget(
 export interface MessagePageQuery {
   cursor?: { id: string; timestamp: Date };
   limit: number;
+  /** newest first (the default) or oldest first */
+  order?: 'desc' | 'asc';
 }
 
-/** Messages newest first, `limit + 1` rows from the cursor on (the caller cuts the page). */
+/** Messages newest first (or oldest first), `limit + 1` rows from the cursor on (the caller cuts the page). */
 export async function listMessageRows(ctx: AppContext, teamId: string, threadId: string, query: MessagePageQuery) {
   const thread = await getThreadRow(ctx.db, teamId, threadId);
+  const order = query.order ?? 'desc';
   let select = ctx.db.selectFrom('messages').selectAll().where('thread_id', '=', thread.id);
   if (query.cursor) {
     const { timestamp, id } = query.cursor;
-    select = select.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(timestamp, id)));
+    select = select.where((eb) => eb(eb.refTuple('created_at', 'id'), order === 'desc' ? '<' : '>', eb.tuple(timestamp, id)));
   }
-  const rows = await select.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+  const rows = await select.orderBy('created_at', order).orderBy('id', order).limit(query.limit + 1).execute();
   return { thread, rows };
+}
+
+/** A message of the team by its id, in a live thread (404 MESSAGE_NOT_FOUND otherwise), with that thread. */
+export async function getMessageRow(ctx: AppContext, teamId: string, messageId: string): Promise<{ message: MessageRow; thread: ThreadRow }> {
+  const message = await ctx.db.selectFrom('messages').selectAll().where('team_id', '=', teamId).where('id', '=', messageId).executeTakeFirst();
+  const thread = message && (await ctx.db.selectFrom('threads').selectAll().where('id', '=', message.thread_id).where('deleted_at', 'is', null).executeTakeFirst());
+  if (!message || !thread) throw notFound('MESSAGE_NOT_FOUND', 'Message', messageId);
+  return { message, thread };
 }
 
 /** Edit, delete and reactions act on a message of a live thread; edit and delete need X Chat. */

@@ -114,7 +114,8 @@ export interface ProspectWithContext {
 
 const DAY_MS = 86_400_000;
 
-function domainOf(url: string | null): string | null {
+/** The host of a website link without `www.`, or null. */
+export function domainOf(url: string | null): string | null {
   if (!url) return null;
   try {
     return new URL(url).hostname.replace(/^www\./, '');

@@ -99,14 +99,21 @@ export async function getThread(ctx: AppContext, teamId: string, threadId: strin
 }
 
 export type InboxView = 'default' | 'no-reply' | 'requests' | 'archived';
+/**
+ * Every folder a list may be read from: v1's views, and two of API v2's: `inbound-last` (v2's noReply: the inbox
+ * threads whose last message is the prospect's, waiting on us) and `all` (every folder).
+ */
+export type ThreadFolder = InboxView | 'inbound-last' | 'all';
 
 interface SelectionFilter {
   selectedIds?: string[];
 }
 
 export interface ThreadListQuery {
-  inbox: InboxView;
+  inbox: ThreadFolder;
   accountLinkIds?: string[];
+  /** threads with these prospects (API v2's contactId filter) */
+  prospectIds?: string[];
   filters?: {
     tags?: SelectionFilter & { noTags?: boolean };
     statuses?: SelectionFilter & { noStatus?: boolean };
@@ -123,8 +130,10 @@ export interface ThreadListQuery {
 
 type ThreadsEb = ExpressionBuilder<Database & { t: ThreadsTable }, 't'>;
 
-const VIEWS: Record<InboxView, (eb: ThreadsEb) => Expression<SqlBool>> = {
+const VIEWS: Record<ThreadFolder, (eb: ThreadsEb) => Expression<SqlBool>> = {
   default: (eb) => eb.and([eb('t.done', '=', false), eb('t.is_request', '=', false), eb('t.status', '=', 'active')]),
+  'inbound-last': (eb) => eb.and([VIEWS.default(eb), eb('t.last_message_outbound', '=', false)]),
+  all: () => sql<SqlBool>`true`,
   'no-reply': (eb) => eb.and([eb('t.done', '=', false), eb('t.last_message_outbound', '=', true)]),
   requests: (eb) => eb.and([eb('t.done', '=', false), eb('t.is_request', '=', true)]),
   archived: (eb) => eb('t.done', '=', true),
@@ -237,6 +246,7 @@ function filterConditions(eb: ThreadsEb, teamId: string, query: ThreadListQuery)
   const conditions = [
     VIEWS[query.inbox](eb),
     query.accountLinkIds?.length ? eb('t.account_link_id', 'in', query.accountLinkIds) : undefined,
+    query.prospectIds?.length ? eb('t.prospect_id', 'in', query.prospectIds) : undefined,
     anyOrNone(eb, f.tags?.selectedIds, f.tags?.noTags, tagged, () => eb.not(tagged())),
     anyOrNone(eb, f.statuses?.selectedIds, f.statuses?.noStatus, statusIs, () => statusIs()),
     anyOrNone(eb, f.assignees?.selectedIds, f.assignees?.noAssignee, (ids) => eb('t.assignee_id', 'in', ids), () => eb('t.assignee_id', 'is', null)),

@@ -30,6 +30,16 @@ export const notFound = (code: string, what: string, id: string) =>
 
 export const conflict = (message: string, details?: unknown) => new AppError(409, 'CONFLICT', message, details);
 
+/** 409 CONFLICT for a name another tag or status has: API v2 reports the name (`nameTaken`), v1 only the message. */
+export class NameTakenError extends AppError {
+  constructor(
+    message: string,
+    readonly takenName: string,
+  ) {
+    super(409, 'CONFLICT', message);
+  }
+}
+
 export const validationError = (message: string, details?: unknown) =>
   new AppError(400, 'VALIDATION_ERROR', message, details);
 

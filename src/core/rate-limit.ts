@@ -23,6 +23,8 @@ export interface RateDecision {
   resetAt: number;
   /** seconds to wait before retrying, when not allowed */
   retryAfter: number;
+  /** the length in seconds of the most constrained window (API v2 names it in a rateLimited error) */
+  windowSeconds: number;
 }
 
 export const bucketOf = (nowSeconds: number, windowSeconds: number) => Math.floor(nowSeconds / windowSeconds);
@@ -66,5 +68,5 @@ export function decide(windows: WindowCounts[], nowSeconds: number): RateDecisio
   const resetAt = allowed
     ? (bucketOf(nowSeconds, window.seconds) + 1) * window.seconds
     : Math.ceil(nowSeconds) + retryAfter;
-  return { allowed, limit: window.limit, remaining: Math.max(0, remainingAfter), resetAt, retryAfter };
+  return { allowed, limit: window.limit, remaining: Math.max(0, remainingAfter), resetAt, retryAfter, windowSeconds: window.seconds };
 }

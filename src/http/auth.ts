@@ -5,6 +5,7 @@ import type { RateWindow } from '../core/rate-limit.js';
 import { assertCanManage } from '../app/roles.js';
 import { authenticateSession } from '../app/sessions.js';
 import { authenticate } from '../app/tokens.js';
+import { AppError } from '../core/errors.js';
 import { errorBody } from './errors.js';
 
 declare module 'fastify' {
@@ -31,17 +32,23 @@ export function sameOrigin(request: FastifyRequest): boolean {
   }
 }
 
-export const csrfRejected = (reply: FastifyReply) =>
-  reply.code(403).send(errorBody(403, 'CSRF_REJECTED', 'A signed-in write must come from this server\'s own pages (Origin header)'));
+export const csrfRejected = (reply: FastifyReply) => reply.code(403).send(errorBody(403, 'CSRF_REJECTED', CSRF_MESSAGE));
 
-function unauthorized(reply: FastifyReply) {
-  return reply.code(401).send(errorBody(401, 'UNAUTHORIZED', 'Invalid or missing authentication token'));
+/**
+ * A request over a rate limit: 429 RATE_LIMITED with `Retry-After`. Thrown from the hook, so each API version's
+ * error handler shows it in its own envelope (v2 names the window, its limit and when it resets).
+ */
+export class RateLimitedError extends AppError {
+  constructor(
+    readonly retryAfter: number,
+    readonly window: { seconds: number; limit: number; resetAt: Date },
+  ) {
+    super(429, 'RATE_LIMITED', `Rate limit exceeded. Try again in ${retryAfter} seconds.`);
+  }
 }
 
-function rateLimited(reply: FastifyReply, retryAfter: number) {
-  reply.header('Retry-After', retryAfter);
-  return reply.code(429).send(errorBody(429, 'RATE_LIMITED', `Rate limit exceeded. Try again in ${retryAfter} seconds.`));
-}
+const UNAUTHORIZED_MESSAGE = 'Invalid or missing authentication token';
+export const CSRF_MESSAGE = "A signed-in write must come from this server's own pages (Origin header)";
 
 /** Addresses remembered as refused at most, so a flood of addresses cannot grow the memory without end. */
 const MAX_BLOCKED_ADDRESSES = 10_000;
@@ -54,22 +61,23 @@ const MAX_BLOCKED_ADDRESSES = 10_000;
 function authFailureLimit(ctx: AppContext) {
   const windows: RateWindow[] = [{ seconds: 60, limit: ctx.config.authFailuresPerMinute }];
   const blockedUntil = new Map<string, number>();
+  const refusal = (retryAfter: number, resetAt: Date) => new RateLimitedError(retryAfter, { seconds: 60, limit: ctx.config.authFailuresPerMinute, resetAt });
   return {
-    /** Seconds until the address may try again, or 0. */
-    blockedFor(address: string, now: Date): number {
+    /** The refusal for an address still blocked, if it is. */
+    blocked(address: string, now: Date): RateLimitedError | null {
       const until = blockedUntil.get(address);
-      if (until === undefined) return 0;
-      if (until > now.getTime()) return Math.ceil((until - now.getTime()) / 1000);
+      if (until === undefined) return null;
+      if (until > now.getTime()) return refusal(Math.ceil((until - now.getTime()) / 1000), new Date(until));
       blockedUntil.delete(address);
-      return 0;
+      return null;
     },
-    /** Counts a failure; the seconds the address is now blocked for, or 0. */
-    async failed(address: string, now: Date): Promise<number> {
+    /** Counts a failure; the refusal when the address is now blocked. */
+    async failed(address: string, now: Date): Promise<RateLimitedError | null> {
       const decision = await consumeRateLimit(ctx.db, `authfail:address:${address}`, windows, now);
-      if (decision.allowed) return 0;
+      if (decision.allowed) return null;
       if (blockedUntil.size >= MAX_BLOCKED_ADDRESSES) blockedUntil.clear();
       blockedUntil.set(address, now.getTime() + decision.retryAfter * 1000);
-      return decision.retryAfter;
+      return refusal(decision.retryAfter, new Date(now.getTime() + decision.retryAfter * 1000));
     },
   };
 }
@@ -77,7 +85,8 @@ function authFailureLimit(ctx: AppContext) {
 /**
  * Every route registered inside `app` needs a team token or a session cookie (with a matching Origin for
  * writes); each request is then counted against the team's rate limits, and the limit headers go on every
- * response. A bearer header, when present, decides alone: a bad token is not rescued by a cookie.
+ * response. A bearer header, when present, decides alone: a bad token is not rescued by a cookie. Refusals are
+ * thrown, so the error handler of the context (API v1 or v2) answers them in its envelope.
  */
 export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
   const windows = rateLimitWindows(ctx.config);
@@ -85,8 +94,8 @@ export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const now = ctx.clock.now();
-    const blocked = failures.blockedFor(request.ip, now);
-    if (blocked > 0) return rateLimited(reply, blocked);
+    const blocked = failures.blocked(request.ip, now);
+    if (blocked) throw withRetryAfter(reply, blocked);
     const cookie = request.cookies[SESSION_COOKIE];
     let actor: Actor | null = null;
     if (request.headers.authorization !== undefined || !cookie) {
@@ -94,11 +103,11 @@ export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
       actor = match ? await authenticate(ctx.db, match[1]!, now) : null;
     } else {
       actor = await authenticateSession(ctx.db, cookie, now);
-      if (actor && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) return csrfRejected(reply);
+      if (actor && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) throw new AppError(403, 'CSRF_REJECTED', CSRF_MESSAGE);
     }
     if (!actor) {
-      const retryAfter = await failures.failed(request.ip, now);
-      return retryAfter > 0 ? rateLimited(reply, retryAfter) : unauthorized(reply);
+      const refused = await failures.failed(request.ip, now);
+      throw refused ? withRetryAfter(reply, refused) : new AppError(401, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGE);
     }
     request.actor = actor;
 
@@ -106,8 +115,16 @@ export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
     reply.header('X-RateLimit-Limit', decision.limit);
     reply.header('X-RateLimit-Remaining', decision.remaining);
     reply.header('X-RateLimit-Reset', decision.resetAt);
-    if (!decision.allowed) return rateLimited(reply, decision.retryAfter);
+    if (!decision.allowed) {
+      const window = { seconds: decision.windowSeconds, limit: decision.limit, resetAt: new Date(decision.resetAt * 1000) };
+      throw withRetryAfter(reply, new RateLimitedError(decision.retryAfter, window));
+    }
   });
+}
+
+function withRetryAfter(reply: FastifyReply, error: RateLimitedError): RateLimitedError {
+  reply.header('Retry-After', error.retryAfter);
+  return error;
 }
 
 /** Route option for what only owners and admins may do (see src/app/roles.ts). */

@@ -26,11 +26,15 @@ const UNIQUE_VIOLATION = '23505';
  * Errors fastify's router raises before any route or hook runs: a malformed percent-escape in the path (400) or
  * a path segment over its length limit (414).
  */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, 414, 'URI_TOO_LONG', 'A path segment is longer than this server accepts');
-  if (error.code === 'FST_ERR_BAD_URL') return sendError(reply, 400, 'BAD_REQUEST', 'The path is not a valid URL component');
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // API v2 documents only invalidRequest for a request it cannot read, in its own envelope.
+  const v2 = /^\/api\/v2(\/|\?|$)/.test(request.url);
+  const refuse = (status: number, code: string, message: string) =>
+    v2 ? reply.code(400).send({ code: 'invalidRequest', message, details: { issues: [{ path: [], message }] }, requestId: request.id }) : sendError(reply, status, code, message);
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return refuse(414, 'URI_TOO_LONG', 'A path segment is longer than this server accepts');
+  if (error.code === 'FST_ERR_BAD_URL') return refuse(400, 'BAD_REQUEST', 'The path is not a valid URL component');
   reply.log.error({ err: error }, 'router error');
-  return sendError(reply, 500, 'INTERNAL_ERROR', 'Internal server error');
+  return v2 ? reply.code(500).send({ code: 'internal', message: 'Internal server error', details: null, requestId: request.id }) : sendError(reply, 500, 'INTERNAL_ERROR', 'Internal server error');
 }
 
 /** What Node's HTTP parser refuses before fastify sees a request, by its error code: status, code and message. */
@@ -93,8 +97,10 @@ export function logRefusals(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode < 400 || reply.statusCode >= 500 || typeof payload !== 'string') return payload;
     try {
-      const { error } = JSON.parse(payload) as ErrorBody;
-      request.log.info({ statusCode: reply.statusCode, code: error.code, message: error.message }, 'request refused');
+      // v1's envelope, or v2's (its code and message at the top).
+      const parsed = JSON.parse(payload) as Partial<ErrorBody> & { code?: unknown; message?: unknown };
+      const { code, message } = parsed.error ?? parsed;
+      if (typeof code === 'string') request.log.info({ statusCode: reply.statusCode, code, message }, 'request refused');
     } catch {
       // Not the envelope (a static file's 404 says so itself): nothing more to tell.
     }

@@ -3,6 +3,8 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
   jsonSchemaTransform,
   jsonSchemaTransformObject,
   serializerCompiler,
@@ -25,6 +27,10 @@ import { publicAuthRoutes } from './routes/auth.js';
 import { registerApiRoutes } from './routes/index.js';
 import { xPublicRoutes } from './routes/x.js';
 import { serveWebApp } from './web.js';
+import { registerApiV2, V2_PREFIX } from './v2/index.js';
+import { v2Registry } from './v2/schemas.js';
+
+const v2Transform = createJsonSchemaTransform({ schemaRegistry: v2Registry });
 
 export interface ServerOptions {
   /** this process's metrics, served at GET /metrics when the configuration has a metrics token */
@@ -82,13 +88,31 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],
     },
-    transform: jsonSchemaTransform,
+    // One document per API version: this one is v1's (API v2 is in /openapi/v2.json).
+    transform: (input) => (input.url.startsWith(V2_PREFIX) ? { schema: { hide: true }, url: input.url } : jsonSchemaTransform(input)),
     transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwagger, {
+    decorator: 'swaggerV2',
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Inbox-compatible API v2',
+        version: '2.0.0',
+        description: 'API v2 of this server, after the vendor\'s Inbox API v2 (docs/api-v2.md maps it to v1).',
+      },
+      servers: [{ url: V2_PREFIX }],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    transform: (input) => (input.url.startsWith(V2_PREFIX) ? v2Transform(input) : { schema: { hide: true }, url: input.url }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry: v2Registry }),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  typed.get('/openapi/v2.json', { schema: { hide: true } }, async () => (app as unknown as { swaggerV2(): unknown }).swaggerV2());
   typed.get(
     '/healthz',
     { schema: { hide: true, response: { 200: z.object({ status: z.literal('ok') }) } } },
@@ -107,6 +131,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
     { prefix: '/api/v1' },
   );
   await app.register((publicApi) => xPublicRoutes(publicApi, ctx), { prefix: '/api/v1' });
+  await registerApiV2(app, ctx);
   await serveWebApp(app);
   await app.register((publicApi) => publicAuthRoutes(publicApi.withTypeProvider<ZodTypeProvider>(), ctx), { prefix: '/api/v1' });
   return app;

@@ -181,6 +181,19 @@ export interface ProspectsTable {
   updated_at: Timestamp;
 }
 
+/**
+ * One person's account on one platform, grouped under a contact (a prospect row, which holds the CRM fields).
+ * Migration 0023: every prospect has the profile of its own platform identity, added by a trigger on insert.
+ */
+export interface ProfilesTable {
+  id: string;
+  team_id: string;
+  contact_id: string;
+  platform: Platform;
+  platform_id: string;
+  created_at: Timestamp;
+}
+
 export interface ProspectTagsTable {
   prospect_id: string;
   tag_id: string;
@@ -329,6 +342,7 @@ export interface Database extends CampaignTables, ListTables, EngineTables, XTab
   account_links: AccountLinksTable;
   prospects: ProspectsTable;
   prospect_tags: ProspectTagsTable;
+  profiles: ProfilesTable;
   threads: ThreadsTable;
   messages: MessagesTable;
   message_versions: MessageVersionsTable;
@@ -344,6 +358,7 @@ export type UserRow = Selectable<UsersTable>;
 export type LabelRow = Selectable<LabelsTable>;
 export type AccountLinkRow = Selectable<AccountLinksTable>;
 export type ProspectRow = Selectable<ProspectsTable>;
+export type ProfileRow = Selectable<ProfilesTable>;
 export type ThreadRow = Selectable<ThreadsTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type NewMessage = Insertable<MessagesTable>;

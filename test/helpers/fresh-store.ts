@@ -42,3 +42,9 @@ export async function freshStore(): Promise<FreshStore> {
   if (!template) await migrateToLatest(store.db);
   return store;
 }
+
+/** A store of its own that is not migrated (migration tests step it through the migrations themselves). */
+export async function emptyStore(label: string): Promise<Store> {
+  const server = process.env.DATABASE_URL;
+  return server ? openNewDatabase(server, `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${label}`, 2) : openStore({ kind: 'pglite-memory' });
+}

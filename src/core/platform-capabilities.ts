@@ -1,0 +1,94 @@
+/**
+ * What each platform can do, in API v2's terms (GET /platforms, an account link's `capabilities`, a thread's
+ * `restrictions`). The sandbox simulates a platform that can do everything; X is described as X API v2 allows
+ * it: a DM with text and one attached image, GIF or video (`POST /2/dm_conversations/with/:id/messages`), and
+ * the deletion of one's own DM event (`DELETE /2/dm_events/:id`). X API v2 has no DM edit, reaction, reply,
+ * forward, typing indicator, message request, read or archive state, nor conversation deletion.
+ */
+export const CAPABILITIES = [
+  'message:send',
+  'message:edit',
+  'message:delete:self',
+  'message:unsend',
+  'message:react',
+  'message:reply',
+  'message:forward',
+  'media:image',
+  'media:video',
+  'media:gif',
+  'media:file',
+  'media:audio',
+  'thread:typing:send',
+  'thread:typing:receive',
+  'thread:message-requests',
+  'thread:delete:remote',
+  'directory:typeahead',
+  'thread:archive:observe',
+  'thread:archive:mutate',
+  'thread:read:observe',
+  'thread:read:mutate',
+  'profile:follow',
+  'profile:unfollow',
+] as const;
+
+export type Capability = (typeof CAPABILITIES)[number];
+
+export interface ThreadStateSupport {
+  observe: boolean;
+  mutate: boolean;
+}
+
+export interface PlatformDescription {
+  platform: 'twitter' | 'sandbox';
+  name: string;
+  usernamePrefix: string;
+  capabilities: readonly Capability[];
+  limits: {
+    characters: number | null;
+    mediaCount: number | null;
+    mediaBytes: number | null;
+    mediaTypes: Partial<Record<'image' | 'video' | 'gif' | 'file' | 'audio', string[]>> | null;
+  };
+  /** seconds after a message's creation during which a capability still applies to it */
+  mutationWindows: Partial<Record<Capability, number>>;
+  threadState: { archive: ThreadStateSupport | null; read: ThreadStateSupport | null };
+}
+
+const X: PlatformDescription = {
+  platform: 'twitter',
+  name: 'X',
+  usernamePrefix: '@',
+  capabilities: ['message:send', 'message:delete:self', 'media:image', 'media:video', 'media:gif'],
+  limits: {
+    characters: 10_000,
+    mediaCount: 1,
+    // X's largest attachment, a video (images are up to 5 MB, GIFs 15 MB).
+    mediaBytes: 512 * 1024 * 1024,
+    mediaTypes: { image: ['image/jpeg', 'image/png', 'image/webp'], gif: ['image/gif'], video: ['video/mp4', 'video/quicktime'] },
+  },
+  mutationWindows: {},
+  threadState: { archive: null, read: null },
+};
+
+const SANDBOX: PlatformDescription = {
+  platform: 'sandbox',
+  name: 'Sandbox',
+  usernamePrefix: '@',
+  capabilities: CAPABILITIES,
+  limits: { characters: 10_000, mediaCount: 4, mediaBytes: null, mediaTypes: null },
+  mutationWindows: {},
+  threadState: { archive: { observe: true, mutate: true }, read: { observe: true, mutate: true } },
+};
+
+/** Every platform a team can use, in the order GET /platforms lists them. */
+export const PLATFORMS: readonly PlatformDescription[] = [X, SANDBOX];
+
+export const describePlatform = (platform: string): PlatformDescription | undefined => PLATFORMS.find((p) => p.platform === platform);
+
+/**
+ * What a thread's conversation disables on top of its account's capabilities: nothing can be sent to someone the
+ * platform says cannot receive messages (suspended, gone, or with DMs closed).
+ */
+export function threadRestrictions(recipient: { accountStatus: string; dmsOpen: boolean }): Capability[] {
+  return recipient.accountStatus === 'active' && recipient.dmsOpen ? [] : ['message:send'];
+}

@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { newTeam } from './helpers/app.js';
+import { expectV2Contract } from './helpers/contract-v2.js';
+import { inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
+
+/**
+ * Generated requests against API v2's operations, query strings and bodies made of the documented names and
+ * junk alike: none may answer 5xx, and every answer, error or not, must be one the vendor's document gives its
+ * operation for that status (test/helpers/contract-v2.ts). FUZZ_RUNS sets how many.
+ */
+const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+
+const junk = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('', 'true', 'false', '0', '-1', '101', '1.5', 'null', '%', '[]', 'a,b', '\u00e9', 'nosuchid', 'Hot'),
+  fc.integer({ min: -5, max: 2000 }).map(String),
+);
+
+interface Target {
+  method: 'GET' | 'PATCH' | 'POST' | 'PUT' | 'DELETE';
+  path: (ids: Ids) => string;
+  contract: string;
+  keys: string[];
+  body?: fc.Arbitrary<unknown>;
+}
+
+interface Ids {
+  thread: string;
+  contact: string;
+  message: string;
+}
+
+const TARGETS: Target[] = [
+  { method: 'GET', path: () => '/threads', contract: '/threads', keys: ['folder', 'unread', 'tag', 'status', 'assigneeId', 'unassigned', 'campaignId', 'q', 'order', 'expand', 'limit', 'cursor', 'accountLinkId', 'platform', 'contactId', 'tag[]'] },
+  { method: 'GET', path: () => '/contacts', contract: '/contacts', keys: ['platform', 'platformId', 'username', 'expand', 'limit', 'cursor'] },
+  { method: 'GET', path: () => '/account-links', contract: '/account-links', keys: ['platform', 'status', 'limit', 'cursor'] },
+  { method: 'GET', path: () => '/members', contract: '/members', keys: ['limit', 'cursor'] },
+  { method: 'GET', path: () => '/events', contract: '/events', keys: ['afterSeq', 'type', 'limit'] },
+  { method: 'GET', path: (ids) => `/threads/${ids.thread}/messages`, contract: '/threads/{threadId}/messages', keys: ['order', 'expand', 'limit', 'cursor'] },
+  { method: 'GET', path: (ids) => `/messages/${ids.message}`, contract: '/messages/{messageId}', keys: ['expand'] },
+  {
+    method: 'PATCH',
+    path: (ids) => `/contacts/${ids.contact}`,
+    contract: '/contacts/{contactId}',
+    keys: [],
+    body: fc.record({ status: fc.oneof(fc.constant(null), junk), notes: fc.oneof(fc.constant(null), fc.string()), valuation: fc.oneof(fc.constant(null), fc.double(), junk), assigneeId: fc.oneof(fc.constant(null), junk), other: junk }, { requiredKeys: [] }),
+  },
+  {
+    method: 'PATCH',
+    path: (ids) => `/threads/${ids.thread}`,
+    contract: '/threads/{threadId}',
+    keys: [],
+    body: fc.record({ archived: fc.oneof(fc.boolean(), junk), unread: fc.oneof(fc.boolean(), junk), assigneeId: fc.oneof(fc.constant(null), junk), typingIndicators: fc.oneof(fc.constantFrom('enabled', 'disabled', 'teamDefault'), junk) }, { requiredKeys: [] }),
+  },
+  { method: 'POST', path: () => '/tags', contract: '/tags', keys: [], body: fc.record({ name: junk, color: junk }, { requiredKeys: [] }) },
+  { method: 'PUT', path: (ids) => `/contacts/${ids.contact}/tags/hot`, contract: '/contacts/{contactId}/tags/{tagRef}', keys: [] },
+  { method: 'PATCH', path: () => '/statuses/lead', contract: '/statuses/{statusRef}', keys: [], body: fc.record({ name: junk, color: fc.oneof(fc.constant(null), junk) }, { requiredKeys: [] }) },
+];
+
+const request = fc.record({
+  target: fc.constantFrom(...TARGETS),
+  pairs: fc.array(fc.tuple(fc.nat(), junk), { maxLength: 5 }),
+  body: fc.nat(),
+  seedBody: fc.integer(),
+});
+
+it(`answers ${RUNS} generated v2 requests as the contract documents, never with a server error`, { timeout: Math.max(120_000, RUNS * 1_000) }, async () => {
+  const team = await newTeam();
+  const account = await linkAccount(team);
+  const first = await inbound(team, account.id, randomPlatformId(), 'Fuzz me');
+  const thread = await ok(team.request('GET', `/api/v1/threads/${first.threadId}`));
+  await team.request('POST', '/api/v2/tags', { name: 'Hot' });
+  await team.request('POST', '/api/v2/statuses', { name: 'Lead' });
+  const ids: Ids = { thread: first.threadId, contact: thread.prospect.externalId, message: first.id };
+
+  await fc.assert(
+    fc.asyncProperty(request, async ({ target, pairs, seedBody }) => {
+      const query = pairs.length === 0 || target.keys.length === 0 ? '' : `?${pairs.map(([k, v]) => `${encodeURIComponent(target.keys[k % target.keys.length]!)}=${encodeURIComponent(v)}`).join('&')}`;
+      const body = target.body ? fc.sample(target.body, { seed: seedBody, numRuns: 1 })[0] : undefined;
+      const response = await team.request(target.method, `/api/v2${target.path(ids)}${query}`, body);
+      expect(response.statusCode, `${target.method} ${target.path(ids)}${query} ${JSON.stringify(body)}: ${response.body}`).toBeLessThan(500);
+      expectV2Contract(target.method, target.contract, response.statusCode, response.body === '' ? undefined : response.json());
+    }),
+    { numRuns: RUNS },
+  );
+});
