@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateAccountLink } from '../src/app/account-links.js';
+import { deliverSandboxDm } from '../src/app/sandbox.js';
 import type { AppContext } from '../src/app/context.js';
 import { createLogger } from '../src/cli/runtime.js';
 import { seededRandom } from '../src/core/random.js';
@@ -14,6 +15,7 @@ import { sendingEngine } from '../src/runtimes/engine.js';
 import { TestClock } from './helpers/clock.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { setUpCampaigns } from './helpers/engine.js';
+import { delay, message } from './helpers/simulation.js';
 
 /** `inbox serve` says what the engine does at info (issue 23): one line per batch sent and per campaign change. */
 
@@ -71,5 +73,22 @@ describe('the engine log', () => {
     const before = written;
     await engine.runOnce(clock.now());
     expect(written).toBe(before);
+  });
+
+  it('logs a lead that replied, with its campaign', async () => {
+    const engine = sendingEngine(ctx, seededRandom(1));
+    // Two messages, so the campaign is still running when the reply comes.
+    const steps = [message('Hello'), delay(86_400), message('Again')];
+    const { teamId, accountIds, campaignIds, leadIds } = await setUpCampaigns(ctx, { campaigns: [{ messagesPerHour: 25, leads: 1, steps }] });
+    const contacted = () => store.db.selectFrom('campaign_leads').select('id').where('campaign_id', '=', campaignIds[0]!).where('contacted_at', 'is not', null).executeTakeFirst();
+    for (let next: Date | null = clock.now(); next && !(await contacted()); next = await nextEngineInstant(store.db, clock.now())) {
+      clock.set(next);
+      await engine.runOnce(clock.now());
+    }
+    const lead = await store.db.selectFrom('prospects').select(['platform_id', 'id']).where('team_id', '=', teamId).where('platform_id', '=', leadIds[0]![0]!).executeTakeFirstOrThrow();
+    clock.advance(60_000);
+    await deliverSandboxDm(ctx, teamId, { accountLinkId: accountIds[0]!, fromPlatformId: lead.platform_id, content: 'Tell me more' });
+    const replied = lines().filter((l) => l.msg === 'a lead replied');
+    expect(replied.map((l) => [l.level, l.campaignId, (l as { prospectId?: string }).prospectId])).toEqual([[30, campaignIds[0], lead.id]]);
   });
 });

@@ -221,7 +221,7 @@ async function emitReplied(trx: Db, campaignId: string, thread: ThreadRow, messa
  * are cancelled, target.replied is emitted and the `replied` automations run. Callers pass only messages from
  * the prospect, never our own.
  */
-export async function recordCampaignReply(trx: Db, thread: ThreadRow, message: Message, now: Date): Promise<void> {
+export async function recordCampaignReply(trx: Db, thread: ThreadRow, message: Message, now: Date): Promise<string[]> {
   const sentAt = new Date(message.createdAt);
   const candidates = await trx
     .selectFrom('campaign_leads')
@@ -239,8 +239,11 @@ export async function recordCampaignReply(trx: Db, thread: ThreadRow, message: M
     return transition.ok ? [{ lead, set: transition.set }] : [];
   });
   await writeLeadChanges(trx, replied.map(({ lead, set }) => ({ id: lead.id, set })));
+  const campaignIds: string[] = [];
   for (const { lead } of replied.sort((a, b) => a.lead.campaign_id.localeCompare(b.lead.campaign_id))) {
     await emitReplied(trx, lead.campaign_id, thread, message, now);
     await runAutomations(trx, { id: lead.campaign_id, team_id: lead.team_id }, thread.prospect_id, 'replied', now);
+    campaignIds.push(lead.campaign_id);
   }
+  return campaignIds;
 }

@@ -26,7 +26,8 @@ export async function ingestInboundMessage(ctx: AppContext, account: AccountLink
     if (!profile) throw new AppError(422, 'UNKNOWN_PLATFORM_USER', `No ${account.platform} user with platform ID '${counterpart}'`);
     target = { account, profile, recipientPlatformId: counterpart };
   }
-  const { message } = await recordWithTarget(ctx, target, (thread) => ({
+  let repliedIn: string[] = [];
+  const { message, thread } = await recordWithTarget(ctx, target, (thread) => ({
     platformId: dm.platformMessageId,
     outbound: ours,
     authorId: ours ? account.id : thread.prospect_id,
@@ -34,6 +35,8 @@ export async function ingestInboundMessage(ctx: AppContext, account: AccountLink
     content: dm.content,
     origin: 'external',
     createdAt: dm.createdAt,
-  }), ours ? undefined : recordCampaignReply);
+  }), ours ? undefined : async (trx, thread, message, now) => void (repliedIn = await recordCampaignReply(trx, thread, message, now)));
+  // Said once committed, as the engine says what it sends (issue 23).
+  for (const campaignId of repliedIn) ctx.logger.info({ campaignId, prospectId: thread.prospect_id }, 'a lead replied');
   return message;
 }
