@@ -1,9 +1,9 @@
+import type { CampaignFailure, CampaignSend } from '../core/campaign-sends.js';
 import { leadTransition } from '../core/lead-lifecycle.js';
 import { runningMeanwhile } from '../store/bulk.js';
 import { writeLeadChanges } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
-import type { AccountLinkRow, ProspectRow, ThreadRow } from '../store/schema.js';
-import type { CampaignRow } from '../store/schema-campaigns.js';
+import type { ProspectRow, ThreadRow } from '../store/schema.js';
 import { applyAutomations, automationsOf, runAutomations, type AutomationToRun } from './automations.js';
 import { campaignSummaries, campaignSummary } from './campaigns.js';
 import { emitEvent, emitEvents, type NewEvent } from './events.js';
@@ -27,38 +27,12 @@ import {
  * reply comes here from app/inbound.ts. Everything runs inside the caller's transaction.
  */
 
-/** One send of an engine batch, as the inbox is to see it. */
-export interface CampaignSend {
-  campaign: CampaignRow;
-  account: AccountLinkRow;
-  prospect: ProspectRow;
-  step: { id: string; rank: number };
-  at: Date;
-  /** the message that went out (with the platform's id for it); null for a like */
-  message: { platformId: string | null; content: string } | null;
-  event: 'target.contacted' | 'target.followUpSent' | 'target.liked';
-  /** the lead's first contact: the campaign's `contacted` automations run after its event */
-  firstContact: boolean;
-  /** the send finished the lead's sequence: the `completed` automations run after its event */
-  completes: boolean;
-}
-
 /**
  * Records a batch's sends (their messages in their threads, recordMessages) and announces them in send order.
  * `writeProgress` (the batch's own writes) starts once the threads are read, so it runs while the messages are
  * built. Resolves false when another transaction stored one of the threads meanwhile: the caller's transaction
  * must be rolled back and the batch recorded again.
  */
-/** A send of an engine batch the recipient refused: announced as target.failed with the platform's reason. */
-export interface CampaignFailure {
-  campaign: CampaignRow;
-  account: AccountLinkRow;
-  prospect: ProspectRow;
-  step: { id: string; rank: number };
-  at: Date;
-  reason: string;
-}
-
 export async function recordCampaignSends(
   trx: Db,
   sends: readonly CampaignSend[],

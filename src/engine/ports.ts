@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
+import type { CampaignFailure, CampaignSend } from '../core/campaign-sends.js';
 import type { LifecycleAction } from '../core/campaign-lifecycle.js';
 import type { Clock } from '../core/clock.js';
 import type { PlatformRegistry } from '../platforms/platform.js';
 import type { Db } from '../store/db.js';
-import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
 
 /**
@@ -21,38 +21,11 @@ export interface EnginePorts {
    * Resolves false when another transaction stored one of the sends' threads meanwhile: the engine then rolls the
    * batch's transaction back and records it again.
    */
-  recordSends(trx: Db, sends: readonly SendToRecord[], failures: readonly FailureToRecord[], from: Date, writeProgress: () => Promise<unknown>): Promise<boolean>;
+  recordSends(trx: Db, sends: readonly CampaignSend[], failures: readonly CampaignFailure[], from: Date, writeProgress: () => Promise<unknown>): Promise<boolean>;
   /** Runs the campaign's enabled automations for `trigger` on one prospect (a lead completed outside a send). */
   runAutomations(trx: Db, campaign: Pick<CampaignRow, 'id' | 'team_id'>, prospectId: string, trigger: 'completed', now: Date): Promise<void>;
   /** The campaign lifecycle's applier: moves the (locked) campaign if its state machine allows it, with its events. */
   applyLifecycle(trx: Db, campaign: CampaignRow, action: LifecycleAction, at: Date, pauseReason: string | null): Promise<{ ok: boolean }>;
-}
-
-/** One send of a batch that went out, as the engine hands it to recordSends. */
-export interface SendToRecord {
-  campaign: CampaignRow;
-  account: AccountLinkRow;
-  prospect: ProspectRow;
-  step: { id: string; rank: number };
-  at: Date;
-  /** the message that went out (with the platform's id for it); null for a like */
-  message: { platformId: string | null; content: string } | null;
-  /** the engine's account of it: a lead's first message contacts it, later ones follow up */
-  event: 'target.contacted' | 'target.followUpSent' | 'target.liked';
-  /** the lead's first contact (its `contacted` automations run) */
-  firstContact: boolean;
-  /** the send finished the lead's sequence (its `completed` automations run) */
-  completes: boolean;
-}
-
-/** A send of a batch the recipient refused (suspended, closed DMs): its lead failed with the platform's reason. */
-export interface FailureToRecord {
-  campaign: CampaignRow;
-  account: AccountLinkRow;
-  prospect: ProspectRow;
-  step: { id: string; rank: number };
-  at: Date;
-  reason: string;
 }
 
 /** What the engine reaches: the store, the clock, a logger, the platforms and its ports. */

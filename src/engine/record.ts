@@ -8,7 +8,8 @@ import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { SendIntentRow } from '../store/schema-engine.js';
-import type { EnginePorts, FailureToRecord, SendToRecord } from './ports.js';
+import type { CampaignFailure, CampaignSend } from '../core/campaign-sends.js';
+import type { EnginePorts } from './ports.js';
 import { markFailed, markSent, messagedLeads, release } from './send-intents.js';
 
 /**
@@ -169,7 +170,7 @@ async function recordIn(trx: Db, ports: EnginePorts, { items, outcomes, from, ba
     return sent.length;
   }
 
-  const sends = sent.map((item, index): SendToRecord => {
+  const sends = sent.map((item, index): CampaignSend => {
     const isMessage = item.intent.kind === 'message';
     const followUp = isMessage && messaged.has(item.intent.lead_id);
     if (isMessage) messaged.add(item.intent.lead_id);
@@ -187,7 +188,7 @@ async function recordIn(trx: Db, ports: EnginePorts, { items, outcomes, from, ba
   // The leads' progress and the intents' outcomes are written while the port works out the batch's messages and
   // threads (nothing reads them before the summaries of the events).
   const failures = failed.map(
-    (item): FailureToRecord => ({
+    (item): CampaignFailure => ({
       campaign: item.campaign,
       account: item.account,
       prospect: item.prospect,

@@ -1,0 +1,34 @@
+import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
+import type { CampaignRow } from '../store/schema-campaigns.js';
+
+/**
+ * What an engine batch did, as the engine hands it to the inbox (engine/ports.ts `recordSends`, filled by
+ * app/campaign-outcomes.ts): the sends that went out and the ones the recipient refused.
+ */
+
+/** One send of a batch that went out. */
+export interface CampaignSend {
+  campaign: CampaignRow;
+  account: AccountLinkRow;
+  prospect: ProspectRow;
+  step: { id: string; rank: number };
+  at: Date;
+  /** the message that went out (with the platform's id for it); null for a like */
+  message: { platformId: string | null; content: string } | null;
+  /** the engine's account of it: a lead's first message contacts it, later ones follow up */
+  event: 'target.contacted' | 'target.followUpSent' | 'target.liked';
+  /** the lead's first contact: the campaign's `contacted` automations run after its event */
+  firstContact: boolean;
+  /** the send finished the lead's sequence: the `completed` automations run after its event */
+  completes: boolean;
+}
+
+/** A send of a batch the recipient refused (suspended, closed DMs): its lead failed with the platform's reason. */
+export interface CampaignFailure {
+  campaign: CampaignRow;
+  account: AccountLinkRow;
+  prospect: ProspectRow;
+  step: { id: string; rank: number };
+  at: Date;
+  reason: string;
+}
