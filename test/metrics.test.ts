@@ -2,8 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metrics } from '../src/http/metrics.js';
 import { buildServer } from '../src/http/server.js';
+import { seededRandom } from '../src/core/random.js';
+import { nextEngineInstant } from '../src/engine/dispatcher.js';
 import { observeSends } from '../src/platforms/observed.js';
+import { platformRegistry } from '../src/platforms/platform.js';
+import { SandboxPlatform } from '../src/platforms/sandbox.js';
+import { sendingEngine } from '../src/runtimes/engine.js';
 import { newTeam, testContext } from './helpers/app.js';
+import { TestClock } from './helpers/clock.js';
+import { setUpCampaigns } from './helpers/engine.js';
+import { freshStore } from './helpers/fresh-store.js';
 import { fails, inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
 import { sharedStore } from './helpers/store.js';
 
@@ -67,5 +75,26 @@ describe('GET /metrics', () => {
     // Requests are labelled by their route template, never by a URL with ids in it.
     expect(after).toContain('route="/api/v1/threads/:threadId/messages",status="200"');
     expect(after).not.toContain(first.threadId);
+  });
+
+  it("times the engine's batches", async () => {
+    // On a store of its own: an engine serves every campaign of its store.
+    const store = await freshStore();
+    try {
+      const clock = new TestClock(new Date('2026-06-01T00:00:00Z'));
+      const ctx = { ...(await testContext({ clock })), db: store.db, platforms: platformRegistry([new SandboxPlatform(store.db, clock)]) };
+      const metrics = new Metrics(store);
+      await setUpCampaigns(ctx, { campaigns: [{ messagesPerHour: 25, leads: 1 }] });
+      const engine = sendingEngine(ctx, seededRandom(1), { observeBatch: metrics.observeBatch });
+      for (let next: Date | null = clock.now(), sent = 0; next && sent === 0; next = await nextEngineInstant(store.db, clock.now())) {
+        clock.set(next);
+        sent = await engine.runOnce(clock.now());
+      }
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('# TYPE inbox_engine_batch_duration_seconds histogram');
+      expect(sample(text, 'inbox_engine_batch_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -65,7 +65,7 @@ async function serve(opts: { engine: boolean }): Promise<void> {
     }
   }
   const app = await buildServer(ctx, { metrics: runtime.metrics });
-  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx, { vacuum: runtime.store.engine === 'pglite' }), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [sendingEngine(ctx)] : [])];
+  const background = [new WebhookDispatcher(ctx), new Maintenance(ctx, { vacuum: runtime.store.engine === 'pglite' }), createJobRunner(ctx), new XPoller(ctx), ...(opts.engine ? [sendingEngine(ctx, undefined, { observeBatch: runtime.metrics?.observeBatch })] : [])];
   stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });
   for (const worker of background) worker.start();

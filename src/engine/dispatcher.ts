@@ -16,6 +16,8 @@ export interface EngineOptions {
   recording?: Recording;
   /** once aborted, a pass ends after the batch in hand (a forecast nobody waits for any more) */
   stop?: AbortSignal;
+  /** told how long each batch that did something took, reserve to record (the metrics' batch histogram) */
+  observeBatch?: (seconds: number) => void;
 }
 
 /**
@@ -29,12 +31,14 @@ export class Dispatcher {
   readonly #loop: PollingLoop;
   readonly #recording: Recording;
   readonly #stop: AbortSignal | undefined;
+  readonly #observeBatch: ((seconds: number) => void) | undefined;
 
   constructor(ctx: EngineContext, random: Random, options: EngineOptions = {}) {
     this.#ctx = ctx;
     this.#random = random;
     this.#recording = options.recording ?? 'everything';
     this.#stop = options.stop;
+    this.#observeBatch = options.observeBatch;
     this.#loop = new PollingLoop(async () => (await this.runOnce()) > 0, options.pollIntervalMs ?? 1_000, (error) =>
       ctx.logger.error({ err: error }, 'engine pass failed'),
     );
@@ -80,7 +84,9 @@ export class Dispatcher {
       // In real time a batch sends when it starts, which a slow batch before it (a platform lookup) may have put
       // well past the pass's start: its slots, pace and stored times are taken then.
       const at = realTime ? new Date(Math.max(from.getTime(), this.#ctx.clock.now().getTime())) : from;
+      const started = performance.now();
       const batch = await sendBatch(this.#ctx, this.#random, at, realTime ? at : end, this.#recording);
+      if (batch.acted) this.#observeBatch?.((performance.now() - started) / 1000);
       // The embedded store runs its statements on this thread, and a batch over a span of virtual time may take
       // seconds: the process answers requests (and notices clients leaving) between batches. So does planning.
       await setImmediate();

@@ -15,6 +15,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly requests: Histogram<'method' | 'route' | 'status'>;
   private readonly sends: Counter<'platform' | 'outcome'>;
+  private readonly batches: Histogram;
 
   constructor(store: Pick<Store, 'db' | 'poolStats'>) {
     const registers = [this.registry];
@@ -30,6 +31,12 @@ export class Metrics {
       name: 'inbox_sends_total',
       help: 'DMs handed to a platform, by platform and outcome (sent or the kind of failure)',
       labelNames: ['platform', 'outcome'],
+      registers,
+    });
+    this.batches = new Histogram({
+      name: 'inbox_engine_batch_duration_seconds',
+      help: "The sending engine's batches in this process that did something (reserve, platform calls, record), with their duration",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     const fromStore = (name: string, help: string, labelNames: string[], read: (db: Db) => Promise<Array<[Record<string, string>, number]>>) =>
@@ -94,6 +101,9 @@ export class Metrics {
       },
     });
   }
+
+  /** For the engine (EngineOptions.observeBatch): times each batch that did something. */
+  readonly observeBatch = (seconds: number): void => this.batches.observe(seconds);
 
   /** For observeSends: counts each DM send as it ends. */
   readonly countSend: SendObserver = (platform, outcome) => this.sends.inc({ platform, outcome });
