@@ -44,6 +44,9 @@ export const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'tr
 /** `limit`: 1 to `max`, `fallback` when omitted. */
 export const pageLimit = (fallback = 50, max = 100) => z.coerce.number().int().min(1).max(max).default(fallback);
 
+/** The query fields of every paged list: `limit` and the opaque `cursor` of the page before. */
+export const pageQuery = { limit: pageLimit(), cursor: z.string().min(1).optional() };
+
 /** `expand`: paths of related resources to embed, one per key, at most 4. */
 export const expandOf = <T extends readonly [string, ...string[]]>(paths: T) =>
   repeated(z.enum(paths)).refine((values) => values.length <= 4, 'at most 4 expansions').optional();

@@ -10,7 +10,7 @@ import type { Api } from '../../api.js';
 import { decodeCursor, fingerprint, pageOf } from '../cursors.js';
 import { asBadReference, invalidRequest } from '../errors.js';
 import { expanded, loadExpansions } from '../expand.js';
-import { expandOf, pageLimit, repeated } from '../query.js';
+import { expandOf, pageQuery, repeated } from '../query.js';
 import { v2Contact } from '../presenters.js';
 import { ContactPageSchema, ContactSchema, ContactUpdateBody, errorResponses, PlatformName } from '../schemas.js';
 import { assertPlatformsAvailable } from './platforms.js';
@@ -27,8 +27,7 @@ export function contactsV2Routes(api: Api, ctx: AppContext): void {
       platformId: repeated(z.string().min(1).max(64)).pipe(identity).optional(),
       username: repeated(z.string().min(1).max(255)).pipe(identity).optional(),
       expand: Expand,
-      limit: pageLimit(),
-      cursor: z.string().min(1).optional(),
+      ...pageQuery,
     })
     .strict();
   api.get(

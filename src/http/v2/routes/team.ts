@@ -7,7 +7,7 @@ import { PLATFORMS } from '../../../core/platform-capabilities.js';
 import { IdSchema } from '../../schemas/common.js';
 import type { Api } from '../../api.js';
 import { decodeCursor, fingerprint, pageOf } from '../cursors.js';
-import { pageLimit, repeated } from '../query.js';
+import { pageQuery, repeated } from '../query.js';
 import { v2AccountLink, v2Member, v2Team } from '../presenters.js';
 import { AccountLinkPageSchema, AccountLinkSchema, errorResponses, MemberPageSchema, MemberSchema, PlatformInfoSchema, PlatformName, TeamSchema } from '../schemas.js';
 import { assertPlatformsAvailable } from './platforms.js';
@@ -23,7 +23,7 @@ export function teamV2Routes(api: Api, ctx: AppContext): void {
     v2Team(presentTeam(await getTeam(ctx.db, req.actor.teamId))),
   );
 
-  const MemberQuery = z.object({ limit: pageLimit(), cursor: z.string().min(1).optional() }).strict();
+  const MemberQuery = z.object({ ...pageQuery }).strict();
   api.get('/members', { schema: { tags: ['Members'], summary: 'Members, oldest first', querystring: MemberQuery, response: { 200: MemberPageSchema, ...errorResponses } } }, async (req) => {
     const scope = fingerprint(req.actor.teamId, 'members', {});
     const after = req.query.cursor === undefined ? undefined : decodeCursor(req.query.cursor, scope);
@@ -41,8 +41,7 @@ export function teamV2Routes(api: Api, ctx: AppContext): void {
     .object({
       platform: repeated(PlatformName).optional(),
       status: repeated(z.enum(['active', 'offline', 'paused'])).optional(),
-      limit: pageLimit(),
-      cursor: z.string().min(1).optional(),
+      ...pageQuery,
     })
     .strict();
   api.get(

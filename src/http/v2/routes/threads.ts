@@ -13,7 +13,7 @@ import type { Api } from '../../api.js';
 import { decodeCursor, fingerprint, pageFrom } from '../cursors.js';
 import { asBadReference, invalidRequest } from '../errors.js';
 import { expanded, loadExpansions } from '../expand.js';
-import { expandOf, pageLimit, queryBoolean, repeated } from '../query.js';
+import { expandOf, pageQuery, queryBoolean, repeated } from '../query.js';
 import { v2AccountLink, v2Message, v2Thread, type Expansions } from '../presenters.js';
 import { errorResponses, MessagePageSchema, MessageSchema, PlatformName, ThreadDeletionSchema, ThreadPageSchema, ThreadSchema, ThreadUpdateBody } from '../schemas.js';
 import { assertPlatformsAvailable } from './platforms.js';
@@ -53,8 +53,7 @@ export function threadsV2Routes(api: Api, ctx: AppContext): void {
       q: z.string().min(1).max(200).optional(),
       order: z.enum(['desc', 'asc']).default('desc'),
       expand: ThreadExpand,
-      limit: pageLimit(),
-      cursor: z.string().min(1).optional(),
+      ...pageQuery,
     })
     .strict();
   api.get(
@@ -132,7 +131,7 @@ export function threadsV2Routes(api: Api, ctx: AppContext): void {
     },
   );
 
-  const MessageQuery = z.object({ order: z.enum(['desc', 'asc']).default('desc'), expand: MessageExpand, limit: pageLimit(), cursor: z.string().min(1).optional() }).strict();
+  const MessageQuery = z.object({ order: z.enum(['desc', 'asc']).default('desc'), expand: MessageExpand, ...pageQuery }).strict();
   api.get(
     '/threads/:threadId/messages',
     { schema: { tags: ['Messages'], summary: "A thread's messages by creation, newest first unless order is asc", params: ThreadParams, querystring: MessageQuery, response: { 200: MessagePageSchema, ...errorResponses } } },
