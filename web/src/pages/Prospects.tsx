@@ -1,9 +1,10 @@
 import { signal } from '@preact/signals';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, type ContextChange } from '../api.js';
 import {
   fetchProspects, NO_FILTERS, prospectQuery, reasonOf, runBulk, withContextChange, type BulkAction, type List, type Prospect, type ProspectFilters,
 } from '../components/crm.js';
+import { useEditedField } from '../components/edited-field.js';
 import { useVirtualRows } from '../components/virtual-rows.js';
 import { contextChangeOf } from '../../../src/core/bulk-actions.js';
 import { campaigns, loadLookups, members, statuses, tags } from '../inbox-state.js';
@@ -31,11 +32,7 @@ const COLUMNS_KEY = 'prospects.columns';
  */
 function ValueInput({ label, value, save }: { label: string; value: number | null; save: (value: number | null) => void }) {
   const shown = value === null ? '' : value.toLocaleString();
-  // Uncontrolled, so a refresh of the rows landing while someone types does not overwrite their digits.
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (input.current && document.activeElement !== input.current) input.current.value = shown;
-  }, [shown]);
+  const input = useEditedField(shown);
   return (
     <input
       ref={input}

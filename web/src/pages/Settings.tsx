@@ -1,9 +1,10 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import type { CreatedTokenSchema, TokenSchema } from '../../../src/http/schemas/team.js';
 import type { CreatedWebhookSchema, DeliveryPageSchema, WebhookSchema } from '../../../src/http/schemas/webhooks.js';
 import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
+import { useEditedField } from '../components/edited-field.js';
 import { me } from '../session.js';
 
 type Token = z.infer<typeof TokenSchema>;
@@ -50,10 +51,7 @@ async function submit(event: Event, action: (form: FormData) => Promise<void>, f
  * digits; a value saved elsewhere shows once the field is not being edited, and a refused value goes back.
  */
 function LimitInput({ label, saved, save }: { label: string; saved: number; save: (value: number) => Promise<boolean> }) {
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (input.current && document.activeElement !== input.current) input.current.value = String(saved);
-  }, [saved]);
+  const input = useEditedField(String(saved));
   return (
     <input
       ref={input}
