@@ -79,7 +79,8 @@ export interface AccountPlan {
 /** How long to wait before looking again when a campaign's schedule has no sending day at all. */
 const NO_WINDOW_RECHECK_MS = DAY_MS;
 
-const byDue = (a: QueuedLead, b: QueuedLead) => a.dueAt.getTime() - b.dueAt.getTime() || (a.prospectId < b.prospectId ? -1 : a.prospectId > b.prospectId ? 1 : 0);
+/** A queue's order within one kind of lead: soonest due first, ties by prospect id. */
+export const byDue = (a: QueuedLead, b: QueuedLead) => a.dueAt.getTime() - b.dueAt.getTime() || (a.prospectId < b.prospectId ? -1 : a.prospectId > b.prospectId ? 1 : 0);
 
 function enqueue(queue: QueuedLead[], lead: QueuedLead): void {
   let at = queue.length;

@@ -7,7 +7,7 @@ import type { ActionStep, RankedStep } from '../core/lead-progress.js';
 import { groupBy } from '../core/group.js';
 import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
-import { planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
+import { byDue, isFollowUp, planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
 import { writeLeadChanges, type LeadChange } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
@@ -80,11 +80,10 @@ const toQueued = (l: CampaignLeadRow): QueuedLead => ({ id: l.id, prospectId: l.
  * leads (those in flight left out), and whether more of that kind wait.
  */
 export function senderQueue(pair: PairRow, steps: readonly RankedStep[], loaded: readonly CampaignLeadRow[], perQueue: number, inFlight: ReadonlySet<string>): SenderQueue {
-  const soonestFirst = (a: CampaignLeadRow, b: CampaignLeadRow) =>
-    a.next_step_at!.getTime() - b.next_step_at!.getTime() || (a.prospect_id < b.prospect_id ? -1 : a.prospect_id > b.prospect_id ? 1 : 0);
-  const followUps = loaded.filter((l) => l.next_rank > 0).sort(soonestFirst);
-  const firstTouches = loaded.filter((l) => l.next_rank === 0).sort(soonestFirst);
-  const taken = (rows: CampaignLeadRow[]) => rows.slice(0, perQueue).filter((l) => !inFlight.has(l.id)).map(toQueued);
+  const queued = loaded.map(toQueued);
+  const followUps = queued.filter(isFollowUp).sort(byDue);
+  const firstTouches = queued.filter((l) => !isFollowUp(l)).sort(byDue);
+  const taken = (leads: QueuedLead[]) => leads.slice(0, perQueue).filter((l) => !inFlight.has(l.id));
   return {
     campaignId: pair.id,
     messagesPerHour: pair.messages_per_hour,

@@ -4,7 +4,7 @@ import type { RankedStep } from '../../src/core/lead-progress.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../../src/core/pacing.js';
 import { seededRandom } from '../../src/core/random.js';
 import { isOpen } from '../../src/core/schedule.js';
-import { planAccount, planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../../src/core/send-plan.js';
+import { byDue, planAccount, planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../../src/core/send-plan.js';
 import { instantsNearTransitions, schedules } from './zones.js';
 
 const steps: RankedStep[] = [
@@ -133,7 +133,6 @@ describe('planAccount', () => {
         const from = new Date(start.ms);
         const until = new Date(start.ms + 2 * DAY_MS);
         const account: AccountState = { id: 'a', hourlyLimit, dailyLimit, heldUntil: null, sends: [] };
-        const byDue = (a: QueuedLead, b: QueuedLead) => a.dueAt.getTime() - b.dueAt.getTime() || (a.prospectId < b.prospectId ? -1 : 1);
         const queues = (slice: number) => () =>
           paces.map((pace, c) => {
             const all = mixedQueue(c, picks, from);
