@@ -143,6 +143,10 @@ describe('prospects', () => {
     await expect.poll(() => value.inputValue()).toBe('1,200');
     await value.focus();
     expect(await value.inputValue()).toBe('1200');
+    // Entered, its digits are selected, so what is typed replaces them.
+    await value.pressSequentially('950');
+    await value.press('Enter');
+    await expect.poll(async () => (await prospect(team, ids[1]!)).context.valuation).toBe(950);
     const notes = p.getByRole('textbox', { name: `Notes on @${usernames[2]}` });
     await notes.fill('Met at the conference');
     await notes.press('Tab');

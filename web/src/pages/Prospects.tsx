@@ -25,10 +25,13 @@ const COLUMNS: Array<{ key: ColumnKey; label: string; sort?: string; width: numb
   { key: 'added', label: 'Added', sort: 'createdAt', width: 110 },
 ];
 const COLUMNS_KEY = 'prospects.columns';
+/** The fixed columns: the row's checkbox (styles.css `.record-table .check`) and the name. */
+const CHECK_WIDTH = 40;
+const NAME_WIDTH = 200;
 
 /**
  * A prospect's value, shown as the pipeline board shows it (5,000) and edited as a plain number: the digits
- * appear when the field gets focus, and what is typed is saved on Enter or leaving it (empty clears it).
+ * appear, selected, when the field gets focus, and what is typed is saved on Enter or leaving it (empty clears it).
  */
 function ValueInput({ label, value, save }: { label: string; value: number | null; save: (value: number | null) => void }) {
   const shown = value === null ? '' : value.toLocaleString();
@@ -40,7 +43,11 @@ function ValueInput({ label, value, save }: { label: string; value: number | nul
       inputMode="decimal"
       aria-label={label}
       defaultValue={shown}
-      onFocus={(event) => { event.currentTarget.value = value === null ? '' : String(value); }}
+      onFocus={(event) => {
+        // The digits replace the formatted text; selected, as a field entered by Tab is, so typing replaces them.
+        event.currentTarget.value = value === null ? '' : String(value);
+        event.currentTarget.select();
+      }}
       onBlur={(event) => { event.currentTarget.value = shown; }}
       onChange={(event) => {
         const text = event.currentTarget.value.trim();
@@ -402,7 +409,13 @@ function Table() {
   const allShownSelected = list.length > 0 && list.every((row) => selected.value.has(row.externalId!));
   return (
     <div class="table-scroll" ref={ref} onScroll={onScroll}>
-      <table class="record-table" aria-label="Prospects" aria-rowcount={total.value + 1}>
+      {/* As wide as its columns ask (scrolling sideways when the window is narrower), so no cell is squeezed. */}
+      <table
+        class="record-table"
+        aria-label="Prospects"
+        aria-rowcount={total.value + 1}
+        style={{ width: `${CHECK_WIDTH + NAME_WIDTH + columns.reduce((sum, column) => sum + column.width, 0)}px` }}
+      >
         <thead>
           <tr>
             <th class="check">
@@ -413,7 +426,7 @@ function Table() {
                 onChange={(event) => (selected.value = (event.target as HTMLInputElement).checked ? new Set(list.map((row) => row.externalId!)) : new Set())}
               />
             </th>
-            <SortHeader label="Name" by="displayName" width={200} />
+            <SortHeader label="Name" by="displayName" width={NAME_WIDTH} />
             {columns.map((column) => <SortHeader key={column.key} label={column.label} by={column.sort} width={column.width} />)}
           </tr>
         </thead>

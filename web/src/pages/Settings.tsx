@@ -199,7 +199,7 @@ function Webhooks() {
                 </div>
                 {!hook.enabled && (
                   <p class="webhook-off">
-                    {hook.disabledReason ? `Switched off by the server: ${hook.disabledReason}. ` : ''}
+                    {hook.disabledReason && <span class="webhook-off-reason">Switched off by the server: {hook.disabledReason}. </span>}
                     <button onClick={() => enable(hook)} aria-label={`Enable the webhook ${hook.url}`}>Enable</button>
                   </p>
                 )}
