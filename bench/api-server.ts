@@ -1,7 +1,7 @@
 // The server under benchmark: the real API, plus a bare route behind the same authentication and rate
 // limiting, so the benchmark can tell our endpoints' cost apart from the HTTP and auth floor.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { WebhookDispatcher } from '../src/app/webhook-delivery.js';
+import { WebhookDispatcher } from '../src/app/events/webhook-delivery.js';
 import { loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/cli/runtime.js';
 import { requireTeamToken } from '../src/http/auth.js';

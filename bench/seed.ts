@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { createTeam } from '../src/app/teams.js';
-import { createToken } from '../src/app/tokens.js';
+import { createTeam } from '../src/app/team/teams.js';
+import { createToken } from '../src/app/team/tokens.js';
 import type { Db } from '../src/store/db.js';
 
 export interface SeededInbox {

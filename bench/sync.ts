@@ -4,13 +4,13 @@
 //   node --import tsx bench/sync.ts            (PGlite in memory; DATABASE_URL adds PostgreSQL)
 import { sql } from 'kysely';
 import pino from 'pino';
-import { getCampaign, createCampaign } from '../src/app/campaigns.js';
-import { CAMPAIGN_SYNC, runCampaignSync } from '../src/app/campaign-sync.js';
+import { getCampaign, createCampaign } from '../src/app/campaigns/campaigns.js';
+import { CAMPAIGN_SYNC, runCampaignSync } from '../src/app/campaigns/sync.js';
 import type { AppContext } from '../src/app/context.js';
-import { JobRunner } from '../src/app/jobs.js';
-import { updateLeadRules } from '../src/app/lead-rules.js';
-import { createList } from '../src/app/lists.js';
-import { createTeam } from '../src/app/teams.js';
+import { JobRunner } from '../src/app/workers/jobs.js';
+import { updateLeadRules } from '../src/app/campaigns/lead-rules.js';
+import { createList } from '../src/app/lists/lists.js';
+import { createTeam } from '../src/app/team/teams.js';
 import { loadConfig } from '../src/config.js';
 import { systemClock } from '../src/core/clock.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';

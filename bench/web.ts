@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { setPassword } from '../src/app/sessions.js';
+import { setPassword } from '../src/app/team/sessions.js';
 import { openRuntime } from '../src/cli/runtime.js';
 import { loadConfig } from '../src/config.js';
 import { buildServer } from '../src/http/server.js';

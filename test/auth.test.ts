@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { hashSecret, pruneSignIns } from '../src/app/sessions.js';
+import { hashSecret, pruneSignIns } from '../src/app/team/sessions.js';
 import { createLogger } from '../src/cli/runtime.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testApp, testContext } from './helpers/app.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CAMPAIGN_COLUMNS, createColumn, deleteColumn, LIST_COLUMNS, listColumns, updateColumn } from '../src/app/columns.js';
+import { CAMPAIGN_COLUMNS, createColumn, deleteColumn, LIST_COLUMNS, listColumns, updateColumn } from '../src/app/leads/columns.js';
 import type { AppContext } from '../src/app/context.js';
 import { newId } from '../src/core/ids.js';
 import { newTeam, testContext } from './helpers/app.js';

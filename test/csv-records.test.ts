@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { parse } from 'csv-parse';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { csvEntries } from '../src/app/csv-records.js';
+import { csvEntries } from '../src/app/lists/csv-records.js';
 
 const read = async (chunks: Buffer[], maxRowBytes = 65_536) => {
   const entries = [];

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { updateAccountLink } from '../src/app/account-links.js';
-import { deliverSandboxDm } from '../src/app/sandbox.js';
+import { updateAccountLink } from '../src/app/accounts/account-links.js';
+import { deliverSandboxDm } from '../src/app/inbox/sandbox.js';
 import type { AppContext } from '../src/app/context.js';
 import { createLogger } from '../src/cli/runtime.js';
 import { seededRandom } from '../src/core/random.js';

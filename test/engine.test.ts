@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkSandboxAccount, updateAccountLink } from '../src/app/account-links.js';
-import { getCampaign, updateCampaign } from '../src/app/campaigns.js';
+import { linkSandboxAccount, updateAccountLink } from '../src/app/accounts/account-links.js';
+import { getCampaign, updateCampaign } from '../src/app/campaigns/campaigns.js';
 import type { AppContext } from '../src/app/context.js';
-import { eventsAfter } from '../src/app/events.js';
-import { ingestInboundMessage } from '../src/app/inbound.js';
-import { deliverSandboxDm } from '../src/app/sandbox.js';
+import { eventsAfter } from '../src/app/events/events.js';
+import { ingestInboundMessage } from '../src/app/inbox/inbound.js';
+import { deliverSandboxDm } from '../src/app/inbox/sandbox.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';

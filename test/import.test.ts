@@ -1,8 +1,8 @@
 import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { createJobRunner } from '../src/app/background-jobs.js';
-import type { JobRunnerOptions } from '../src/app/jobs.js';
+import { createJobRunner } from '../src/app/workers/background-jobs.js';
+import type { JobRunnerOptions } from '../src/app/workers/jobs.js';
 import { newTeam, serverWithMemoryLog, testApp, testContext, type TeamClient } from './helpers/app.js';
 import { fails, ok, randomPlatformId } from './helpers/sandbox.js';
 

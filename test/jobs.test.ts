@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { enqueueJob, JobRunner } from '../src/app/jobs.js';
+import { enqueueJob, JobRunner } from '../src/app/workers/jobs.js';
 import { AppError } from '../src/core/errors.js';
 import { newId } from '../src/core/ids.js';
 import { newTeam, testContext } from './helpers/app.js';

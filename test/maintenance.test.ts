@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vacuumBloated } from '../src/app/maintenance.js';
+import { vacuumBloated } from '../src/app/workers/maintenance.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 
 let store: FreshStore;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { getAccountLinkRow } from '../src/app/account-links.js';
-import { ingestInboundMessage } from '../src/app/inbound.js';
+import { getAccountLinkRow } from '../src/app/accounts/account-links.js';
+import { ingestInboundMessage } from '../src/app/inbox/inbound.js';
 import { newId } from '../src/core/ids.js';
 import { newTeam, testContext } from './helpers/app.js';
 import { expectContract } from './helpers/contract.js';

@@ -1,6 +1,6 @@
 import { Migrator, sql } from 'kysely';
 import { expect, it } from 'vitest';
-import { listEvents } from '../src/app/events.js';
+import { listEvents } from '../src/app/events/events.js';
 import { migrateToLatest } from '../src/store/db.js';
 import { migrationProvider } from '../src/store/migrations/index.js';
 import { emptyStore } from './helpers/fresh-store.js';

@@ -3,7 +3,7 @@ import type { Clock } from '../src/core/clock.js';
 import { decide } from '../src/core/rate-limit.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext } from './helpers/app.js';
-import { createToken } from '../src/app/tokens.js';
+import { createToken } from '../src/app/team/tokens.js';
 import { consumeRateLimit } from '../src/store/rate-limit.js';
 import { newId } from '../src/core/ids.js';
 import { sharedStore } from './helpers/store.js';

@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext } from './helpers/app.js';
 import { sharedStore } from './helpers/store.js';
-import { emitEvent, listEvents } from '../src/app/events.js';
+import { emitEvent, listEvents } from '../src/app/events/events.js';
 import { insertBuiltRows, insertRows, updateRows } from '../src/store/bulk.js';
 
 it('returns counts, int8 and numeric values as JS numbers on either engine', async () => {

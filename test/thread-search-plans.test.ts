@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listThreadRows, prefixQuery, SEARCH_PLAN, type ThreadListQuery } from '../src/app/threads.js';
+import { listThreadRows, prefixQuery, SEARCH_PLAN, type ThreadListQuery } from '../src/app/inbox/threads.js';
 import { seedInbox } from '../bench/seed.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 

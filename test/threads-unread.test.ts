@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prefixQuery } from '../src/app/threads.js';
+import { prefixQuery } from '../src/app/inbox/threads.js';
 import { newTeam, type TeamClient } from './helpers/app.js';
 import { expectContract } from './helpers/contract.js';
 import { eventTypes, fails, inbound, linkAccount, ok, randomPlatformId, randomUsername } from './helpers/sandbox.js';

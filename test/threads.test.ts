@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { listThreadRows, threadPageQuery } from '../src/app/threads.js';
+import { listThreadRows, threadPageQuery } from '../src/app/inbox/threads.js';
 import { newTeam } from './helpers/app.js';
 import { expectContract } from './helpers/contract.js';
 import { conversation, eventTypes, events, fails, inbound, linkAccount, ok, randomPlatformId, xChat } from './helpers/sandbox.js';

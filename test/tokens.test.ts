@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createToken, revokeToken } from '../src/app/tokens.js';
+import { createToken, revokeToken } from '../src/app/team/tokens.js';
 import { newId } from '../src/core/ids.js';
 import { newTeam, testApp } from './helpers/app.js';
 import { sharedStore } from './helpers/store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WebhookDispatcher } from '../src/app/webhook-delivery.js';
+import { WebhookDispatcher } from '../src/app/events/webhook-delivery.js';
 import { testContext } from './helpers/app.js';
 import { browserSuite, newWebTeam, signIn } from './helpers/browser.js';
 import { startReceiver } from './helpers/receiver.js';

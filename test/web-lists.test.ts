@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { createJobRunner } from '../src/app/background-jobs.js';
+import { createJobRunner } from '../src/app/workers/background-jobs.js';
 import { testContext } from './helpers/app.js';
 import { browserSuite, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
 import { ok, randomPlatformId } from './helpers/sandbox.js';

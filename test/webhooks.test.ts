@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { emitEvent, emitEvents } from '../src/app/events.js';
-import { Maintenance } from '../src/app/maintenance.js';
+import { emitEvent, emitEvents } from '../src/app/events/events.js';
+import { Maintenance } from '../src/app/workers/maintenance.js';
 import { consumeRateLimit, rateLimitWindows } from '../src/store/rate-limit.js';
-import { WebhookDispatcher, type DispatcherOptions } from '../src/app/webhook-delivery.js';
-import { sealWebhookSecrets } from '../src/app/webhooks.js';
+import { WebhookDispatcher, type DispatcherOptions } from '../src/app/events/webhook-delivery.js';
+import { sealWebhookSecrets } from '../src/app/events/webhooks.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
 import { expectContract } from './helpers/contract.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replaceSequence } from '../src/app/campaign-sequence.js';
-import { createCampaign, enableCampaign, getCampaign } from '../src/app/campaigns.js';
-import { XPoller } from '../src/app/x-inbound.js';
+import { replaceSequence } from '../src/app/campaigns/sequence.js';
+import { createCampaign, enableCampaign, getCampaign } from '../src/app/campaigns/campaigns.js';
+import { XPoller } from '../src/app/inbox/x-inbound.js';
 import { seededRandom } from '../src/core/random.js';
 import type { SequenceStep } from '../src/core/sequence.js';
 import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';

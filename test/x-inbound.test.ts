@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { XPoller } from '../src/app/x-inbound.js';
+import { XPoller } from '../src/app/inbox/x-inbound.js';
 import { crcResponseToken, webhookSignature } from '../src/core/x-protocol.js';
 import { buildServer } from '../src/http/server.js';
 import { accountActivityDm } from './fixtures/fake-x/server.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAccountLinkRow } from '../src/app/account-links.js';
-import { Maintenance } from '../src/app/maintenance.js';
+import { getAccountLinkRow } from '../src/app/accounts/account-links.js';
+import { Maintenance } from '../src/app/workers/maintenance.js';
 import { PlatformError, type PlatformAccount } from '../src/platforms/platform.js';
 import { inboxConversationId, XPlatform } from '../src/platforms/x.js';
 import { sharedStore } from './helpers/store.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAccountLinkRow } from '../src/app/account-links.js';
+import { getAccountLinkRow } from '../src/app/accounts/account-links.js';
 import { PlatformError } from '../src/platforms/platform.js';
 import type { XPlatform } from '../src/platforms/x.js';
 import { sharedStore } from './helpers/store.js';

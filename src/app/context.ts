@@ -6,7 +6,7 @@ import type { PlatformRegistry } from '../platforms/platform.js';
 import type { LeadWait } from '../core/waiting.js';
 import type { Db } from '../store/db.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
-import type { EventStreams } from './event-stream.js';
+import type { EventStreams } from './events/stream.js';
 
 /**
  * When the engine sends each of a campaign's leads next and what holds it back, from the engine's own plan

@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
 import fs from 'node:fs';
-import { createJobRunner } from '../app/background-jobs.js';
+import { createJobRunner } from '../app/workers/background-jobs.js';
 import type { AppContext } from '../app/context.js';
-import { createCsvImport, getImportJob, type ImportJob, type ImportMapping } from '../app/imports.js';
+import { createCsvImport, getImportJob, type ImportJob, type ImportMapping } from '../app/lists/imports.js';
 import { AppError, validationError } from '../core/errors.js';
 
 export interface ImportOptions {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { createJobRunner } from '../app/background-jobs.js';
-import { Maintenance } from '../app/maintenance.js';
-import { createInvite } from '../app/invites.js';
-import { bootstrapStore, createTeam, teamOwner } from '../app/teams.js';
-import { createToken, listTokens, revokeToken } from '../app/tokens.js';
-import { WebhookDispatcher } from '../app/webhook-delivery.js';
-import { XPoller } from '../app/x-inbound.js';
+import { createJobRunner } from '../app/workers/background-jobs.js';
+import { Maintenance } from '../app/workers/maintenance.js';
+import { createInvite } from '../app/team/invites.js';
+import { bootstrapStore, createTeam, teamOwner } from '../app/team/teams.js';
+import { createToken, listTokens, revokeToken } from '../app/team/tokens.js';
+import { WebhookDispatcher } from '../app/events/webhook-delivery.js';
+import { XPoller } from '../app/inbox/x-inbound.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { AppError } from '../core/errors.js';
 import { sendingEngine } from '../runtimes/engine.js';

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { AppContext } from '../app/context.js';
-import { EventStreams } from '../app/event-stream.js';
+import { EventStreams } from '../app/events/stream.js';
 import { systemClock } from '../core/clock.js';
 import type { Config } from '../config.js';
 import { Metrics } from '../http/metrics.js';
@@ -9,7 +9,7 @@ import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
 import { leadWaits } from '../engine/lead-waits.js';
 import { endLeases } from '../engine/send-intents.js';
-import { sealWebhookSecrets } from '../app/webhooks.js';
+import { sealWebhookSecrets } from '../app/events/webhooks.js';
 
 /** Query parameters that carry a one-time secret (the OAuth callback's code and state). */
 const SECRET_QUERY_PARAMETERS = /([?&](?:code|state)=)[^&#]*/g;

@@ -3,7 +3,7 @@ import type { CampaignRow } from '../store/schema-campaigns.js';
 
 /**
  * What an engine batch did, as the engine hands it to the inbox (engine/ports.ts `recordSends`, filled by
- * app/campaign-outcomes.ts): the sends that went out and the ones the recipient refused.
+ * app/campaigns/outcomes.ts): the sends that went out and the ones the recipient refused.
  */
 
 /** One send of a batch that went out. */

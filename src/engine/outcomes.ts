@@ -8,7 +8,7 @@ import type { EnginePorts } from './ports.js';
 /**
  * What the engine does to a campaign lead and its campaign outside a send: completing a lead, moving a campaign
  * through its lifecycle. Every function runs inside the caller's transaction, so the change, its events and its
- * automations commit together. (A reply is the inbox's: app/campaign-outcomes.ts.)
+ * automations commit together. (A reply is the inbox's: app/campaigns/outcomes.ts.)
  */
 
 /** A lead with nothing left to send: completed, with the `completed` automations. */

@@ -17,7 +17,7 @@ import { markFailed, markSent, messagedLeads, release } from './send-intents.js'
  * order the sends happened. Here the engine's own part: failures, each lead's progress, the intents' outcomes,
  * and what each send was (target.contacted / target.followUpSent / target.liked, first contact, completion).
  * The inbox's part, the messages, threads, events and automations, goes through the recordSends port
- * (app/campaign-outcomes.ts), so every event keeps its place in time.
+ * (app/campaigns/outcomes.ts), so every event keeps its place in time.
  */
 
 /** One send (or like) of a batch, from its intent to its outcome. */

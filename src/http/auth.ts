@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, AppContext } from '../app/context.js';
 import { consumeRateLimit, rateLimitWindows } from '../store/rate-limit.js';
 import type { RateWindow } from '../core/rate-limit.js';
-import { assertCanManage } from '../app/roles.js';
-import { authenticateSession } from '../app/sessions.js';
-import { authenticate } from '../app/tokens.js';
+import { assertCanManage } from '../app/team/roles.js';
+import { authenticateSession } from '../app/team/sessions.js';
+import { authenticate } from '../app/team/tokens.js';
 import { AppError } from '../core/errors.js';
 import { errorBody } from './errors.js';
 
@@ -127,5 +127,5 @@ function withRetryAfter(reply: FastifyReply, error: RateLimitedError): RateLimit
   return error;
 }
 
-/** Route option for what only owners and admins may do (see src/app/roles.ts). */
+/** Route option for what only owners and admins may do (see src/app/team/roles.ts). */
 export const onlyAdmins = (what: string) => async (request: FastifyRequest) => assertCanManage(request.actor, what);

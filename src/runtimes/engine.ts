@@ -1,6 +1,6 @@
-import { runAutomations } from '../app/automations.js';
-import { recordCampaignSends } from '../app/campaign-outcomes.js';
-import { applyLifecycle } from '../app/campaigns.js';
+import { runAutomations } from '../app/campaigns/automations.js';
+import { recordCampaignSends } from '../app/campaigns/outcomes.js';
+import { applyLifecycle } from '../app/campaigns/campaigns.js';
 import { engineRandom, type AppContext } from '../app/context.js';
 import type { Random } from '../core/random.js';
 import { Dispatcher, type EngineOptions } from '../engine/dispatcher.js';

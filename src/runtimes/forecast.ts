@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
-import { getCampaignRow } from '../app/campaign-data.js';
+import { getCampaignRow } from '../app/campaigns/data.js';
 import type { AppContext } from '../app/context.js';
 import { AppError, BusyError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';

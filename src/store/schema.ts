@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Insertable, Kysely, Selectable, Updateable } from 'kysely';
 import type { StoredGroup } from '../core/event-groups.js';
 import type { CampaignTables } from './schema-campaigns.js';
 import type { EngineTables } from './schema-engine.js';
@@ -33,7 +33,7 @@ export interface UsersTable {
   email: string;
   name: string | null;
   image: string | null;
-  /** `scrypt$N$r$p$salt$hash` (src/app/passwords.ts); null until the user sets a password */
+  /** `scrypt$N$r$p$salt$hash` (src/app/team/passwords.ts); null until the user sets a password */
   password_hash: Defaulted<string | null>;
   created_at: Timestamp;
   updated_at: NullableTimestamp;

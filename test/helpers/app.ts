@@ -2,9 +2,9 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { AppContext } from '../../src/app/context.js';
-import { EventStreams } from '../../src/app/event-stream.js';
-import { createTeam } from '../../src/app/teams.js';
-import { createToken } from '../../src/app/tokens.js';
+import { EventStreams } from '../../src/app/events/stream.js';
+import { createTeam } from '../../src/app/team/teams.js';
+import { createToken } from '../../src/app/team/tokens.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { createLogger } from '../../src/cli/runtime.js';
 import { loadConfig, type Config } from '../../src/config.js';

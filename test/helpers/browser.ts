@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { setPassword } from '../../src/app/sessions.js';
+import { setPassword } from '../../src/app/team/sessions.js';
 import { buildServer } from '../../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './app.js';
 import { sharedStore } from './store.js';

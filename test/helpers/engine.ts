@@ -1,8 +1,8 @@
-import { linkSandboxAccount, updateAccountLink } from '../../src/app/account-links.js';
-import { replaceSequence } from '../../src/app/campaign-sequence.js';
-import { createCampaign, enableCampaign } from '../../src/app/campaigns.js';
+import { linkSandboxAccount, updateAccountLink } from '../../src/app/accounts/account-links.js';
+import { replaceSequence } from '../../src/app/campaigns/sequence.js';
+import { createCampaign, enableCampaign } from '../../src/app/campaigns/campaigns.js';
 import type { AppContext } from '../../src/app/context.js';
-import { createTeam } from '../../src/app/teams.js';
+import { createTeam } from '../../src/app/team/teams.js';
 import type { SequenceStep } from '../../src/core/sequence.js';
 import { addSandboxLeads } from '../../src/runtimes/simulation.js';
 import { allWeek, message } from './simulation.js';

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { createJobRunner } from '../../src/app/background-jobs.js';
-import type { JobRunner } from '../../src/app/jobs.js';
+import { createJobRunner } from '../../src/app/workers/background-jobs.js';
+import type { JobRunner } from '../../src/app/workers/jobs.js';
 import { testContext, type TeamClient } from './app.js';
 import { ok, randomPlatformId } from './sandbox.js';
 import { sharedStore } from './store.js';

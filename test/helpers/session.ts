@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { createToken } from '../../src/app/tokens.js';
-import { setPassword } from '../../src/app/sessions.js';
+import { createToken } from '../../src/app/team/tokens.js';
+import { setPassword } from '../../src/app/team/sessions.js';
 import { newId } from '../../src/core/ids.js';
 import { sharedStore } from './store.js';
 

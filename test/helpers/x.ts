@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/app/context.js';
-import type { AccountLink } from '../../src/app/account-links.js';
+import type { AccountLink } from '../../src/app/accounts/account-links.js';
 import { buildServer } from '../../src/http/server.js';
 import { FakeX, type FakeXOptions, type FakeXUser } from '../fixtures/fake-x/server.js';
 import { newTeam, testContext, type TeamClient } from './app.js';

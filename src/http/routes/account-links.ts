@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { linkSandboxAccount, listAccountLinks, updateAccountLink } from '../../app/account-links.js';
+import { linkSandboxAccount, listAccountLinks, updateAccountLink } from '../../app/accounts/account-links.js';
 import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
 import { onlyAdmins } from '../auth.js';

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { acceptInvite, createInvite, listInvites, lookupInvite, revokeInvite } from '../../app/invites.js';
-import { SESSION_IDLE_MS, signIn, SignInRateLimited, signOut, whoAmI, type SignedIn } from '../../app/sessions.js';
+import { acceptInvite, createInvite, listInvites, lookupInvite, revokeInvite } from '../../app/team/invites.js';
+import { SESSION_IDLE_MS, signIn, SignInRateLimited, signOut, whoAmI, type SignedIn } from '../../app/team/sessions.js';
 import type { Api } from '../api.js';
 import { csrfRejected, sameOrigin, SESSION_COOKIE } from '../auth.js';
 import { EmptyBody, errorResponses, IdSchema } from '../schemas/common.js';

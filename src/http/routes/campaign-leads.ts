@@ -1,6 +1,6 @@
-import { addCampaignLeads, cancelCampaignLead, getCampaignLead, listCampaignLeads, updateCampaignLead } from '../../app/campaign-leads.js';
+import { addCampaignLeads, cancelCampaignLead, getCampaignLead, listCampaignLeads, updateCampaignLead } from '../../app/campaigns/leads.js';
 import type { AppContext } from '../../app/context.js';
-import { updateLeadRules } from '../../app/lead-rules.js';
+import { updateLeadRules } from '../../app/campaigns/lead-rules.js';
 import type { Api } from '../api.js';
 import {
   AddCampaignLeadsResultSchema,

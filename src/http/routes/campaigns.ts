@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { Readable } from 'node:stream';
-import { listAutomations, replaceAutomations } from '../../app/automations.js';
-import { duplicateCampaign } from '../../app/campaign-copy.js';
-import { exportCampaignLeads } from '../../app/campaign-export.js';
-import { campaignStats } from '../../app/campaign-stats.js';
-import { listSequenceVersions, previewSequence, replaceSequence } from '../../app/campaign-sequence.js';
+import { listAutomations, replaceAutomations } from '../../app/campaigns/automations.js';
+import { duplicateCampaign } from '../../app/campaigns/copy.js';
+import { exportCampaignLeads } from '../../app/campaigns/export.js';
+import { campaignStats } from '../../app/campaigns/stats.js';
+import { listSequenceVersions, previewSequence, replaceSequence } from '../../app/campaigns/sequence.js';
 import {
   createCampaign,
   deleteCampaign,
@@ -15,8 +15,8 @@ import {
   listCampaigns,
   pauseCampaignV1,
   updateCampaign,
-} from '../../app/campaigns.js';
-import { CAMPAIGN_COLUMNS, createColumn, deleteColumn, listColumns, updateColumn } from '../../app/columns.js';
+} from '../../app/campaigns/campaigns.js';
+import { CAMPAIGN_COLUMNS, createColumn, deleteColumn, listColumns, updateColumn } from '../../app/leads/columns.js';
 import type { AppContext } from '../../app/context.js';
 import type { Api } from '../api.js';
 import {

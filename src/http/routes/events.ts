@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { AppContext } from '../../app/context.js';
-import type { EventStreams } from '../../app/event-stream.js';
-import { listEvents } from '../../app/events.js';
+import type { EventStreams } from '../../app/events/stream.js';
+import { listEvents } from '../../app/events/events.js';
 import type { Api } from '../api.js';
 import { errorResponses } from '../schemas/common.js';
 import { EventPageSchema, EventQuery, EventStreamHeaders, EventStreamQuery } from '../schemas/events.js';

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import qs from 'qs';
 import type { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { cancelImportJob, createCsvImport, getImportJob, listImportJobs } from '../../app/imports.js';
+import { cancelImportJob, createCsvImport, getImportJob, listImportJobs } from '../../app/lists/imports.js';
 import { AppError, invalidFields, validationError } from '../../core/errors.js';
 import type { Api } from '../api.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';

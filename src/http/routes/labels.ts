@@ -10,7 +10,7 @@ import {
   updateLabel,
   type Label,
   type LabelKind,
-} from '../../app/labels.js';
+} from '../../app/prospects/labels.js';
 import { COLORS } from '../../core/colors.js';
 import type { Api } from '../api.js';
 import { ColorSchema, CreateLabelBody, StatusSchema, TagSchema, UpdateLabelBody } from '../schemas/labels.js';

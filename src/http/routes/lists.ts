@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { deleteColumn, LIST_COLUMNS, listColumns, updateColumn } from '../../app/columns.js';
+import { deleteColumn, LIST_COLUMNS, listColumns, updateColumn } from '../../app/leads/columns.js';
 import type { AppContext } from '../../app/context.js';
-import { addListLeads, listListLeads, removeListLeads, updateListLead } from '../../app/list-leads.js';
-import { createList, createListColumn, deleteList, getList, listLists, updateList } from '../../app/lists.js';
+import { addListLeads, listListLeads, removeListLeads, updateListLead } from '../../app/lists/leads.js';
+import { createList, createListColumn, deleteList, getList, listLists, updateList } from '../../app/lists/lists.js';
 import type { Api } from '../api.js';
 import { ColumnSchema, CreateColumnBody, UpdateColumnBody } from '../schemas/campaigns.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app/context.js';
-import { deleteMessage, editMessage, listMessageRows, messageHistory, quickSend, sendMessage, setReaction } from '../../app/messages.js';
-import { presentMessage } from '../../app/presenters.js';
+import { deleteMessage, editMessage, listMessageRows, messageHistory, quickSend, sendMessage, setReaction } from '../../app/inbox/messages.js';
+import { presentMessage } from '../../app/inbox/presenters.js';
 import type { Api } from '../api.js';
 import { errorResponses } from '../schemas/common.js';
 import {

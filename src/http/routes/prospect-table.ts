@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app/context.js';
-import { listProspectTable } from '../../app/prospect-table.js';
-import { runBulkAction } from '../../app/prospects-bulk.js';
+import { listProspectTable } from '../../app/prospects/table.js';
+import { runBulkAction } from '../../app/prospects/bulk.js';
 import type { Api } from '../api.js';
 import { errorResponses } from '../schemas/common.js';
 import { BulkBody, BulkResultSchema, ProspectTablePageSchema, ProspectTableQuery } from '../schemas/prospect-table.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { getProspect, lookupProspect, prospectCampaigns, updateProspectContext } from '../../app/prospects.js';
+import { getProspect, lookupProspect, prospectCampaigns, updateProspectContext } from '../../app/prospects/prospects.js';
 import type { Api } from '../api.js';
 import { ProspectCampaignSchema } from '../schemas/campaign-leads.js';
 import { errorResponses } from '../schemas/common.js';

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../app/context.js';
-import { deliverSandboxDm, setSandboxProfile } from '../../app/sandbox.js';
+import { deliverSandboxDm, setSandboxProfile } from '../../app/inbox/sandbox.js';
 import type { Api } from '../api.js';
 import { errorResponses } from '../schemas/common.js';
 import { MessageSchema } from '../schemas/messages.js';

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { getMember, listMembers } from '../../app/members.js';
-import { getTeam, presentTeam } from '../../app/teams.js';
+import { getMember, listMembers } from '../../app/team/members.js';
+import { getTeam, presentTeam } from '../../app/team/teams.js';
 import {
   assertCanManageTokens,
   createToken,
   listTokens,
   revokeToken,
   type TokenInfo,
-} from '../../app/tokens.js';
+} from '../../app/team/tokens.js';
 import type { AppContext } from '../../app/context.js';
 import { iso, isoOrNull } from '../../core/time.js';
 import type { Api } from '../api.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { createThread, deleteThread, getThread, listThreadRows, lookupThread, lookupThreadsByUsername, sendTyping, unreadCounts, updateThread, updateThreadSettings } from '../../app/threads.js';
+import { createThread, deleteThread, getThread, listThreadRows, lookupThread, lookupThreadsByUsername, sendTyping, unreadCounts, updateThread, updateThreadSettings } from '../../app/inbox/threads.js';
 import type { Api } from '../api.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';
 import { cursorFrom, paginate } from '../schemas/pagination.js';
@@ -19,7 +19,7 @@ import {
   TypingResultSchema,
   UpdateThreadBody,
 } from '../schemas/threads.js';
-import { presentThreads } from '../../app/presenters.js';
+import { presentThreads } from '../../app/inbox/presenters.js';
 
 const tags = ['Threads'];
 const response = { 200: ThreadSchema, ...errorResponses };

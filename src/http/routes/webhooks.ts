@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, updateWebhook } from '../../app/webhooks.js';
+import { createWebhook, deleteWebhook, getWebhook, listDeliveries, listWebhooks, updateWebhook } from '../../app/events/webhooks.js';
 import type { Api } from '../api.js';
 import { onlyAdmins } from '../auth.js';
 import { EmptyBody, errorResponses, IdSchema } from '../schemas/common.js';

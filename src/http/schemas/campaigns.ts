@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_ACCOUNT_LINKS, MESSAGES_PER_HOUR } from '../../app/campaigns.js';
+import { MAX_ACCOUNT_LINKS, MESSAGES_PER_HOUR } from '../../app/campaigns/campaigns.js';
 import { WEEKDAYS } from '../../core/schedule.js';
 import { DELAY_UNITS } from '../../core/sequence.js';
 import { IdSchema, NullableTimestamp, queryArray, TimestampSchema } from './common.js';

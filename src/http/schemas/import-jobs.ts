@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_REPORTED_ERRORS } from '../../app/imports.js';
+import { MAX_REPORTED_ERRORS } from '../../app/lists/imports.js';
 import { ColumnIdSchema } from './campaigns.js';
 import { IdSchema, NullableTimestamp, TimestampSchema } from './common.js';
 import { NextCursorSchema, paginationQuery } from './pagination.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LeadInput } from '../../app/list-leads.js';
+import type { LeadInput } from '../../app/leads/input.js';
 import { ColumnIdSchema } from './campaigns.js';
 import { IdSchema, NullableTimestamp, TimestampSchema } from './common.js';
 import { NextCursorSchema, paginationQuery } from './pagination.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { MAX_BULK_PROSPECTS } from '../../app/prospects-bulk.js';
-import { PROSPECT_SORTS } from '../../app/prospect-table.js';
+import { MAX_BULK_PROSPECTS } from '../../app/prospects/bulk.js';
+import { PROSPECT_SORTS } from '../../app/prospects/table.js';
 import { IdSchema, QueryBoolean, queryArray } from './common.js';
 import { ProspectWithContextSchema } from './prospects.js';
 

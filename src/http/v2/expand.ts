@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app/context.js';
-import { listAccountLinks } from '../../app/account-links.js';
-import { listLabels, STATUS, TAG } from '../../app/labels.js';
-import { listMembers } from '../../app/members.js';
+import { listAccountLinks } from '../../app/accounts/account-links.js';
+import { listLabels, STATUS, TAG } from '../../app/prospects/labels.js';
+import { listMembers } from '../../app/team/members.js';
 import type { Expansions } from './presenters.js';
 
 /** The paths of `expand` asked for. */

@@ -1,10 +1,10 @@
-import type { AccountLink } from '../../app/account-links.js';
-import { primaryProfile, type ContactRecord, type ThreadRecords } from '../../app/contacts.js';
-import type { EventEnvelope } from '../../app/events.js';
-import { domainOf } from '../../app/presenters.js';
-import type { Label } from '../../app/labels.js';
-import type { Member } from '../../app/members.js';
-import type { Team } from '../../app/teams.js';
+import type { AccountLink } from '../../app/accounts/account-links.js';
+import { primaryProfile, type ContactRecord, type ThreadRecords } from '../../app/prospects/contacts.js';
+import type { EventEnvelope } from '../../app/events/events.js';
+import { domainOf } from '../../app/inbox/presenters.js';
+import type { Label } from '../../app/prospects/labels.js';
+import type { Member } from '../../app/team/members.js';
+import type { Team } from '../../app/team/teams.js';
 import { describePlatform, threadRestrictions, type Capability } from '../../core/platform-capabilities.js';
 import { iso, isoOrNull } from '../../core/time.js';
 import type { MessageRow, ProfileRow, ProspectRow, ThreadRow } from '../../store/schema.js';

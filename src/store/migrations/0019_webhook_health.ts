@@ -5,7 +5,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // failing_since is the first failed attempt since the last delivered one (null while it delivers), and a
   // webhook the dispatcher switched off keeps when and why, shown on the webhook until it is enabled again.
   // Signing secrets are sealed at rest from now on (core/secret-box): the start-up step that seals the ones
-  // stored in clear needs INBOX_SECRET_KEY, which a migration does not see (app/webhooks.ts sealWebhookSecrets).
+  // stored in clear needs INBOX_SECRET_KEY, which a migration does not see (app/events/webhooks.ts sealWebhookSecrets).
   await sql`
     alter table webhooks add column failing_since timestamptz;
     alter table webhooks add column disabled_at timestamptz;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { findContacts, getContact } from '../../../app/contacts.js';
+import { findContacts, getContact } from '../../../app/prospects/contacts.js';
 import type { AppContext } from '../../../app/context.js';
-import { findLabelByRef, getLabelByRef, STATUS, TAG } from '../../../app/labels.js';
-import { getMember } from '../../../app/members.js';
-import { updateProspectContext, type ContextInput } from '../../../app/prospects.js';
+import { findLabelByRef, getLabelByRef, STATUS, TAG } from '../../../app/prospects/labels.js';
+import { getMember } from '../../../app/team/members.js';
+import { updateProspectContext, type ContextInput } from '../../../app/prospects/prospects.js';
 import type { Platform } from '../../../store/schema.js';
 import { IdSchema } from '../../schemas/common.js';
 import type { Api } from '../../api.js';

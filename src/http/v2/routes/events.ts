@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../../app/context.js';
-import { listEvents } from '../../../app/events.js';
+import { listEvents } from '../../../app/events/events.js';
 import type { Api } from '../../api.js';
 import { pageLimit, repeated } from '../query.js';
 import { V2_EVENT_TYPES, v2Event } from '../presenters.js';

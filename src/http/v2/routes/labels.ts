@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../../app/context.js';
-import { assertNameFreeIgnoringAccents, createLabel, deleteLabel, getLabelByRef, listLabels, STATUS, TAG, updateLabel, type Label, type LabelKind } from '../../../app/labels.js';
+import { assertNameFreeIgnoringAccents, createLabel, deleteLabel, getLabelByRef, listLabels, STATUS, TAG, updateLabel, type Label, type LabelKind } from '../../../app/prospects/labels.js';
 import { COLORS } from '../../../core/colors.js';
 import { randomInt } from 'node:crypto';
 import type { Api } from '../../api.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { getAccountLinkRow, listAccountLinks, presentAccountLink } from '../../../app/account-links.js';
+import { getAccountLinkRow, listAccountLinks, presentAccountLink } from '../../../app/accounts/account-links.js';
 import type { AppContext } from '../../../app/context.js';
-import { getMember, listMembers } from '../../../app/members.js';
-import { getTeam, presentTeam } from '../../../app/teams.js';
+import { getMember, listMembers } from '../../../app/team/members.js';
+import { getTeam, presentTeam } from '../../../app/team/teams.js';
 import { PLATFORMS } from '../../../core/platform-capabilities.js';
 import { IdSchema } from '../../schemas/common.js';
 import type { Api } from '../../api.js';

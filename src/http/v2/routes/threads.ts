@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { getAccountLinkRow, listAccountLinks, presentAccountLink } from '../../../app/account-links.js';
-import { threadRecords } from '../../../app/contacts.js';
+import { getAccountLinkRow, listAccountLinks, presentAccountLink } from '../../../app/accounts/account-links.js';
+import { threadRecords } from '../../../app/prospects/contacts.js';
 import type { AppContext } from '../../../app/context.js';
-import { findLabelsByRefs, STATUS, TAG, type LabelKind } from '../../../app/labels.js';
-import { getMember, listMembers, type Member } from '../../../app/members.js';
-import { getMessageRow, listMessageRows } from '../../../app/messages.js';
-import { deleteThread, getThreadRow, listThreadRows, updateThread, updateThreadSettings, type ThreadFolder, type ThreadListQuery } from '../../../app/threads.js';
+import { findLabelsByRefs, STATUS, TAG, type LabelKind } from '../../../app/prospects/labels.js';
+import { getMember, listMembers, type Member } from '../../../app/team/members.js';
+import { getMessageRow, listMessageRows } from '../../../app/inbox/messages.js';
+import { deleteThread, getThreadRow, listThreadRows, updateThread, updateThreadSettings, type ThreadFolder, type ThreadListQuery } from '../../../app/inbox/threads.js';
 import type { MessageRow, ThreadRow } from '../../../store/schema.js';
 import { isAnyOf } from '../../../store/db.js';
 import { IdSchema } from '../../schemas/common.js';

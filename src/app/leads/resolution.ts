@@ -1,0 +1,129 @@
+import { usernameKey } from '../../core/usernames.js';
+import { platformOf, type AccountStatus, type Platform, type PlatformAccount, type PlatformProfile } from '../../platforms/platform.js';
+import type { Db } from '../../store/db.js';
+import type { Platform as PlatformName, ProspectRow } from '../../store/schema.js';
+import { lookupAccountOf } from '../accounts/account-links.js';
+import type { AppContext } from '../context.js';
+import { emitEvents } from '../events/events.js';
+import { prospectValues } from '../prospects/prospects.js';
+import { presentProspect } from '../inbox/presenters.js';
+
+/** How a lead is named by a caller: an X user id, a handle, or our own prospect id (externalId). */
+export type LeadRef = { by: 'platformId' | 'username' | 'externalId'; value: string };
+
+/**
+ * The leads of one call, looked up but not yet written. Looking up may ask the platform (a network
+ * call for X), so it happens before the writing transaction; persist() then writes every new prospect
+ * in one statement.
+ */
+export interface LeadResolution {
+  /** per ref, in order: its prospect, created if new, or null when it cannot be resolved */
+  persist(trx: Db, now: Date): Promise<Array<ProspectRow | null>>;
+  /** why persist() answered null for `ref`: no such profile, or the account is not active */
+  whyUnresolved(ref: LeadRef): UnresolvedReason;
+}
+
+export type UnresolvedReason = 'not_found' | Exclude<AccountStatus, 'active'>;
+
+/**
+ * The platform the team's leads live on: that of its linked accounts. A team with none yet resolves
+ * through the sandbox (the only adapter so far).
+ */
+/** The platform of the team's accounts (the sandbox while it has none) and the account to look profiles up as. */
+async function teamPlatform(ctx: AppContext, teamId: string): Promise<{ platform: Platform; via: PlatformAccount | undefined }> {
+  const link = await ctx.db.selectFrom('account_links').select('platform').where('team_id', '=', teamId).orderBy('created_at').executeTakeFirst();
+  const name = link?.platform ?? 'sandbox';
+  return { platform: platformOf(ctx, name), via: await lookupAccountOf(ctx.db, teamId, name) };
+}
+
+/** One key per lead identifier: a username in any spelling people paste it (see usernameKey). */
+export const refKey = (ref: LeadRef) => `${ref.by}:${ref.by === 'username' ? usernameKey(ref.value) : ref.value}`;
+
+/** Only accounts that exist and are active can be leads: suspended or deactivated ones fail. */
+const usable = (status: string) => status === 'active';
+
+/**
+ * Resolves a mixed batch of lead identifiers to the team's prospects: known prospects from the store
+ * (set-based), unknown platform ids from the platform in one batch call, unknown usernames one by one.
+ */
+export async function resolveLeads(ctx: AppContext, teamId: string, refs: readonly LeadRef[]): Promise<LeadResolution> {
+  const { platform, via } = await teamPlatform(ctx, teamId);
+  const values = (by: LeadRef['by']) => [...new Set(refs.filter((r) => r.by === by).map((r) => refKey(r).slice(by.length + 1)))];
+  const known = new Map<string, ProspectRow>();
+  const remember = (row: ProspectRow) => {
+    known.set(`externalId:${row.id}`, row);
+    known.set(`platformId:${row.platform_id}`, row);
+    known.set(`username:${row.username.toLowerCase()}`, row);
+  };
+  const prospects = () => ctx.db.selectFrom('prospects').selectAll().where('team_id', '=', teamId);
+  const [externalIds, platformIds, usernames] = [values('externalId'), values('platformId'), values('username')];
+  if (externalIds.length > 0) (await prospects().where('id', 'in', externalIds).execute()).forEach(remember);
+  if (platformIds.length > 0) {
+    (await prospects().where('platform', '=', platform.name).where('platform_id', 'in', platformIds).execute()).forEach(remember);
+  }
+  if (usernames.length > 0) {
+    const rows = await prospects()
+      .where('platform', '=', platform.name)
+      .where((eb) => eb(eb.fn('lower', ['username']), 'in', usernames))
+      .execute();
+    rows.forEach(remember);
+  }
+
+  const fetched = new Map<string, PlatformProfile>();
+  const missingIds = platformIds.filter((id) => !known.has(`platformId:${id}`));
+  for (const [id, profile] of await platform.profilesByIds(missingIds, via)) fetched.set(`platformId:${id}`, profile);
+  for (const username of usernames.filter((u) => !known.has(`username:${u}`))) {
+    const profile = await platform.profileByUsername(username, via);
+    if (profile) fetched.set(`username:${username}`, profile);
+  }
+
+  return {
+    async persist(trx, now) {
+      const fresh = new Map<string, PlatformProfile>();
+      for (const profile of fetched.values()) {
+        if (usable(profile.accountStatus) && !known.has(`platformId:${profile.platformId}`)) fresh.set(profile.platformId, profile);
+      }
+      for (const row of await insertProspects(trx, teamId, platform.name, [...fresh.values()], now)) remember(row);
+      return refs.map((ref) => {
+        const profile = fetched.get(refKey(ref));
+        const row = known.get(refKey(ref)) ?? (profile ? known.get(`platformId:${profile.platformId}`) : undefined);
+        return row && usable(row.account_status) ? row : null;
+      });
+    },
+    whyUnresolved(ref) {
+      const status = known.get(refKey(ref))?.account_status ?? fetched.get(refKey(ref))?.accountStatus;
+      return status === 'suspended' || status === 'deactivated' ? status : 'not_found';
+    },
+  };
+}
+
+/**
+ * Inserts the prospects for new profiles in one statement, emitting prospect.created for each one
+ * this call created; a profile another request created meanwhile is read back instead.
+ */
+async function insertProspects(trx: Db, teamId: string, platform: PlatformName, profiles: PlatformProfile[], now: Date): Promise<ProspectRow[]> {
+  if (profiles.length === 0) return [];
+  const inserted = await trx
+    .insertInto('prospects')
+    .values(profiles.map((p) => prospectValues(teamId, platform, p, now)))
+    .onConflict((oc) => oc.columns(['team_id', 'platform', 'platform_id']).doNothing())
+    .returningAll()
+    .execute();
+  await emitEvents(
+    trx,
+    teamId,
+    inserted.map((row) => ({ type: 'prospect.created', data: { prospect: presentProspect(row, [], now) } })),
+    now,
+  );
+  if (inserted.length === profiles.length) return inserted;
+  const created = new Set(inserted.map((r) => r.platform_id));
+  const raced = profiles.map((p) => p.platformId).filter((id) => !created.has(id));
+  const others = await trx
+    .selectFrom('prospects')
+    .selectAll()
+    .where('team_id', '=', teamId)
+    .where('platform', '=', platform)
+    .where('platform_id', 'in', raced)
+    .execute();
+  return [...inserted, ...others];
+}
