@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // Use-case tests live beside their features (src/app/**), the HTTP, contract and browser suites in test/.
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     // One store per worker, shared by its test files (a fresh PGlite takes seconds to start; on PostgreSQL
     // each worker gets a database of its own); every test works in its own team.

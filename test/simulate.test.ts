@@ -58,7 +58,8 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
       ...base,
       profiles: [
         { platformId: '7001', displayName: 'Jane Doe' },
-        { platformId: '7003', dmsOpen: false },
+        { platformId: '7003', displayName: 'Closing' },
+        { platformId: '7004', dmsOpen: false },
       ],
       statuses: [{ name: 'Interested' }],
       tags: [{ name: 'Done' }],
@@ -79,11 +80,15 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
           { trigger: 'replied', action: 'setStatus', status: 'Interested' },
           { trigger: 'completed', action: 'addTag', tag: 'Done' },
         ],
-        leads: { count: 4, firstId: '7000' },
+        leads: { count: 5, firstId: '7000' },
       },
-      // 7001 answers ten minutes after the first message; 7002 writes before it was ever contacted.
+      // 7001 answers ten minutes after the first message; 7002 writes before it was ever contacted; 7003 entered
+      // and then closed its DMs; 7004's were closed from the start, so the lead rules keep it out.
       replies: [{ from: '7001', afterStep: 0, delaySeconds: 600, content: 'Hey!' }],
-      events: [{ at: '2026-03-02T00:00:00Z', type: 'inbound', account: 'alice', from: '7002', content: 'Unprompted' }],
+      events: [
+        { at: '2026-03-02T00:00:00Z', type: 'inbound', account: 'alice', from: '7002', content: 'Unprompted' },
+        { at: '2026-03-02T00:00:00Z', type: 'profile', profile: { platformId: '7003', displayName: 'Closing', dmsOpen: false } },
+      ],
     };
     const { events, targets, summary } = await runScenario(scenario);
     const of = (id: string) => targets.filter((t) => t.platformId === id).map((t) => `${t.type}@${t.rank}`);
@@ -91,8 +96,9 @@ describe('inbox simulate', { timeout: 120_000 }, () => {
     expect(targets.find((t) => t.platformId === '7001')!.content).toBe('Hi Jane');
     expect(of('7000')).toEqual(['target.contacted@0', 'target.liked@2', 'target.followUpSent@3']);
     expect(of('7002')).toEqual(['target.contacted@0', 'target.liked@2', 'target.followUpSent@3']);
-    // 7003's DMs are closed: its lead fails, and says so with the platform's reason.
+    // 7003's DMs closed after it entered: its lead fails, and says so with the platform's reason.
     expect(of('7003')).toEqual(['target.failed@0']);
+    expect(of('7004')).toEqual([]);
     const failed = events.find((e) => e.type === 'target.failed')!;
     expect(failed.data.reason).toMatch(/\S/);
     expect(failed.data.campaign).toMatchObject({ contactedCount: expect.any(Number) });

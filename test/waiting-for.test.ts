@@ -106,7 +106,7 @@ async function setUp(world: World) {
     });
     const steps = spec.delayMinutes === null ? [message('Hello')] : [message('Hello'), delay(spec.delayMinutes * 60), message('Again')];
     await replaceSequence(ctx, team.id, campaign.id, steps as SequenceStep[]);
-    await addSandboxLeads(ctx, team.id, campaign.id, Array.from({ length: spec.leads }, uniqueNumber), clock.now());
+    await addSandboxLeads(ctx, team.id, campaign.id, Array.from({ length: spec.leads }, uniqueNumber));
     await enableCampaign(ctx, team.id, campaign.id);
     campaignIds.push(campaign.id);
   }

@@ -34,10 +34,42 @@ function randomCharacter(): string {
   }
 }
 
+let lastTime = '';
+let lastRest = '';
+
+// The characters in the order strings of them sort (the drawing alphabet above is in another order).
+const SORTED = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** The string that sorts right after `rest` among strings of its length, counting up as an odometer does. */
+function increment(rest: string): string {
+  const digits = [...rest];
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const next = SORTED.indexOf(digits[i]!) + 1;
+    if (next < SORTED.length) {
+      digits[i] = SORTED[next]!;
+      return digits.join('');
+    }
+    digits[i] = SORTED[0]!;
+  }
+  return digits.join('');
+}
+
+/**
+ * Monotonic within the process (as ULID's monotonic mode): the first id of a millisecond draws its rest at random,
+ * the next ones of the same millisecond count up from it. So ids made one after the other sort in the order they
+ * were made, even in one batch: rows created together (the leads of one add) keep that order wherever ids break
+ * ties, as the engine's queue does.
+ */
 function timeOrderedId(): string {
-  let id = Date.now().toString(36).padStart(TIME_LENGTH, '0');
-  while (id.length < ID_LENGTH) id += randomCharacter();
-  return id;
+  const time = Date.now().toString(36).padStart(TIME_LENGTH, '0');
+  if (time > lastTime) {
+    lastTime = time;
+    lastRest = '';
+    while (lastRest.length < ID_LENGTH - TIME_LENGTH) lastRest += randomCharacter();
+  } else {
+    lastRest = increment(lastRest);
+  }
+  return lastTime + lastRest;
 }
 
 // A simulation replays byte for byte, so inside it ids come from its own seeded generator instead.

@@ -13,7 +13,6 @@ import { createLabel, STATUS, TAG } from '../app/prospects/labels.js';
 import { updateLeadRules } from '../app/campaigns/lead-rules.js';
 import { addListLeads } from '../app/lists/leads.js';
 import { createList } from '../app/lists/lists.js';
-import { ensureProspect } from '../app/prospects/prospects.js';
 import { deliverSandboxDm } from '../app/inbox/sandbox.js';
 import { createTeam } from '../app/team/teams.js';
 import { AppError, invalidFields } from '../core/errors.js';
@@ -23,11 +22,10 @@ import { seededRandom, type Random } from '../core/random.js';
 import { validateSchedule, validateTimeZone, type Schedule } from '../core/schedule.js';
 import type { SequenceStep } from '../core/sequence.js';
 import { loadConfig } from '../config.js';
-import { platformOf } from '../platforms/platform.js';
+import { addCampaignLeads } from '../app/campaigns/leads.js';
 import { putSandboxProfile } from '../platforms/sandbox.js';
 import { X_ID } from '../platforms/x.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
-import { insertLeadPastRules } from '../store/campaign-leads.js';
 import { openScratchStore, type Db } from '../store/db.js';
 import { nextEngineInstant } from '../engine/dispatcher.js';
 import { leadWaits } from '../engine/lead-waits.js';
@@ -45,7 +43,18 @@ const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
 const platformId = z.string().regex(X_ID, 'must be a decimal platform id');
 const steps = z.array(z.object({ type: z.enum(['message', 'delay', 'likeTweet']), data: z.any().optional() }).loose());
 
+const profileSchema = z.object({
+  platformId,
+  username: z.string().optional(),
+  displayName: z.string().optional(),
+  bio: z.string().optional(),
+  location: z.string().optional(),
+  accountStatus: z.enum(['active', 'suspended', 'deactivated']).optional(),
+  dmsOpen: z.boolean().optional(),
+});
+
 const eventSchema = z.discriminatedUnion('type', [
+  z.object({ at: instant, type: z.literal('profile'), profile: profileSchema }),
   z.object({ at: instant, type: z.literal('inbound'), account: z.string(), from: platformId, content: z.string().min(1) }),
   z.object({ at: instant, type: z.literal('accountStatus'), account: z.string(), status: z.enum(['active', 'offline', 'paused']) }),
   z.object({ at: instant, type: z.enum(['enable', 'disable']) }),
@@ -65,19 +74,7 @@ export const scenarioSchema = z.object({
   accounts: z
     .array(z.object({ username: z.string().min(1), hourlyLimit: z.number().int().min(1).optional(), dailyLimit: z.number().int().min(1).optional() }))
     .min(1),
-  profiles: z
-    .array(
-      z.object({
-        platformId,
-        username: z.string().optional(),
-        displayName: z.string().optional(),
-        bio: z.string().optional(),
-        location: z.string().optional(),
-        accountStatus: z.enum(['active', 'suspended', 'deactivated']).optional(),
-        dmsOpen: z.boolean().optional(),
-      }),
-    )
-    .default([]),
+  profiles: z.array(profileSchema).default([]),
   statuses: z.array(z.object({ name: z.string(), color: z.string().optional() })).default([]),
   tags: z.array(z.object({ name: z.string(), color: z.string().optional() })).default([]),
   lists: z.array(z.object({ name: z.string().min(1), platformIds: z.array(platformId) })).default([]),
@@ -163,15 +160,17 @@ function accountId(world: World, username: string): string {
   return id;
 }
 
-/** Puts sandbox users into a campaign as new leads (the list sync's contract: pending, no sender, nothing due). */
-export async function addSandboxLeads(ctx: AppContext, teamId: string, campaignId: string, ids: string[], now: Date): Promise<void> {
-  const profiles = await platformOf(ctx, 'sandbox').profilesByIds(ids);
-  await ctx.db.transaction().execute(async (trx) => {
-    for (const id of ids) {
-      const prospect = await ensureProspect(trx, teamId, 'sandbox', profiles.get(id)!, now);
-      await insertLeadPastRules(trx, { campaignId, teamId, prospectId: prospect.id }, now);
-    }
-  });
+/** How many leads one add takes, as the API's `POST .../leads` does. */
+const LEADS_PER_ADD = 2000;
+
+/**
+ * Puts sandbox users into a campaign as direct leads, through the API's own use case: the lead rules decide each
+ * (a profile with closed DMs is kept out as excluded, as `POST .../leads` would).
+ */
+export async function addSandboxLeads(ctx: AppContext, teamId: string, campaignId: string, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += LEADS_PER_ADD) {
+    await addCampaignLeads(ctx, teamId, campaignId, ids.slice(i, i + LEADS_PER_ADD).map((value) => ({ ref: { by: 'platformId' as const, value } })));
+  }
 }
 
 /** Runs background jobs (list syncs) until none is due. */
@@ -229,7 +228,7 @@ async function setUp(ctx: AppContext, jobs: JobRunner, scenario: Scenario): Prom
     }
   });
   await replaceAutomations(ctx, team.id, campaign.id, automations);
-  await addSandboxLeads(ctx, team.id, campaign.id, leadIds(spec.leads), now);
+  await addSandboxLeads(ctx, team.id, campaign.id, leadIds(spec.leads));
   if (spec.rules) {
     const { syncedListIds = [], excludedListIds = [], ...flags } = spec.rules;
     await updateLeadRules(ctx, team.id, campaign.id, {
@@ -262,6 +261,11 @@ async function applyEvent(world: World, event: ScenarioEvent): Promise<void> {
       return;
     case 'sequence':
       await replaceSequence(ctx, teamId, campaignId, event.steps as SequenceStep[]);
+      return;
+    case 'profile': {
+      const { platformId: id, ...fields } = event.profile;
+      await putSandboxProfile(ctx.db, id, fields, ctx.clock.now());
+    }
   }
 }
 

@@ -83,15 +83,3 @@ export async function upsertLeads(trx: Db, campaign: { campaignId: string; teamI
          or (excluded.direct and not l.direct) or not l.data @> excluded.data
   `.execute(trx);
 }
-
-/**
- * A direct lead put in as new when the prospect has no row in the campaign, past the lead rules (the simulation's
- * leads: pending, no sender, nothing due).
- */
-export async function insertLeadPastRules(trx: Db, lead: { campaignId: string; teamId: string; prospectId: string }, now: Date): Promise<void> {
-  await trx
-    .insertInto('campaign_leads')
-    .values({ id: newId(), campaign_id: lead.campaignId, team_id: lead.teamId, prospect_id: lead.prospectId, state: 'pending', direct: true, data: '{}', sequence_version: null, created_at: now })
-    .onConflict((oc) => oc.doNothing())
-    .execute();
-}

@@ -18,12 +18,27 @@ it('starts with the creation time, so ids made later sort later', () => {
   expect(newId() > id).toBe(true);
 });
 
-it('draws the rest uniformly from the whole alphabet', () => {
+it('sorts ids made one after the other in the order they were made, within a millisecond too', () => {
+  const ids = Array.from({ length: 20_000 }, newId);
+  const sorted = [...ids].sort();
+  expect(sorted).toEqual(ids);
+  // and many of them were made in the same millisecond
+  expect(ids.some((id, i) => i > 0 && id.slice(0, 8) === ids[i - 1]!.slice(0, 8))).toBe(true);
+});
+
+it('draws the rest of the first id of each millisecond uniformly from the whole alphabet', () => {
   const counts = new Map<string, number>();
-  for (let i = 0; i < 5_000; i++) for (const c of newId().slice(8)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let samples = 0;
+  for (let last = ''; samples < 400; ) {
+    const id = newId();
+    if (id.slice(0, 8) === last) continue;
+    last = id.slice(0, 8);
+    samples += 1;
+    for (const c of id.slice(8)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
   expect(counts.size).toBe(36);
-  const expected = (5_000 * 16) / 36;
-  for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.1);
+  const expected = (samples * 16) / 36;
+  for (const n of counts.values()) expect(Math.abs(n - expected) / expected).toBeLessThan(0.35);
 });
 
 it('draws ids from a scoped generator when one is given', async () => {

@@ -33,7 +33,7 @@ export async function setUpCampaigns(ctx: AppContext, { accounts = [{}], campaig
     const campaign = await createCampaign(ctx, team.id, { name: 'C', messagesPerHour: spec.messagesPerHour, schedule: allWeek, accountLinkIds: accountIds });
     await replaceSequence(ctx, team.id, campaign.id, (spec.steps ?? [message('Hello')]) as SequenceStep[]);
     const ids = Array.from({ length: spec.leads }, uniqueNumber);
-    await addSandboxLeads(ctx, team.id, campaign.id, ids, now);
+    await addSandboxLeads(ctx, team.id, campaign.id, ids);
     await enableCampaign(ctx, team.id, campaign.id);
     campaignIds.push(campaign.id);
     leadIds.push(ids);
