@@ -28,6 +28,10 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   INBOX_DATA_DIR: z.string().min(1).default('./data'),
+  INBOX_PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^[1-9][0-9]*(kB|MB|GB)$/, 'must be a size such as 16MB')
+    .default('16MB'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -63,6 +67,8 @@ const envSchema = z.object({
 export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
+  /** the embedded store's page cache (PostgreSQL's shared_buffers), resident once used */
+  pgliteSharedBuffers: string;
   port: number;
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -118,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.INBOX_DATA_DIR,
+    pgliteSharedBuffers: e.INBOX_PGLITE_SHARED_BUFFERS,
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,

@@ -44,10 +44,16 @@ describe.skipIf(Boolean(process.env.DATABASE_URL))('the prepared store a new dat
   it('gives a data directory the catalog the migrations build, with nothing left to apply', async () => {
     const file = path.join(dir, 'prepared.tar.gz');
     await writePreparedStore(file);
-    const store = await openStore({ kind: 'pglite', dataDir: path.join(dir, 'data') }, { preparedStoreFile: file });
+    const opened = new Date();
+    const store = await openStore({ kind: 'pglite', dataDir: path.join(dir, 'data'), sharedBuffers: '16MB' }, { preparedStoreFile: file });
     try {
       expect(await migrateToLatest(store.db)).toEqual([]);
       expect(await catalog(store.db)).toEqual(truth);
+      // The migrations ran when the prepared store was made, not now: the data directory is the dump's.
+      const { rows } = await sql<{ last: Date }>`select max(timestamp::timestamptz) as last from kysely_migration`.execute(store.db);
+      expect(new Date(rows[0]!.last).getTime()).toBeLessThan(opened.getTime());
+      // and the page cache is the one asked for (INBOX_PGLITE_SHARED_BUFFERS)
+      expect((await sql<{ shared_buffers: string }>`show shared_buffers`.execute(store.db)).rows[0]!.shared_buffers).toBe('16MB');
     } finally {
       await store.close();
     }

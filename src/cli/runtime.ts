@@ -59,7 +59,7 @@ export interface Runtime {
 export async function openRuntime(config: Config): Promise<Runtime> {
   const logger = createLogger(config);
   const store = await openStore(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers },
   );
   try {
     const applied = await migrateToLatest(store.db);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { extract as extractTar } from 'tar';
 import { migrationProvider } from './migrations/index.js';
 import { postgresNotifications, pgliteNotifications, type EventNotifications } from './notifications.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -25,7 +26,8 @@ export interface Store {
 
 export type StoreLocation =
   | { kind: 'postgres'; url: string; poolSize?: number }
-  | { kind: 'pglite'; dataDir: string }
+  /** `sharedBuffers`: PostgreSQL's shared_buffers (its default, 128MB, when not given) */
+  | { kind: 'pglite'; dataDir: string; sharedBuffers?: string }
   /** `loadDataDir`: start from a dump of another in-memory store (see openScratchStore) */
   | { kind: 'pglite-memory'; loadDataDir?: Blob };
 
@@ -82,7 +84,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
   try {
     const pglite =
       location.kind === 'pglite'
-        ? await openDataDir(path.join(location.dataDir, 'pgdata'), options.preparedStoreFile ?? PREPARED_STORE_FILE)
+        ? await openDataDir(path.join(location.dataDir, 'pgdata'), options.preparedStoreFile ?? PREPARED_STORE_FILE, location.sharedBuffers)
         : await PGlite.create({ loadDataDir: location.loadDataDir, parsers: PGLITE_PARSERS });
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
     const notifications = pgliteNotifications(pglite, db);
@@ -125,16 +127,21 @@ export async function writePreparedStore(file: string): Promise<void> {
   fs.writeFileSync(`${file}.json`, JSON.stringify(manifest));
 }
 
-/** The prepared store at `file`, when it exists and holds only migrations of this program, in their order. */
-export async function readPreparedStore(file: string): Promise<Blob | undefined> {
+/** Whether the prepared store at `file` exists and holds only migrations of this program, in their order. */
+async function isUsablePreparedStore(file: string): Promise<boolean> {
   let manifest: PreparedStoreManifest;
   try {
     manifest = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as PreparedStoreManifest;
   } catch {
-    return undefined;
+    return false;
   }
   const known = Object.keys(await migrationProvider.getMigrations());
-  if (!Array.isArray(manifest.migrations) || manifest.migrations.some((name, i) => known[i] !== name)) return undefined;
+  return Array.isArray(manifest.migrations) && manifest.migrations.every((name, i) => known[i] === name) && fs.existsSync(file);
+}
+
+/** The prepared store at `file`, when it is usable (for in-memory stores, which start from a dump). */
+export async function readPreparedStore(file: string): Promise<Blob | undefined> {
+  if (!(await isUsablePreparedStore(file))) return undefined;
   try {
     return new Blob([fs.readFileSync(file)]);
   } catch {
@@ -144,19 +151,26 @@ export async function readPreparedStore(file: string): Promise<Blob | undefined>
 
 /**
  * Opens a data directory's PGlite. A new one starts from the prepared store when there is a usable one (and from
- * initdb when loading it fails, as after a PGlite upgrade without a new `npm install`).
+ * initdb when that fails, as after a PGlite upgrade without a new `npm install`). The dump is unpacked into the
+ * directory here, so PGlite opens it as it opens any directory: loading it through PGlite would pass its files
+ * through WebAssembly memory, which never shrinks (an idle server held 130 MB more after a first start).
  */
-async function openDataDir(dataDir: string, preparedStoreFile: string): Promise<PGlite> {
+async function openDataDir(dataDir: string, preparedStoreFile: string, sharedBuffers: string | undefined): Promise<PGlite> {
   const isNew = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
-  const prepared = isNew ? await readPreparedStore(preparedStoreFile) : undefined;
-  if (prepared) {
+  // Pages of the cache are resident once used, and WebAssembly memory never shrinks: the cache is most of what
+  // an idle server holds (BENCHMARKS.md, memory). Pages beyond it are read from the data directory's files, which
+  // the operating system caches.
+  const options = { dataDir, parsers: PGLITE_PARSERS, ...(sharedBuffers ? { postgresqlconf: [`shared_buffers = ${sharedBuffers}`] } : {}) };
+  if (isNew && (await isUsablePreparedStore(preparedStoreFile))) {
     try {
-      return await PGlite.create({ dataDir, loadDataDir: prepared, parsers: PGLITE_PARSERS });
+      fs.mkdirSync(dataDir, { recursive: true });
+      await extractTar({ file: preparedStoreFile, cwd: dataDir });
+      return await PGlite.create(options);
     } catch {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  return PGlite.create({ dataDir, parsers: PGLITE_PARSERS });
+  return PGlite.create(options);
 }
 
 let migratedDump: Promise<Blob> | undefined;
