@@ -29,6 +29,11 @@ function unreachable(error: unknown): PlatformError {
   return new PlatformError('transient', `X did not answer: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
 }
 
+function isConnectionReset(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET';
+}
+
 async function readBody(response: Response): Promise<unknown> {
   const text = await response.text();
   try {
@@ -51,13 +56,20 @@ export class XApi {
   async call<T>(token: string, request: XRequest): Promise<T> {
     const url = new URL(`${this.config.apiUrl}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
-    let response: Response;
-    try {
-      response = await fetch(url, {
+    const send = () =>
+      fetch(url, {
         method: request.method,
         headers: { authorization: `Bearer ${token}`, ...(request.json === undefined ? {} : { 'content-type': 'application/json' }) },
         body: request.json === undefined ? undefined : JSON.stringify(request.json),
         signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    let response: Response;
+    try {
+      response = await send().catch((error: unknown) => {
+        // A kept-alive connection the server closed just as it was reused: a read goes again once on a new one.
+        // Writes are not repeated here: whether X acted is the send protocol's to find out.
+        if (request.method === 'GET' && isConnectionReset(error)) return send();
+        throw error;
       });
     } catch (error) {
       throw unreachable(error);
