@@ -14,7 +14,7 @@ import { presentMessage, type Message } from './presenters.js';
 import { getThreadRow, lockThread, resolveTarget, type TargetInput } from './threads.js';
 
 /** Platform failures as API errors: the caller learns what happened and whether to retry. */
-function platformFailure(error: PlatformError): AppError {
+export function platformFailure(error: PlatformError): AppError {
   switch (error.kind) {
     case 'recipient_unreachable':
       return new AppError(422, 'RECIPIENT_UNREACHABLE', `The recipient cannot receive messages: ${error.message}`);
@@ -30,7 +30,7 @@ function platformFailure(error: PlatformError): AppError {
 }
 
 /** Sends a DM from an account link (before anything is stored, so a failure leaves nothing behind). */
-async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatformId: string, content: string): Promise<SentDm> {
+export async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatformId: string, content: string): Promise<SentDm> {
   if (account.status !== 'active') {
     throw new AppError(409, 'ACCOUNT_LINK_NOT_ACTIVE', `Account link '${account.id}' is ${account.status}`);
   }
@@ -43,11 +43,12 @@ async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatfo
   }
 }
 
-const apiMessage = (actor: Actor, account: AccountLinkRow, sent: SentDm, content: string, createdAt: Date): NewMessageInput => ({
-  platformId: sent.platformMessageId,
+/** A message our account sent through the API (or the web app) for a user. */
+export const apiMessage = (userId: string | null, account: AccountLinkRow, platformMessageId: string, content: string, createdAt: Date): NewMessageInput => ({
+  platformId: platformMessageId,
   outbound: true,
   authorId: account.id,
-  userId: actor.userId,
+  userId,
   content,
   origin: 'api',
   createdAt,
@@ -76,7 +77,7 @@ export async function sendMessage(
   const sent = await deliver(ctx, account, prospect.platform_id, input.content);
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) =>
-    recordMessage(trx, await lockThread(trx, thread.id), { ...apiMessage(actor, account, sent, input.content, now), replyToMessageId: input.replyToMessageId }, now),
+    recordMessage(trx, await lockThread(trx, thread.id), { ...apiMessage(actor.userId, account, sent.platformMessageId, input.content, now), replyToMessageId: input.replyToMessageId }, now),
   );
 }
 
@@ -89,7 +90,7 @@ export async function quickSend(
   const target = await resolveTarget(ctx, actor.teamId, input);
   const sent = await deliver(ctx, target.account, target.recipientPlatformId, input.content);
   const now = ctx.clock.now();
-  const { message, thread } = await recordWithTarget(ctx, target, () => apiMessage(actor, target.account, sent, input.content, now));
+  const { message, thread } = await recordWithTarget(ctx, target, () => apiMessage(actor.userId, target.account, sent.platformMessageId, input.content, now));
   return { message, thread: { id: thread.id, platformId: thread.platform_id } };
 }
 

@@ -25,7 +25,7 @@ const MessageExpand = expandOf(['sentBy', 'reactions.author', 'thread', 'account
 const ThreadParams = z.object({ threadId: IdSchema });
 
 /** Threads as v2 shows them, with what their presentation and the asked-for expansions need, read per page. */
-async function presentV2Threads(ctx: AppContext, teamId: string, rows: ThreadRow[], expand: ReadonlySet<string>) {
+export async function presentV2Threads(ctx: AppContext, teamId: string, rows: ThreadRow[], expand: ReadonlySet<string>) {
   const [records, known] = await Promise.all([threadRecords(ctx.db, teamId, rows), loadExpansions(ctx, teamId, expand, THREAD_EXPANSIONS)]);
   return rows.map((row) => v2Thread(row, records, expand, known));
 }
@@ -157,7 +157,7 @@ export function threadsV2Routes(api: Api, ctx: AppContext): void {
 }
 
 /** Messages of one thread as v2 shows them: their thread's contact and account, the members who sent them. */
-async function presentV2Messages(ctx: AppContext, teamId: string, thread: ThreadRow, rows: MessageRow[], expand: ReadonlySet<string>) {
+export async function presentV2Messages(ctx: AppContext, teamId: string, thread: ThreadRow, rows: MessageRow[], expand: ReadonlySet<string>) {
   const replyIds = rows.flatMap((m) => (m.reply_to_message_id ? [m.reply_to_message_id] : []));
   const [records, account, members, replied] = await Promise.all([
     threadRecords(ctx.db, teamId, [thread]),
