@@ -6,7 +6,7 @@ import { IdSchema } from '../../schemas/common.js';
 import type { Api } from '../../api.js';
 import { platformNotAvailable, V2Error } from '../errors.js';
 import { errorResponses, MessageSchema, PlatformName, ThreadSchema, v2Registry } from '../schemas.js';
-import { presentV2Messages, presentV2Threads } from './threads.js';
+import { presentV2Messages } from './threads.js';
 
 const SendTarget = z.discriminatedUnion('type', [
   z.object({ type: z.literal('thread'), threadId: IdSchema }).strict(),
@@ -96,9 +96,9 @@ export function sendV2Routes(api: Api, ctx: AppContext): void {
         throw (error instanceof AppError && sendError(error, ctx.clock.now())) || error;
       }
       const { message, thread } = await sentMessage(ctx.db, teamId, outcome.messageId);
-      const [shownMessage] = await presentV2Messages(ctx, teamId, thread, [message], new Set());
-      const [shownThread] = await presentV2Threads(ctx, teamId, [thread], new Set());
-      return reply.code(outcome.replayed ? 200 : 201).send({ message: shownMessage!, thread: shownThread! });
+      // The message with its thread embedded: the thread as the result shows it, read once.
+      const { thread: shownThread, ...shownMessage } = (await presentV2Messages(ctx, teamId, thread, [message], new Set(['thread'])))[0]!;
+      return reply.code(outcome.replayed ? 200 : 201).send({ message: shownMessage, thread: shownThread! });
     },
   );
 }

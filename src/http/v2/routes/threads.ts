@@ -25,7 +25,7 @@ const MessageExpand = expandOf(['sentBy', 'reactions.author', 'thread', 'account
 const ThreadParams = z.object({ threadId: IdSchema });
 
 /** Threads as v2 shows them, with what their presentation and the asked-for expansions need, read per page. */
-export async function presentV2Threads(ctx: AppContext, teamId: string, rows: ThreadRow[], expand: ReadonlySet<string>) {
+async function presentV2Threads(ctx: AppContext, teamId: string, rows: ThreadRow[], expand: ReadonlySet<string>) {
   const [records, known] = await Promise.all([threadRecords(ctx.db, teamId, rows), loadExpansions(ctx, teamId, expand, THREAD_EXPANSIONS)]);
   return rows.map((row) => v2Thread(row, records, expand, known));
 }
