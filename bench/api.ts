@@ -61,7 +61,6 @@ const cases: Case[] = [
     idempotencyKey: true,
     v1: V1_SEND,
   },
-  // A read last: a send still in flight when the last run ends would meet the server shutting down.
   { name: 'v2 GET /threads?limit=20', method: 'GET', path: () => '/api/v2/threads?limit=20', v1: V1_THREAD_PAGE },
 ];
 
