@@ -355,7 +355,8 @@ async function reconcile(ctx: AppContext, keyed: KeyedSend): Promise<SendOutcome
 async function answerFromKey(ctx: AppContext, keyed: KeyedSend, hash: string): Promise<SendOutcome | 'send' | 'again'> {
   const { key, intent } = keyed;
   if (key.request_hash !== hash) throw new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request body');
-  if (intent.status === 'sent') return { messageId: key.message_id, replayed: true };
+  // Sent: a replay. (An API send's intent is never failed: a refused send is released, and its key with it.)
+  if (intent.status !== 'pending') return { messageId: key.message_id, replayed: true };
   const now = ctx.clock.now();
   if (intent.claimed_until > now) throw key.outcome_unknown ? unconfirmed(key) : inProgress(key);
   // Of the retries that find the lease run out, only the one that takes it reconciles; for the others it is

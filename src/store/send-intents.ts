@@ -22,10 +22,10 @@ import type { CampaignIntentRow, SendIntentRow } from './schema-engine.js';
  *    no request with its key sends (the request answers that the send is in progress, or unconfirmed).
  * 3. A pending intent whose lease ran out (a crash between the reservation and the record, or a platform call
  *    that ended without an answer) is leased again and reconciled with the platform's delivered-message lookup
- *    (Platform.findDelivered) before anything else is sent for it: by the engine (`findUnsettled`, `renew`) for a
- *    lead, before anything else for that lead; by the next request with its key (`take`) for an API send. One the
- *    platform never got is released: the resend is a new intent, reserved when it goes out (so a lead's pace, caps
- *    and next delay count from the real send, not the old slot).
+ *    (Platform.findDelivered) before anything else is sent for it: a campaign's by the engine (`findUnsettled`,
+ *    `renew`, under its account's lock), before any other send to its lead; an API send's by the next request with
+ *    its key (`take`). One the platform never got is released: the resend is a new intent, reserved when it goes
+ *    out (so a lead's pace, caps and next delay count from the real send, not the old slot).
  * 4. Every pending, sent or failed campaign intent is a send in its account's log (`sendLogsOf`): the pace and the
  *    account's limits count it, so a refused send keeps its slot. A released intent is deleted and frees it. An API
  *    send is no campaign's and no slot in that log (account limits are for campaigns, as v1's sends never counted).
@@ -48,7 +48,8 @@ export const untaken = sql`not exists (select 1 from send_intents i where i.lead
 export const leaseEnds = sql`select claimed_until from send_intents where status = 'pending' and campaign_id is not null`;
 
 /**
- * Ends the leases of all pending intents now, so that the engine reconciles them at once. Only for a process that
+ * Ends the leases of all pending intents now, so that they are reconciled at once (by the engine, or by a keyed
+ * API send's next retry). Only for a process that
  * knows no one else can be sending: one that holds an embedded data directory's lock, at its start (the pending
  * intents are a crashed predecessor's, and waiting out their leases would stall their leads). Returns how many.
  */

@@ -17,7 +17,8 @@ const SendTarget = z.discriminatedUnion('type', [
 // No upper bound on content here: over the platform's `limits.characters` is 422 contentRejected, as documented.
 const SendBody = z.object({ target: SendTarget, content: z.string().min(1), replyToMessageId: IdSchema.optional() }).strict();
 
-const SendHeaders = z.object({
+// Loose: the request's other headers stay as they are for whatever reads them after validation.
+const SendHeaders = z.looseObject({
   'idempotency-key': z
     .string()
     .min(1)
