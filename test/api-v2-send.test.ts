@@ -266,6 +266,19 @@ describe('one key, one send', () => {
     expect(intents).toEqual([{ status: 'sent', platform_message_id: (await dmsTo(from))[0]!.id }]);
   });
 
+  it('a transient platform failure is no refusal: with a key the send is unconfirmed, then found; without one it is v1’s 503', async () => {
+    const team = await newTeam(app);
+    const { from, thread } = await conversation(team);
+    const key = newKey();
+    platform.faults.push('answerLost');
+    const { messageId } = (await expectRefused(team, toThread(thread.id), 502, 'sendUnconfirmed', key)).details;
+    clock.advance(LEASE_MS);
+    expect((await expectSent(team, toThread(thread.id), key, 200)).message.id).toBe(messageId);
+    expect(await dmsTo(from)).toHaveLength(1);
+    platform.faults.push('answerLost');
+    expect((await expectRefused(team, toThread(thread.id, 'No key'), 503, 'platformUnavailable')).details).toEqual({ retryAfterSeconds: null });
+  });
+
   it('a send the platform never got is sent once when a retry reconciles it', async () => {
     const team = await newTeam(app);
     const { from, thread } = await conversation(team);

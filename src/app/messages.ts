@@ -14,7 +14,7 @@ import { presentMessage, type Message } from './presenters.js';
 import { getThreadRow, lockThread, resolveTarget, type TargetInput } from './threads.js';
 
 /** Platform failures as API errors: the caller learns what happened and whether to retry. */
-export function platformFailure(error: PlatformError): AppError {
+function platformFailure(error: PlatformError): AppError {
   switch (error.kind) {
     case 'recipient_unreachable':
       return new AppError(422, 'RECIPIENT_UNREACHABLE', `The recipient cannot receive messages: ${error.message}`);
@@ -29,6 +29,12 @@ export function platformFailure(error: PlatformError): AppError {
   }
 }
 
+/** A platform's failure as the API reports it; an account the platform signed out is marked offline first. */
+export async function platformRefusal(ctx: AppContext, account: AccountLinkRow, error: PlatformError): Promise<AppError> {
+  if (error.kind === 'auth_revoked') await markAccountOffline(ctx.db, account.id, ctx.clock.now());
+  return platformFailure(error);
+}
+
 /** Sends a DM from an account link (before anything is stored, so a failure leaves nothing behind). */
 export async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatformId: string, content: string): Promise<SentDm> {
   if (account.status !== 'active') {
@@ -38,8 +44,7 @@ export async function deliver(ctx: AppContext, account: AccountLinkRow, recipien
     return await platformOf(ctx, account.platform).sendDm(accountOf(account), recipientPlatformId, content);
   } catch (error) {
     if (!(error instanceof PlatformError)) throw error;
-    if (error.kind === 'auth_revoked') await markAccountOffline(ctx.db, account.id, ctx.clock.now());
-    throw platformFailure(error);
+    throw await platformRefusal(ctx, account, error);
   }
 }
 

@@ -12,7 +12,7 @@ import { getAccountLinkRow } from './account-links.js';
 import { getContact } from './contacts.js';
 import type { Actor, AppContext } from './context.js';
 import { openThread, recordMessage, type NewMessageInput, type Target } from './message-recording.js';
-import { apiMessage, deliver, platformFailure } from './messages.js';
+import { apiMessage, deliver, platformRefusal } from './messages.js';
 import { getProspectRow } from './prospects.js';
 import { getThreadRow, lockThread } from './threads.js';
 
@@ -29,9 +29,10 @@ import { getThreadRow, lockThread } from './threads.js';
  * 2. Otherwise the send is resolved and checked (nothing reserved for a send that would be refused), then its
  *    intent and key are reserved in one transaction: of two requests with one key, the one whose insert loses
  *    answers from the winner's key (1).
- * 3. The platform call, outside any transaction. Refused or failed (a platform error), nothing went out: the intent
- *    is released, the key with it, and the error goes back (a retry is a new attempt). No answer at all (any other
- *    failure), the send stays pending and unconfirmed, to be reconciled after its lease (1).
+ * 3. The platform call, outside any transaction. Refused by the platform (the recipient, a rate limit, the account
+ *    signed out), nothing went out: the intent is released, the key with it, and the refusal goes back (a retry is
+ *    a new attempt). Without the platform's answer (a transient failure, a timeout, anything else), the send stays
+ *    pending and unconfirmed, to be reconciled after its lease (1).
  * 4. The record: the message (under the id the key named), the intent sent, in one transaction.
  * Without a key a send is v1's: resolved, checked, sent, recorded; a retry may send twice.
  */
@@ -106,7 +107,7 @@ async function resolveProfileTarget(ctx: AppContext, teamId: string, account: Ac
   try {
     profile = await platformOf(ctx, account.platform).profileById(platformId, accountOf(account));
   } catch (error) {
-    throw error instanceof PlatformError ? platformFailure(error) : error;
+    throw error instanceof PlatformError ? await platformRefusal(ctx, account, error) : error;
   }
   if (!profile) throw recipientUnavailable('notFound', `No ${account.platform} user with platform ID '${platformId}'`);
   return { target: { account, profile, recipientPlatformId: platformId }, thread: null };
@@ -133,6 +134,8 @@ async function resolveSend(ctx: AppContext, teamId: string, target: SendTarget):
 /** What refuses a send before anything is reserved: the account, its platform's capabilities and limits, the recipient, the reply. */
 async function checkSendable(ctx: AppContext, { target, thread }: ResolvedSend, input: SendInput): Promise<void> {
   const { account } = target;
+  // This server has an adapter for the account's platform (else 503 PLATFORM_UNAVAILABLE).
+  platformOf(ctx, account.platform);
   if (account.status !== 'active') {
     throw new AppError(409, 'ACCOUNT_LINK_NOT_ACTIVE', `Account link '${account.id}' is ${account.status}`, { accountLinkId: account.id, status: account.status });
   }
@@ -305,13 +308,16 @@ async function leaveUnconfirmed(ctx: AppContext, { key, intent }: KeyedSend, err
 /** Steps 3 and 4 for a reserved send. */
 async function sendReserved(ctx: AppContext, reserved: KeyedSend, resolved: ResolvedSend): Promise<SendOutcome> {
   const { account, recipientPlatformId } = resolved.target;
+  const platform = platformOf(ctx, account.platform);
   let platformMessageId: string;
   try {
-    platformMessageId = (await deliver(ctx, account, recipientPlatformId, reserved.intent.content!)).platformMessageId;
+    platformMessageId = (await platform.sendDm(accountOf(account), recipientPlatformId, reserved.intent.content!)).platformMessageId;
   } catch (error) {
-    if (!(error instanceof AppError)) return leaveUnconfirmed(ctx, reserved, error, 'a keyed send ended without the platform’s answer');
+    // Only the platform's own refusal says that nothing went out: a transient failure (no answer in time, a
+    // dropped connection, a 5xx) may come after the platform took the DM, like any other failure here.
+    if (!(error instanceof PlatformError) || error.kind === 'transient') return leaveUnconfirmed(ctx, reserved, error, 'a keyed send ended without the platform’s answer');
     await release(ctx.db, reserved.intent);
-    throw deliveryFailure(error, account);
+    throw deliveryFailure(await platformRefusal(ctx, account, error), account);
   }
   try {
     return { messageId: await recordKeyed(ctx, reserved, platformMessageId, ctx.clock.now()), replayed: false };

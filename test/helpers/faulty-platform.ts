@@ -2,7 +2,8 @@ import { PlatformError, type Platform, type PlatformAccount, type PlatformProfil
 import type { SandboxPlatform } from '../../src/platforms/sandbox.js';
 import type { TestClock } from './clock.js';
 
-export type Fault = 'crashBeforeSend' | 'crashAfterSend' | 'crashInLookup' | 'rateLimited' | 'authRevoked';
+/** `answerLost`: the platform took the DM, its answer never came back (an adapter's timeout: a transient failure). */
+export type Fault = 'crashBeforeSend' | 'crashAfterSend' | 'answerLost' | 'crashInLookup' | 'rateLimited' | 'authRevoked';
 
 /** The sandbox platform with faults injected at each point of the send protocol. A crash is any non-platform error. */
 export class FaultyPlatform implements Platform {
@@ -39,6 +40,7 @@ export class FaultyPlatform implements Platform {
     if (this.#take('authRevoked')) throw new PlatformError('auth_revoked', 'token revoked');
     const sent = await this.inner.sendDm(account, recipient, text);
     if (this.#take('crashAfterSend')) throw new Error('process died after the platform accepted the DM');
+    if (this.#take('answerLost')) throw new PlatformError('transient', 'the platform did not answer in time');
     return sent;
   }
 
