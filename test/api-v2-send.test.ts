@@ -12,6 +12,7 @@ import { expectV2Contract } from './helpers/contract-v2.js';
 import { FaultyPlatform } from './helpers/faulty-platform.js';
 import { conversation, inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
 import { sharedStore } from './helpers/store.js';
+import { linkX, xWorld } from './helpers/x.js';
 
 /**
  * POST /api/v2/messages with and without an Idempotency-Key, through the real stack on a sandbox platform with
@@ -39,9 +40,9 @@ interface Answer {
   body: any;
 }
 
-/** A send, its answer validated against the contract for its status. */
-async function send(team: TeamClient, body: unknown, key?: string): Promise<Answer> {
-  const response = await app.inject({
+/** A send (to this file's server unless told), its answer validated against the contract for its status. */
+async function send(team: TeamClient, body: unknown, key?: string, server: FastifyInstance = app): Promise<Answer> {
+  const response = await server.inject({
     method: 'POST',
     url: '/api/v2/messages',
     headers: { authorization: `Bearer ${team.token}`, 'content-type': 'application/json', ...(key === undefined ? {} : { 'idempotency-key': key }) },
@@ -311,6 +312,47 @@ describe('one key, one send', () => {
     // The unconfirmed one was kept, and its retry finds the DM instead of sending it again.
     await expectSent(team, toThread(thread.id, 'Pending'), pending, 200);
     expect((await dmsTo(from)).filter((d) => d.text === 'Pending')).toHaveLength(1);
+  });
+});
+
+describe('on X', () => {
+  it('sends through the X adapter once per key, refuses a reply (X API v2 has none), and finds a DM X took but answered 503 for', async () => {
+    const world = await xWorld();
+    try {
+      const team = await world.team();
+      const { link } = await linkX(world, team);
+      const lead = world.fake.addUser({ username: `lead${Date.now() % 1e6}` });
+      const body = { target: { type: 'profile', accountLinkId: link.id, platform: 'twitter', platformId: lead.id }, content: 'Hello on X' };
+      const key = newKey();
+      const sent = await send(team, body, key, world.app);
+      expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+      expect(sent.body.message).toMatchObject({ platform: 'twitter', direction: 'outbound', platformData: { _tag: 'twitter' } });
+      const replay = await send(team, body, key, world.app);
+      expect(replay.status).toBe(200);
+      expect(replay.body.message.id).toBe(sent.body.message.id);
+      const toLead = world.fake.events.filter((e) => e.dm_conversation_id.split('-').includes(lead.id));
+      expect(toLead.map((e) => e.text)).toEqual(['Hello on X']);
+      expect(sent.body.message.platformId).toBe(toLead[0]!.id);
+      const reply = await send(team, { target: { type: 'thread', threadId: sent.body.thread.id }, content: 'Re', replyToMessageId: sent.body.message.id }, undefined, world.app);
+      expect(reply.status).toBe(422);
+      expect(reply.body).toMatchObject({ code: 'capabilityNotSupported', details: { capability: 'message:reply' } });
+
+      // X takes a DM and answers 503: the adapter cannot tell, so the send is unconfirmed until X's DM events,
+      // looked up once the lease has run out, show it went out.
+      const later = { target: { type: 'thread', threadId: sent.body.thread.id }, content: 'Did this go out?' };
+      const laterKey = newKey();
+      world.fake.injectDm(link.platformId, lead.id, later.content);
+      world.fake.failNext('POST', /^\/2\/dm_conversations\/with\/\d+\/messages$/, 503, { title: 'Service Unavailable', status: 503 });
+      const lost = await send(team, later, laterKey, world.app);
+      expect(lost.body).toMatchObject({ code: 'sendUnconfirmed' });
+      world.clock.advance(LEASE_MS);
+      const found = await send(team, later, laterKey, world.app);
+      expect(found.status, JSON.stringify(found.body)).toBe(200);
+      expect(found.body.message).toMatchObject({ id: lost.body.details.messageId, content: 'Did this go out?' });
+      expect(world.fake.events.filter((e) => e.text === 'Did this go out?')).toHaveLength(1);
+    } finally {
+      await world.close();
+    }
   });
 });
 
