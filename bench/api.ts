@@ -1,5 +1,6 @@
 // npm run bench:api — requests per second and p99 latency of the inbox endpoints on a store seeded with
-// 100,000 threads, beside a bare authenticated route in the same run, on PGlite and on PostgreSQL.
+// 100,000 threads, beside a bare authenticated route in the same run, on PGlite and on PostgreSQL; API v2's
+// thread page and send beside their v1 equivalents.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,12 +21,19 @@ interface Case {
   name: string;
   method: 'GET' | 'POST';
   path: (seed: SeededInbox) => string;
-  body?: string;
+  body?: (seed: SeededInbox) => string;
+  /** a fresh Idempotency-Key on every request (a send each time, never a replay) */
+  idempotencyKey?: boolean;
+  /** the v1 case this v2 one is the counterpart of */
+  v1?: string;
 }
+
+const V1_THREAD_PAGE = 'GET /threads?limit=20';
+const V1_SEND = 'POST /threads/{id}/messages';
 
 const cases: Case[] = [
   { name: 'bare route with auth (baseline)', method: 'GET', path: () => '/bench/noop' },
-  { name: 'GET /threads?limit=20', method: 'GET', path: () => '/api/v1/threads?limit=20' },
+  { name: V1_THREAD_PAGE, method: 'GET', path: () => '/api/v1/threads?limit=20' },
   {
     name: 'GET /threads?limit=20 with a tag filter',
     method: 'GET',
@@ -33,12 +41,30 @@ const cases: Case[] = [
   },
   { name: 'GET /threads/{id}/messages', method: 'GET', path: (s) => `/api/v1/threads/${s.threadIds[7]}/messages` },
   {
-    name: 'POST /threads/{id}/messages',
+    name: V1_SEND,
     method: 'POST',
     path: (s) => `/api/v1/threads/${s.threadIds[11]}/messages`,
-    body: JSON.stringify({ content: 'Benchmark reply' }),
+    body: () => JSON.stringify({ content: 'Benchmark reply' }),
   },
+  {
+    name: 'v2 POST /messages to a thread',
+    method: 'POST',
+    path: () => '/api/v2/messages',
+    body: (s) => JSON.stringify({ target: { type: 'thread', threadId: s.threadIds[13] }, content: 'Benchmark reply' }),
+    v1: V1_SEND,
+  },
+  {
+    name: 'v2 POST /messages to a thread, with an Idempotency-Key',
+    method: 'POST',
+    path: () => '/api/v2/messages',
+    body: (s) => JSON.stringify({ target: { type: 'thread', threadId: s.threadIds[17] }, content: 'Benchmark reply' }),
+    idempotencyKey: true,
+    v1: V1_SEND,
+  },
+  { name: 'v2 GET /threads?limit=20', method: 'GET', path: () => '/api/v2/threads?limit=20', v1: V1_THREAD_PAGE },
 ];
+
+let keys = 0;
 
 async function freePort(): Promise<number> {
   const net = await import('node:net');
@@ -91,7 +117,9 @@ function inline(q: CompiledQuery): string {
     if (value === null || value === undefined) return 'null';
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     if (value instanceof Date) return `'${value.toISOString()}'::timestamptz`;
-    return `'${String(value).replaceAll("'", "''")}'`;
+    // An array (the v2 pages' `= any($n)`) as an array literal.
+    const text = Array.isArray(value) ? `{${value.map((v) => `"${String(v).replaceAll('"', '\\"')}"`).join(',')}}` : String(value);
+    return `'${text.replaceAll("'", "''")}'`;
   });
 }
 
@@ -168,13 +196,15 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
   try {
     const removeDeadWebhooks = deadWebhooks ? await addDeadWebhooks(port, seed, deadWebhooks) : null;
     for (const c of cases) {
+      const headers = { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' };
       const result = await autocannon({
         url: `http://127.0.0.1:${port}${c.path(seed)}`,
         method: c.method,
         connections: CONNECTIONS,
         duration: DURATION,
-        headers: { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' },
-        body: c.body,
+        headers,
+        body: c.body?.(seed),
+        ...(c.idempotencyKey ? { requests: [{ setupRequest: (request) => ({ ...request, headers: { ...headers, 'idempotency-key': `bench-${process.pid}-${++keys}` } }) }] } : {}),
       });
       if (result.non2xx > 0 || result.errors > 0) {
         throw new Error(`${c.name}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
@@ -215,6 +245,16 @@ function report(engine: string, rows: Row[], dead: Row[], plans: string[]): stri
     '| endpoint | req/s | p99 (ms) | ratio to the same endpoint without them |',
     '| --- | ---: | ---: | ---: |',
     ...dead.map((r, i) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / rows[i]!.rps).toFixed(2)} |`),
+    '',
+    'API v2 beside its v1 equivalent (without webhooks, as above):',
+    '',
+    '| v2 endpoint | req/s | p99 (ms) | v1 equivalent | its req/s | ratio to v1 |',
+    '| --- | ---: | ---: | --- | ---: | ---: |',
+    ...cases.flatMap((c, i) => {
+      if (!c.v1) return [];
+      const v1 = rows[cases.findIndex((other) => other.name === c.v1)]!;
+      return [`| ${c.name} | ${rows[i]!.rps.toFixed(0)} | ${rows[i]!.p99} | ${v1.name} | ${v1.rps.toFixed(0)} | ${(rows[i]!.rps / v1.rps).toFixed(2)} |`];
+    }),
     '',
     '<details><summary>query plans</summary>',
     '',

@@ -72,3 +72,19 @@ it('drives the scenario with a client generated from the vendor document', async
   const deleted = await client.DELETE('/tags/{tagRef}', { params: { path: { tagRef: 'demo' } } });
   expect(deleted.response.status).toBe(204);
 });
+
+it('sends once per Idempotency-Key with the generated client', async () => {
+  const team = await newTeam(server);
+  const account = await linkAccount(team);
+  const client = createClient<paths>({ baseUrl, headers: { Authorization: `Bearer ${team.token}` } });
+  const body = { target: { type: 'profile' as const, accountLinkId: account.id, platform: 'sandbox', platformId: randomPlatformId() }, content: 'Hello from the SDK' };
+  const params = { header: { 'idempotency-key': 'order-4821-followup' } };
+  const sent = await client.POST('/messages', { params, body });
+  expect(sent.response.status).toBe(201);
+  const again = await client.POST('/messages', { params, body });
+  expect(again.response.status).toBe(200);
+  expect(again.data?.message.id).toBe(sent.data?.message.id);
+  const reused = await client.POST('/messages', { params, body: { ...body, content: 'Something else' } });
+  expect(reused.response.status).toBe(422);
+  expect(reused.error).toMatchObject({ code: 'idempotencyKeyReused', details: null });
+});

@@ -273,6 +273,30 @@ describe('API v2 beside v1', () => {
     await expectError(other, 'GET', `/messages/${reply.id}`, '/messages/{messageId}', 404, 'messageNotFound');
   });
 
+  it('sends to a thread, a contact and a profile, into the threads v1 sees (the Idempotency-Key: api-v2-send.test.ts)', async () => {
+    const team = await newTeam();
+    const account = await linkAccount(team);
+    const from = randomPlatformId();
+    const first = await inbound(team, account.id, from, 'Can you send the deck?');
+    const contact = (await expectV2(team, 'GET', `/contacts?platform=sandbox&platformId=${from}`, '/contacts', 200)).data[0];
+    const sent = await expectV2(team, 'POST', '/messages', '/messages', 201, { target: { type: 'thread', threadId: first.threadId }, content: 'Here it is', replyToMessageId: first.id });
+    expect(sent.message).toMatchObject({ threadId: first.threadId, direction: 'outbound', replyTo: { messageId: first.id } });
+    expect(sent.thread).toMatchObject({ id: first.threadId, contactId: contact.id, lastMessage: { id: sent.message.id } });
+    const toContact = await expectV2(team, 'POST', '/messages', '/messages', 201, { target: { type: 'contact', accountLinkId: account.id, contactId: contact.id }, content: 'And the pricing' });
+    expect(toContact.thread.id).toBe(first.threadId);
+    const stranger = randomPlatformId();
+    const toProfile = await expectV2(team, 'POST', '/messages', '/messages', 201, { target: { type: 'profile', accountLinkId: account.id, platform: 'sandbox', platformId: stranger }, content: 'Hello there' });
+    expect(toProfile.thread.contactId).not.toBe(contact.id);
+    const v1 = await ok(team.request('GET', `/api/v1/threads/${first.threadId}/messages`));
+    expect(v1.messages.map((m: any) => m.content)).toEqual(['And the pricing', 'Here it is', 'Can you send the deck?']);
+    await expectError(team, 'POST', '/messages', '/messages', 404, 'threadNotFound', { target: { type: 'thread', threadId: 'nosuchthread' }, content: 'x' });
+    await expectError(team, 'POST', '/messages', '/messages', 404, 'contactNotFound', { target: { type: 'contact', accountLinkId: account.id, contactId: 'nosuchcontact' }, content: 'x' });
+    await expectError(team, 'POST', '/messages', '/messages', 422, 'platformNotSupported', { target: { type: 'profile', accountLinkId: account.id, platform: 'twitter', platformId: stranger }, content: 'x' });
+    await expectError(team, 'POST', '/messages', '/messages', 400, 'invalidRequest', { target: { type: 'thread', threadId: first.threadId }, text: 'x' });
+    const other = await newTeam();
+    await expectError(other, 'POST', '/messages', '/messages', 404, 'threadNotFound', { target: { type: 'thread', threadId: first.threadId }, content: 'x' });
+  });
+
   it('replays the one event log with v2 names and thin payloads, at v1 sequence numbers', async () => {
     const team = await newTeam();
     const account = await linkAccount(team);
@@ -338,8 +362,6 @@ describe('API v2 beside v1', () => {
     const nul = await team.request('POST', '/api/v2/tags', { name: 'a\u0000b' });
     expectV2Contract('POST', '/tags', 400, nul.json());
     expect(nul.json().details.issues[0].path).toEqual(['name']);
-    // Operations outside this stage of v2 do not exist yet.
-    expect((await team.request('POST', '/api/v2/messages', { text: 'hi' })).statusCode).toBe(404);
   });
 });
 
@@ -368,11 +390,12 @@ describe('API v2 rate limits', () => {
   });
 });
 
-/** The v2 operations this stage serves; the rest of issue 21 (send, message changes, typing, attachments) adds the others. */
+/** The v2 operations this stage serves; the rest of issue 21 (message changes, typing, attachments) adds the others. */
 const BUILT = [
   'GET /platforms', 'GET /team', 'GET /members', 'GET /members/{memberId}', 'GET /account-links', 'GET /account-links/{accountLinkId}',
   'GET /contacts', 'GET /contacts/{contactId}', 'PATCH /contacts/{contactId}', 'PUT /contacts/{contactId}/tags/{tagRef}', 'DELETE /contacts/{contactId}/tags/{tagRef}',
   'GET /threads', 'GET /threads/{threadId}', 'PATCH /threads/{threadId}', 'DELETE /threads/{threadId}', 'GET /threads/{threadId}/messages', 'GET /messages/{messageId}',
+  'POST /messages',
   'GET /tags', 'POST /tags', 'GET /tags/{tagRef}', 'PATCH /tags/{tagRef}', 'DELETE /tags/{tagRef}',
   'GET /statuses', 'POST /statuses', 'GET /statuses/{statusRef}', 'PATCH /statuses/{statusRef}', 'DELETE /statuses/{statusRef}',
   'GET /colors', 'GET /events',

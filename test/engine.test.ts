@@ -10,67 +10,18 @@ import { deliverSandboxDm } from '../src/app/inbox/sandbox.js';
 import { DAY_MS, HOUR_MS, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
-import { LEASE_MS } from '../src/engine/send-intents.js';
+import { LEASE_MS } from '../src/store/send-intents.js';
 import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
 import { sendingEngine } from '../src/runtimes/engine.js';
 import { PAUSE_REASONS, planLeads } from '../src/engine/plan.js';
-import {
-  PlatformError,
-  platformRegistry,
-  type Platform,
-  type PlatformAccount,
-  type PlatformProfile,
-  type SentDm,
-} from '../src/platforms/platform.js';
+import { platformRegistry } from '../src/platforms/platform.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
 import { TestClock } from './helpers/clock.js';
+import { FaultyPlatform, type Fault } from './helpers/faulty-platform.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { setUpCampaigns, uniqueUsername, type EngineSetup } from './helpers/engine.js';
 import { allWeek, delay, message } from './helpers/simulation.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
-
-type Fault = 'crashBeforeSend' | 'crashAfterSend' | 'crashInLookup' | 'rateLimited' | 'authRevoked';
-
-/** The sandbox platform with faults injected at each point of the send protocol. A crash is any non-platform error. */
-class FaultyPlatform implements Platform {
-  readonly name = 'sandbox' as const;
-  readonly faults: Fault[] = [];
-  resetAt: Date | undefined;
-  /** how long a delivered-message lookup takes on the platform's clock (a slow search) */
-  lookupMs = 0;
-
-  constructor(
-    private readonly inner: SandboxPlatform,
-    private readonly clock: TestClock,
-  ) {}
-
-  profileById = (id: string) => this.inner.profileById(id);
-  profilesByIds = (ids: readonly string[]): Promise<Map<string, PlatformProfile>> => this.inner.profilesByIds(ids);
-  profileByUsername = (name: string) => this.inner.profileByUsername(name);
-  likeLatestPost = (account: PlatformAccount, userId: string) => this.inner.likeLatestPost(account, userId);
-
-  #take(fault: Fault): boolean {
-    const index = this.faults.indexOf(fault);
-    if (index >= 0) this.faults.splice(index, 1);
-    return index >= 0;
-  }
-
-  async sendDm(account: PlatformAccount, recipient: string, text: string): Promise<SentDm> {
-    if (this.#take('crashBeforeSend')) throw new Error('process died before the request');
-    if (this.#take('rateLimited')) throw new PlatformError('rate_limited', 'slow down', this.resetAt);
-    if (this.#take('authRevoked')) throw new PlatformError('auth_revoked', 'token revoked');
-    const sent = await this.inner.sendDm(account, recipient, text);
-    if (this.#take('crashAfterSend')) throw new Error('process died after the platform accepted the DM');
-    return sent;
-  }
-
-  async findDelivered(account: PlatformAccount, recipient: string, text: string, since: Date): Promise<string | null> {
-    if (this.#take('crashInLookup')) throw new Error('process died during the lookup');
-    const found = await this.inner.findDelivered(account, recipient, text, since);
-    this.clock.advance(this.lookupMs);
-    return found;
-  }
-}
 
 let store: FreshStore;
 let clock: TestClock;

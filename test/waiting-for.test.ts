@@ -120,7 +120,7 @@ const leadsOf = async (teamId: string, campaignIds: readonly string[]): Promise<
 async function sendsOf(leadIds: readonly string[]): Promise<Map<string, number[]>> {
   const rows = await ctx.db.selectFrom('send_intents').select(['lead_id', 'created_at']).where('lead_id', 'in', leadIds).where('status', '=', 'sent').orderBy('created_at').execute();
   const sends = new Map<string, number[]>(leadIds.map((id) => [id, []]));
-  for (const row of rows) sends.get(row.lead_id)!.push(row.created_at.getTime());
+  for (const row of rows) sends.get(row.lead_id!)!.push(row.created_at.getTime());
   return sends;
 }
 

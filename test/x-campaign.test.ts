@@ -6,7 +6,7 @@ import { seededRandom } from '../src/core/random.js';
 import type { SequenceStep } from '../src/core/sequence.js';
 import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
 import { sendingEngine } from '../src/runtimes/engine.js';
-import { LEASE_MS } from '../src/engine/send-intents.js';
+import { LEASE_MS } from '../src/store/send-intents.js';
 import { PAUSE_REASONS } from '../src/engine/plan.js';
 import { platformRegistry, type Platform } from '../src/platforms/platform.js';
 import { ok } from './helpers/sandbox.js';

@@ -8,7 +8,7 @@ import { observeSends } from '../platforms/observed.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
 import { migrateToLatest, openStore, type Store } from '../store/db.js';
 import { leadWaits } from '../engine/lead-waits.js';
-import { endLeases } from '../engine/send-intents.js';
+import { endLeases } from '../store/send-intents.js';
 import { sealWebhookSecrets } from '../app/events/webhooks.js';
 
 /** Query parameters that carry a one-time secret (the OAuth callback's code and state). */

@@ -15,7 +15,7 @@ import { nextAction, type RankedStep } from './lead-progress.js';
  *   active|completed|failed --replied--> replied   (final)
  *   pending|active --accountLost--> same state, another sender;  --rescheduled--> same state, later due time
  *
- * A reserved send writes no lead column: its send intent is the lease on the lead (engine/send-intents.ts), so
+ * A reserved send writes no lead column: its send intent is the lease on the lead (store/send-intents.ts), so
  * `reserved` only checks that the lead is running. A send that went out is a fact whatever the lead's state: on a
  * lead that stopped meanwhile (replied or cancelled while its send was in flight) it records the contact and
  * leaves the state alone.

@@ -13,21 +13,21 @@ import { writeLeadChanges, type LeadChange } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
-import type { SendIntentRow } from '../store/schema-engine.js';
+import type { CampaignIntentRow } from '../store/schema-engine.js';
 import { allowed, completeLead } from './outcomes.js';
 import type { EngineContext, EnginePorts } from './ports.js';
 import { recordOutcomes, type Outcome, type Recording, type SendItem } from './record.js';
-import { findUnsettled, leaseFrom, renew, reserve as reserveIntents, sendLogsOf, unsettledIntents, untaken } from './send-intents.js';
+import { findUnsettled, leaseFrom, renew, reserve as reserveIntents, sendLogsOf, unsettledIntents, untaken } from '../store/send-intents.js';
 
 /**
  * One batch of sends, in two short transactions with the platform calls between them:
  * 1. reserve: load (lock the accounts with due work, FOR UPDATE SKIP LOCKED, so caps hold across processes, and
  *    read their queues and send logs), plan their sends in memory (core/send-plan), persist a send intent per
- *    send (send-intents.ts: also its slot in the account's send log, and the lease on its lead);
+ *    send (store/send-intents.ts: also its slot in the account's send log, and the lease on its lead);
  * 2. check each lead is still running and its campaign active, then call the platform, a few accounts at once;
  * 3. record the outcomes: messages, threads, leads, intents, events and automations (record.ts).
  * An intent still pending when its lease runs out (a crash between 1 and 3) is first reconciled with
- * Platform.findDelivered, so nothing is ever sent twice (the protocol and its invariants: send-intents.ts).
+ * Platform.findDelivered, so nothing is ever sent twice (the protocol and its invariants: store/send-intents.ts).
  */
 
 /** Before retrying after a transient platform failure, or a rate limit that names no reset time. */
@@ -159,7 +159,7 @@ interface Loaded {
   locked: AccountLinkRow[];
   pairs: PairRow[];
   /** intents a crash left pending on these accounts, to be reconciled first */
-  unsettled: SendIntentRow[];
+  unsettled: CampaignIntentRow[];
   perQueue: number;
   queued: CampaignLeadRow[];
   leadById: Map<string, CampaignLeadRow>;
@@ -247,7 +247,7 @@ function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
     const { step } = action;
     allowed(lead, { type: 'reserved' });
     const rendered = step.type === 'message' ? render(campaign, lead, prospect, step) : null;
-    const intent: SendIntentRow = {
+    const intent: CampaignIntentRow = {
       id: newId(),
       lead_id: lead.id,
       step_id: step.id,
@@ -278,7 +278,7 @@ function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
 }
 
 /** Step 1c, persist: the plan's intents reserved (and unsettled ones renewed), its leads moved, its pace gates set. */
-async function persist(trx: Db, ports: EnginePorts, planned: Plan, unsettled: readonly SendIntentRow[]): Promise<void> {
+async function persist(trx: Db, ports: EnginePorts, planned: Plan, unsettled: readonly CampaignIntentRow[]): Promise<void> {
   await reserveIntents(
     trx,
     planned.items.filter((i) => !i.reconcile).map((i) => i.intent),

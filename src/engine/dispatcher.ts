@@ -7,7 +7,7 @@ import { sendBatch } from './dispatch.js';
 import { applySequenceEdits, completeFinished, planLeads, updateAvailability, type AvailabilityChange } from './plan.js';
 import type { EngineContext } from './ports.js';
 import type { Recording } from './record.js';
-import { leaseEnds } from './send-intents.js';
+import { leaseEnds } from '../store/send-intents.js';
 
 export interface EngineOptions {
   /** how often to look for due work in real time */

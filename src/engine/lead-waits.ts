@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import type { AccountLinkRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import { accountState, loadQueues, senderQueue, stepsByVersion, type PairRow } from './dispatch.js';
-import { sendLogsOf } from './send-intents.js';
+import { sendLogsOf } from '../store/send-intents.js';
 import { PAUSE_REASONS } from './plan.js';
 
 /**

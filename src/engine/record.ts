@@ -7,10 +7,10 @@ import { wholeState, writeLeadChanges } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
-import type { SendIntentRow } from '../store/schema-engine.js';
+import type { CampaignIntentRow } from '../store/schema-engine.js';
 import type { CampaignFailure, CampaignSend } from '../core/campaign-sends.js';
 import type { EnginePorts } from './ports.js';
-import { markFailed, markSent, messagedLeads, release } from './send-intents.js';
+import { markFailed, markSent, messagedLeads, release } from '../store/send-intents.js';
 
 /**
  * Step 3 of a batch (see dispatch.ts): the outcomes of its platform calls recorded in one transaction, in the
@@ -22,7 +22,7 @@ import { markFailed, markSent, messagedLeads, release } from './send-intents.js'
 
 /** One send (or like) of a batch, from its intent to its outcome. */
 export interface SendItem {
-  intent: SendIntentRow;
+  intent: CampaignIntentRow;
   /** a pending intent left by a crash: ask the platform before sending again */
   reconcile: boolean;
   step: ActionStep;

@@ -25,6 +25,8 @@ import { presentMessage, presentThread, type Message, type Thread } from './pres
  */
 
 export interface NewMessageInput {
+  /** the id to store it under, drawn beforehand (a keyed API send names it before it is recorded); else a new one */
+  id?: string;
   platformId: string | null;
   /** sent by our account (from the API, the UI, a campaign or the native X client) */
   outbound: boolean;
@@ -124,7 +126,7 @@ const THREAD_COLUMNS = {
 
 function messageRow(thread: ThreadRow, input: NewMessageInput): MessageRow {
   return {
-    id: newId(),
+    id: input.id ?? newId(),
     team_id: thread.team_id,
     thread_id: thread.id,
     platform: thread.platform,

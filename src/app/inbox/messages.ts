@@ -31,8 +31,14 @@ function platformFailure(error: PlatformError): AppError {
   }
 }
 
+/** A platform's failure as the API reports it; an account the platform signed out is marked offline first. */
+export async function platformRefusal(ctx: AppContext, account: AccountLinkRow, error: PlatformError): Promise<AppError> {
+  if (error.kind === 'auth_revoked') await markAccountOffline(ctx.db, account.id, ctx.clock.now());
+  return platformFailure(error);
+}
+
 /** Sends a DM from an account link (before anything is stored, so a failure leaves nothing behind). */
-async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatformId: string, content: string): Promise<SentDm> {
+export async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatformId: string, content: string): Promise<SentDm> {
   if (account.status !== 'active') {
     throw new AppError(409, 'ACCOUNT_LINK_NOT_ACTIVE', `Account link '${account.id}' is ${account.status}`);
   }
@@ -40,16 +46,16 @@ async function deliver(ctx: AppContext, account: AccountLinkRow, recipientPlatfo
     return await platformOf(ctx, account.platform).sendDm(accountOf(account), recipientPlatformId, content);
   } catch (error) {
     if (!(error instanceof PlatformError)) throw error;
-    if (error.kind === 'auth_revoked') await markAccountOffline(ctx.db, account.id, ctx.clock.now());
-    throw platformFailure(error);
+    throw await platformRefusal(ctx, account, error);
   }
 }
 
-const apiMessage = (actor: Actor, account: AccountLinkRow, sent: SentDm, content: string, createdAt: Date): NewMessageInput => ({
-  platformId: sent.platformMessageId,
+/** A message our account sent through the API (or the web app) for a user. */
+export const apiMessage = (userId: string | null, account: AccountLinkRow, platformMessageId: string, content: string, createdAt: Date): NewMessageInput => ({
+  platformId: platformMessageId,
   outbound: true,
   authorId: account.id,
-  userId: actor.userId,
+  userId,
   content,
   origin: 'api',
   createdAt,
@@ -76,7 +82,7 @@ export async function sendMessage(
   const sent = await deliver(ctx, account, prospect.platform_id, input.content);
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) =>
-    recordMessage(trx, await lockThread(trx, thread.id), { ...apiMessage(actor, account, sent, input.content, now), replyToMessageId: input.replyToMessageId }, now),
+    recordMessage(trx, await lockThread(trx, thread.id), { ...apiMessage(actor.userId, account, sent.platformMessageId, input.content, now), replyToMessageId: input.replyToMessageId }, now),
   );
 }
 
@@ -89,7 +95,7 @@ export async function quickSend(
   const target = await resolveTarget(ctx, actor.teamId, input);
   const sent = await deliver(ctx, target.account, target.recipientPlatformId, input.content);
   const now = ctx.clock.now();
-  const { message, thread } = await recordWithTarget(ctx, target, () => apiMessage(actor, target.account, sent, input.content, now));
+  const { message, thread } = await recordWithTarget(ctx, target, () => apiMessage(actor.userId, target.account, sent.platformMessageId, input.content, now));
   return { message, thread: { id: thread.id, platformId: thread.platform_id } };
 }
 

@@ -5,6 +5,7 @@ import type { AppContext } from '../context.js';
 import { pruneStreamLeases } from '../events/stream.js';
 import { pruneEvents } from '../events/events.js';
 import { pruneRateLimitBuckets, rateLimitWindows } from '../../store/rate-limit.js';
+import { pruneSendKeys } from '../inbox/sends.js';
 import { pruneSignIns } from '../team/sessions.js';
 
 /**
@@ -24,7 +25,7 @@ export async function vacuumBloated(db: Db): Promise<string[]> {
 /**
  * Periodic housekeeping: drops events past their retention (their deliveries go with them), rate limit
  * counters (the API's, and the X accounts' send and read caps) no window still covers, expired sessions, invite
- * links and event stream leases, and on the
+ * links and event stream leases, idempotency keys of sends settled over a day ago, and on the
  * embedded store vacuums what autovacuum would have. Idempotent, so every process sharing a store may run it.
  */
 export class Maintenance {
@@ -62,6 +63,7 @@ export class Maintenance {
     await pruneRateLimitBuckets(this.#ctx.db, [...rateLimitWindows(this.#ctx.config), ...xWindows], now);
     await pruneSignIns(this.#ctx.db, now);
     await pruneStreamLeases(this.#ctx.db);
+    await pruneSendKeys(this.#ctx.db, now);
     if (this.#vacuum) await vacuumBloated(this.#ctx.db);
   }
 

@@ -7,6 +7,7 @@ import { useV2QueryStrings } from './query.js';
 import { contactsV2Routes } from './routes/contacts.js';
 import { eventsV2Routes } from './routes/events.js';
 import { labelsV2Routes } from './routes/labels.js';
+import { sendV2Routes } from './routes/send.js';
 import { teamV2Routes } from './routes/team.js';
 import { threadsV2Routes } from './routes/threads.js';
 
@@ -39,6 +40,7 @@ export async function registerApiV2(app: FastifyInstance, ctx: AppContext): Prom
       labelsV2Routes(typed, ctx);
       contactsV2Routes(typed, ctx);
       threadsV2Routes(typed, ctx);
+      sendV2Routes(typed, ctx);
       eventsV2Routes(typed, ctx);
     },
     { prefix: V2_PREFIX },
