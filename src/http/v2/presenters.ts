@@ -1,13 +1,14 @@
 import type { AccountLink } from '../../app/account-links.js';
 import { primaryProfile, type ContactRecord, type ThreadRecords } from '../../app/contacts.js';
 import type { EventEnvelope } from '../../app/events.js';
-import { domainOf } from '../../app/presenters.js';
+import { domainOf } from '../../core/urls.js';
 import type { Label } from '../../app/labels.js';
 import type { Member } from '../../app/members.js';
 import type { Team } from '../../app/teams.js';
-import { describePlatform, threadRestrictions, type Capability } from '../../core/platform-capabilities.js';
+import { accountCapabilities, threadRestrictions } from '../../core/platform-capabilities.js';
 import { iso, isoOrNull } from '../../core/time.js';
-import type { MessageRow, ProfileRow, ProspectRow, ThreadRow } from '../../store/schema.js';
+import type { MessageRow, ProfileRow, ProspectRow, Reaction, ThreadRow } from '../../store/schema.js';
+import { v2Attachment } from './message-presenters.js';
 
 /**
  * How API v2 shows what v1 shows otherwise: the same rows, read by the same use cases, in the vendor's v2 shapes
@@ -35,9 +36,6 @@ export const v2Member = (member: Member) => ({
 
 export type V2Member = ReturnType<typeof v2Member>;
 
-/** A platform's capabilities; an account link has its platform's (none of ours narrows them further). */
-export const capabilitiesOf = (platform: string): Capability[] => [...(describePlatform(platform)?.capabilities ?? [])];
-
 export const v2AccountLink = (link: AccountLink) => ({
   id: link.id,
   platform: link.platform,
@@ -48,7 +46,7 @@ export const v2AccountLink = (link: AccountLink) => ({
   status: link.status,
   // The only pause we have is a member's: PATCH /api/v1/account-links/{id} with status paused.
   pauseReasons: link.status === 'paused' ? ['manual'] : [],
-  capabilities: capabilitiesOf(link.platform),
+  capabilities: accountCapabilities(link.platform),
   syncedAt: link.syncedAt,
   createdAt: link.createdAt,
 });
@@ -184,8 +182,22 @@ export interface MessageContext {
 
 const EMPTY_ENTITIES = { urls: [], postShares: [], mentions: [], hashtags: [], cashtags: [], format: [] };
 
-export function v2Message(row: MessageRow, context: MessageContext, expand: ReadonlySet<string> = new Set(), embedded: { thread?: V2Thread; accountLink?: V2AccountLink } = {}) {
+/** A message's reactions, each by the account link, the thread's profile, or someone we cannot tell. */
+export function v2Reactions(reactions: readonly Reaction[], context: MessageContext) {
   const profile = primaryProfile(context.contact);
+  return reactions.map((r) => ({
+    emoji: r.emoji,
+    author:
+      r.senderPlatformId === context.accountPlatformId
+        ? { type: 'accountLink' as const, accountLinkId: context.thread.account_link_id }
+        : r.senderPlatformId === profile.platform_id
+          ? { type: 'profile' as const, profileId: profile.id, contactId: context.contact.row.id }
+          : { type: 'unknown' as const, platformId: r.senderPlatformId },
+    createdAt: r.createdAt ?? null,
+  }));
+}
+
+export function v2Message(row: MessageRow, context: MessageContext, expand: ReadonlySet<string> = new Set(), embedded: { thread?: V2Thread; accountLink?: V2AccountLink } = {}) {
   const replied = row.reply_to_message_id ? context.replied.get(row.reply_to_message_id) : undefined;
   return {
     id: row.id,
@@ -197,18 +209,9 @@ export function v2Message(row: MessageRow, context: MessageContext, expand: Read
     sentBy: sentByOf(row, context.memberOfUser, expand.has('sentBy')),
     content: row.content,
     entities: EMPTY_ENTITIES,
-    attachments: [],
+    attachments: row.attachments.map(v2Attachment),
     forwarded: null,
-    reactions: row.reactions.map((r) => ({
-      emoji: r.emoji,
-      author:
-        r.senderPlatformId === context.accountPlatformId
-          ? { type: 'accountLink' as const, accountLinkId: context.thread.account_link_id }
-          : r.senderPlatformId === profile.platform_id
-            ? { type: 'profile' as const, profileId: profile.id, contactId: context.contact.row.id }
-            : { type: 'unknown' as const, platformId: r.senderPlatformId },
-      createdAt: r.createdAt ?? null,
-    })),
+    reactions: v2Reactions(row.reactions, context),
     editedAt: row.is_edited ? isoOrNull(row.updated_at) : null,
     deletedAt: isoOrNull(row.deleted_at),
     createdAt: iso(row.created_at),

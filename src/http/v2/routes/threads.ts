@@ -157,7 +157,7 @@ export function threadsV2Routes(api: Api, ctx: AppContext): void {
 }
 
 /** Messages of one thread as v2 shows them: their thread's contact and account, the members who sent them. */
-async function presentV2Messages(ctx: AppContext, teamId: string, thread: ThreadRow, rows: MessageRow[], expand: ReadonlySet<string>) {
+export async function presentV2Messages(ctx: AppContext, teamId: string, thread: ThreadRow, rows: MessageRow[], expand: ReadonlySet<string>) {
   const replyIds = rows.flatMap((m) => (m.reply_to_message_id ? [m.reply_to_message_id] : []));
   const [records, account, members, replied] = await Promise.all([
     threadRecords(ctx.db, teamId, [thread]),
