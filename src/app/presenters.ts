@@ -41,7 +41,7 @@ export type V1Attachment =
   | { type: string; url: string | null; mimeType: string | null; filename: string | null; sizeBytes: number | null; width: number | null; height: number | null; durationSeconds: number | null; previewImageUrl: string | null }
   | { type: 'card'; url: string; title: string | null; description: string | null; domain: string | null; imageUrl: string | null };
 
-export function v1Attachment(attachments: readonly MessageAttachment[]): V1Attachment | null {
+function v1Attachment(attachments: readonly MessageAttachment[]): V1Attachment | null {
   const shown = attachments.find((a) => !isCard(a)) ?? attachments[0];
   if (!shown) return null;
   if (isCard(shown)) return { type: 'card', url: shown.url, title: shown.title, description: shown.description, domain: shown.domain, imageUrl: shown.thumbnail?.url ?? null };

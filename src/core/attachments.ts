@@ -55,9 +55,9 @@ export function mediaTypeMismatch(kind: MediaKind, mimeType: string): string | n
   return kind === 'gif' ? 'a gif is image/gif' : kind === 'image' ? 'an image is image/* other than image/gif (a GIF is kind gif)' : `a ${kind} is ${kind}/*`;
 }
 
-/** A media attachment of which only the kind, the URL and perhaps the media type are known. */
-export function plainMedia(kind: MediaKind, url: string, mimeType: string | null): MediaAttachment {
-  return { kind, url, contentType: mimeType, filename: filenameOf(url), sizeBytes: null, width: null, height: null, durationSeconds: null, poster: null, platformId: null };
+/** A media attachment of which only the kind, the URL (if any) and perhaps the media type are known. */
+export function plainMedia(kind: MediaKind, url: string | null, mimeType: string | null): MediaAttachment {
+  return { kind, url, contentType: mimeType, filename: url ? filenameOf(url) : null, sizeBytes: null, width: null, height: null, durationSeconds: null, poster: null, platformId: null };
 }
 
 /** A link card of which only the link is known. */

@@ -101,7 +101,7 @@ const MAX_PAGES_PER_READ = 30;
 const newer = (a: string, b: string | null) => b === null || BigInt(a) > BigInt(b);
 
 const MEDIA_KINDS: Record<string, MediaKind> = { photo: 'image', animated_gif: 'gif', video: 'video' };
-const PHOTO_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
+const PHOTO_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
 /** A medium of X as an attachment: a photo's URL, or a video's (a GIF's) best MP4 encoding and its still frame. */
 export function attachmentOfXMedia(media: XMedia): MediaAttachment {
@@ -109,13 +109,12 @@ export function attachmentOfXMedia(media: XMedia): MediaAttachment {
   const size = { width: media.width ?? null, height: media.height ?? null };
   if (kind === 'image') {
     const extension = media.url ? /\.([a-z0-9]+)(?:[?#]|$)/i.exec(media.url)?.[1]?.toLowerCase() : undefined;
-    return { ...plainMedia(kind, media.url ?? '', extension ? (PHOTO_TYPES[extension] ?? null) : null), ...size, url: media.url ?? null, platformId: media.media_key };
+    return { ...plainMedia(kind, media.url ?? null, extension ? (PHOTO_TYPES[extension] ?? null) : null), ...size, platformId: media.media_key };
   }
   const best = (media.variants ?? []).filter((v) => v.content_type.startsWith('video/')).sort((a, b) => (b.bit_rate ?? 0) - (a.bit_rate ?? 0))[0];
   return {
-    ...plainMedia(kind, best?.url ?? '', best?.content_type ?? null),
+    ...plainMedia(kind, best?.url ?? null, best?.content_type ?? null),
     ...size,
-    url: best?.url ?? null,
     durationSeconds: media.duration_ms === undefined ? null : media.duration_ms / 1000,
     poster: media.preview_image_url ? { url: media.preview_image_url, ...size } : null,
     platformId: media.media_key,
@@ -137,7 +136,7 @@ export function attachmentsOfXEvent(event: XDmEvent, media: ReadonlyMap<string, 
 }
 
 /** A 1:1 message event of X's v2 stream as a DM; null for other events and group conversations. */
-export function dmOfXEvent(event: XDmEvent, media: ReadonlyMap<string, XMedia> = new Map()): PlatformDm | null {
+export function dmOfXEvent(event: XDmEvent, media: ReadonlyMap<string, XMedia>): PlatformDm | null {
   const pair = event.dm_conversation_id ? xConversationParticipants(event.dm_conversation_id) : null;
   const createdAt = new Date(event.created_at ?? Number.NaN);
   if (event.event_type !== 'MessageCreate' || !pair || !event.sender_id || !pair.includes(event.sender_id) || Number.isNaN(createdAt.getTime())) return null;

@@ -1,9 +1,9 @@
+import { z } from 'zod';
 import type { AppContext } from '../../../app/context.js';
 import { PLATFORM_TYPING_RULE } from '../../../app/message-capabilities.js';
 import { sendTyping, type TypingResult } from '../../../app/threads.js';
 import { IdSchema } from '../../schemas/common.js';
 import type { Api } from '../../api.js';
-import { z } from 'zod';
 import { NoQuery, TypingSignalSchema } from '../message-schemas.js';
 import { errorResponses } from '../schemas.js';
 
