@@ -7,7 +7,7 @@ import type { Member } from '../../app/members.js';
 import type { Team } from '../../app/teams.js';
 import { accountCapabilities, threadRestrictions } from '../../core/platform-capabilities.js';
 import { iso, isoOrNull } from '../../core/time.js';
-import type { MessageRow, ProfileRow, ProspectRow, Reaction, ThreadRow } from '../../store/schema.js';
+import type { MessageRow, ProfileRow, ProspectRow, ThreadRow } from '../../store/schema.js';
 import { v2Attachment } from './message-presenters.js';
 
 /**
@@ -182,22 +182,8 @@ export interface MessageContext {
 
 const EMPTY_ENTITIES = { urls: [], postShares: [], mentions: [], hashtags: [], cashtags: [], format: [] };
 
-/** A message's reactions, each by the account link, the thread's profile, or someone we cannot tell. */
-export function v2Reactions(reactions: readonly Reaction[], context: MessageContext) {
-  const profile = primaryProfile(context.contact);
-  return reactions.map((r) => ({
-    emoji: r.emoji,
-    author:
-      r.senderPlatformId === context.accountPlatformId
-        ? { type: 'accountLink' as const, accountLinkId: context.thread.account_link_id }
-        : r.senderPlatformId === profile.platform_id
-          ? { type: 'profile' as const, profileId: profile.id, contactId: context.contact.row.id }
-          : { type: 'unknown' as const, platformId: r.senderPlatformId },
-    createdAt: r.createdAt ?? null,
-  }));
-}
-
 export function v2Message(row: MessageRow, context: MessageContext, expand: ReadonlySet<string> = new Set(), embedded: { thread?: V2Thread; accountLink?: V2AccountLink } = {}) {
+  const profile = primaryProfile(context.contact);
   const replied = row.reply_to_message_id ? context.replied.get(row.reply_to_message_id) : undefined;
   return {
     id: row.id,
@@ -211,7 +197,16 @@ export function v2Message(row: MessageRow, context: MessageContext, expand: Read
     entities: EMPTY_ENTITIES,
     attachments: row.attachments.map(v2Attachment),
     forwarded: null,
-    reactions: v2Reactions(row.reactions, context),
+    reactions: row.reactions.map((r) => ({
+      emoji: r.emoji,
+      author:
+        r.senderPlatformId === context.accountPlatformId
+          ? { type: 'accountLink' as const, accountLinkId: context.thread.account_link_id }
+          : r.senderPlatformId === profile.platform_id
+            ? { type: 'profile' as const, profileId: profile.id, contactId: context.contact.row.id }
+            : { type: 'unknown' as const, platformId: r.senderPlatformId },
+      createdAt: r.createdAt ?? null,
+    })),
     editedAt: row.is_edited ? isoOrNull(row.updated_at) : null,
     deletedAt: isoOrNull(row.deleted_at),
     createdAt: iso(row.created_at),
