@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XPoller } from '../src/app/x-inbound.js';
+import { webhookSignature } from '../src/core/x-protocol.js';
 import { buildServer } from '../src/http/server.js';
+import type { ActivityMedia } from '../src/platforms/x.js';
+import { accountActivityDm } from './fixtures/fake-x/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
 import { TestClock } from './helpers/clock.js';
 import { coveredV2, expectV2, expectV2Error } from './helpers/contract-v2.js';
 import { fails, inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
-import { linkX, xWorld, type XWorld } from './helpers/x.js';
+import { linkX, X_CONSUMER_SECRET, xWorld, type XWorld } from './helpers/x.js';
 
 /**
  * API v2's message changes (edit, unsend, history, reactions), attachments and typing, walked on the sandbox
@@ -337,6 +340,36 @@ describe('API v2 message changes on X', () => {
     // v1's one slot shows the medium.
     const v1Launch = (await ok(team.request('GET', `/api/v1/threads/${launch.threadId}/messages`))).messages.find((m: any) => m.id === launch.id);
     expect(v1Launch.attachment).toMatchObject({ type: 'image', url: 'https://pbs.twimg.com/dm_img/launch.jpg', mimeType: 'image/jpeg', width: 1200, height: 800 });
+  });
+
+  it('reads the media of DMs that Account Activity pushes', async () => {
+    const team = await world.team();
+    const { user: me } = await linkX(world, team);
+    const lead = world.fake.addUser({ username: 'lead_pushed', name: 'Pushed Lead' });
+    const push = async (text: string, media: ActivityMedia) => {
+      const body = JSON.stringify(accountActivityDm(me.id, { id: world.fake.newId(), senderId: lead.id, recipientId: me.id, text, at: world.clock.now(), media }));
+      const response = await world.app.inject({ method: 'POST', url: '/api/v1/x/webhook', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': webhookSignature(X_CONSUMER_SECRET, body) }, payload: body });
+      expect(response.json()).toEqual({ ingested: 1 });
+      world.clock.advance(1000);
+    };
+    await push('A photo', { id_str: '1001', type: 'photo', media_url_https: 'https://ton.twitter.com/1.1/ton/data/dm/1/1001/photo.png', sizes: { large: { w: 2048, h: 1024 } } });
+    await push('A clip', {
+      id_str: '1002',
+      type: 'video',
+      media_url_https: 'https://pbs.twimg.com/dm_video_thumb/1002/clip.jpg',
+      original_info: { width: 640, height: 360 },
+      video_info: { duration_millis: 4000, variants: [{ bitrate: 832_000, content_type: 'video/mp4', url: 'https://video.twimg.com/dm_video/1002/clip.mp4' }] },
+    });
+    const threads = await expectV2(team, 'GET', '/threads?folder=all', '/threads', 200);
+    const [photo, clip] = (await expectV2(team, 'GET', `/threads/${threads.data[0].id}/messages?order=asc`, '/threads/{threadId}/messages', 200)).data;
+    expect(photo.attachments).toEqual([
+      { index: 0, kind: 'image', filename: 'photo.png', contentType: 'image/png', sizeBytes: null, width: 2048, height: 1024, aspectRatio: 2, durationSeconds: null, status: 'ready', url: 'https://ton.twitter.com/1.1/ton/data/dm/1/1001/photo.png', expiresAt: null, poster: null },
+    ]);
+    expect(clip.attachments[0]).toMatchObject({ kind: 'video', url: 'https://video.twimg.com/dm_video/1002/clip.mp4', contentType: 'video/mp4', durationSeconds: 4, width: 640, poster: { url: 'https://pbs.twimg.com/dm_video_thumb/1002/clip.jpg' } });
+    // A medium of the wrong shape is refused, never half-read.
+    const bad = JSON.stringify(accountActivityDm(me.id, { id: world.fake.newId(), senderId: lead.id, recipientId: me.id, text: 'x', at: world.clock.now(), media: { type: 'video', video_info: { variants: 5 } } as unknown as ActivityMedia }));
+    const refused = await world.app.inject({ method: 'POST', url: '/api/v1/x/webhook', headers: { 'content-type': 'application/json', 'x-twitter-webhooks-signature': webhookSignature(X_CONSUMER_SECRET, bad) }, payload: bad });
+    expect(refused.statusCode).toBe(400);
   });
 
   it('refuses what X API v2 cannot do, and deletes our own DM events on X', async () => {

@@ -109,7 +109,7 @@ export function attachmentOfXMedia(media: XMedia): MediaAttachment {
   const size = { width: media.width ?? null, height: media.height ?? null };
   if (kind === 'image') {
     const extension = media.url ? /\.([a-z0-9]+)(?:[?#]|$)/i.exec(media.url)?.[1]?.toLowerCase() : undefined;
-    return { ...plainMedia(kind, media.url ?? null, extension ? (PHOTO_TYPES[extension] ?? null) : null), ...size, platformId: media.media_key };
+    return { ...plainMedia(kind, media.url ?? null, extension ? (PHOTO_TYPES[extension] ?? null) : null), ...size, platformId: media.media_key || null };
   }
   const best = (media.variants ?? []).filter((v) => v.content_type.startsWith('video/')).sort((a, b) => (b.bit_rate ?? 0) - (a.bit_rate ?? 0))[0];
   return {
@@ -117,7 +117,7 @@ export function attachmentOfXMedia(media: XMedia): MediaAttachment {
     ...size,
     durationSeconds: media.duration_ms === undefined ? null : media.duration_ms / 1000,
     poster: media.preview_image_url ? { url: media.preview_image_url, ...size } : null,
-    platformId: media.media_key,
+    platformId: media.media_key || null,
   };
 }
 
@@ -190,6 +190,18 @@ export const profileOfXUser = (user: XUser): PlatformProfile => ({
   dmsOpen: true,
 });
 
+/** A DM's medium in X's v1.1 event format. */
+export interface ActivityMedia {
+  id_str?: string;
+  /** photo, animated_gif or video */
+  type?: string;
+  /** a photo's, or a video's (a GIF's) still frame */
+  media_url_https?: string;
+  original_info?: { width: number; height: number };
+  sizes?: { large?: { w: number; h: number } };
+  video_info?: { duration_millis?: number; variants?: Array<{ bitrate?: number; content_type: string; url: string }> };
+}
+
 /** The part of an Account Activity webhook body this server reads (X's v1.1 event format). */
 export interface AccountActivity {
   for_user_id?: string;
@@ -197,11 +209,34 @@ export interface AccountActivity {
     type?: string;
     id?: string;
     created_timestamp?: string;
-    message_create?: { target?: { recipient_id?: string }; sender_id?: string; message_data?: { text?: string } };
+    message_create?: {
+      target?: { recipient_id?: string };
+      sender_id?: string;
+      message_data?: { text?: string; attachment?: { type?: string; media?: ActivityMedia } };
+    };
   }>;
 }
 
-/** The DMs an Account Activity delivery carries (message creations only). */
+/** A v1.1 medium read as v2's media object would say it (v1.1 links carry no preview, so there is no card). */
+function attachmentsOfActivity(attachment: { type?: string; media?: ActivityMedia } | undefined): MessageAttachment[] {
+  const media = attachment?.type === 'media' ? attachment.media : undefined;
+  if (!media?.type) return [];
+  const large = media.sizes?.large;
+  const size = media.original_info ?? (large ? { width: large.w, height: large.h } : {});
+  const photo = media.type === 'photo';
+  return [
+    attachmentOfXMedia({
+      media_key: media.id_str ?? '',
+      type: media.type,
+      ...(photo ? { url: media.media_url_https } : { preview_image_url: media.media_url_https }),
+      ...size,
+      duration_ms: media.video_info?.duration_millis,
+      variants: media.video_info?.variants?.map((v) => ({ bit_rate: v.bitrate, content_type: v.content_type, url: v.url })),
+    }),
+  ];
+}
+
+/** The DMs an Account Activity delivery carries (message creations only), with their media. */
 export function dmsOfAccountActivity(body: AccountActivity): PlatformDm[] {
   return (body.direct_message_events ?? []).flatMap((e): PlatformDm[] => {
     const create = e.message_create;
@@ -213,6 +248,7 @@ export function dmsOfAccountActivity(body: AccountActivity): PlatformDm[] {
         senderPlatformId: create.sender_id,
         recipientPlatformId: create.target.recipient_id,
         content: create.message_data?.text ?? '',
+        attachments: attachmentsOfActivity(create.message_data?.attachment),
         createdAt,
       },
     ];
