@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../src/http/server.js';
-import { newTeam, testApp, testContext, type TeamClient } from './helpers/app.js';
-import { coveredV2, expectV2Contract } from './helpers/contract-v2.js';
+import { newTeam, testApp, testContext } from './helpers/app.js';
+import { coveredV2, expectV2, expectV2Contract, expectV2Error as expectError } from './helpers/contract-v2.js';
 import { inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
 import { sharedStore } from './helpers/store.js';
 
@@ -10,33 +10,6 @@ import { sharedStore } from './helpers/store.js';
  * API v2 walked in a realistic scenario beside v1, on the same store: every answer, success or error, is checked
  * against the schema the vendor's v2 document gives its operation for its status (test/helpers/contract-v2.ts).
  */
-
-interface V2Response {
-  status: number;
-  body: any;
-  headers: Record<string, unknown>;
-}
-
-/** A v2 request through the real stack, its answer validated against the contract's `contractPath`. */
-async function v2(team: TeamClient, method: string, url: string, contractPath: string, payload?: unknown): Promise<V2Response> {
-  const response = await team.request(method as 'GET', `/api/v2${url}`, payload);
-  const body = response.body === '' ? undefined : response.json();
-  expectV2Contract(method, contractPath, response.statusCode, body);
-  if (response.statusCode >= 400) expect(response.headers['x-request-id']).toBe(body.requestId);
-  return { status: response.statusCode, body, headers: response.headers };
-}
-
-async function expectV2(team: TeamClient, method: string, url: string, contractPath: string, status: number, payload?: unknown) {
-  const response = await v2(team, method, url, contractPath, payload);
-  expect(response.status, JSON.stringify(response.body)).toBe(status);
-  return response.body;
-}
-
-async function expectError(team: TeamClient, method: string, url: string, contractPath: string, status: number, code: string, payload?: unknown) {
-  const body = await expectV2(team, method, url, contractPath, status, payload);
-  expect(body.code).toBe(code);
-  return body;
-}
 
 describe('API v2 beside v1', () => {
   it('walks team, platforms, members and account links', async () => {

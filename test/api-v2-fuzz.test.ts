@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { newTeam } from './helpers/app.js';
 import { expectV2Contract } from './helpers/contract-v2.js';
-import { inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
+import { linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
 
 /**
  * Generated requests against API v2's operations, query strings and bodies made of the documented names and
@@ -13,13 +13,21 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 
 const junk = fc.oneof(
   fc.string({ maxLength: 12 }),
-  fc.constantFrom('', 'true', 'false', '0', '-1', '101', '1.5', 'null', '%', '[]', 'a,b', '\u00e9', 'nosuchid', 'Hot'),
+  fc.constantFrom('', 'true', 'false', '0', '-1', '101', '1.5', 'null', '%', '[]', 'a,b', '\u00e9', 'nosuchid', 'Hot', 'self', 'all', '👍', '👍👍', '🇫🇷'),
   fc.integer({ min: -5, max: 2000 }).map(String),
+);
+
+/** A path segment of every kind but those that make another path (empty, `.` and `..`). */
+const segment = fc.oneof(
+  fc.constantFrom('0', '1', '-1', '1.5', 'abc', '99999999999', '%', '00', ' 1'),
+  fc.integer({ min: -5, max: 200 }).map(String),
+  fc.string({ minLength: 1, maxLength: 6 }).filter((v) => v !== '.' && v !== '..'),
 );
 
 interface Target {
   method: 'GET' | 'PATCH' | 'POST' | 'PUT' | 'DELETE';
-  path: (ids: Ids) => string;
+  /** the path, from the seeded ids and a generated path segment */
+  path: (ids: Ids, segment: string) => string;
   contract: string;
   keys: string[];
   body?: fc.Arbitrary<unknown>;
@@ -28,7 +36,10 @@ interface Target {
 interface Ids {
   thread: string;
   contact: string;
+  /** theirs, with an image */
   message: string;
+  /** ours */
+  reply: string;
 }
 
 const TARGETS: Target[] = [
@@ -56,6 +67,14 @@ const TARGETS: Target[] = [
   { method: 'POST', path: () => '/tags', contract: '/tags', keys: [], body: fc.record({ name: junk, color: junk }, { requiredKeys: [] }) },
   { method: 'PUT', path: (ids) => `/contacts/${ids.contact}/tags/hot`, contract: '/contacts/{contactId}/tags/{tagRef}', keys: [] },
   { method: 'PATCH', path: () => '/statuses/lead', contract: '/statuses/{statusRef}', keys: [], body: fc.record({ name: junk, color: fc.oneof(fc.constant(null), junk) }, { requiredKeys: [] }) },
+  { method: 'PATCH', path: (ids) => `/messages/${ids.reply}`, contract: '/messages/{messageId}', keys: ['expand'], body: fc.record({ content: fc.oneof(fc.string({ maxLength: 20 }), junk, fc.constant(null)), other: junk }, { requiredKeys: [] }) },
+  { method: 'DELETE', path: (ids) => `/messages/${ids.reply}`, contract: '/messages/{messageId}', keys: ['scope', 'scope', 'emoji'] },
+  { method: 'DELETE', path: (ids) => `/messages/${ids.message}`, contract: '/messages/{messageId}', keys: ['scope'] },
+  { method: 'GET', path: (ids) => `/messages/${ids.message}/history`, contract: '/messages/{messageId}/history', keys: ['expand', 'limit'] },
+  { method: 'POST', path: (ids) => `/messages/${ids.message}/reactions`, contract: '/messages/{messageId}/reactions', keys: ['emoji'], body: fc.record({ emoji: junk, other: junk }, { requiredKeys: [] }) },
+  { method: 'DELETE', path: (ids) => `/messages/${ids.message}/reactions`, contract: '/messages/{messageId}/reactions', keys: ['emoji', 'emoji', 'scope'] },
+  { method: 'GET', path: (ids, index) => `/messages/${ids.message}/attachments/${encodeURIComponent(index)}`, contract: '/messages/{messageId}/attachments/{index}', keys: ['index'] },
+  { method: 'POST', path: (ids) => `/threads/${ids.thread}/typing`, contract: '/threads/{threadId}/typing', keys: ['typing'], body: fc.oneof(fc.constant(undefined), fc.record({ on: junk }, { requiredKeys: [] })) },
 ];
 
 const request = fc.record({
@@ -63,23 +82,27 @@ const request = fc.record({
   pairs: fc.array(fc.tuple(fc.nat(), junk), { maxLength: 5 }),
   body: fc.nat(),
   seedBody: fc.integer(),
+  segment,
 });
 
 it(`answers ${RUNS} generated v2 requests as the contract documents, never with a server error`, { timeout: Math.max(120_000, RUNS * 1_000) }, async () => {
   const team = await newTeam();
   const account = await linkAccount(team);
-  const first = await inbound(team, account.id, randomPlatformId(), 'Fuzz me');
+  const attachment = { type: 'image', url: 'https://cdn.example.com/fuzz.png', mimeType: 'image/png' };
+  const first = await ok(team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId: account.id, fromPlatformId: randomPlatformId(), content: 'Fuzz me', attachment }));
+  const reply = await ok(team.request('POST', `/api/v1/threads/${first.threadId}/messages`, { content: 'Fuzzed' }));
   const thread = await ok(team.request('GET', `/api/v1/threads/${first.threadId}`));
   await team.request('POST', '/api/v2/tags', { name: 'Hot' });
   await team.request('POST', '/api/v2/statuses', { name: 'Lead' });
-  const ids: Ids = { thread: first.threadId, contact: thread.prospect.externalId, message: first.id };
+  const ids: Ids = { thread: first.threadId, contact: thread.prospect.externalId, message: first.id, reply: reply.id };
 
   await fc.assert(
-    fc.asyncProperty(request, async ({ target, pairs, seedBody }) => {
+    fc.asyncProperty(request, async ({ target, pairs, seedBody, segment }) => {
       const query = pairs.length === 0 || target.keys.length === 0 ? '' : `?${pairs.map(([k, v]) => `${encodeURIComponent(target.keys[k % target.keys.length]!)}=${encodeURIComponent(v)}`).join('&')}`;
       const body = target.body ? fc.sample(target.body, { seed: seedBody, numRuns: 1 })[0] : undefined;
-      const response = await team.request(target.method, `/api/v2${target.path(ids)}${query}`, body);
-      expect(response.statusCode, `${target.method} ${target.path(ids)}${query} ${JSON.stringify(body)}: ${response.body}`).toBeLessThan(500);
+      const path = target.path(ids, segment);
+      const response = await team.request(target.method, `/api/v2${path}${query}`, body);
+      expect(response.statusCode, `${target.method} ${path}${query} ${JSON.stringify(body)}: ${response.body}`).toBeLessThan(500);
       expectV2Contract(target.method, target.contract, response.statusCode, response.body === '' ? undefined : response.json());
     }),
     { numRuns: RUNS },

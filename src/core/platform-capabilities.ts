@@ -76,7 +76,9 @@ const SANDBOX: PlatformDescription = {
   usernamePrefix: '@',
   capabilities: CAPABILITIES,
   limits: { characters: 10_000, mediaCount: 4, mediaBytes: null, mediaTypes: null },
-  mutationWindows: {},
+  // An hour to edit or unsend one's message (X's window for editing a post), so a client's handling of
+  // mutationWindowClosed can be tried on the sandbox.
+  mutationWindows: { 'message:edit': 3600, 'message:unsend': 3600 },
   threadState: { archive: { observe: true, mutate: true }, read: { observe: true, mutate: true } },
 };
 
@@ -85,10 +87,43 @@ export const PLATFORMS: readonly PlatformDescription[] = [X, SANDBOX];
 
 export const describePlatform = (platform: string): PlatformDescription | undefined => PLATFORMS.find((p) => p.platform === platform);
 
+/** What reaches the other side of a conversation: a message, or a change of one they see. */
+const DELIVERED: readonly Capability[] = ['message:send', 'message:reply', 'message:forward', 'message:edit', 'message:unsend', 'message:react'];
+
 /**
- * What a thread's conversation disables on top of its account's capabilities: nothing can be sent to someone the
- * platform says cannot receive messages (suspended, gone, or with DMs closed).
+ * What a thread's conversation disables on top of its account's capabilities: nothing reaches someone the
+ * platform says cannot receive messages (suspended, gone, or with DMs closed): no message, edit, unsend or
+ * reaction. Deleting a message for oneself still works.
  */
 export function threadRestrictions(recipient: { accountStatus: string; dmsOpen: boolean }): Capability[] {
-  return recipient.accountStatus === 'active' && recipient.dmsOpen ? [] : ['message:send'];
+  return recipient.accountStatus === 'active' && recipient.dmsOpen ? [] : [...DELIVERED];
+}
+
+/** The capabilities of an account link: its platform's (no account narrows them yet). */
+export const accountCapabilities = (platform: string): Capability[] => [...(describePlatform(platform)?.capabilities ?? [])];
+
+/** Why an operation is not possible, in API v2's terms. */
+export type CapabilityRefusal =
+  | { code: 'capabilityNotSupported' | 'threadRestricted'; capability: Capability }
+  | { code: 'mutationWindowClosed'; capability: Capability; closedAt: Date };
+
+/**
+ * Whether `capability` may be used now: the account link must have it, the thread must not restrict it and, for a
+ * change of a message created at `createdAt`, the platform's window for it must still be open (it closes
+ * `mutationWindows[capability]` seconds after the message was created). Null when it may.
+ */
+export function capabilityRefusal(
+  platform: string,
+  capability: Capability,
+  restrictions: readonly Capability[],
+  message?: { createdAt: Date; now: Date },
+): CapabilityRefusal | null {
+  if (!accountCapabilities(platform).includes(capability)) return { code: 'capabilityNotSupported', capability };
+  if (restrictions.includes(capability)) return { code: 'threadRestricted', capability };
+  const window = describePlatform(platform)?.mutationWindows[capability];
+  if (message && window !== undefined) {
+    const closedAt = new Date(message.createdAt.getTime() + window * 1000);
+    if (message.now >= closedAt) return { code: 'mutationWindowClosed', capability, closedAt };
+  }
+  return null;
 }

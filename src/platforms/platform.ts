@@ -1,3 +1,4 @@
+import type { MessageAttachment } from '../core/attachments.js';
 import { AppError } from '../core/errors.js';
 import type { AccountLinkRow, Platform as PlatformName } from '../store/schema.js';
 
@@ -73,6 +74,12 @@ export interface Platform {
    * read before it; anything else is thrown.
    */
   readDms?(account: PlatformAccount, cursor: string | null): Promise<DmRead>;
+  /**
+   * Optional: deletes a DM for the account only (API v2's `message:delete:self`) on the platform (X: DELETE
+   * /2/dm_events/:id). A platform whose DMs live in this store (the sandbox) has none: the store's record is the
+   * change.
+   */
+  deleteDm?(account: PlatformAccount, platformMessageId: string): Promise<void>;
 }
 
 /** A DM as a platform reports it for one of our linked accounts (either direction). */
@@ -81,6 +88,8 @@ export interface PlatformDm {
   senderPlatformId: string;
   recipientPlatformId: string;
   content: string;
+  /** its media and link card, in the platform's order */
+  attachments?: MessageAttachment[];
   createdAt: Date;
 }
 

@@ -13,7 +13,7 @@ export interface XTokenResponse {
 }
 
 export interface XRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   query?: Record<string, string | undefined>;
   json?: unknown;

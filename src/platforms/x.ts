@@ -4,6 +4,7 @@ import type { RateWindow } from '../core/rate-limit.js';
 import type { XLimits } from '../core/x-protocol.js';
 import type { XConfig } from '../config.js';
 import type { Db } from '../store/db.js';
+import { plainCard, plainMedia, type CardAttachment, type MediaAttachment, type MediaKind, type MessageAttachment } from '../core/attachments.js';
 import { XApi, type XRequest, type XTokenResponse } from './x-api.js';
 import {
   PlatformError,
@@ -36,7 +37,20 @@ export interface XUser {
   public_metrics?: { followers_count?: number; following_count?: number; tweet_count?: number };
 }
 
-/** A DM event as GET /2/dm_events returns it with DM_EVENT_FIELDS. */
+/** A link in a DM, as X unwinds it (its preview: title, description, images). */
+export interface XUrlEntity {
+  start?: number;
+  end?: number;
+  url: string;
+  expanded_url?: string;
+  unwound_url?: string;
+  display_url?: string;
+  title?: string;
+  description?: string;
+  images?: Array<{ url: string; width: number; height: number }>;
+}
+
+/** A DM event as GET /2/dm_events returns it with DM_EVENT_FIELDS (`urls` comes with the `entities` field). */
 export interface XDmEvent {
   id: string;
   event_type: string;
@@ -44,10 +58,30 @@ export interface XDmEvent {
   sender_id?: string;
   dm_conversation_id?: string;
   created_at?: string;
+  attachments?: { media_keys?: string[]; card_ids?: string[] };
+  urls?: XUrlEntity[];
+}
+
+/** A media object of `includes.media`, with MEDIA_FIELDS. */
+export interface XMedia {
+  media_key: string;
+  /** photo, animated_gif or video */
+  type: string;
+  /** a photo's */
+  url?: string;
+  /** a video's or GIF's still frame */
+  preview_image_url?: string;
+  width?: number;
+  height?: number;
+  duration_ms?: number;
+  alt_text?: string;
+  /** a video's or GIF's encodings */
+  variants?: Array<{ bit_rate?: number; content_type: string; url: string }>;
 }
 
 export const USER_FIELDS = 'id,name,username,protected,public_metrics,description,location,profile_image_url,url,created_at,verified_type';
-const DM_EVENT_FIELDS = 'id,text,event_type,created_at,sender_id,dm_conversation_id';
+const DM_EVENT_FIELDS = 'id,text,event_type,created_at,sender_id,dm_conversation_id,attachments,entities';
+const MEDIA_FIELDS = 'media_key,type,url,preview_image_url,width,height,duration_ms,alt_text,variants';
 /** X's user ids (and its event ids): decimal snowflakes. */
 export const X_ID = /^[0-9]{1,20}$/;
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
@@ -66,8 +100,43 @@ const MAX_PAGES_PER_READ = 30;
 /** X's event ids are snowflakes: a later event has a larger decimal id. */
 const newer = (a: string, b: string | null) => b === null || BigInt(a) > BigInt(b);
 
+const MEDIA_KINDS: Record<string, MediaKind> = { photo: 'image', animated_gif: 'gif', video: 'video' };
+const PHOTO_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+
+/** A medium of X as an attachment: a photo's URL, or a video's (a GIF's) best MP4 encoding and its still frame. */
+export function attachmentOfXMedia(media: XMedia): MediaAttachment {
+  const kind = MEDIA_KINDS[media.type] ?? 'file';
+  const size = { width: media.width ?? null, height: media.height ?? null };
+  if (kind === 'image') {
+    const extension = media.url ? /\.([a-z0-9]+)(?:[?#]|$)/i.exec(media.url)?.[1]?.toLowerCase() : undefined;
+    return { ...plainMedia(kind, media.url ?? null, extension ? (PHOTO_TYPES[extension] ?? null) : null), ...size, platformId: media.media_key || null };
+  }
+  const best = (media.variants ?? []).filter((v) => v.content_type.startsWith('video/')).sort((a, b) => (b.bit_rate ?? 0) - (a.bit_rate ?? 0))[0];
+  return {
+    ...plainMedia(kind, best?.url ?? null, best?.content_type ?? null),
+    ...size,
+    durationSeconds: media.duration_ms === undefined ? null : media.duration_ms / 1000,
+    poster: media.preview_image_url ? { url: media.preview_image_url, ...size } : null,
+    platformId: media.media_key || null,
+  };
+}
+
+/** A link X previewed (it gave the link a title) as the message's link card. */
+function cardOfXUrl(entity: XUrlEntity): CardAttachment {
+  const url = entity.unwound_url ?? entity.expanded_url ?? entity.url;
+  const image = entity.images?.[0];
+  return { ...plainCard(url), title: entity.title ?? null, description: entity.description ?? null, thumbnail: image ? { url: image.url, width: image.width, height: image.height, alt: null } : null };
+}
+
+/** A DM event's media (from the page's `includes.media`, in the event's order), then its one link card. */
+export function attachmentsOfXEvent(event: XDmEvent, media: ReadonlyMap<string, XMedia>): MessageAttachment[] {
+  const found = (event.attachments?.media_keys ?? []).flatMap((key) => (media.has(key) ? [attachmentOfXMedia(media.get(key)!)] : []));
+  const previewed = event.urls?.find((u) => u.title);
+  return previewed ? [...found, cardOfXUrl(previewed)] : found;
+}
+
 /** A 1:1 message event of X's v2 stream as a DM; null for other events and group conversations. */
-export function dmOfXEvent(event: XDmEvent): PlatformDm | null {
+export function dmOfXEvent(event: XDmEvent, media: ReadonlyMap<string, XMedia>): PlatformDm | null {
   const pair = event.dm_conversation_id ? xConversationParticipants(event.dm_conversation_id) : null;
   const createdAt = new Date(event.created_at ?? Number.NaN);
   if (event.event_type !== 'MessageCreate' || !pair || !event.sender_id || !pair.includes(event.sender_id) || Number.isNaN(createdAt.getTime())) return null;
@@ -76,11 +145,12 @@ export function dmOfXEvent(event: XDmEvent): PlatformDm | null {
     senderPlatformId: event.sender_id,
     recipientPlatformId: pair[0] === event.sender_id ? pair[1] : pair[0],
     content: event.text ?? '',
+    attachments: attachmentsOfXEvent(event, media),
     createdAt,
   };
 }
 
-type Bucket = 'dm_send' | 'dm_read' | 'tweets' | 'likes';
+type Bucket = 'dm_send' | 'dm_read' | 'dm_delete' | 'tweets' | 'likes';
 
 /** The configured per-account caps, by endpoint family (counted in rate_limit_buckets). */
 export function xCapWindows(config: XConfig): Partial<Record<Bucket, RateWindow[]>> {
@@ -120,6 +190,18 @@ export const profileOfXUser = (user: XUser): PlatformProfile => ({
   dmsOpen: true,
 });
 
+/** A DM's medium in X's v1.1 event format. */
+export interface ActivityMedia {
+  id_str?: string;
+  /** photo, animated_gif or video */
+  type?: string;
+  /** a photo's, or a video's (a GIF's) still frame */
+  media_url_https?: string;
+  original_info?: { width: number; height: number };
+  sizes?: { large?: { w: number; h: number } };
+  video_info?: { duration_millis?: number; variants?: Array<{ bitrate?: number; content_type: string; url: string }> };
+}
+
 /** The part of an Account Activity webhook body this server reads (X's v1.1 event format). */
 export interface AccountActivity {
   for_user_id?: string;
@@ -127,11 +209,34 @@ export interface AccountActivity {
     type?: string;
     id?: string;
     created_timestamp?: string;
-    message_create?: { target?: { recipient_id?: string }; sender_id?: string; message_data?: { text?: string } };
+    message_create?: {
+      target?: { recipient_id?: string };
+      sender_id?: string;
+      message_data?: { text?: string; attachment?: { type?: string; media?: ActivityMedia } };
+    };
   }>;
 }
 
-/** The DMs an Account Activity delivery carries (message creations only). */
+/** A v1.1 medium read as v2's media object would say it (v1.1 links carry no preview, so there is no card). */
+function attachmentsOfActivity(attachment: { type?: string; media?: ActivityMedia } | undefined): MessageAttachment[] {
+  const media = attachment?.type === 'media' ? attachment.media : undefined;
+  if (!media?.type) return [];
+  const large = media.sizes?.large;
+  const size = media.original_info ?? (large ? { width: large.w, height: large.h } : {});
+  const photo = media.type === 'photo';
+  return [
+    attachmentOfXMedia({
+      media_key: media.id_str ?? '',
+      type: media.type,
+      ...(photo ? { url: media.media_url_https } : { preview_image_url: media.media_url_https }),
+      ...size,
+      duration_ms: media.video_info?.duration_millis,
+      variants: media.video_info?.variants?.map((v) => ({ bit_rate: v.bitrate, content_type: v.content_type, url: v.url })),
+    }),
+  ];
+}
+
+/** The DMs an Account Activity delivery carries (message creations only), with their media. */
 export function dmsOfAccountActivity(body: AccountActivity): PlatformDm[] {
   return (body.direct_message_events ?? []).flatMap((e): PlatformDm[] => {
     const create = e.message_create;
@@ -143,6 +248,7 @@ export function dmsOfAccountActivity(body: AccountActivity): PlatformDm[] {
         senderPlatformId: create.sender_id,
         recipientPlatformId: create.target.recipient_id,
         content: create.message_data?.text ?? '',
+        attachments: attachmentsOfActivity(create.message_data?.attachment),
         createdAt,
       },
     ];
@@ -246,14 +352,16 @@ export class XPlatform implements Platform {
   /** The account's DM events newer than `cursor` (an event id), page after page (GET /2/dm_events). */
   async readDms(account: PlatformAccount, cursor: string | null): Promise<DmRead> {
     const fresh: XDmEvent[] = [];
+    const media = new Map<string, XMedia>();
     let caughtUp = false;
     let failure: PlatformError | undefined;
     try {
       let paginationToken: string | undefined;
       for (let page = 0; page < MAX_PAGES_PER_READ && !caughtUp; page++) {
-        const { events, nextToken } = await this.dmEvents(account, paginationToken);
+        const { events, nextToken, media: pageMedia } = await this.dmEvents(account, paginationToken);
         const unseen = events.filter((e) => newer(e.id, cursor));
         fresh.push(...unseen);
+        for (const [key, medium] of pageMedia) media.set(key, medium);
         caughtUp = unseen.length < events.length || !nextToken;
         paginationToken = nextToken;
       }
@@ -263,17 +371,34 @@ export class XPlatform implements Platform {
     }
     // Oldest first, so a cursor only ever passes DMs that are in.
     fresh.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    return { dms: fresh.flatMap((e) => dmOfXEvent(e) ?? []), newest: fresh.at(-1)?.id ?? null, caughtUp, failure };
+    return { dms: fresh.flatMap((e) => dmOfXEvent(e, media) ?? []), newest: fresh.at(-1)?.id ?? null, caughtUp, failure };
   }
 
-  /** One page of the account's DM events (message creations only), newest first. */
-  async dmEvents(account: PlatformAccount, paginationToken?: string, path = '/2/dm_events'): Promise<{ events: XDmEvent[]; nextToken?: string }> {
-    const body = await this.#asAccount<{ data?: XDmEvent[]; meta?: { next_token?: string } }>(account, 'dm_read', {
+  /** One page of the account's DM events (message creations only), newest first, with the media they carry. */
+  async dmEvents(
+    account: PlatformAccount,
+    paginationToken?: string,
+    path = '/2/dm_events',
+  ): Promise<{ events: XDmEvent[]; nextToken?: string; media: Map<string, XMedia> }> {
+    const body = await this.#asAccount<{ data?: XDmEvent[]; includes?: { media?: XMedia[] }; meta?: { next_token?: string } }>(account, 'dm_read', {
       method: 'GET',
       path,
-      query: { 'dm_event.fields': DM_EVENT_FIELDS, event_types: 'MessageCreate', max_results: '100', pagination_token: paginationToken },
+      query: {
+        'dm_event.fields': DM_EVENT_FIELDS,
+        event_types: 'MessageCreate',
+        expansions: 'attachments.media_keys',
+        'media.fields': MEDIA_FIELDS,
+        max_results: '100',
+        pagination_token: paginationToken,
+      },
     });
-    return { events: body.data ?? [], nextToken: body.meta?.next_token };
+    return { events: body.data ?? [], nextToken: body.meta?.next_token, media: new Map((body.includes?.media ?? []).map((m) => [m.media_key, m])) };
+  }
+
+  /** Deletes a DM event for this account (X deletes only events the account owns, and only from its own view). */
+  async deleteDm(account: PlatformAccount, platformMessageId: string): Promise<void> {
+    if (!X_ID.test(platformMessageId)) throw new PlatformError('recipient_unreachable', `'${platformMessageId}' is no X DM event id`);
+    await this.#asAccount(account, 'dm_delete', { method: 'DELETE', path: `/2/dm_events/${platformMessageId}` });
   }
 
   /** A public lookup: with the app-only token when configured, else as the asking team's own account. */

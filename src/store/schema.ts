@@ -1,4 +1,5 @@
-import type { ColumnType, Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely';
+import type { MessageAttachment } from '../core/attachments.js';
 import type { StoredGroup } from '../core/event-groups.js';
 import type { CampaignTables } from './schema-campaigns.js';
 import type { EngineTables } from './schema-engine.js';
@@ -249,6 +250,10 @@ export interface MessagesTable {
   reply_to_message_id: string | null;
   is_encrypted: boolean | null;
   reactions: ColumnType<Reaction[], string | undefined, string>;
+  /** how many times the reactions changed */
+  reactions_version: Defaulted<number>;
+  /** media and at most one link card, an attachment's index its position (migration 0026) */
+  attachments: ColumnType<MessageAttachment[], string | undefined, string>;
   created_at: Timestamp;
   updated_at: NullableTimestamp;
   is_edited: Defaulted<boolean>;
@@ -256,6 +261,12 @@ export interface MessagesTable {
   deletion_type: 'self' | 'all' | null;
   deletion_origin: MessageOrigin | null;
   platform_deleted_at: NullableTimestamp;
+}
+
+/** When a typing indicator last went out in a thread (migration 0027). */
+export interface ThreadTypingTable {
+  thread_id: string;
+  sent_at: Timestamp;
 }
 
 export interface MessageVersionsTable {
@@ -346,6 +357,7 @@ export interface Database extends CampaignTables, ListTables, EngineTables, XTab
   threads: ThreadsTable;
   messages: MessagesTable;
   message_versions: MessageVersionsTable;
+  thread_typing: ThreadTypingTable;
   event_counters: EventCountersTable;
   event_groups: EventGroupsTable;
   webhooks: WebhooksTable;

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import type { TeamClient } from './app.js';
 
 /**
  * Validates API v2 answers against the vendor's v2 document, read from its fixture (test/fixtures/contract/
@@ -59,3 +60,32 @@ export function expectV2Contract(method: string, contractPath: string, status: n
 /** The operations of the v2 contract, as `METHOD /path`. */
 export const v2Operations = (): string[] =>
   Object.entries(contract.paths).flatMap(([p, ops]) => Object.keys(ops).filter((m) => m !== 'parameters').map((m) => `${m.toUpperCase()} ${p}`));
+
+export interface V2Response {
+  status: number;
+  body: any;
+  headers: Record<string, unknown>;
+}
+
+/** A v2 request through the real stack, its answer validated against the contract's `contractPath`. */
+export async function v2(team: TeamClient, method: string, url: string, contractPath: string, payload?: unknown): Promise<V2Response> {
+  const response = await team.request(method as 'GET', `/api/v2${url}`, payload);
+  const body = response.body === '' ? undefined : response.json();
+  expectV2Contract(method, contractPath, response.statusCode, body);
+  if (response.statusCode >= 400) expect(response.headers['x-request-id']).toBe(body.requestId);
+  return { status: response.statusCode, body, headers: response.headers };
+}
+
+/** The same, expecting `status`; the body. */
+export async function expectV2(team: TeamClient, method: string, url: string, contractPath: string, status: number, payload?: unknown) {
+  const response = await v2(team, method, url, contractPath, payload);
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  return response.body;
+}
+
+/** The same, expecting an error of this status and code; the error body. */
+export async function expectV2Error(team: TeamClient, method: string, url: string, contractPath: string, status: number, code: string, payload?: unknown) {
+  const body = await expectV2(team, method, url, contractPath, status, payload);
+  expect(body.code).toBe(code);
+  return body;
+}

@@ -33,6 +33,7 @@ export async function ingestInboundMessage(ctx: AppContext, account: AccountLink
     authorId: ours ? account.id : thread.prospect_id,
     userId: null,
     content: dm.content,
+    attachments: dm.attachments,
     origin: 'external',
     createdAt: dm.createdAt,
   }), ours ? undefined : async (trx, thread, message, now) => void (repliedIn = await recordCampaignReply(trx, thread, message, now)));

@@ -1,3 +1,4 @@
+import type { MessageAttachment } from '../../core/attachments.js';
 import { newId } from '../../core/ids.js';
 import { conversationId, type PlatformProfile } from '../../platforms/platform.js';
 import { insertRows, updateRows } from '../../store/bulk.js';
@@ -37,6 +38,8 @@ export interface NewMessageInput {
   content: string;
   origin: MessageOrigin;
   replyToMessageId?: string | null;
+  /** the media and link card the platform reported with it */
+  attachments?: MessageAttachment[];
   createdAt: Date;
 }
 
@@ -142,6 +145,8 @@ function messageRow(thread: ThreadRow, input: NewMessageInput): MessageRow {
     is_encrypted: thread.variant === 'xChat',
     is_edited: false,
     reactions: [],
+    reactions_version: 0,
+    attachments: input.attachments ?? [],
     created_at: input.createdAt,
     updated_at: null,
     deleted_at: null,
@@ -154,11 +159,15 @@ function messageRow(thread: ThreadRow, input: NewMessageInput): MessageRow {
 /** The messages stored, by id; one the thread already has under its platform id is not stored again. */
 async function insertMessages(trx: Db, rows: readonly MessageRow[]): Promise<Map<string, MessageRow>> {
   const byId = new Map(rows.map((r) => [r.id, r]));
-  // Only the columns without a default (the rows hold the defaults already), and only ids back.
+  // Only the columns without a default (the rows hold the defaults already), and only ids back; attachments only
+  // when a message of the batch has some (an engine batch never has: its rows stay without a json cell each).
+  const withAttachments = rows.some((r) => r.attachments.length > 0);
   const inserted = await insertRows<'messages', { id: string }>(
     trx,
     'messages',
-    rows.map(({ is_edited, reactions, updated_at, deleted_at, deletion_type, deletion_origin, platform_deleted_at, ...columns }) => columns),
+    rows.map(({ is_edited, reactions, reactions_version, attachments, updated_at, deleted_at, deletion_type, deletion_origin, platform_deleted_at, ...columns }) =>
+      withAttachments ? { ...columns, attachments: JSON.stringify(attachments) } : columns,
+    ),
     'on conflict (thread_id, platform_id) where platform_id is not null do nothing returning id',
   );
   return new Map(inserted.map(({ id }) => [id, byId.get(id)!]));

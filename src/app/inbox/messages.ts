@@ -3,14 +3,14 @@ import { newId } from '../../core/ids.js';
 import { iso, isoOrNull } from '../../core/time.js';
 import { accountOf, platformOf, PlatformError, type SentDm } from '../../platforms/platform.js';
 import type { Db } from '../../store/db.js';
-import type { AccountLinkRow, MessageOrigin, MessageRow, Platform as PlatformName, Reaction, ThreadRow } from '../../store/schema.js';
+import type { AccountLinkRow, MessageOrigin, MessageRow, Platform as PlatformName, ProspectRow, Reaction, ThreadRow } from '../../store/schema.js';
 import { getAccountLinkRow } from '../accounts/account-links.js';
 import { markAccountOffline } from '../../store/account-links.js';
 import type { Actor, AppContext } from '../context.js';
 import { emitEvent } from '../events/events.js';
 import { getProspectRow } from '../prospects/prospects.js';
 import { openThread, recordMessage, type NewMessageInput, type Target } from './message-recording.js';
-import { presentMessage, type Message } from './presenters.js';
+import { presentMessage, type Message, type V1Attachment } from './presenters.js';
 import { getThreadRow, lockThread, resolveTarget, type TargetInput } from './threads.js';
 import { keysetPage } from '../../store/keyset.js';
 import { rowOr404 } from '../rows.js';
@@ -143,19 +143,91 @@ export async function getMessageRow(ctx: AppContext, teamId: string, messageId: 
   return { message, thread };
 }
 
-/** Edit, delete and reactions act on a message of a live thread; edit and delete need X Chat. */
-async function changeableMessage(trx: Db, teamId: string, threadId: string, messageId: string, needsXChat: boolean) {
-  const thread = await getThreadRow(trx, teamId, threadId, true);
-  const message = await messageRow(trx, thread.id, messageId, true);
-  if (needsXChat && thread.variant !== 'xChat') {
-    throw new AppError(409, 'THREAD_NOT_XCHAT', 'Messages can be edited or deleted only in X Chat threads (both sides have sent a message)');
-  }
-  if (message.deleted_at) throw new AppError(409, 'MESSAGE_DELETED', `Message '${messageId}' has been deleted`);
-  return { thread, message };
+/** A change of a message: an edit, a deletion for the account only (`self`) or for everyone (`all`), a reaction. */
+export type MessageChange = { kind: 'edit'; content: string } | { kind: 'delete'; scope: 'self' | 'all' } | { kind: 'react' };
+
+/** What a change is judged on: the message, its thread, the thread's account link and the person on the other side. */
+export interface ChangeTarget {
+  thread: ThreadRow;
+  message: MessageRow;
+  account: AccountLinkRow;
+  recipient: ProspectRow;
 }
+
+/**
+ * The rules a change of a message follows besides the ones every change follows (a deleted message does not
+ * change; only our own messages are edited or deleted for everyone). v1 and v2 each pass theirs.
+ */
+export interface MessageRules {
+  /** Throws when the change may not be made now. */
+  check(change: MessageChange, target: ChangeTarget, now: Date): void;
+  /** whether the platform makes the change too (X deletes a DM event), before it is recorded here */
+  onPlatform: boolean;
+}
+
+/**
+ * API v1's rules, the vendor's v1: edits and deletions only in X Chat threads, no reactions on sandbox threads;
+ * a change is this server's record only, nothing is asked of the platform.
+ */
+export const V1_MESSAGE_RULES: MessageRules = {
+  check(change, { thread }) {
+    if (change.kind !== 'react' && thread.variant !== 'xChat') {
+      throw new AppError(409, 'THREAD_NOT_XCHAT', 'Messages can be edited or deleted only in X Chat threads (both sides have sent a message)');
+    }
+    if (change.kind === 'react' && thread.platform === 'sandbox') throw new AppError(422, 'REACTIONS_NOT_SUPPORTED', 'Reactions are not supported on sandbox threads');
+  },
+  onPlatform: false,
+};
 
 const notOwn = (messageId: string) =>
   new AppError(422, 'NOT_OWN_MESSAGE', `Message '${messageId}' was sent by the prospect; only our own messages can be changed for everyone`);
+
+/**
+ * A message of a live thread that this change may be made to, by the caller's rules and every change's (locked
+ * with its thread when `db` is a transaction about to make it).
+ */
+async function changeableMessage(db: Db, teamId: string, threadId: string, messageId: string, change: MessageChange, rules: MessageRules, now: Date, lock: boolean): Promise<ChangeTarget> {
+  const thread = await getThreadRow(db, teamId, threadId, lock);
+  const message = await messageRow(db, thread.id, messageId, lock);
+  const account = await getAccountLinkRow(db, teamId, thread.account_link_id);
+  const recipient = await getProspectRow(db, teamId, thread.prospect_id);
+  const target = { thread, message, account, recipient };
+  rules.check(change, target, now);
+  if (message.deleted_at) throw new AppError(409, 'MESSAGE_DELETED', `Message '${messageId}' has been deleted`);
+  const forEveryone = change.kind === 'edit' || (change.kind === 'delete' && change.scope === 'all');
+  if (forEveryone && !message.outbound) throw notOwn(messageId);
+  return target;
+}
+
+/** A platform's failure to make a change, as an API error the caller can act on (retry later, reconnect). */
+function changeFailure(error: PlatformError, account: AccountLinkRow, now: Date): AppError {
+  switch (error.kind) {
+    case 'rate_limited': {
+      const retryAfterSeconds = error.resetAt ? Math.max(0, Math.ceil((error.resetAt.getTime() - now.getTime()) / 1000)) : null;
+      return new AppError(429, 'PLATFORM_RATE_LIMITED', 'The platform is rate limiting this account', { resetAt: isoOrNull(error.resetAt), retryAfterSeconds });
+    }
+    case 'auth_revoked':
+      return new AppError(409, 'ACCOUNT_LINK_OFFLINE', `The platform signed the account out; reconnect it: ${error.message}`, { accountLinkId: account.id, status: 'offline' });
+    case 'transient':
+      return new AppError(503, 'PLATFORM_UNAVAILABLE', `The platform failed; try again later: ${error.message}`, { retryAfterSeconds: null });
+    case 'recipient_unreachable':
+      return new AppError(502, 'PLATFORM_REFUSED', `The platform refused the change: ${error.message}`);
+  }
+}
+
+/** Deletes the message for the account on the platform, when the platform keeps DMs of its own (X). */
+async function deleteOnPlatform(ctx: AppContext, { account, message }: ChangeTarget): Promise<void> {
+  const platform = platformOf(ctx, account.platform);
+  if (!platform.deleteDm || !message.platform_id) return;
+  try {
+    await platform.deleteDm(accountOf(account), message.platform_id);
+  } catch (error) {
+    if (!(error instanceof PlatformError)) throw error;
+    const now = ctx.clock.now();
+    if (error.kind === 'auth_revoked') await markAccountOffline(ctx.db, account.id, now);
+    throw changeFailure(error, account, now);
+  }
+}
 
 export async function editMessage(
   ctx: AppContext,
@@ -163,11 +235,11 @@ export async function editMessage(
   threadId: string,
   messageId: string,
   content: string,
+  rules: MessageRules,
 ): Promise<{ success: true; messageId: string; content: string; editedAt: string }> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const { message } = await changeableMessage(trx, teamId, threadId, messageId, true);
-    if (!message.outbound) throw notOwn(messageId);
+    const { message } = await changeableMessage(trx, teamId, threadId, messageId, { kind: 'edit', content }, rules, now, true);
     // Each version row keeps the text an edit replaced, with that edit's origin and time.
     await trx
       .insertInto('message_versions')
@@ -184,23 +256,28 @@ export async function editMessage(
   });
 }
 
+/**
+ * Deletes a message for the account only (`self`) or unsends it for everyone (`all`): kept, with its history,
+ * and marked deleted. Where the rules say so, the platform deletes it first (X, for `self`).
+ */
 export async function deleteMessage(
   ctx: AppContext,
   teamId: string,
   threadId: string,
   messageId: string,
-  deleteForAll: boolean,
+  scope: 'self' | 'all',
+  rules: MessageRules,
 ): Promise<{ success: true; messageId: string; deletedAt: string }> {
+  const change = { kind: 'delete', scope } as const;
+  if (rules.onPlatform && scope === 'self') {
+    // Judged before the platform is asked, so it never deletes what would be refused here.
+    await deleteOnPlatform(ctx, await changeableMessage(ctx.db, teamId, threadId, messageId, change, rules, ctx.clock.now(), false));
+  }
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const { message } = await changeableMessage(trx, teamId, threadId, messageId, true);
-    if (deleteForAll && !message.outbound) throw notOwn(messageId);
-    await trx
-      .updateTable('messages')
-      .set({ deleted_at: now, deletion_type: deleteForAll ? 'all' : 'self', deletion_origin: 'api' })
-      .where('id', '=', messageId)
-      .execute();
-    await emitEvent(trx, teamId, 'message.deleted', { messageId, threadId }, now);
+    await changeableMessage(trx, teamId, threadId, messageId, change, rules, now, true);
+    await trx.updateTable('messages').set({ deleted_at: now, deletion_type: scope, deletion_origin: 'api' }).where('id', '=', messageId).execute();
+    await emitEvent(trx, teamId, 'message.deleted', { messageId, threadId, scope }, now);
     return { success: true as const, messageId, deletedAt: iso(now) };
   });
 }
@@ -224,7 +301,7 @@ export interface MessageVersion {
   isEncrypted: boolean | null;
   expandedData: null;
   entities: null;
-  attachment: null;
+  attachment: V1Attachment | null;
   reactions: Reaction[];
 }
 
@@ -272,7 +349,8 @@ export async function messageHistory(ctx: AppContext, teamId: string, threadId: 
       isEncrypted: base.isEncrypted,
       expandedData: null,
       entities: null,
-      attachment: null,
+      // Edits change the text only.
+      attachment: base.attachment,
       reactions: i === texts.length - 1 ? base.reactions : [],
     };
   });
@@ -290,7 +368,7 @@ export async function messageHistory(ctx: AppContext, teamId: string, threadId: 
   return { versions, deletion };
 }
 
-/** Adds or removes our account's reaction. Sandbox threads have no reactions (as on the vendor's API). */
+/** Adds or removes our account's reaction; the reactions after it, with how many times they changed. */
 export async function setReaction(
   ctx: AppContext,
   teamId: string,
@@ -298,22 +376,19 @@ export async function setReaction(
   messageId: string,
   emoji: string,
   present: boolean,
-): Promise<{ success: true; messageId: string }> {
+  rules: MessageRules,
+): Promise<{ messageId: string; reactions: Reaction[]; version: number }> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const { thread, message } = await changeableMessage(trx, teamId, threadId, messageId, false);
-    if (thread.platform === 'sandbox') {
-      throw new AppError(422, 'REACTIONS_NOT_SUPPORTED', 'Reactions are not supported on sandbox threads');
-    }
-    const account = await getAccountLinkRow(trx, teamId, thread.account_link_id);
+    const { message, account } = await changeableMessage(trx, teamId, threadId, messageId, { kind: 'react' }, rules, now, true);
     const ours = (r: Reaction) => r.emoji === emoji && r.senderPlatformId === account.platform_id;
     const existing = message.reactions.find(ours);
-    if (present === Boolean(existing)) return { success: true as const, messageId };
+    if (present === Boolean(existing)) return { messageId, reactions: message.reactions, version: message.reactions_version };
     const reaction = existing ?? { emoji, senderPlatformId: account.platform_id, createdAt: iso(now) };
     const reactions = present ? [...message.reactions, reaction] : message.reactions.filter((r) => !ours(r));
-    await trx.updateTable('messages').set({ reactions: JSON.stringify(reactions) }).where('id', '=', messageId).execute();
+    const version = message.reactions_version + 1;
+    await trx.updateTable('messages').set({ reactions: JSON.stringify(reactions), reactions_version: version }).where('id', '=', messageId).execute();
     await emitEvent(trx, teamId, present ? 'message.reactionAdded' : 'message.reactionRemoved', { messageId, threadId, reaction }, now);
-    return { success: true as const, messageId };
+    return { messageId, reactions, version };
   });
 }
-

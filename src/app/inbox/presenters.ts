@@ -1,4 +1,6 @@
+import { isCard, type MessageAttachment } from '../../core/attachments.js';
 import { iso, isoOrNull } from '../../core/time.js';
+import { domainOf } from '../../core/urls.js';
 import { isAnyOf, type Db } from '../../store/db.js';
 import type { MessageOrigin, MessageRow, Platform as PlatformName, ProspectRow, Reaction, ThreadRow } from '../../store/schema.js';
 
@@ -25,10 +27,26 @@ export interface Message {
   replyData: { messageId: string } | null;
   forwardData: null;
   entities: null;
-  attachment: null;
+  attachment: V1Attachment | null;
   reactions: Reaction[];
   deletedAt: string | null;
   platformDeletedAt: string | null;
+}
+
+/**
+ * v1's one attachment slot ("normalized media/card attachment"): the message's first medium, else its link card.
+ * A medium is shown as the sandbox takes one in (`type`, `url`, `mimeType`), with what else the platform said.
+ */
+export type V1Attachment =
+  | { type: string; url: string | null; mimeType: string | null; filename: string | null; sizeBytes: number | null; width: number | null; height: number | null; durationSeconds: number | null; previewImageUrl: string | null }
+  | { type: 'card'; url: string; title: string | null; description: string | null; domain: string | null; imageUrl: string | null };
+
+function v1Attachment(attachments: readonly MessageAttachment[]): V1Attachment | null {
+  const shown = attachments.find((a) => !isCard(a)) ?? attachments[0];
+  if (!shown) return null;
+  if (isCard(shown)) return { type: 'card', url: shown.url, title: shown.title, description: shown.description, domain: shown.domain, imageUrl: shown.thumbnail?.url ?? null };
+  const { kind, url, contentType, filename, sizeBytes, width, height, durationSeconds, poster } = shown;
+  return { type: kind, url, mimeType: contentType, filename, sizeBytes, width, height, durationSeconds, previewImageUrl: poster?.url ?? null };
 }
 
 export const presentMessage = (row: MessageRow): Message => ({
@@ -49,7 +67,7 @@ export const presentMessage = (row: MessageRow): Message => ({
   replyData: row.reply_to_message_id ? { messageId: row.reply_to_message_id } : null,
   forwardData: null,
   entities: null,
-  attachment: null,
+  attachment: v1Attachment(row.attachments),
   reactions: row.reactions,
   deletedAt: isoOrNull(row.deleted_at),
   platformDeletedAt: isoOrNull(row.platform_deleted_at),
@@ -113,16 +131,6 @@ export interface ProspectWithContext {
 }
 
 const DAY_MS = 86_400_000;
-
-/** The host of a website link without `www.`, or null. */
-export function domainOf(url: string | null): string | null {
-  if (!url) return null;
-  try {
-    return new URL(url).hostname.replace(/^www\./, '');
-  } catch {
-    return null;
-  }
-}
 
 /** How much to trust cached profile data, by its age (1 = just fetched, below 0.5 = possibly outdated). */
 function confidenceOf(ageDays: number): number {

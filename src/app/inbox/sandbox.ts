@@ -1,3 +1,4 @@
+import { plainCard, plainMedia, type MediaKind, type MessageAttachment } from '../../core/attachments.js';
 import { AppError, validationError } from '../../core/errors.js';
 import { platformOf, type PlatformProfile } from '../../platforms/platform.js';
 import { putSandboxProfile, recordSandboxDm, type SandboxProfileInput } from '../../platforms/sandbox.js';
@@ -34,11 +35,20 @@ export async function setSandboxProfile(ctx: AppContext, platformId: string, inp
   return presentSandboxProfile(await putSandboxProfile(ctx.db, platformId, input, ctx.clock.now()));
 }
 
-/** A sandbox user DMs one of the team's sandbox accounts; it arrives exactly as an X DM would. */
+/** What a sandbox DM carries besides its text: a medium of a kind (with its media type, when known) or a link card. */
+export interface SandboxAttachmentInput {
+  type: MediaKind | 'card';
+  url: string;
+  mimeType?: string;
+}
+
+const attachmentOf = (input: SandboxAttachmentInput): MessageAttachment => (input.type === 'card' ? plainCard(input.url) : plainMedia(input.type, input.url, input.mimeType ?? null));
+
+/** A sandbox user DMs one of the team's sandbox accounts; it arrives exactly as an X DM would, with its attachment. */
 export async function deliverSandboxDm(
   ctx: AppContext,
   teamId: string,
-  input: { accountLinkId: string; fromPlatformId: string; content: string },
+  input: { accountLinkId: string; fromPlatformId: string; content: string; attachment?: SandboxAttachmentInput },
 ): Promise<Message> {
   const account = await getAccountLinkRow(ctx.db, teamId, input.accountLinkId);
   if (account.platform !== 'sandbox') {
@@ -58,6 +68,7 @@ export async function deliverSandboxDm(
     senderPlatformId: input.fromPlatformId,
     recipientPlatformId: account.platform_id,
     content: input.content,
+    attachments: input.attachment ? [attachmentOf(input.attachment)] : [],
     createdAt: now,
   });
 }

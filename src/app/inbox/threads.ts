@@ -397,14 +397,39 @@ export async function deleteThread(ctx: AppContext, teamId: string, threadId: st
   });
 }
 
-export type TypingResult = { status: 'sent' } | { status: 'skipped'; reason: 'unsupported' | 'typingDisabled' };
+export type TypingResult = { status: 'sent' } | { status: 'skipped'; reason: 'unsupported' | 'typingDisabled' | 'outboundDisabled' | 'rateLimited' };
 
-/** Typing indicators exist only in X Chat; a thread can switch them off. Never an error. */
-export async function sendTyping(ctx: AppContext, teamId: string, threadId: string): Promise<TypingResult> {
+/**
+ * Whether a thread can show typing at all, by the caller's rules: a skip to answer, null when it can, or an error
+ * thrown (v2 refuses a platform without the capability).
+ */
+export type TypingRule = (thread: ThreadRow) => TypingResult | null;
+
+/** API v1's rule, the vendor's v1: typing indicators exist only in X Chat threads. */
+export const V1_TYPING_RULE: TypingRule = (thread) => (thread.variant === 'xChat' ? null : { status: 'skipped', reason: 'unsupported' });
+
+/** At most one typing indicator a thread in this interval (the vendor's); more are skipped. */
+const TYPING_INTERVAL_MS = 2500;
+
+/**
+ * Shows our account typing in a thread, if the rule allows it, the thread has not switched typing indicators off,
+ * the account is active and no indicator went out in this thread in the last TYPING_INTERVAL_MS (one conditional
+ * upsert decides, for every process). Never an error but the rule's.
+ */
+export async function sendTyping(ctx: AppContext, teamId: string, threadId: string, rule: TypingRule): Promise<TypingResult> {
   const row = await getThreadRow(ctx.db, teamId, threadId);
-  if (row.variant !== 'xChat') return { status: 'skipped', reason: 'unsupported' };
+  const refused = rule(row);
+  if (refused) return refused;
   if (row.typing_indicators_enabled === false) return { status: 'skipped', reason: 'typingDisabled' };
-  return { status: 'sent' };
+  if ((await getAccountLinkRow(ctx.db, teamId, row.account_link_id)).status !== 'active') return { status: 'skipped', reason: 'outboundDisabled' };
+  const now = ctx.clock.now();
+  const claimed = await ctx.db
+    .insertInto('thread_typing')
+    .values({ thread_id: row.id, sent_at: now })
+    .onConflict((oc) => oc.column('thread_id').doUpdateSet({ sent_at: now }).where('thread_typing.sent_at', '<=', new Date(now.getTime() - TYPING_INTERVAL_MS)))
+    .returning('thread_id')
+    .executeTakeFirst();
+  return claimed ? { status: 'sent' } : { status: 'skipped', reason: 'rateLimited' };
 }
 
 export async function updateThreadSettings(

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../app/context.js';
-import { deleteMessage, editMessage, listMessageRows, messageHistory, quickSend, sendMessage, setReaction } from '../../app/inbox/messages.js';
+import { deleteMessage, editMessage, listMessageRows, messageHistory, quickSend, sendMessage, setReaction, V1_MESSAGE_RULES } from '../../app/inbox/messages.js';
 import { presentMessage } from '../../app/inbox/presenters.js';
 import type { Api } from '../api.js';
 import { errorResponses } from '../schemas/common.js';
@@ -79,7 +79,7 @@ export function messageRoutes(api: Api, ctx: AppContext): void {
         response: { 200: EditResultSchema, ...errorResponses },
       },
     },
-    async (req) => editMessage(ctx, req.actor.teamId, req.params.threadId, req.params.messageId, req.body.content),
+    async (req) => editMessage(ctx, req.actor.teamId, req.params.threadId, req.params.messageId, req.body.content, V1_MESSAGE_RULES),
   );
   api.delete(
     '/threads/:threadId/messages/:messageId',
@@ -93,7 +93,7 @@ export function messageRoutes(api: Api, ctx: AppContext): void {
       },
     },
     async (req) =>
-      deleteMessage(ctx, req.actor.teamId, req.params.threadId, req.params.messageId, req.body?.deleteForAll ?? true),
+      deleteMessage(ctx, req.actor.teamId, req.params.threadId, req.params.messageId, (req.body?.deleteForAll ?? true) ? 'all' : 'self', V1_MESSAGE_RULES),
   );
   api.get(
     '/threads/:threadId/messages/:messageId/history',
@@ -107,10 +107,10 @@ export function messageRoutes(api: Api, ctx: AppContext): void {
     },
     async (req) => messageHistory(ctx, req.actor.teamId, req.params.threadId, req.params.messageId),
   );
-  api.post(reactionsPath, { schema: reactionSchema('React to a message') }, async (req) =>
-    setReaction(ctx, req.actor.teamId, req.params.threadId, req.params.messageId, req.body.emoji, true),
-  );
-  api.delete(reactionsPath, { schema: reactionSchema('Remove our reaction from a message') }, async (req) =>
-    setReaction(ctx, req.actor.teamId, req.params.threadId, req.params.messageId, req.body.emoji, false),
-  );
+  const react = async (teamId: string, params: { threadId: string; messageId: string }, emoji: string, present: boolean) => {
+    const { messageId } = await setReaction(ctx, teamId, params.threadId, params.messageId, emoji, present, V1_MESSAGE_RULES);
+    return { success: true, messageId };
+  };
+  api.post(reactionsPath, { schema: reactionSchema('React to a message') }, async (req) => react(req.actor.teamId, req.params, req.body.emoji, true));
+  api.delete(reactionsPath, { schema: reactionSchema('Remove our reaction from a message') }, async (req) => react(req.actor.teamId, req.params, req.body.emoji, false));
 }

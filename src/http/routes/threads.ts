@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.js';
-import { createThread, deleteThread, getThread, listThreadRows, lookupThread, lookupThreadsByUsername, sendTyping, unreadCounts, updateThread, updateThreadSettings } from '../../app/inbox/threads.js';
+import { createThread, deleteThread, getThread, listThreadRows, lookupThread, lookupThreadsByUsername, sendTyping, unreadCounts, updateThread, updateThreadSettings, V1_TYPING_RULE } from '../../app/inbox/threads.js';
 import type { Api } from '../api.js';
 import { EmptyBody, errorResponses } from '../schemas/common.js';
 import { cursorFrom, paginate } from '../schemas/pagination.js';
@@ -103,7 +103,7 @@ export function threadRoutes(api: Api, ctx: AppContext): void {
         response: { 200: TypingResultSchema, ...errorResponses },
       },
     },
-    async (req) => sendTyping(ctx, req.actor.teamId, req.params.threadId),
+    async (req) => sendTyping(ctx, req.actor.teamId, req.params.threadId, V1_TYPING_RULE),
   );
   api.patch(
     '/threads/:threadId/settings',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MEDIA_KINDS, mediaTypeMismatch } from '../../core/attachments.js';
 import { SandboxUsername } from './account-links.js';
 import { IdSchema } from './common.js';
 import { MessageContent } from './messages.js';
@@ -35,4 +36,30 @@ export const SandboxProfileSchema = z
   })
   .meta({ id: 'SandboxProfile' });
 
-export const SandboxInboundBody = z.object({ accountLinkId: IdSchema, fromPlatformId: PlatformIdSchema, content: MessageContent });
+/** What a sandbox DM may carry besides its text: one medium or a link card (its link is `url`). */
+export const SandboxAttachmentBody = z
+  .object({
+    type: z.enum([...MEDIA_KINDS, 'card']),
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    mimeType: z
+      .string()
+      .max(255)
+      .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'is not a media type (type/subtype)')
+      .optional(),
+  })
+  .superRefine((attachment, ctx) => {
+    if (attachment.mimeType === undefined) return;
+    const problem = attachment.type === 'card' ? 'a link card has no mimeType' : mediaTypeMismatch(attachment.type, attachment.mimeType);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['mimeType'], message: problem });
+  });
+
+export const SandboxInboundBody = z
+  .object({
+    accountLinkId: IdSchema,
+    fromPlatformId: PlatformIdSchema,
+    content: MessageContent.or(z.literal('')).describe('may be empty when the DM has an attachment'),
+    attachment: SandboxAttachmentBody.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.content === '' && !body.attachment) ctx.addIssue({ code: 'custom', path: ['content'], message: 'must not be empty in a DM without an attachment' });
+  });

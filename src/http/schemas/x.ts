@@ -11,6 +11,26 @@ export const XCallbackQuery = z.union([
 export const XCrcQuery = z.object({ crc_token: z.string().min(1).max(500) });
 export const XCrcResponse = z.object({ response_token: z.string() });
 
+/** A DM's medium in X's v1.1 format: the parts the adapter reads. */
+const ActivityAttachment = z.looseObject({
+  type: z.string().optional(),
+  media: z
+    .looseObject({
+      id_str: z.string().optional(),
+      type: z.string().optional(),
+      media_url_https: z.string().optional(),
+      original_info: z.looseObject({ width: z.number(), height: z.number() }).optional(),
+      sizes: z.looseObject({ large: z.looseObject({ w: z.number(), h: z.number() }).optional() }).optional(),
+      video_info: z
+        .looseObject({
+          duration_millis: z.number().optional(),
+          variants: z.array(z.looseObject({ bitrate: z.number().optional(), content_type: z.string(), url: z.string() })).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
 /** Account Activity deliveries: only the DM events are read; everything else passes untouched. */
 export const AccountActivityBody = z.looseObject({
   for_user_id: z.string().optional(),
@@ -24,7 +44,7 @@ export const AccountActivityBody = z.looseObject({
           .looseObject({
             target: z.looseObject({ recipient_id: z.string().optional() }).optional(),
             sender_id: z.string().optional(),
-            message_data: z.looseObject({ text: z.string().optional() }).optional(),
+            message_data: z.looseObject({ text: z.string().optional(), attachment: ActivityAttachment.optional() }).optional(),
           })
           .optional(),
       }),

@@ -58,6 +58,27 @@ const NOT_FOUND: Record<string, string> = {
   STATUS_NOT_FOUND: 'statusNotFound',
 };
 
+const detail = (error: AppError, key: string): unknown => (error.details && typeof error.details === 'object' ? (error.details as Record<string, unknown>)[key] : undefined);
+const retryAfter = (error: AppError) => ({ retryAfterSeconds: typeof detail(error, 'retryAfterSeconds') === 'number' ? detail(error, 'retryAfterSeconds') : null });
+const notModifiable = (error: AppError) => new V2Error(422, 'messageNotModifiable', error.message, { reason: error.message });
+const disconnected = (error: AppError) =>
+  new V2Error(409, 'accountLinkDisconnected', error.message, { accountLinkId: detail(error, 'accountLinkId'), status: detail(error, 'status') });
+
+/** v1's codes of an operation the platform, the conversation or the message does not allow, in v2's terms. */
+const REFUSALS: Record<string, (error: AppError) => V2Error> = {
+  CAPABILITY_NOT_SUPPORTED: (e) => new V2Error(422, 'capabilityNotSupported', e.message, { capability: detail(e, 'capability') }),
+  THREAD_RESTRICTED: (e) => new V2Error(422, 'threadRestricted', e.message, { capability: detail(e, 'capability') }),
+  MUTATION_WINDOW_CLOSED: (e) => new V2Error(422, 'mutationWindowClosed', e.message, { capability: detail(e, 'capability'), closedAt: detail(e, 'closedAt') }),
+  CONTENT_REJECTED: (e) => new V2Error(422, 'contentRejected', e.message, { detail: detail(e, 'detail') }),
+  MESSAGE_DELETED: notModifiable,
+  NOT_OWN_MESSAGE: notModifiable,
+  ACCOUNT_LINK_NOT_ACTIVE: disconnected,
+  ACCOUNT_LINK_OFFLINE: disconnected,
+  PLATFORM_RATE_LIMITED: (e) => new V2Error(429, 'platformRateLimited', e.message, retryAfter(e)),
+  PLATFORM_UNAVAILABLE: (e) => new V2Error(503, 'platformUnavailable', e.message, retryAfter(e)),
+  PLATFORM_REFUSED: (e) => new V2Error(502, 'platformError', e.message),
+};
+
 /** `body.name` or `querystring.tag.0` (our field names) as a v2 issue path, without the part of the request. */
 function issuePath(field: string): Array<string | number> {
   const parts = field.split('.').filter(Boolean);
@@ -76,6 +97,8 @@ function translate(error: AppError): V2Error | null {
   if (error instanceof NameTakenError) return new V2Error(409, 'nameTaken', error.message, { name: error.takenName });
   const notFound = NOT_FOUND[error.code];
   if (notFound) return new V2Error(404, notFound, error.message);
+  const refusal = REFUSALS[error.code];
+  if (refusal) return refusal(error);
   switch (error.code) {
     case 'UNAUTHORIZED':
       return new V2Error(401, 'unauthorized', error.message);

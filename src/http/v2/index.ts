@@ -8,8 +8,10 @@ import { contactsV2Routes } from './routes/contacts.js';
 import { eventsV2Routes } from './routes/events.js';
 import { labelsV2Routes } from './routes/labels.js';
 import { sendV2Routes } from './routes/send.js';
+import { messageChangesV2Routes } from './routes/message-changes.js';
 import { teamV2Routes } from './routes/team.js';
 import { threadsV2Routes } from './routes/threads.js';
+import { typingV2Routes } from './routes/typing.js';
 
 export const V2_PREFIX = '/api/v2';
 
@@ -41,6 +43,8 @@ export async function registerApiV2(app: FastifyInstance, ctx: AppContext): Prom
       contactsV2Routes(typed, ctx);
       threadsV2Routes(typed, ctx);
       sendV2Routes(typed, ctx);
+      messageChangesV2Routes(typed, ctx);
+      typingV2Routes(typed, ctx);
       eventsV2Routes(typed, ctx);
     },
     { prefix: V2_PREFIX },

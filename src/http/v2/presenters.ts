@@ -1,13 +1,14 @@
 import type { AccountLink } from '../../app/accounts/account-links.js';
 import { primaryProfile, type ContactRecord, type ThreadRecords } from '../../app/prospects/contacts.js';
 import type { EventEnvelope } from '../../app/events/events.js';
-import { domainOf } from '../../app/inbox/presenters.js';
+import { domainOf } from '../../core/urls.js';
 import type { Label } from '../../app/prospects/labels.js';
 import type { Member } from '../../app/team/members.js';
 import type { Team } from '../../app/team/teams.js';
-import { describePlatform, threadRestrictions, type Capability } from '../../core/platform-capabilities.js';
+import { accountCapabilities, threadRestrictions } from '../../core/platform-capabilities.js';
 import { iso, isoOrNull } from '../../core/time.js';
 import type { MessageRow, ProfileRow, ProspectRow, ThreadRow } from '../../store/schema.js';
+import { v2Attachment } from './message-presenters.js';
 
 /**
  * How API v2 shows what v1 shows otherwise: the same rows, read by the same use cases, in the vendor's v2 shapes
@@ -35,9 +36,6 @@ export const v2Member = (member: Member) => ({
 
 export type V2Member = ReturnType<typeof v2Member>;
 
-/** A platform's capabilities; an account link has its platform's (none of ours narrows them further). */
-export const capabilitiesOf = (platform: string): Capability[] => [...(describePlatform(platform)?.capabilities ?? [])];
-
 export const v2AccountLink = (link: AccountLink) => ({
   id: link.id,
   platform: link.platform,
@@ -48,7 +46,7 @@ export const v2AccountLink = (link: AccountLink) => ({
   status: link.status,
   // The only pause we have is a member's: PATCH /api/v1/account-links/{id} with status paused.
   pauseReasons: link.status === 'paused' ? ['manual'] : [],
-  capabilities: capabilitiesOf(link.platform),
+  capabilities: accountCapabilities(link.platform),
   syncedAt: link.syncedAt,
   createdAt: link.createdAt,
 });
@@ -197,7 +195,7 @@ export function v2Message(row: MessageRow, context: MessageContext, expand: Read
     sentBy: sentByOf(row, context.memberOfUser, expand.has('sentBy')),
     content: row.content,
     entities: EMPTY_ENTITIES,
-    attachments: [],
+    attachments: row.attachments.map(v2Attachment),
     forwarded: null,
     reactions: row.reactions.map((r) => ({
       emoji: r.emoji,

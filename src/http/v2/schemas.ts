@@ -8,7 +8,7 @@ import { IdSchema, TimestampSchema } from '../schemas/common.js';
  * components (Thread, Message ...) never meet v1's of the same names.
  */
 export const v2Registry = z.registry<{ id: string }>();
-function named<T extends z.ZodType>(id: string, schema: T): T {
+export function named<T extends z.ZodType>(id: string, schema: T): T {
   v2Registry.add(schema, { id });
   return schema;
 }
@@ -184,6 +184,40 @@ const reactionAuthor = z.union([
   z.object({ type: z.literal('unknown'), platformId: z.string() }),
 ]);
 
+const urlExpiry = timestamp.nullable().describe('when `url` stops working; null: it does not expire');
+export const ReactionSchema = named('Reaction', z.object({ emoji: z.string(), author: reactionAuthor, createdAt: timestamp.nullable() }));
+
+export const AttachmentMediaSchema = named(
+  'AttachmentMedia',
+  z.object({
+    index: z.number().int(),
+    kind: z.enum(['image', 'gif', 'video', 'audio', 'file']),
+    filename: nullableString,
+    contentType: nullableString,
+    sizeBytes: z.number().nullable(),
+    width: z.number().nullable(),
+    height: z.number().nullable(),
+    aspectRatio: z.number().nullable(),
+    durationSeconds: z.number().nullable(),
+    status: z.enum(['ready', 'pending', 'processing', 'failed']),
+    url: nullableString,
+    expiresAt: urlExpiry,
+    poster: z.object({ url: z.string(), expiresAt: urlExpiry, width: z.number().nullable(), height: z.number().nullable() }).nullable(),
+  }),
+);
+export const AttachmentCardSchema = named(
+  'AttachmentCard',
+  z.object({
+    index: z.number().int(),
+    kind: z.literal('card'),
+    url: z.string(),
+    title: nullableString,
+    description: nullableString,
+    domain: nullableString,
+    thumbnail: z.object({ url: z.string(), width: z.number(), height: z.number(), alt: nullableString }).nullable(),
+  }),
+);
+
 export const MessageSchema = named(
   'Message',
   z.object({
@@ -203,9 +237,9 @@ export const MessageSchema = named(
       cashtags: z.array(z.never()),
       format: z.array(z.never()),
     }),
-    attachments: z.array(z.never()),
+    attachments: z.array(z.union([AttachmentMediaSchema, AttachmentCardSchema])),
     forwarded: z.null(),
-    reactions: z.array(z.object({ emoji: z.string(), author: reactionAuthor, createdAt: timestamp.nullable() })),
+    reactions: z.array(ReactionSchema),
     editedAt: timestamp.nullable(),
     deletedAt: timestamp.nullable(),
     createdAt: timestamp,

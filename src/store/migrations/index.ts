@@ -22,6 +22,8 @@ import * as variationPicks from './0020_variation_picks.js';
 import * as prospectTable from './0022_prospect_table.js';
 import * as profiles from './0023_profiles.js';
 import * as sendKeys from './0024_send_keys.js';
+import * as messageAttachments from './0026_message_attachments.js';
+import * as typingSignals from './0027_typing_signals.js';
 import * as leadOrder from './0030_lead_order.js';
 import * as followUpsFirst from './0031_follow_ups_first.js';
 
@@ -52,6 +54,8 @@ export const migrationProvider: MigrationProvider = {
       '0022_prospect_table': prospectTable,
       '0023_profiles': profiles,
       '0024_send_keys': sendKeys,
+      '0026_message_attachments': messageAttachments,
+      '0027_typing_signals': typingSignals,
       '0030_lead_order': leadOrder,
       '0031_follow_ups_first': followUpsFirst,
     };
