@@ -183,7 +183,8 @@ describe('POST /api/v2/messages', () => {
     const first = await inbound(team, account.id, closed, 'I write, you cannot answer');
     const inThread = await expectRefused(team, toThread(first.threadId), 422, 'threadRestricted');
     expect(inThread.details).toEqual({ capability: 'message:send' });
-    expect((await ok(team.request('GET', `/api/v2/threads/${first.threadId}`))).restrictions).toEqual(['message:send']);
+    // Everything that would reach the recipient is restricted (docs/api-v2.md, restrictions).
+    expect((await ok(team.request('GET', `/api/v2/threads/${first.threadId}`))).restrictions).toEqual(['message:send', 'message:reply', 'message:forward', 'message:edit', 'message:unsend', 'message:react']);
     const stranger = randomPlatformId();
     await ok(team.request('PUT', `/api/v1/sandbox/profiles/${stranger}`, { dmsOpen: false }));
     const before = await expectRefused(team, { target: { type: 'profile', accountLinkId: account.id, platform: 'sandbox', platformId: stranger }, content: 'Hi' }, 422, 'recipientUnavailable');
