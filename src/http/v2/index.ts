@@ -9,6 +9,7 @@ import { eventsV2Routes } from './routes/events.js';
 import { labelsV2Routes } from './routes/labels.js';
 import { teamV2Routes } from './routes/team.js';
 import { threadsV2Routes } from './routes/threads.js';
+import { webhooksV2Routes } from './routes/webhooks.js';
 
 export const V2_PREFIX = '/api/v2';
 
@@ -40,6 +41,7 @@ export async function registerApiV2(app: FastifyInstance, ctx: AppContext): Prom
       contactsV2Routes(typed, ctx);
       threadsV2Routes(typed, ctx);
       eventsV2Routes(typed, ctx);
+      webhooksV2Routes(typed, ctx);
     },
     { prefix: V2_PREFIX },
   );

@@ -8,7 +8,7 @@ import { IdSchema, TimestampSchema } from '../schemas/common.js';
  * components (Thread, Message ...) never meet v1's of the same names.
  */
 export const v2Registry = z.registry<{ id: string }>();
-function named<T extends z.ZodType>(id: string, schema: T): T {
+export function named<T extends z.ZodType>(id: string, schema: T): T {
   v2Registry.add(schema, { id });
   return schema;
 }
@@ -20,7 +20,7 @@ const CapabilitySchema = z.enum(CAPABILITIES);
 const capabilityMap = z.object(Object.fromEntries(CAPABILITIES.map((c) => [c, z.number().int().optional()]))).strict();
 const Cuid2 = IdSchema;
 
-const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
 export const TeamSchema = named(
   'Team',

@@ -21,6 +21,7 @@ import * as webhookHealth from './0019_webhook_health.js';
 import * as variationPicks from './0020_variation_picks.js';
 import * as prospectTable from './0022_prospect_table.js';
 import * as profiles from './0023_profiles.js';
+import * as webhookPayloadVersion from './0028_webhook_payload_version.js';
 import * as leadOrder from './0030_lead_order.js';
 import * as followUpsFirst from './0031_follow_ups_first.js';
 
@@ -50,6 +51,7 @@ export const migrationProvider: MigrationProvider = {
       '0020_variation_picks': variationPicks,
       '0022_prospect_table': prospectTable,
       '0023_profiles': profiles,
+      '0028_webhook_payload_version': webhookPayloadVersion,
       '0030_lead_order': leadOrder,
       '0031_follow_ups_first': followUpsFirst,
     };
