@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createJobRunner } from '../src/app/workers/background-jobs.js';
 import type { JobRunnerOptions } from '../src/app/workers/jobs.js';
 import { newTeam, serverWithMemoryLog, testApp, testContext, type TeamClient } from './helpers/app.js';
-import { fails, ok, randomPlatformId } from './helpers/sandbox.js';
+import { allLeads, fails, ok, randomPlatformId } from './helpers/sandbox.js';
 
 const TERMINAL = ['completed', 'failed', 'canceled'];
 
@@ -39,17 +39,6 @@ async function listWithColumns(team: TeamClient) {
   const list = await ok(team.request('POST', '/api/v1/lists', { name: 'Imported' }));
   const column = async (name: string, type: string) => (await ok(team.request('POST', `/api/v1/lists/${list.id}/columns`, { name, type }))).id as string;
   return { list, company: await column('Company', 'text'), employees: await column('Employees', 'number') };
-}
-
-async function allLeads(team: TeamClient, listId: string) {
-  const leads: Array<{ prospect: { platformId: string }; data: Record<string, unknown> }> = [];
-  let query = '?limit=100';
-  for (;;) {
-    const page = await ok(team.request('GET', `/api/v1/lists/${listId}/leads${query}`));
-    leads.push(...page.leads);
-    if (!page.nextCursor) return leads;
-    query = `?limit=100&cursorId=${page.nextCursor.id}&cursorTimestamp=${encodeURIComponent(page.nextCursor.timestamp)}`;
-  }
 }
 
 describe('CSV import jobs', () => {

@@ -61,7 +61,8 @@ export async function importCommand(ctx: AppContext, teamId: string, file: strin
   const job = await importCsvFile(ctx, teamId, file, options, (progress) => {
     const counts = { added: progress.added, skipped: progress.skipped, failed: progress.failed };
     if (started) bar.update(progress.processed, counts);
-    else bar.start(progress.total, progress.processed, counts);
+    // A CSV import knows its total (its rows) from the start.
+    else bar.start(progress.total ?? progress.processed, progress.processed, counts);
     started = true;
   }).finally(() => bar.stop());
   for (const e of job.errors) process.stderr.write(`row ${e.row}: ${e.reason}\n`);

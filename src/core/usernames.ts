@@ -13,3 +13,9 @@ export function bareUsername(text: string): string {
 
 /** The key two spellings of one handle share: handles are case-insensitive. */
 export const usernameKey = (text: string) => bareUsername(text).toLowerCase();
+
+/** A post's link on X (or its old name): `x.com/<handle>/status/<id>`, with an optional scheme, subdomain and query. */
+const POST_URL = /^(?:https?:\/\/)?(?:www\.|mobile\.)?(?:x|twitter)\.com\/@?[A-Za-z0-9_]+\/status(?:es)?\/([0-9]{1,20})(?:[/?#].*)?$/i;
+
+/** The id of the post a link points to ("https://x.com/name/status/123?s=20" is 123), or null when it is no post link. */
+export const postIdOfLink = (text: string): string | null => POST_URL.exec(text.trim())?.[1] ?? null;

@@ -102,6 +102,7 @@ export async function buildServer(ctx: AppContext, options: ServerOptions = {}):
         description: 'API v2 of this server, after the vendor\'s Inbox API v2 (docs/api-v2.md maps it to v1).',
       },
       servers: [{ url: V2_PREFIX }],
+      tags: [{ name: 'Webhooks', description: "Our extension, not part of the vendor's Inbox API v2: endpoints that receive the v2 events (the document's `webhooks`) signed in X-Inbox-Signature." }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],
     },

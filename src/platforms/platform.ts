@@ -80,6 +80,21 @@ export interface Platform {
    * change.
    */
   deleteDm?(account: PlatformAccount, platformMessageId: string): Promise<void>;
+  /**
+   * Optional, for a platform with followers: a user's followers, a page at a time from `page` (null: the first),
+   * read as `via` where the platform needs a user's credentials. An exhausted rate limit is a
+   * PlatformError('rate_limited') with its reset time.
+   */
+  followersOf?(userPlatformId: string, page: string | null, via?: PlatformAccount): Promise<ProfilePage>;
+  /** Optional, for a platform with likes: the people who liked a post, with followersOf's contract. */
+  likingUsersOf?(postId: string, page: string | null, via?: PlatformAccount): Promise<ProfilePage>;
+}
+
+/** A page of people as a platform lists them (followers, likers). */
+export interface ProfilePage {
+  profiles: PlatformProfile[];
+  /** where the next page starts; null on the last page */
+  next: string | null;
 }
 
 /** A DM as a platform reports it for one of our linked accounts (either direction). */

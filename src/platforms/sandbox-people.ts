@@ -36,7 +36,7 @@ const ASIDES = [
 ];
 
 /** FNV-1a over the id's characters: cheap, stable, and spread enough to pick from short lists. */
-function hashOf(text: string, salt: number): number {
+export function hashOf(text: string, salt: number): number {
   let hash = 0x811c9dc5 ^ salt;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);

@@ -11,8 +11,10 @@ import {
   type DmResult,
   type OutgoingDm,
   type PlatformProfile,
+  type ProfilePage,
   type SentDm,
 } from './platform.js';
+import { sandboxFollowerId, sandboxLikerId, seededFollowerCount, seededLikeCount } from './sandbox-audience.js';
 import { sandboxPersonOf } from './sandbox-people.js';
 import { X_ID } from './x.js';
 
@@ -22,6 +24,15 @@ import { X_ID } from './x.js';
  */
 
 const DEFAULT_USERNAME = /^user([0-9]{1,20})$/i;
+/** People per page of followers or likers (X's liking_users page). */
+const AUDIENCE_PAGE = 100;
+
+/** Where a page of an audience starts: a rank, written as the page token (null: the first page). */
+function rankOf(page: string | null): number {
+  if (page === null) return 0;
+  if (!/^[0-9]{1,9}$/.test(page)) throw new PlatformError('transient', `'${page}' is not a sandbox page token`);
+  return Number(page);
+}
 
 /** The fields a sandbox profile can be given (PUT /sandbox/profiles/{platformId}). */
 export interface SandboxProfileInput {
@@ -50,7 +61,7 @@ function profileOf(platformId: string, row: ProfileRow | undefined): PlatformPro
     bio: row?.bio ?? person.bio,
     location: row?.location ?? null,
     websiteUrl: null,
-    followerCount: row?.follower_count ?? 0,
+    followerCount: row?.follower_count ?? seededFollowerCount(platformId),
     followingCount: 0,
     postCount: 0,
     isProtected: row?.is_protected ?? false,
@@ -152,6 +163,39 @@ export class SandboxPlatform implements Platform {
       .onConflict((oc) => oc.doNothing())
       .execute();
     return { postId: userPlatformId };
+  }
+
+  /** A user's followers: as many as its profile's followerCount, seeded (sandbox-audience.ts). */
+  async followersOf(userPlatformId: string, page: string | null): Promise<ProfilePage> {
+    const user = isSandboxId(userPlatformId) ? await this.profileById(userPlatformId) : null;
+    const start = rankOf(page);
+    const end = Math.min(user?.followerCount ?? 0, start + AUDIENCE_PAGE);
+    const ids = Array.from({ length: Math.max(0, end - start) }, (_, i) => sandboxFollowerId(userPlatformId, start + i));
+    return { profiles: await this.#inOrder(ids), next: end < (user?.followerCount ?? 0) ? String(end) : null };
+  }
+
+  /**
+   * Who liked a post (a user's single post, whose id is the user's: see likeLatestPost): the sandbox's own likes
+   * of it first, oldest first, then its seeded likers.
+   */
+  async likingUsersOf(postId: string, page: string | null): Promise<ProfilePage> {
+    if (!isSandboxId(postId)) return { profiles: [], next: null };
+    const likes = this.db.selectFrom('sandbox_likes').where('post_id', '=', postId);
+    const { count } = await likes.select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+    const liked = Number(count);
+    const start = rankOf(page);
+    const end = Math.min(liked + seededLikeCount(postId), start + AUDIENCE_PAGE);
+    const real =
+      start < liked ? (await likes.select('user_id').orderBy('created_at').orderBy('user_id').offset(start).limit(Math.min(end, liked) - start).execute()).map((r) => r.user_id) : [];
+    const firstSeeded = Math.max(start, liked) - liked;
+    const seeded = Array.from({ length: Math.max(0, end - Math.max(start, liked)) }, (_, i) => sandboxLikerId(postId, firstSeeded + i));
+    return { profiles: await this.#inOrder([...real, ...seeded]), next: end < liked + seededLikeCount(postId) ? String(end) : null };
+  }
+
+  /** The profiles of these users, in this order. */
+  async #inOrder(ids: string[]): Promise<PlatformProfile[]> {
+    const profiles = await this.profilesByIds(ids);
+    return ids.flatMap((id) => profiles.get(id) ?? []);
   }
 
   async findDelivered(account: PlatformAccount, recipientPlatformId: string, text: string, since: Date): Promise<string | null> {

@@ -14,6 +14,7 @@ import {
   type PlatformAccount,
   type PlatformDm,
   type PlatformProfile,
+  type ProfilePage,
   type SentDm,
 } from './platform.js';
 
@@ -86,6 +87,9 @@ const MEDIA_FIELDS = 'media_key,type,url,preview_image_url,width,height,duration
 export const X_ID = /^[0-9]{1,20}$/;
 const USERNAME = /^[A-Za-z0-9_]{1,15}$/;
 const LOOKUP_BATCH = 100;
+/** The most users one page of GET /2/users/:id/followers and of GET /2/tweets/:id/liking_users holds. */
+const FOLLOWERS_PAGE = '1000';
+const LIKING_USERS_PAGE = '100';
 /** X's clock and ours may disagree a little: a delivered DM can look slightly older than its send intent. */
 const CLOCK_SKEW_MS = 60_000;
 /** How far back a delivery lookup reads a conversation, in pages of 100 events. */
@@ -150,7 +154,7 @@ export function dmOfXEvent(event: XDmEvent, media: ReadonlyMap<string, XMedia>):
   };
 }
 
-type Bucket = 'dm_send' | 'dm_read' | 'dm_delete' | 'tweets' | 'likes';
+type Bucket = 'dm_send' | 'dm_read' | 'dm_delete' | 'tweets' | 'likes' | 'followers' | 'liking_users';
 
 /** The configured per-account caps, by endpoint family (counted in rate_limit_buckets). */
 export function xCapWindows(config: XConfig): Partial<Record<Bucket, RateWindow[]>> {
@@ -332,6 +336,28 @@ export class XPlatform implements Platform {
     if (!latest) throw new PlatformError('recipient_unreachable', `User ${userPlatformId} has no post to like`);
     await this.#asAccount(account, 'likes', { method: 'POST', path: `/2/users/${account.platformId}/likes`, json: { tweet_id: latest.id } });
     return { postId: latest.id };
+  }
+
+  /** GET /2/users/:id/followers, 1000 a page (X allows 15 pages per 15 minutes per user). */
+  async followersOf(userPlatformId: string, page: string | null, via?: PlatformAccount): Promise<ProfilePage> {
+    return this.#userPage(via, 'followers', userPlatformId, `/2/users/${userPlatformId}/followers`, FOLLOWERS_PAGE, page);
+  }
+
+  /** GET /2/tweets/:id/liking_users, 100 a page (X allows 75 pages per 15 minutes per user). */
+  async likingUsersOf(postId: string, page: string | null, via?: PlatformAccount): Promise<ProfilePage> {
+    return this.#userPage(via, 'liking_users', postId, `/2/tweets/${postId}/liking_users`, LIKING_USERS_PAGE, page);
+  }
+
+  /**
+   * A page of users. As the team's account when there is one: within the limits X last reported for it (an
+   * exhausted window fails fast with its reset); else with the app-only token, and a 429 says when to come back.
+   */
+  async #userPage(via: PlatformAccount | undefined, bucket: Bucket, id: string, path: string, max: string, page: string | null): Promise<ProfilePage> {
+    if (!X_ID.test(id)) return { profiles: [], next: null };
+    const request: XRequest = { method: 'GET', path, query: { max_results: max, pagination_token: page ?? undefined, 'user.fields': USER_FIELDS } };
+    type Page = { data?: XUser[]; meta?: { next_token?: string } };
+    const body = via ? await this.#asAccount<Page>(via, bucket, request) : await this.#lookup<Page>(undefined, request);
+    return { profiles: (body.data ?? []).map(profileOfXUser), next: body.meta?.next_token ?? null };
   }
 
   async findDelivered(account: PlatformAccount, recipientPlatformId: string, text: string, since: Date): Promise<string | null> {

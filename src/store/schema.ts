@@ -309,6 +309,8 @@ export interface WebhooksTable {
   /** set when the dispatcher switched the webhook off after failing for days, with why */
   disabled_at: NullableTimestamp;
   disabled_reason: string | null;
+  /** the payloads it takes: '1' v1's envelope (Standard Webhooks signing), '2' v2's (X-Inbox-Signature) */
+  payload_version: Defaulted<'1' | '2'>;
 }
 
 export interface WebhookDeliveriesTable {
@@ -318,6 +320,7 @@ export interface WebhookDeliveriesTable {
   group_id: string;
   event_id: string;
   event_seq: number;
+  /** the type as delivered: v1's, or v2's for an endpoint of payload version '2' */
   event_type: string;
   status: Defaulted<'pending' | 'delivered' | 'failed'>;
   attempts: Defaulted<number>;

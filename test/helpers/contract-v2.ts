@@ -15,6 +15,8 @@ import type { TeamClient } from './app.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const contract = JSON.parse(fs.readFileSync(path.resolve(here, '../fixtures/contract/inbox-v2.json'), 'utf8')) as {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+  components: { schemas: Record<string, { properties?: { code?: { enum?: string[] } } }> };
+  webhooks: Record<string, unknown>;
 };
 
 function repair(node: unknown): void {
@@ -88,4 +90,54 @@ export async function expectV2Error(team: TeamClient, method: string, url: strin
   const body = await expectV2(team, method, url, contractPath, status, payload);
   expect(body.code).toBe(code);
   return body;
+}
+
+/** Asserts that a v2 webhook delivery's body is the payload the contract's `webhooks` documents for its type. */
+export function expectV2WebhookPayload(body: { type: string }): void {
+  expect(contract.webhooks[body.type], `the v2 contract has no webhook ${body.type}`).toBeDefined();
+  const ref = `contract#/${pointer('webhooks', body.type, 'post', 'requestBody', 'content', 'application/json', 'schema')}`;
+  const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
+  const valid = validate(body);
+  expect(valid ? [] : validate.errors, `webhook ${body.type} must match the v2 contract: ${JSON.stringify(body)}`).toEqual([]);
+}
+
+/** The vendor's error schemas by the one code each documents. */
+const vendorErrorRefs = new Map<string, string[]>();
+for (const [name, schema] of Object.entries(contract.components.schemas)) {
+  const codes = schema.properties?.code?.enum;
+  if (codes?.length === 1) vendorErrorRefs.set(codes[0]!, [...(vendorErrorRefs.get(codes[0]!) ?? []), `contract#/${pointer('components', 'schemas', name)}`]);
+}
+
+type Served = { paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>> };
+let servedCount = 0;
+
+/**
+ * A validator of our extensions of v2 (the webhook endpoints), which the vendor's document does not have: each
+ * answer must match what the document we serve (`served`, GET /openapi/v2.json) gives its operation for its
+ * status (or its 4XX or 5XX), a 204 has no body, and an error whose code the vendor documents must also match
+ * the vendor's schema of that code (one of them, when several operations document it differently).
+ */
+export function servedV2Contract(served: Served) {
+  const name = `served${++servedCount}`;
+  ajv.addSchema(served, name);
+  return (method: string, servedPath: string, status: number, body: unknown): void => {
+    const m = method.toLowerCase();
+    const operation = served.paths[servedPath]?.[m];
+    if (!operation) throw new Error(`No ${method} ${servedPath} in the served v2 document`);
+    if (status === 204) {
+      expect(operation.responses['204'], `${method} ${servedPath} serves no 204`).toBeDefined();
+      expect(body, `${method} ${servedPath} 204 has no body`).toBeUndefined();
+      return;
+    }
+    const key = [String(status), `${String(status)[0]}XX`].find((k) => operation.responses[k]?.content);
+    expect(key, `${method} ${servedPath} serves no ${status} (body: ${JSON.stringify(body)})`).toBeDefined();
+    const validate = ajv.getSchema(`${name}#/${pointer('paths', servedPath, m, 'responses', key!, 'content', 'application/json', 'schema')}`)!;
+    expect(validate(body) ? [] : validate.errors, `${method} ${servedPath} ${status} must match the served document: ${JSON.stringify(body).slice(0, 2000)}`).toEqual([]);
+    const code = (body as { code?: string }).code;
+    const vendorRefs = status >= 400 && code ? vendorErrorRefs.get(code) : undefined;
+    if (vendorRefs) {
+      const matches = vendorRefs.some((ref) => (ajv.getSchema(ref) ?? ajv.compile({ $ref: ref }))(body));
+      expect(matches, `${method} ${servedPath} ${status} ${code} must match the vendor's ${code}: ${JSON.stringify(body)}`).toBe(true);
+    }
+  };
 }

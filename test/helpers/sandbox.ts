@@ -50,3 +50,15 @@ export async function xChat(team: TeamClient, account?: { id: string; platformId
   const reply = await ok(team.request('POST', `/api/v1/threads/${c.thread.id}/messages`, { content: 'Our reply' }));
   return { ...c, reply };
 }
+
+/** Every lead of a list, page after page. */
+export async function allLeads(team: TeamClient, listId: string) {
+  const leads: Array<{ prospect: { platformId: string }; data: Record<string, unknown> }> = [];
+  let query = '?limit=100';
+  for (;;) {
+    const page = await ok(team.request('GET', `/api/v1/lists/${listId}/leads${query}`));
+    leads.push(...page.leads);
+    if (!page.nextCursor) return leads;
+    query = `?limit=100&cursorId=${page.nextCursor.id}&cursorTimestamp=${encodeURIComponent(page.nextCursor.timestamp)}`;
+  }
+}

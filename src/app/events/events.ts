@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { decodeGroup, encodeGroup, groupEvents, type GroupedEvent, type StoredGroup } from '../../core/event-groups.js';
 import { categoryOf, type EventType } from '../../core/event-types.js';
 import { newId } from '../../core/ids.js';
+import { v2TypeOf } from '../../core/v2-events.js';
 import { insertBuiltRows, insertRows } from '../../store/bulk.js';
 import type { Db } from '../../store/db.js';
 import { EVENTS_CHANNEL } from '../../store/notifications.js';
@@ -113,17 +114,27 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
   // them with it) or is gone before they are read: its deliveries never point at a missing webhook.
   const webhooks = await trx
     .selectFrom('webhooks')
-    .select(['id', 'event_types'])
+    .select(['id', 'event_types', 'payload_version'])
     .where('team_id', '=', teamId)
     .where('enabled', '=', true)
     .forKeyShare()
     .execute();
   const deliveries = webhooks.flatMap((w) => {
     const wanted = new Set(w.event_types as string[]);
+    // The type an event is delivered as, if this endpoint wants it: a v2 endpoint filters on v2's names, and is
+    // sent nothing v2 has no name for.
+    const deliveredAs =
+      w.payload_version === '2'
+        ? (e: EventEnvelope) => {
+            const type = v2TypeOf(e);
+            return type !== null && (wanted.has('*') || wanted.has(type)) ? type : null;
+          }
+        : (e: EventEnvelope) => (wanted.has('*') || wanted.has(e.type) || wanted.has(categoryOf(e.type)) ? e.type : null);
     return groups.flatMap(({ members, row }) =>
-      members
-        .filter((e) => wanted.has('*') || wanted.has(e.type) || wanted.has(categoryOf(e.type)))
-        .map((e) => ({ id: newId(), webhook_id: w.id, team_id: teamId, group_id: row.id, event_id: e.id, event_seq: e.seq, event_type: e.type, next_attempt_at: at, created_at: at })),
+      members.flatMap((e) => {
+        const type = deliveredAs(e);
+        return type === null ? [] : [{ id: newId(), webhook_id: w.id, team_id: teamId, group_id: row.id, event_id: e.id, event_seq: e.seq, event_type: type, next_attempt_at: at, created_at: at }];
+      }),
     );
   });
   await insertRows(trx, 'webhook_deliveries', deliveries);

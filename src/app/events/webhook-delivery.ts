@@ -4,11 +4,13 @@ import { Webhook } from 'standardwebhooks';
 import { Agent, fetch } from 'undici';
 import { isPrivateAddress, isPrivateHostname } from '../../core/network.js';
 import { failingSlots, failingTooLong, nextRetryAt } from '../../core/webhook-retry.js';
+import { inboxSignature } from '../../core/webhook-signature.js';
+import { v2Event } from '../../core/v2-events.js';
 import type { Db } from '../../store/db.js';
 import type { AppContext } from '../context.js';
 import { PollingLoop } from '../../lib/polling-loop.js';
 import { emitEvent, envelopesOf, type EventEnvelope } from './events.js';
-import { presentWebhook, signingSecret } from './webhooks.js';
+import { presentWebhook, signingSecret, type PayloadVersion } from './webhooks.js';
 
 export interface DispatcherOptions {
   /** deliveries in flight at once, across endpoints (each endpoint has at most one) */
@@ -63,6 +65,7 @@ interface Claim {
   url: string;
   /** the signing secret as stored (sealed, or in clear) */
   secret: string;
+  payloadVersion: PayloadVersion;
   /** the endpoint's last attempt failed: it may hold only a share of the dispatcher's slots */
   failing: boolean;
   event: EventEnvelope;
@@ -141,7 +144,7 @@ async function claimDue(db: Db, now: Date, slots: { healthy: number; failing: nu
       .selectFrom('webhook_deliveries as d')
       .innerJoin('event_groups as g', 'g.id', 'd.group_id')
       .innerJoin('webhooks as w', 'w.id', 'd.webhook_id')
-      .select(['d.id', 'd.webhook_id', 'd.attempts', 'd.first_attempt_at', 'd.event_seq', 'g.team_id', 'g.data', 'w.url', 'w.secret', 'w.failing_since'])
+      .select(['d.id', 'd.webhook_id', 'd.attempts', 'd.first_attempt_at', 'd.event_seq', 'g.team_id', 'g.data', 'w.url', 'w.secret', 'w.payload_version', 'w.failing_since'])
       .where('d.id', 'in', ids)
       .execute();
     return rows.map((r) => ({
@@ -152,6 +155,7 @@ async function claimDue(db: Db, now: Date, slots: { healthy: number; failing: nu
       attemptAt: now,
       url: r.url,
       secret: r.secret,
+      payloadVersion: r.payload_version,
       failing: r.failing_since !== null,
       event: envelopesOf(r).find((e) => e.seq === r.event_seq)!,
     }));
@@ -166,8 +170,29 @@ function describeFailure(error: unknown, timeoutMs: number): string {
 }
 
 /**
- * Delivers the webhook outbox: signed POSTs (Standard Webhooks headers) of each event envelope, in seq
- * order per endpoint, endpoints in parallel up to a bound, failures retried with backoff for six hours.
+ * What a delivery POSTs: v1's envelope with the Standard Webhooks headers, or v2's event envelope (the one v2's
+ * GET /events shows) signed in X-Inbox-Signature.
+ */
+function signedPayload(claim: Claim, secret: string, sentAt: Date): { body: string; headers: Record<string, string> } {
+  if (claim.payloadVersion === '2') {
+    // Only events v2 has a name for are queued to a v2 endpoint (app/events.ts), so the event has its v2 form.
+    const body = JSON.stringify(v2Event(claim.event)!);
+    return { body, headers: { 'x-inbox-signature': inboxSignature(secret, sentAt, body) } };
+  }
+  const body = JSON.stringify(claim.event);
+  return {
+    body,
+    headers: {
+      'webhook-id': claim.event.id,
+      'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(claim.event.id, sentAt, body),
+    },
+  };
+}
+
+/**
+ * Delivers the webhook outbox: signed POSTs of each event envelope (signedPayload), in seq order per endpoint,
+ * endpoints in parallel up to a bound, failures retried with backoff for six hours.
  * Any number of dispatchers, in any number of processes, can share one store.
  */
 export class WebhookDispatcher {
@@ -237,7 +262,6 @@ export class WebhookDispatcher {
   }
 
   async #attempt(claim: Claim): Promise<Outcome> {
-    const body = JSON.stringify(claim.event);
     const sentAt = this.#ctx.clock.now();
     try {
       const url = new URL(claim.url);
@@ -245,16 +269,11 @@ export class WebhookDispatcher {
       if (!this.#ctx.config.webhookAllowPrivate && isPrivateHostname(url.hostname)) {
         return { delivered: false, statusCode: null, error: `refused: ${url.hostname} resolves to a private address` };
       }
+      const { body, headers } = signedPayload(claim, signingSecret(this.#ctx.config.secretKey, claim.webhookId, claim.secret), sentAt);
       const response = await fetch(url, {
         dispatcher: this.#agent,
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'inbox-webhooks/1.0',
-          'webhook-id': claim.event.id,
-          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-          'webhook-signature': new Webhook(signingSecret(this.#ctx.config.secretKey, claim.webhookId, claim.secret)).sign(claim.event.id, sentAt, body),
-        },
+        headers: { 'content-type': 'application/json', 'user-agent': 'inbox-webhooks/1.0', ...headers },
         body,
         // A redirect could lead anywhere, private networks included: it counts as a failure.
         redirect: 'manual',

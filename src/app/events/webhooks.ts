@@ -10,7 +10,16 @@ import type { AppContext } from '../context.js';
 import { keysetPage } from '../../store/keyset.js';
 import { rowOr404 } from '../rows.js';
 
-/** A webhook subscription. `eventTypes` holds exact types, categories ("thread") or "*". */
+/**
+ * The payloads an endpoint takes: '1' v1's envelope signed the Standard Webhooks way, '2' API v2's event envelope
+ * signed in X-Inbox-Signature. Each API version manages the endpoints of its own payload version.
+ */
+export type PayloadVersion = '1' | '2';
+
+/**
+ * A webhook subscription. `eventTypes` holds exact types, categories ("thread") or "*" for a v1 endpoint; v2
+ * type names or "*" for a v2 one.
+ */
 export interface Webhook {
   id: string;
   url: string;
@@ -31,6 +40,8 @@ export interface WebhookInput {
   eventTypes: string[];
   description?: string | null;
   enabled?: boolean;
+  /** '1' unless told */
+  payloadVersion?: PayloadVersion;
 }
 
 /** A webhook as the API shows it (its secret never). */
@@ -100,15 +111,18 @@ function urlOf(ctx: AppContext, value: string): string {
 
 const unique = (eventTypes: string[]) => [...new Set(eventTypes)];
 
-async function findWebhook(db: Db, teamId: string, id: string): Promise<WebhookRow> {
-  return rowOr404(db.selectFrom('webhooks').selectAll().where('team_id', '=', teamId).where('id', '=', id), 'WEBHOOK_NOT_FOUND', 'Webhook', id);
+async function findWebhook(db: Db, teamId: string, id: string, version: PayloadVersion): Promise<WebhookRow> {
+  const query = db.selectFrom('webhooks').selectAll().where('team_id', '=', teamId).where('id', '=', id).where('payload_version', '=', version);
+  return rowOr404(query, 'WEBHOOK_NOT_FOUND', 'Webhook', id);
 }
 
-export async function listWebhooks(ctx: AppContext, teamId: string): Promise<Webhook[]> {
+/** A team's endpoints of one payload version, oldest first. */
+export async function listWebhooks(ctx: AppContext, teamId: string, version: PayloadVersion = '1'): Promise<Webhook[]> {
   const rows = await ctx.db
     .selectFrom('webhooks')
     .selectAll()
     .where('team_id', '=', teamId)
+    .where('payload_version', '=', version)
     .orderBy('created_at')
     .orderBy('id')
     .execute();
@@ -116,7 +130,7 @@ export async function listWebhooks(ctx: AppContext, teamId: string): Promise<Web
 }
 
 export async function getWebhook(ctx: AppContext, teamId: string, id: string): Promise<Webhook> {
-  return presentWebhook(await findWebhook(ctx.db, teamId, id));
+  return presentWebhook(await findWebhook(ctx.db, teamId, id, '1'));
 }
 
 /** Creates a webhook; the response is the only time its signing secret is shown. */
@@ -132,6 +146,7 @@ export async function createWebhook(ctx: AppContext, teamId: string, input: Webh
       description: input.description ?? null,
       event_types: JSON.stringify(unique(input.eventTypes)),
       enabled: input.enabled ?? true,
+      payload_version: input.payloadVersion ?? '1',
       secret: storedSecret(ctx.config.secretKey, id, secret),
       created_at: ctx.clock.now(),
     })
@@ -141,8 +156,9 @@ export async function createWebhook(ctx: AppContext, teamId: string, input: Webh
 }
 
 /**
- * Changes a webhook. Deliveries already queued keep going to it (to the new URL); a disabled webhook's
- * queue waits until it is enabled again, and no new deliveries are queued meanwhile.
+ * Changes a v1 webhook (v2 endpoints are created and deleted, never changed). Deliveries already queued keep
+ * going to it (to the new URL); a disabled webhook's queue waits until it is enabled again, and no new deliveries
+ * are queued meanwhile.
  */
 export async function updateWebhook(ctx: AppContext, teamId: string, id: string, input: Partial<WebhookInput>): Promise<Webhook> {
   const row = await rowOr404(ctx.db
@@ -158,17 +174,19 @@ export async function updateWebhook(ctx: AppContext, teamId: string, id: string,
     })
     .where('team_id', '=', teamId)
     .where('id', '=', id)
+    .where('payload_version', '=', '1')
     .returningAll()
     , 'WEBHOOK_NOT_FOUND', 'Webhook', id);
   return presentWebhook(row);
 }
 
 /** Deletes a webhook with its delivery history; an attempt in flight finishes but is not recorded. */
-export async function deleteWebhook(ctx: AppContext, teamId: string, id: string): Promise<void> {
+export async function deleteWebhook(ctx: AppContext, teamId: string, id: string, version: PayloadVersion = '1'): Promise<void> {
   const { numDeletedRows } = await ctx.db
     .deleteFrom('webhooks')
     .where('team_id', '=', teamId)
     .where('id', '=', id)
+    .where('payload_version', '=', version)
     .executeTakeFirst();
   if (numDeletedRows === 0n) throw notFound('WEBHOOK_NOT_FOUND', 'Webhook', id);
 }
@@ -178,6 +196,7 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 export interface WebhookDelivery {
   id: string;
   eventId: string;
+  /** the type as delivered: v1's, or v2's to a v2 endpoint */
   eventType: string;
   seq: number;
   status: DeliveryStatus;
@@ -204,8 +223,9 @@ export async function listDeliveries(
   teamId: string,
   webhookId: string,
   query: { beforeSeq?: number; status?: DeliveryStatus; limit: number },
+  version: PayloadVersion = '1',
 ): Promise<DeliveryPage> {
-  await findWebhook(ctx.db, teamId, webhookId);
+  await findWebhook(ctx.db, teamId, webhookId, version);
   let select = ctx.db.selectFrom('webhook_deliveries as d').selectAll('d').where('d.webhook_id', '=', webhookId);
   if (query.status) select = select.where('d.status', '=', query.status);
   const before = query.beforeSeq === undefined ? undefined : [query.beforeSeq];

@@ -16,7 +16,7 @@ import { keysetPage } from '../../store/keyset.js';
 import { rowOr404 } from '../rows.js';
 
 /** Platform failures as API errors: the caller learns what happened and whether to retry. */
-function platformFailure(error: PlatformError): AppError {
+export function platformFailure(error: PlatformError): AppError {
   switch (error.kind) {
     case 'recipient_unreachable':
       return new AppError(422, 'RECIPIENT_UNREACHABLE', `The recipient cannot receive messages: ${error.message}`);

@@ -26,11 +26,10 @@ export interface LeadResolution {
 export type UnresolvedReason = 'not_found' | Exclude<AccountStatus, 'active'>;
 
 /**
- * The platform the team's leads live on: that of its linked accounts. A team with none yet resolves
- * through the sandbox (the only adapter so far).
+ * The platform the team's leads live on: that of its linked accounts (the sandbox while it has none), and the
+ * account to look profiles up as.
  */
-/** The platform of the team's accounts (the sandbox while it has none) and the account to look profiles up as. */
-async function teamPlatform(ctx: AppContext, teamId: string): Promise<{ platform: Platform; via: PlatformAccount | undefined }> {
+export async function teamPlatform(ctx: AppContext, teamId: string): Promise<{ platform: Platform; via: PlatformAccount | undefined }> {
   const link = await ctx.db.selectFrom('account_links').select('platform').where('team_id', '=', teamId).orderBy('created_at').executeTakeFirst();
   const name = link?.platform ?? 'sandbox';
   return { platform: platformOf(ctx, name), via: await lookupAccountOf(ctx.db, teamId, name) };
@@ -44,9 +43,10 @@ const usable = (status: string) => status === 'active';
 
 /**
  * Resolves a mixed batch of lead identifiers to the team's prospects: known prospects from the store
- * (set-based), unknown platform ids from the platform in one batch call, unknown usernames one by one.
+ * (set-based), unknown platform ids from the platform in one batch call, unknown usernames one by one. Profiles
+ * the caller already read from the platform (`given`: a page of followers) are not asked for again.
  */
-export async function resolveLeads(ctx: AppContext, teamId: string, refs: readonly LeadRef[]): Promise<LeadResolution> {
+export async function resolveLeads(ctx: AppContext, teamId: string, refs: readonly LeadRef[], given: readonly PlatformProfile[] = []): Promise<LeadResolution> {
   const { platform, via } = await teamPlatform(ctx, teamId);
   const values = (by: LeadRef['by']) => [...new Set(refs.filter((r) => r.by === by).map((r) => refKey(r).slice(by.length + 1)))];
   const known = new Map<string, ProspectRow>();
@@ -69,8 +69,8 @@ export async function resolveLeads(ctx: AppContext, teamId: string, refs: readon
     rows.forEach(remember);
   }
 
-  const fetched = new Map<string, PlatformProfile>();
-  const missingIds = platformIds.filter((id) => !known.has(`platformId:${id}`));
+  const fetched = new Map<string, PlatformProfile>(given.map((profile) => [`platformId:${profile.platformId}`, profile]));
+  const missingIds = platformIds.filter((id) => !known.has(`platformId:${id}`) && !fetched.has(`platformId:${id}`));
   for (const [id, profile] of await platform.profilesByIds(missingIds, via)) fetched.set(`platformId:${id}`, profile);
   for (const username of usernames.filter((u) => !known.has(`username:${u}`))) {
     const profile = await platform.profileByUsername(username, via);

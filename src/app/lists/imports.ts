@@ -9,20 +9,29 @@ import type { ColumnDataType, JobRow, JobStatus } from '../../store/schema-campa
 import type { AppContext } from '../context.js';
 import { csvEntries, type CsvEntry } from './csv-records.js';
 import { emitEvent } from '../events/events.js';
-import { enqueueJob, type JobHandler, type Payload } from '../workers/jobs.js';
-import { resolveLeads, type LeadRef } from '../leads/resolution.js';
-import { listColumnTypes, writeListLeads } from './leads.js';
+import { enqueueJob, type JobHandler, type Payload, type RunningJob } from '../workers/jobs.js';
+import { resolveLeads, type LeadRef, type LeadResolution } from '../leads/resolution.js';
+import { listColumnTypes, writeListLeads, type MergeStrategy } from './leads.js';
 import { getUserListRow } from './lists.js';
 import { keysetPage } from '../../store/keyset.js';
 import { rowOr404 } from '../rows.js';
 
 /**
- * CSV imports into a list. The upload is streamed into import_chunks while it is counted (so the job
- * knows its total) and its header checked against the mapping; a job then parses the stored bytes as a
- * stream, a batch of rows per transaction, and checkpoints the byte offset after its last row. Neither
- * side ever holds the file in memory.
+ * Imports into a list: what every importer shares (the job, its counts, its presentation, cancelling, writing a
+ * batch of leads), and the CSV importer. The CSV upload is streamed into import_chunks while it is counted (so
+ * the job knows its total) and its header checked against the mapping; a job then parses the stored bytes as a
+ * stream, a batch of rows per transaction, and checkpoints the byte offset after its last row. Neither side ever
+ * holds the file in memory. The importers of a platform's people (followers, likers) are in audience-imports.ts.
  */
 export const CSV_IMPORT = 'csv-import';
+export const FOLLOWERS_IMPORT = 'followers-import';
+export const LIKES_IMPORT = 'likes-import';
+
+/** Where an import's leads come from: a CSV file, an account's followers, or the people who liked a post. */
+export type ImporterType = 'csv' | 'followers' | 'likes';
+const KIND_OF_TYPE: Record<ImporterType, string> = { csv: CSV_IMPORT, followers: FOLLOWERS_IMPORT, likes: LIKES_IMPORT };
+const IMPORT_KINDS = Object.values(KIND_OF_TYPE);
+const typeOfKind = (kind: string) => (Object.keys(KIND_OF_TYPE) as ImporterType[]).find((type) => KIND_OF_TYPE[type] === kind)!;
 
 const CHUNK_BYTES = 1 << 20;
 const BATCH_ROWS = 1_000;
@@ -38,6 +47,8 @@ export interface ImportMapping {
   usernameColumn?: string;
   /** CSV column (header name) → list column id */
   columns: Record<string, string>;
+  /** what a row does to a lead already in the list ('skip' unless told) */
+  mergeStrategy?: MergeStrategy;
 }
 
 export interface RowError {
@@ -46,17 +57,24 @@ export interface RowError {
 }
 
 /** An import's progress: kept in its job's payload, shown in its API object. */
-interface ImportCounts {
-  total: number;
+export interface ImportCounts {
+  /** what there is to import, when known (a CSV's rows; an account's follower count); what was, once done */
+  total: number | null;
   processed: number;
   added: number;
   skipped: number;
   failed: number;
   errors: RowError[];
+  /** when its last batch was written */
+  updatedAt?: string;
 }
+
+/** The counts of an import that has not started. */
+export const NO_COUNTS = { processed: 0, added: 0, skipped: 0, failed: 0, errors: [] };
 
 interface CsvPayload extends Payload, ImportCounts {
   mapping: ImportMapping;
+  fileName: string | null;
   uploaded: boolean;
   header: string[];
   /** where the next unprocessed row starts in the stored file */
@@ -65,19 +83,24 @@ interface CsvPayload extends Payload, ImportCounts {
 
 export interface ImportJob extends ImportCounts {
   id: string;
-  type: 'csv';
+  type: ImporterType;
   listId: string;
   status: JobStatus;
+  /** the uploaded file's name (CSV imports that gave one) */
+  fileName: string | null;
   createdAt: string;
   startedAt: string | null;
+  updatedAt: string;
   completedAt: string | null;
 }
 
-function present(row: JobRow): ImportJob {
-  const p = row.payload as CsvPayload;
+const latest = (...times: Array<Date | null>) => new Date(Math.max(...times.map((t) => t?.getTime() ?? 0)));
+
+export function presentImportJob(row: JobRow): ImportJob {
+  const p = row.payload as Payload & ImportCounts & { fileName?: string | null };
   return {
     id: row.id,
-    type: 'csv',
+    type: typeOfKind(row.kind),
     listId: row.subject_id,
     status: row.status,
     total: p.total,
@@ -86,15 +109,17 @@ function present(row: JobRow): ImportJob {
     skipped: p.skipped,
     failed: p.failed,
     errors: p.errors,
+    fileName: p.fileName ?? null,
     createdAt: iso(row.created_at),
     startedAt: isoOrNull(row.started_at),
+    updatedAt: iso(latest(row.created_at, row.started_at, row.completed_at, p.updatedAt ? new Date(p.updatedAt) : null)),
     completedAt: isoOrNull(row.completed_at),
   };
 }
 
 /** importJob.updated, in the transaction that changed the job: what feeds an import's progress bar. */
-async function emitProgress(trx: Db, row: JobRow, now: Date): Promise<ImportJob> {
-  const importJob = present(row);
+export async function emitProgress(trx: Db, row: JobRow, now: Date): Promise<ImportJob> {
+  const importJob = presentImportJob(row);
   await emitEvent(trx, row.team_id, 'importJob.updated', { importJob }, now);
   return importJob;
 }
@@ -207,13 +232,13 @@ async function storeUpload(db: Db, jobId: string, source: AsyncIterable<Uint8Arr
 export async function createCsvImport(
   ctx: AppContext,
   teamId: string,
-  input: { listId: string; mapping: ImportMapping },
+  input: { listId: string; mapping: ImportMapping; fileName?: string },
   source: AsyncIterable<Uint8Array>,
 ): Promise<ImportJob> {
   const { listId, mapping } = input;
   await checkMapping(ctx.db, teamId, listId, mapping);
   const now = ctx.clock.now();
-  const payload: CsvPayload = { mapping, uploaded: false, header: [], total: 0, processed: 0, added: 0, skipped: 0, failed: 0, errors: [], byte: 0 };
+  const payload: CsvPayload = { mapping, fileName: input.fileName ?? null, uploaded: false, header: [], total: 0, ...NO_COUNTS, byte: 0 };
   const job = await enqueueJob(ctx.db, { teamId, kind: CSV_IMPORT, subjectId: listId, payload, runAfter: new Date(now.getTime() + UPLOAD_DEADLINE_MS) }, now);
   try {
     const { header, total, start } = await storeUpload(ctx.db, job.id, source, mapping, ctx.config.importLimitBytes);
@@ -262,6 +287,64 @@ function leadOf(
   return { ref: { by, value }, data, rejectedCells };
 }
 
+/** A lead an import batch adds: where it was in the source (1 = the first), who, and its column values. */
+export interface ImportLead {
+  row: number;
+  ref: LeadRef;
+  data: Record<string, ColumnValue>;
+}
+
+/** One batch of an import, read from its source and resolved, not yet written. */
+export interface ImportBatch {
+  /** the entries the batch read (rows, followers) */
+  read: number;
+  leads: ImportLead[];
+  resolution: LeadResolution;
+  /** entries that failed before resolution (counted) */
+  errors: RowError[];
+  /** reported beside the errors, not counted: cells left out of rows that were imported */
+  notes: RowError[];
+}
+
+const unresolved = (ref: LeadRef) => `${ref.by === 'username' ? 'username' : 'X user id'} '${ref.value}' could not be resolved (unknown, suspended or deactivated)`;
+
+/**
+ * Writes a batch of an import into its list, in the job's batch transaction, and returns the job's payload after
+ * it: the counts, the errors (the first MAX_REPORTED_ERRORS), and `checkpoint`, where the next batch starts. The
+ * last batch makes the total what was read, and reports the job completed: the runner marks it so once this
+ * commits, with nothing left to fail.
+ */
+export async function writeImportBatch<P extends Payload & ImportCounts>(
+  ctx: AppContext,
+  job: RunningJob,
+  trx: Db,
+  state: P,
+  batch: ImportBatch,
+  options: { merge: MergeStrategy; checkpoint: Partial<P>; last: boolean },
+): Promise<P> {
+  const now = ctx.clock.now();
+  const outcomes = await writeListLeads(trx, job.teamId, job.subjectId, batch.resolution, batch.leads.map((l) => l.data), now, options.merge);
+  const errors = [...batch.errors];
+  outcomes.forEach((o, i) => o === 'failed' && errors.push({ row: batch.leads[i]!.row, reason: unresolved(batch.leads[i]!.ref) }));
+  const reported = [...errors, ...batch.notes].sort((a, b) => a.row - b.row);
+  const count = (o: string) => outcomes.filter((x) => x === o).length;
+  const processed = state.processed + batch.read;
+  const next: P = {
+    ...state,
+    ...options.checkpoint,
+    processed,
+    added: state.added + count('added'),
+    skipped: state.skipped + count('skipped'),
+    failed: state.failed + errors.length,
+    errors: [...state.errors, ...reported].slice(0, MAX_REPORTED_ERRORS),
+    updatedAt: iso(now),
+    ...(options.last && { total: processed }),
+  };
+  const row = await trx.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+  await emitProgress(trx, { ...row, payload: next, ...(options.last && { status: 'completed', completed_at: now }) }, now);
+  return next;
+}
+
 /** Runs a CSV import from its checkpoint: a transaction per batch of rows, until done or told to stop. */
 export const runCsvImport: JobHandler = async (ctx, job) => {
   let state = job.payload as CsvPayload;
@@ -277,38 +360,23 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   const commit = async (entries: CsvEntry[], end: number | undefined, last = false): Promise<boolean> => {
     const errors: RowError[] = [];
     // Reported beside the rows' errors, but their rows were imported: they are not failures.
-    const cellErrors: RowError[] = [];
-    const leads: Array<{ row: number; ref: LeadRef; data: Record<string, ColumnValue> }> = [];
+    const notes: RowError[] = [];
+    const leads: ImportLead[] = [];
     entries.forEach((entry, i) => {
       const row = state.processed + i + 1;
       const lead = 'error' in entry ? { reason: `unreadable row: ${entry.error}` } : leadOf(entry, id, mapped);
       if ('reason' in lead) errors.push({ row, reason: lead.reason });
       else {
         leads.push({ row, ref: lead.ref, data: lead.data });
-        for (const reason of lead.rejectedCells) cellErrors.push({ row, reason });
+        for (const reason of lead.rejectedCells) notes.push({ row, reason });
       }
     });
     const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref));
+    const batch = { read: entries.length, leads, resolution, errors, notes };
     let next = state;
     const ran = await job.batch(async (trx) => {
-      const outcomes = await writeListLeads(trx, job.teamId, job.subjectId, resolution, leads.map((l) => l.data), ctx.clock.now());
-      outcomes.forEach((o, i) => o === 'failed' && errors.push({ row: leads[i]!.row, reason: `${by === 'username' ? 'username' : 'X user id'} '${leads[i]!.ref.value}' could not be resolved (unknown, suspended or deactivated)` }));
-      const reported = [...errors, ...cellErrors].sort((a, b) => a.row - b.row);
-      const count = (o: string) => outcomes.filter((x) => x === o).length;
-      next = {
-        ...state,
-        processed: state.processed + entries.length,
-        added: state.added + count('added'),
-        skipped: state.skipped + count('skipped'),
-        failed: state.failed + errors.length,
-        errors: [...state.errors, ...reported].slice(0, MAX_REPORTED_ERRORS),
-        byte: end ?? state.byte,
-      };
       if (last) await dropUpload(trx, job);
-      // The last batch reports the job completed: the runner marks it so once this commits, with nothing left to fail.
-      const row = await trx.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
-      const now = ctx.clock.now();
-      await emitProgress(trx, { ...row, payload: next, ...(last && { status: 'completed', completed_at: now }) }, now);
+      next = await writeImportBatch(ctx, job, trx, state, batch, { merge: mapping.mergeStrategy ?? 'skip', checkpoint: { byte: end ?? state.byte }, last });
       return next;
     });
     state = next;
@@ -331,7 +399,8 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   await commit(batch, end, true);
 };
 
-const importJobs = (db: Db, teamId: string) => db.selectFrom('jobs').selectAll().where('team_id', '=', teamId).where('kind', '=', CSV_IMPORT);
+/** A team's import jobs, of every importer. */
+export const importJobs = (db: Db, teamId: string) => db.selectFrom('jobs').selectAll().where('team_id', '=', teamId).where('kind', 'in', IMPORT_KINDS);
 
 async function getImportRow(db: Db, teamId: string, jobId: string, forUpdate = false): Promise<JobRow> {
   let query = importJobs(db, teamId).where('id', '=', jobId);
@@ -350,11 +419,11 @@ export async function listImportJobs(ctx: AppContext, teamId: string, query: Imp
   let jobs = importJobs(ctx.db, teamId);
   if (query.listId) jobs = jobs.where('subject_id', '=', query.listId);
   const after = query.cursor && [query.cursor.timestamp, query.cursor.id];
-  return (await keysetPage(jobs, ['created_at', 'id'], 'desc', after, query.limit).execute()).map(present);
+  return (await keysetPage(jobs, ['created_at', 'id'], 'desc', after, query.limit).execute()).map(presentImportJob);
 }
 
 export async function getImportJob(ctx: AppContext, teamId: string, jobId: string): Promise<ImportJob> {
-  return present(await getImportRow(ctx.db, teamId, jobId));
+  return presentImportJob(await getImportRow(ctx.db, teamId, jobId));
 }
 
 /** Cancels a queued or running import; a running one stops before its next batch. Rows already added stay. */
@@ -362,7 +431,7 @@ export async function cancelImportJob(ctx: AppContext, teamId: string, jobId: st
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const row = await getImportRow(trx, teamId, jobId, true);
-    if (row.status === 'canceled') return present(row);
+    if (row.status === 'canceled') return presentImportJob(row);
     if (row.status === 'completed' || row.status === 'failed') throw conflict(`Import job '${jobId}' has already ${row.status === 'completed' ? 'completed' : 'failed'}`);
     const canceled = await trx
       .updateTable('jobs')

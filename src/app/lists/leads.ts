@@ -65,9 +65,29 @@ export async function insertListLeads(
   });
 }
 
+/** What an import does to a lead already in the list: leave it as it is, or give it the imported column values. */
+export type MergeStrategy = 'skip' | 'overwrite';
+
+/**
+ * Gives leads already in a list the column values of an import (over theirs, column by column; a lead named
+ * twice gets both, the later winning). Resolves with the prospects whose values changed.
+ */
+async function overwriteLeadData(trx: Db, listId: string, leads: ReadonlyArray<{ prospect: ProspectRow | null; data: Record<string, ColumnValue> }>): Promise<string[]> {
+  const merged = new Map<string, Record<string, ColumnValue>>();
+  for (const { prospect, data } of leads) if (prospect && Object.keys(data).length > 0) merged.set(prospect.id, { ...merged.get(prospect.id), ...data });
+  if (merged.size === 0) return [];
+  const rows = JSON.stringify([...merged].map(([prospectId, data]) => ({ prospect_id: prospectId, data })));
+  await sql`
+    update list_leads as l set data = l.data || v.data
+    from jsonb_to_recordset(${rows}::jsonb) as v(prospect_id text, data jsonb)
+    where l.list_id = ${listId} and l.prospect_id = v.prospect_id`.execute(trx);
+  return [...merged.keys()];
+}
+
 /**
  * Writes a batch of resolved leads to a user list: new prospects, then the list's leads, in the
- * caller's transaction (one per API call, one per import batch).
+ * caller's transaction (one per API call, one per import batch). Leads already in the list are skipped, and
+ * with `overwrite` given the batch's column values.
  */
 export async function writeListLeads(
   trx: Db,
@@ -76,11 +96,15 @@ export async function writeListLeads(
   resolution: LeadResolution,
   data: ReadonlyArray<Record<string, ColumnValue>>,
   now: Date,
+  merge: MergeStrategy = 'skip',
 ): Promise<LeadOutcome[]> {
   await getUserListRow(trx, teamId, listId, true);
   const prospects = await resolution.persist(trx, now);
-  const outcomes = await insertListLeads(trx, listId, prospects.map((prospect, i) => ({ prospect, data: data[i]! })), now);
-  await listMembershipChanged(trx, teamId, listId, prospects.flatMap((p, i) => (p && outcomes[i] === 'added' ? [p.id] : [])), now);
+  const leads = prospects.map((prospect, i) => ({ prospect, data: data[i]! }));
+  const outcomes = await insertListLeads(trx, listId, leads, now);
+  const overwritten = merge === 'overwrite' ? await overwriteLeadData(trx, listId, leads.filter((_, i) => outcomes[i] === 'skipped')) : [];
+  const added = prospects.flatMap((p, i) => (p && outcomes[i] === 'added' ? [p.id] : []));
+  await listMembershipChanged(trx, teamId, listId, [...added, ...overwritten], now);
   return outcomes;
 }
 

@@ -54,6 +54,20 @@ export interface RunningJob {
   batch(work: (trx: Db) => Promise<Payload>): Promise<boolean>;
 }
 
+/**
+ * Thrown by a handler that cannot go on before `until` (a platform's rate limit): the job waits until then and
+ * resumes from its checkpoint. Not a failure: it uses up no attempt.
+ */
+export class JobDeferred extends Error {
+  constructor(
+    readonly until: Date,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'JobDeferred';
+  }
+}
+
 /** Does a job's work through job.batch() and returns when it is done (or when batch() says stop). */
 export type JobHandler = (ctx: AppContext, job: RunningJob) => Promise<void>;
 
@@ -197,6 +211,10 @@ export class JobRunner {
         : fenced().set({ status: 'completed', completed_at: now, locked_until: null })
       ).execute();
     } catch (error) {
+      if (error instanceof JobDeferred) {
+        await fenced().set({ locked_until: null, run_after: error.until }).execute();
+        return;
+      }
       const now = ctx.clock.now();
       const attempts = row.attempts + 1;
       // A client error (a deleted list, a bad mapping) will not go away by retrying.

@@ -22,7 +22,7 @@ function mappingOf(given: unknown): z.infer<typeof ImportMappingSchema> {
 }
 
 /** The CSV stream and the mapping, from a text/csv body (mapping in the query) or a multipart form. */
-async function uploadOf(req: FastifyRequest): Promise<{ mapping: z.infer<typeof ImportMappingSchema>; source: AsyncIterable<Uint8Array> }> {
+async function uploadOf(req: FastifyRequest): Promise<{ mapping: z.infer<typeof ImportMappingSchema>; source: AsyncIterable<Uint8Array>; fileName?: string }> {
   if (!req.isMultipart()) {
     // Other routes' parsers (JSON) still apply here; only the CSV parser leaves the body a stream.
     if (!(req.body instanceof Readable)) throw new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the CSV as multipart/form-data or as a text/csv body');
@@ -35,7 +35,7 @@ async function uploadOf(req: FastifyRequest): Promise<{ mapping: z.infer<typeof 
   for (const field of Object.values(part.fields).flat()) {
     if (field?.type === 'field') form.append(field.fieldname, String(field.value));
   }
-  return { mapping: mappingOf({ ...(req.query as object), ...qs.parse(form.toString(), { depth: 2 }) }), source: formFile(part.file) };
+  return { mapping: mappingOf({ ...(req.query as object), ...qs.parse(form.toString(), { depth: 2 }) }), source: formFile(part.file), fileName: part.filename || undefined };
 }
 
 /**
@@ -80,9 +80,9 @@ export function importJobRoutes(api: Api, ctx: AppContext): void {
         },
       },
       async (req) => {
-        const { mapping, source } = await uploadOf(req);
-        const { listId, idColumn, usernameColumn, columns = {} } = mapping;
-        return createCsvImport(ctx, req.actor.teamId, { listId, mapping: { idColumn, usernameColumn, columns } }, source);
+        const { mapping, source, fileName } = await uploadOf(req);
+        const { listId, idColumn, usernameColumn, columns = {}, mergeStrategy } = mapping;
+        return createCsvImport(ctx, req.actor.teamId, { listId, mapping: { idColumn, usernameColumn, columns, mergeStrategy }, fileName }, source);
       },
     );
   });

@@ -8,6 +8,7 @@ import { campaignRoutes } from './campaigns.js';
 import { eventRoutes } from './events.js';
 import { importJobRoutes } from './import-jobs.js';
 import { tagAndStatusRoutes } from './labels.js';
+import { listImportJobRoutes } from './list-import-jobs.js';
 import { listRoutes } from './lists.js';
 import { messageRoutes } from './messages.js';
 import { prospectTableRoutes } from './prospect-table.js';
@@ -34,4 +35,5 @@ export function registerApiRoutes(api: Api, ctx: AppContext): void {
   campaignForecastRoutes(api, ctx);
   listRoutes(api, ctx);
   importJobRoutes(api, ctx);
+  listImportJobRoutes(api, ctx);
 }

@@ -27,13 +27,14 @@ export function fingerprint(teamId: string, list: string, filters: Record<string
 
 const checksum = (body: string) => digest(`inbox-v2-cursor:${body}`).slice(0, 16);
 
-export function encodeCursor(position: Position, issuedFor: string): string {
-  const body = Buffer.from(JSON.stringify([position.at.toISOString(), position.id, issuedFor])).toString('base64url');
+/** `values` as an opaque cursor: base64url JSON and a checksum of it. */
+function seal(values: unknown[]): string {
+  const body = Buffer.from(JSON.stringify(values)).toString('base64url');
   return `${body}.${checksum(body)}`;
 }
 
-/** The position a cursor holds, when it is intact and was issued for `issuedFor`; invalidCursor otherwise. */
-export function decodeCursor(cursor: string, issuedFor: string): Position {
+/** The values of an intact cursor of `length` values; invalidCursor otherwise. */
+function unseal(cursor: string, length: number): unknown[] {
   const [body, sum, ...rest] = cursor.split('.');
   if (!body || !sum || rest.length > 0 || checksum(body) !== sum) throw invalidCursor();
   let parsed: unknown;
@@ -42,10 +43,26 @@ export function decodeCursor(cursor: string, issuedFor: string): Position {
   } catch {
     throw invalidCursor();
   }
-  if (!Array.isArray(parsed) || parsed.length !== 3) throw invalidCursor();
-  const [at, id, scope] = parsed as unknown[];
+  if (!Array.isArray(parsed) || parsed.length !== length) throw invalidCursor();
+  return parsed;
+}
+
+export const encodeCursor = (position: Position, issuedFor: string): string => seal([position.at.toISOString(), position.id, issuedFor]);
+
+/** The position a cursor holds, when it is intact and was issued for `issuedFor`; invalidCursor otherwise. */
+export function decodeCursor(cursor: string, issuedFor: string): Position {
+  const [at, id, scope] = unseal(cursor, 3);
   if (typeof at !== 'string' || typeof id !== 'string' || !ID_PATTERN.test(id) || scope !== issuedFor || Number.isNaN(Date.parse(at))) throw invalidCursor();
   return { at: new Date(at), id };
+}
+
+/** A cursor of a list ordered by event seq (a webhook's deliveries): the seq of its page's last item. */
+export const encodeSeqCursor = (seq: number, issuedFor: string): string => seal([seq, issuedFor]);
+
+export function decodeSeqCursor(cursor: string, issuedFor: string): number {
+  const [seq, scope] = unseal(cursor, 2);
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1 || scope !== issuedFor) throw invalidCursor();
+  return seq;
 }
 
 /**

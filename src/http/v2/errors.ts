@@ -56,6 +56,7 @@ const NOT_FOUND: Record<string, string> = {
   MEMBER_NOT_FOUND: 'memberNotFound',
   TAG_NOT_FOUND: 'tagNotFound',
   STATUS_NOT_FOUND: 'statusNotFound',
+  WEBHOOK_NOT_FOUND: 'webhookNotFound',
 };
 
 const detail = (error: AppError, key: string): unknown => (error.details && typeof error.details === 'object' ? (error.details as Record<string, unknown>)[key] : undefined);
@@ -102,6 +103,9 @@ function translate(error: AppError): V2Error | null {
   switch (error.code) {
     case 'UNAUTHORIZED':
       return new V2Error(401, 'unauthorized', error.message);
+    // Our extensions' only refusal by role (a member managing webhooks): the vendor's v2 has no such code.
+    case 'FORBIDDEN':
+      return new V2Error(403, 'forbidden', error.message);
     // v2 documents no 403 for a session write from another site: the cookie does not authenticate that request.
     case 'CSRF_REJECTED':
       return new V2Error(401, 'unauthorized', error.message);

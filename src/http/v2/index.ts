@@ -12,6 +12,7 @@ import { messageChangesV2Routes } from './routes/message-changes.js';
 import { teamV2Routes } from './routes/team.js';
 import { threadsV2Routes } from './routes/threads.js';
 import { typingV2Routes } from './routes/typing.js';
+import { webhooksV2Routes } from './routes/webhooks.js';
 
 export const V2_PREFIX = '/api/v2';
 
@@ -46,6 +47,7 @@ export async function registerApiV2(app: FastifyInstance, ctx: AppContext): Prom
       messageChangesV2Routes(typed, ctx);
       typingV2Routes(typed, ctx);
       eventsV2Routes(typed, ctx);
+      webhooksV2Routes(typed, ctx);
     },
     { prefix: V2_PREFIX },
   );

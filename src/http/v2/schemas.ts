@@ -20,7 +20,7 @@ const CapabilitySchema = z.enum(CAPABILITIES);
 const capabilityMap = z.object(Object.fromEntries(CAPABILITIES.map((c) => [c, z.number().int().optional()]))).strict();
 const Cuid2 = IdSchema;
 
-const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+export const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
 export const TeamSchema = named(
   'Team',

@@ -24,6 +24,7 @@ import * as profiles from './0023_profiles.js';
 import * as sendKeys from './0024_send_keys.js';
 import * as messageAttachments from './0026_message_attachments.js';
 import * as typingSignals from './0027_typing_signals.js';
+import * as webhookPayloadVersion from './0028_webhook_payload_version.js';
 import * as leadOrder from './0030_lead_order.js';
 import * as followUpsFirst from './0031_follow_ups_first.js';
 
@@ -56,6 +57,7 @@ export const migrationProvider: MigrationProvider = {
       '0024_send_keys': sendKeys,
       '0026_message_attachments': messageAttachments,
       '0027_typing_signals': typingSignals,
+      '0028_webhook_payload_version': webhookPayloadVersion,
       '0030_lead_order': leadOrder,
       '0031_follow_ups_first': followUpsFirst,
     };

@@ -231,14 +231,16 @@ function ImportCsv({ list }: { list: List }) {
 
 function ImportProgress({ job }: { job: ImportJob }) {
   const running = job.status === 'queued' || job.status === 'running';
+  // Only a post's likers have no total before the end; the page starts CSV imports, whose rows are counted.
+  const total = job.total ?? job.processed;
   const [error, setError] = useState('');
   return (
     <div class="import-progress">
       <div class="progress-line">
-        <progress aria-label="Import progress" max={Math.max(job.total, 1)} value={job.processed} />
+        <progress aria-label="Import progress" max={Math.max(total, 1)} value={job.processed} />
         <span>
           {job.status === 'queued' ? 'Waiting to start' : job.status === 'running' ? 'Importing' : job.status === 'completed' ? 'Imported' : job.status === 'canceled' ? 'Canceled' : 'Failed'}
-          {' '}· {job.processed.toLocaleString()} of {job.total.toLocaleString()} rows
+          {' '}· {job.processed.toLocaleString()} of {total.toLocaleString()} rows
         </span>
         {running && (
           <button

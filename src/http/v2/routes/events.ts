@@ -3,7 +3,7 @@ import type { AppContext } from '../../../app/context.js';
 import { listEvents } from '../../../app/events/events.js';
 import type { Api } from '../../api.js';
 import { pageLimit, repeated } from '../query.js';
-import { V2_EVENT_TYPES, v2Event } from '../presenters.js';
+import { V2_EVENT_TYPES, v2Event } from '../../../core/v2-events.js';
 import { errorResponses, EventPageSchema } from '../schemas.js';
 
 export function eventsV2Routes(api: Api, ctx: AppContext): void {
