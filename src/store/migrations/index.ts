@@ -23,6 +23,7 @@ import * as prospectTable from './0022_prospect_table.js';
 import * as profiles from './0023_profiles.js';
 import * as leadOrder from './0030_lead_order.js';
 import * as followUpsFirst from './0031_follow_ups_first.js';
+import * as leadCounts from './0032_lead_counts.js';
 
 /** Migrations are compiled into the program (no directory scanning), in this order. */
 export const migrationProvider: MigrationProvider = {
@@ -52,6 +53,7 @@ export const migrationProvider: MigrationProvider = {
       '0023_profiles': profiles,
       '0030_lead_order': leadOrder,
       '0031_follow_ups_first': followUpsFirst,
+      '0032_lead_counts': leadCounts,
     };
   },
 };
