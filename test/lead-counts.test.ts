@@ -254,7 +254,7 @@ describe.skipIf(!server)('concurrent writers on PostgreSQL', () => {
             }),
           ),
         );
-        // Nothing but the counts is shared, so nothing may wait long, and no writer may fail (a deadlock would).
+        // The writers share campaigns, so counts rows, and no lead: none may fail, as a deadlock would fail one.
         expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
         expect(await leadCountMismatches(db)).toEqual([]);
       }),

@@ -5,22 +5,24 @@ import { sql, type Kysely } from 'kysely';
  * and 900 ms at 1,000,000 on PGlite): per state, and how many leads were contacted and replied (contacted_at,
  * replied_at set), everything the campaign shapes show (targets = all but excluded, completion and reply rates).
  *
- * Triggers on campaign_leads keep them, not the code that writes leads: leads are written by the lead applier,
- * the rules' upserts, the scope's deletes, the forecast's copies and the cascades of prospect, campaign and team
- * deletes, and a trigger sees them all. They are statement-level triggers with transition tables: one set-based
- * statement per changing statement, whatever its number of rows (a row-level trigger costs one call a row, which
- * a 50,000-lead batch of the engine or a 1,000,000-lead sync pays in full; BENCHMARKS.md, 2026-02 bench:leads).
+ * Triggers on campaign_leads keep them, not explicit updates in the lead applier (store/campaign-leads.ts): the
+ * applier writes state columns only, while leads are also inserted and updated by the rules' upserts, deleted by
+ * the scope, and deleted by the cascades of prospect, campaign and team deletes, which no code of ours sees; a
+ * trigger sees them all. Statement-level triggers with transition tables: one set-based statement per changing
+ * statement, whatever its number of rows. Row-level triggers adding to the counts row were measured 8-16 times
+ * slower than no counts for a statement changing 20,000 leads' state and 46-69 times for deleting them, growing
+ * with the square of the rows (bench/lead-count-upkeep.ts; BENCHMARKS.md, 2026-12-03).
  *
- * Why not add to campaign_lead_counts right there: that would lock a campaign's counts row from the statement
- * to the commit, so two writers touching campaigns A and B in opposite orders (engine workers on PostgreSQL whose
- * batches span campaigns, an API write beside them) would deadlock, and every writer of one campaign would wait
- * for the others' whole transactions. Instead:
+ * Why not add to campaign_lead_counts right in the statement: that locks a campaign's counts row from the
+ * statement to the commit, so two writers touching campaigns A and B in opposite orders (engine workers on
+ * PostgreSQL whose batches span campaigns, an API write beside them) deadlock, and every writer of a campaign
+ * waits for the others' whole transactions. Instead:
  * - a statement adds its deltas to campaign_lead_count_changes, in a row of its own transaction per campaign
  *   (keyed by the transaction id): no two transactions ever write the same row, so this never waits;
- * - at commit, a deferred constraint trigger adds the transaction's deltas to campaign_lead_counts, locking the
- *   rows in campaign id order first, and deletes them. Counts rows are locked only there (and by the delete of
- *   a campaign, after all its leads, see below), for an instant, always in one order: writers cannot deadlock
- *   on them, and wait on each other only for that instant.
+ * - at commit, a deferred constraint trigger takes the transaction's changes and adds them to campaign_lead_counts
+ *   one campaign at a time in campaign id order. Counts rows are locked only there (and by the delete of a
+ *   campaign, after all its leads, see below), for an instant, always in one order: writers cannot deadlock on
+ *   them, and wait on each other only for that instant.
  * The changes of other transactions are never visible (uncommitted, then deleted before commit), so a reader
  * adds the changes it sees to the counts (store/lead-counts.ts) and gets the counts as of its own writes: the
  * engine's event summaries are read in the transaction that moved the leads.
@@ -90,16 +92,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create trigger campaign_lead_counts_updated after update on campaign_leads
       referencing old table as old_leads new table as new_leads for each statement execute function campaign_lead_counts_updated();
 
-    -- Fires at commit, once for each campaign the transaction changed: the first call applies them all.
+    -- Fires at commit, once for each campaign the transaction changed: the first call takes all the changes (and
+    -- the others find none), then adds them to the counts one campaign at a time, in campaign id order, so the
+    -- counts rows are locked in that order.
     create function campaign_lead_counts_apply() returns trigger language plpgsql as $$
+    declare
+      changes campaign_lead_count_changes[];
+      change campaign_lead_count_changes;
     begin
-      if not exists (select from campaign_lead_count_changes) then return null; end if;
-      perform from campaign_lead_counts where campaign_id in (select campaign_id from campaign_lead_count_changes)
-        order by campaign_id for update;
-      update campaign_lead_counts t set
-        ${COUNTS.map((count) => `${count} = t.${count} + c.${count}`).join(',\n        ')}
-      from campaign_lead_count_changes c where c.campaign_id = t.campaign_id;
-      delete from campaign_lead_count_changes;
+      with taken as (delete from campaign_lead_count_changes returning *)
+      select array_agg(taken order by campaign_id) into changes from taken;
+      if changes is null then return null; end if;
+      foreach change in array changes loop
+        update campaign_lead_counts set
+          ${COUNTS.map((count) => `${count} = ${count} + change.${count}`).join(',\n          ')}
+        where campaign_id = change.campaign_id;
+      end loop;
       return null;
     end $$;
     create constraint trigger campaign_lead_counts_apply after insert on campaign_lead_count_changes
