@@ -1,7 +1,9 @@
 // npm run bench:leads — leads per second for list adds (2,000 per call, over HTTP), CSV import (a streamed
 // upload, then the job run in batches) and campaign rule sync (bench/sync.ts), each beside a raw bulk insert
 // of the same rows in the same run, on PGlite and on PostgreSQL (a private cluster unless DATABASE_URL is set).
-// Sizes: BENCH_ADD_CALLS (25), BENCH_CSV_ROWS (100000), BENCH_SYNC_LEADS (100000).
+// Then campaign reads at 10,000, 100,000 and 1,000,000 leads beside the recount they ran before migration 0032
+// (bench/campaign-reads.ts, which runs alone too).
+// Sizes: BENCH_ADD_CALLS (25), BENCH_CSV_ROWS (100000), BENCH_SYNC_LEADS (100000), BENCH_READ_SIZES (10000,100000,1000000).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +22,7 @@ import { migrateToLatest, openStore, type Db, type StoreLocation } from '../src/
 import { withPostgres } from './postgres.js';
 import { benchRuleSync, syncReportLine } from './sync.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
+import { benchCampaignReads, campaignReadLines } from './campaign-reads.js';
 
 const ADD_CALLS = Number(process.env.BENCH_ADD_CALLS ?? 25);
 const CSV_ROWS = Number(process.env.BENCH_CSV_ROWS ?? 100_000);
@@ -136,17 +139,29 @@ async function main(): Promise<void> {
   }
   console.error('PGlite: rule sync');
   lines.push(syncReportLine('PGlite', await benchRuleSync({ kind: 'pglite-memory' }, SYNC_LEADS)));
+  const reads: string[] = [];
+  const readsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-reads-'));
+  try {
+    console.error('PGlite: campaign reads');
+    reads.push(...campaignReadLines('PGlite', await benchCampaignReads({ kind: 'pglite', dataDir: readsDir })));
+  } finally {
+    fs.rmSync(readsDir, { recursive: true, force: true });
+  }
 
   await withPostgres(async (url) => {
     console.error('PostgreSQL: list adds, CSV import and rule sync');
     lines.push(...table('PostgreSQL', await benchEngine({ kind: 'postgres', url })));
     lines.push(syncReportLine('PostgreSQL', await benchRuleSync({ kind: 'postgres', url }, SYNC_LEADS)));
+    console.error('PostgreSQL: campaign reads');
+    reads.push(...campaignReadLines('PostgreSQL', await benchCampaignReads({ kind: 'postgres', url })));
   });
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   process.stdout.write(
     `## bench:leads — ${new Date().toISOString().slice(0, 10)}\n\n${machine}. Raw insert = the same number of prospects and ` +
       `list rows written by INSERT ... SELECT in the same run; a ratio of 1 would mean no overhead at all.\n\n` +
-      `| engine | workload | throughput | ratio | notes |\n| --- | --- | ---: | ---: | --- |\n${lines.join('\n')}\n`,
+      `| engine | workload | throughput | ratio | notes |\n| --- | --- | ---: | ---: | --- |\n${lines.join('\n')}\n\n` +
+      `Campaign reads (getCampaign, median of 31 in turn across the sizes), beside the recount every read ran before ` +
+      `migration 0032 (median of 5):\n\n| engine | workload | read | ratio | baseline |\n| --- | --- | ---: | ---: | ---: |\n${reads.join('\n')}\n`,
   );
 }
 

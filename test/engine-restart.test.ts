@@ -9,6 +9,7 @@ import { sendingEngine } from '../src/runtimes/engine.js';
 import { platformRegistry, type Platform } from '../src/platforms/platform.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
 import { setUpCampaigns } from './helpers/engine.js';
+import { expectLeadCountsAgree } from './helpers/fresh-store.js';
 
 /**
  * A process on an embedded data directory dies between reserving a send and calling the platform. The next
@@ -48,6 +49,7 @@ it('a process that opens the data directory after a crash sends what the crash l
       const messages = await restarted.ctx.db.selectFrom('messages').select('platform_id').where('outbound', '=', true).execute();
       expect(messages).toEqual([{ platform_id: dms[0]!.id }]);
       expect(await restarted.ctx.db.selectFrom('send_intents').select('status').execute()).toEqual([{ status: 'sent' }]);
+      await expectLeadCountsAgree(restarted.ctx.db);
     } finally {
       await restarted.close();
     }

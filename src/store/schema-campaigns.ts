@@ -126,6 +126,22 @@ export interface CampaignLeadsTable {
   position: Defaulted<number>;
 }
 
+/** A campaign's lead counts, kept by triggers on campaign_leads (migration 0032; read them with store/lead-counts.ts). */
+export interface CampaignLeadCountsTable {
+  campaign_id: string;
+  state_pending: number;
+  state_active: number;
+  state_replied: number;
+  state_completed: number;
+  state_cancelled: number;
+  state_failed: number;
+  state_excluded: number;
+  /** leads with contacted_at set */
+  contacted: number;
+  /** leads with replied_at set */
+  replied: number;
+}
+
 export interface CampaignLeadSourcesTable {
   campaign_id: string;
   prospect_id: string;
@@ -160,6 +176,9 @@ export interface CampaignTables {
   automations: AutomationsTable;
   campaign_leads: CampaignLeadsTable;
   campaign_lead_sources: CampaignLeadSourcesTable;
+  campaign_lead_counts: CampaignLeadCountsTable;
+  /** this transaction's changes to campaign_lead_counts, applied at its commit */
+  campaign_lead_count_changes: CampaignLeadCountsTable & { xact: ColumnType<string, never, never> };
   jobs: JobsTable;
 }
 

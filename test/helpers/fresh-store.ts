@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { inject } from 'vitest';
-import { migrateToLatest, openNewDatabase, openStore, type Store } from '../../src/store/db.js';
+import { migrateToLatest, openNewDatabase, openStore, type Db, type Store } from '../../src/store/db.js';
+import { leadCountMismatches } from './lead-counts.js';
 
 let created = 0;
 
@@ -23,6 +24,30 @@ export interface FreshStore extends Store {
 
 let migratedDump: Blob | undefined;
 
+/** The stores freshStore opened and that are still open: the test setup checks their lead counts after every test. */
+export const openTestStores = new Set<FreshStore>();
+
+/** Fails when a store's lead counts differ from a recount of its leads (test/helpers/lead-counts.ts). */
+export async function expectLeadCountsAgree(db: Db): Promise<void> {
+  const mismatches = await leadCountMismatches(db);
+  if (mismatches.length > 0) throw new Error(`lead counts differ from a recount of the leads:\n${JSON.stringify(mismatches, null, 1)}`);
+}
+
+/** Registers the store, and checks its counts when it is closed (a store closed in a test's afterAll is checked there). */
+function checked(store: FreshStore): FreshStore {
+  openTestStores.add(store);
+  const close = store.close.bind(store);
+  store.close = async () => {
+    openTestStores.delete(store);
+    try {
+      await expectLeadCountsAgree(store.db);
+    } finally {
+      await close();
+    }
+  };
+  return store;
+}
+
 /**
  * A migrated store of its own: a new database on the server of DATABASE_URL (CI's PostgreSQL pass, dropped
  * on close), or an in-memory PGlite. Both start from what the global setup migrated once for the whole run
@@ -34,13 +59,13 @@ export async function freshStore(): Promise<FreshStore> {
   const server = process.env.DATABASE_URL;
   if (!server) {
     migratedDump ??= new Blob([fs.readFileSync(inject('migratedDumpFile')!)]);
-    return openStore({ kind: 'pglite-memory', loadDataDir: migratedDump });
+    return checked(await openStore({ kind: 'pglite-memory', loadDataDir: migratedDump }));
   }
   const name = `${TEST_DATABASE_PREFIX}${process.pid}_${Date.now()}_${++created}`;
   const template = inject('migratedTemplateDatabase');
   const store = await openNewDatabase(server, name, 5, template ?? undefined);
   if (!template) await migrateToLatest(store.db);
-  return store;
+  return checked(store);
 }
 
 /** A store of its own that is not migrated (migration tests step it through the migrations themselves). */

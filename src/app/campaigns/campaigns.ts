@@ -5,6 +5,7 @@ import { validateSchedule, validateTimeZone, type Problem, type Schedule } from 
 import { iso, isoOrNull } from '../../core/time.js';
 import type { StoredStep } from '../../core/sequence.js';
 import type { Db } from '../../store/db.js';
+import { leadCountsOf } from '../../store/lead-counts.js';
 import type { CampaignRow, CampaignStatus } from '../../store/schema-campaigns.js';
 import { automationsByCampaign, type Automation } from './automations.js';
 import { currentSequences, getCampaignRow, type Sequence } from './data.js';
@@ -17,8 +18,8 @@ import { groupBy } from '../../core/group.js';
 
 /**
  * Campaigns: settings, lifecycle and the three shapes they are shown in (v2 Campaign, legacy v1, and the
- * CampaignSummary of webhook payloads). Counters are counted from campaign_leads on every read, so they
- * always agree with the leads.
+ * CampaignSummary of webhook payloads). Counters come from the lead counts the store keeps with the leads
+ * (store/lead-counts.ts), so they always agree with the leads without counting them.
  */
 
 export const MESSAGES_PER_HOUR = { min: 1, max: 25, default: 8 } as const;
@@ -115,23 +116,11 @@ export interface CampaignV1 extends CampaignSummary {
 const ratio = (part: number, whole: number) => (whole === 0 ? 0 : part / whole);
 
 async function countersOf(db: Db, ids: readonly string[]): Promise<Map<string, Counters>> {
-  const rows = await db
-    .selectFrom('campaign_leads')
-    .select((eb) => [
-      'campaign_id',
-      eb.fn.countAll<number>().filterWhere('state', '!=', 'excluded').as('targets'),
-      eb.fn.count<number>('contacted_at').as('contacted'),
-      eb.fn.count<number>('replied_at').as('replied'),
-      eb.fn.countAll<number>().filterWhere('state', '=', 'completed').as('completed'),
-    ])
-    .where('campaign_id', 'in', ids)
-    .groupBy('campaign_id')
-    .execute();
-  const byId = new Map(rows.map((r) => [r.campaign_id, r]));
+  const counts = await leadCountsOf(db, ids);
   return new Map(
     ids.map((id) => {
-      const row = byId.get(id);
-      const [targets, contacted, replied, completed] = [row?.targets, row?.contacted, row?.replied, row?.completed].map((n) => Number(n ?? 0)) as [number, number, number, number];
+      const { byState, contacted, replied } = counts.get(id)!;
+      const targets = Object.values(byState).reduce((sum, n) => sum + n, 0) - byState.excluded;
       return [
         id,
         {
@@ -139,7 +128,7 @@ async function countersOf(db: Db, ids: readonly string[]): Promise<Map<string, C
           contactedCount: contacted,
           repliedCount: replied,
           // The seed's definition: the share of targets that went through their whole sequence (issue 23).
-          completionRate: ratio(completed, targets),
+          completionRate: ratio(byState.completed, targets),
           replyRate: ratio(replied, contacted),
         },
       ];

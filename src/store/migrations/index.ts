@@ -27,6 +27,7 @@ import * as typingSignals from './0027_typing_signals.js';
 import * as webhookPayloadVersion from './0028_webhook_payload_version.js';
 import * as leadOrder from './0030_lead_order.js';
 import * as followUpsFirst from './0031_follow_ups_first.js';
+import * as leadCounts from './0032_lead_counts.js';
 
 /** Migrations are compiled into the program (no directory scanning), in this order. */
 export const migrationProvider: MigrationProvider = {
@@ -60,6 +61,7 @@ export const migrationProvider: MigrationProvider = {
       '0028_webhook_payload_version': webhookPayloadVersion,
       '0030_lead_order': leadOrder,
       '0031_follow_ups_first': followUpsFirst,
+      '0032_lead_counts': leadCounts,
     };
   },
 };
