@@ -3,9 +3,6 @@
 // counts were kept (migration 0032), in the same run. `npm run bench:leads` calls benchCampaignReads for each
 // engine; alone: node --import tsx bench/campaign-reads.ts (PGlite in a data directory; DATABASE_URL adds
 // PostgreSQL). Sizes: BENCH_READ_SIZES (10000,100000,1000000).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import pino from 'pino';
 import { createCampaign, getCampaign } from '../src/app/campaigns/campaigns.js';
@@ -17,6 +14,7 @@ import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
 import { leadCountsOf } from '../src/store/lead-counts.js';
 import { migrateToLatest, openNewDatabase, openStore, type Db, type StoreLocation } from '../src/store/db.js';
+import { withDataDir } from './data-dir.js';
 
 export const READ_SIZES = (process.env.BENCH_READ_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 
@@ -126,14 +124,8 @@ export function campaignReadLines(engine: string, results: readonly CampaignRead
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const lines: string[] = [];
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-reads-'));
-  try {
-    console.error('PGlite: campaign reads');
-    lines.push(...campaignReadLines('PGlite', await benchCampaignReads({ kind: 'pglite', dataDir })));
-  } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  console.error('PGlite: campaign reads');
+  const lines = campaignReadLines('PGlite', await withDataDir('inbox-bench-reads-', (dataDir) => benchCampaignReads({ kind: 'pglite', dataDir })));
   if (process.env.DATABASE_URL) {
     console.error('PostgreSQL: campaign reads');
     lines.push(...campaignReadLines('PostgreSQL', await benchCampaignReads({ kind: 'postgres', url: process.env.DATABASE_URL })));

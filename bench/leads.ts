@@ -4,9 +4,7 @@
 // Then campaign reads at 10,000, 100,000 and 1,000,000 leads beside the recount they ran before migration 0032
 // (bench/campaign-reads.ts, which runs alone too).
 // Sizes: BENCH_ADD_CALLS (25), BENCH_CSV_ROWS (100000), BENCH_SYNC_LEADS (100000), BENCH_READ_SIZES (10000,100000,1000000).
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -23,6 +21,7 @@ import { withPostgres } from './postgres.js';
 import { benchRuleSync, syncReportLine } from './sync.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
 import { benchCampaignReads, campaignReadLines } from './campaign-reads.js';
+import { withDataDir } from './data-dir.js';
 
 const ADD_CALLS = Number(process.env.BENCH_ADD_CALLS ?? 25);
 const CSV_ROWS = Number(process.env.BENCH_CSV_ROWS ?? 100_000);
@@ -130,23 +129,12 @@ function table(engine: string, rows: Row[]): string[] {
 
 async function main(): Promise<void> {
   const lines: string[] = [];
-  const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-leads-'));
-  try {
-    console.error('PGlite: list adds and CSV import');
-    lines.push(...table('PGlite', await benchEngine({ kind: 'pglite', dataDir: pgliteDir })));
-  } finally {
-    fs.rmSync(pgliteDir, { recursive: true, force: true });
-  }
+  console.error('PGlite: list adds and CSV import');
+  lines.push(...table('PGlite', await withDataDir('inbox-bench-leads-', (dataDir) => benchEngine({ kind: 'pglite', dataDir }))));
   console.error('PGlite: rule sync');
   lines.push(syncReportLine('PGlite', await benchRuleSync({ kind: 'pglite-memory' }, SYNC_LEADS)));
-  const reads: string[] = [];
-  const readsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-reads-'));
-  try {
-    console.error('PGlite: campaign reads');
-    reads.push(...campaignReadLines('PGlite', await benchCampaignReads({ kind: 'pglite', dataDir: readsDir })));
-  } finally {
-    fs.rmSync(readsDir, { recursive: true, force: true });
-  }
+  console.error('PGlite: campaign reads');
+  const reads = campaignReadLines('PGlite', await withDataDir('inbox-bench-reads-', (dataDir) => benchCampaignReads({ kind: 'pglite', dataDir })));
 
   await withPostgres(async (url) => {
     console.error('PostgreSQL: list adds, CSV import and rule sync');

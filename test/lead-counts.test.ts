@@ -90,6 +90,16 @@ it('the migration counts the leads of the campaigns already stored', async () =>
   }
 });
 
+it('the recount the test setup runs notices counts that differ from the leads', async () => {
+  const { db } = store;
+  const { campaignIds } = await world(db, 1, 2);
+  const [id] = campaignIds as [string];
+  await db.updateTable('campaign_lead_counts').set({ state_pending: 3 }).where('campaign_id', '=', id).execute();
+  expect(await leadCountMismatches(db)).toMatchObject([{ campaign_id: id, kept: { pending: 3 }, counted: { pending: 2 } }]);
+  await db.updateTable('campaign_lead_counts').set({ state_pending: 2 }).where('campaign_id', '=', id).execute();
+  expect(await leadCountMismatches(db)).toEqual([]);
+});
+
 it('a campaign created has zero counts, and one deleted takes its counts row with it', async () => {
   const { db } = store;
   const { campaignIds, teamId } = await world(db, 2, 3);

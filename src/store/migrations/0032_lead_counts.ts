@@ -9,9 +9,9 @@ import { sql, type Kysely } from 'kysely';
  * applier writes state columns only, while leads are also inserted and updated by the rules' upserts, deleted by
  * the scope, and deleted by the cascades of prospect, campaign and team deletes, which no code of ours sees; a
  * trigger sees them all. Statement-level triggers with transition tables: one set-based statement per changing
- * statement, whatever its number of rows. Row-level triggers adding to the counts row were measured 8-16 times
- * slower than no counts for a statement changing 20,000 leads' state and 46-69 times for deleting them, growing
- * with the square of the rows (bench/lead-count-upkeep.ts; BENCHMARKS.md, 2026-12-03).
+ * statement, whatever its number of rows: they cost the writers 0.84-1.10 of no counts, while row-level ones
+ * adding to the counts row at once cost 14-18 times for a statement changing 20,000 leads' state and 43-51 times
+ * for deleting them, growing with the square of the rows (bench/lead-count-upkeep.ts; BENCHMARKS.md, 2026-12-03).
  *
  * Why not add to campaign_lead_counts right in the statement: that locks a campaign's counts row from the
  * statement to the commit, so two writers touching campaigns A and B in opposite orders (engine workers on
