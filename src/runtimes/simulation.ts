@@ -23,6 +23,7 @@ import { validateSchedule, validateTimeZone, type Schedule } from '../core/sched
 import type { SequenceStep } from '../core/sequence.js';
 import { loadConfig } from '../config.js';
 import { addCampaignLeads } from '../app/campaigns/leads.js';
+import { MAX_LEADS_PER_ADD } from '../app/leads/input.js';
 import { putSandboxProfile } from '../platforms/sandbox.js';
 import { X_ID } from '../platforms/x.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
@@ -160,16 +161,13 @@ function accountId(world: World, username: string): string {
   return id;
 }
 
-/** How many leads one add takes, as the API's `POST .../leads` does. */
-const LEADS_PER_ADD = 2000;
-
 /**
  * Puts sandbox users into a campaign as direct leads, through the API's own use case: the lead rules decide each
  * (a profile with closed DMs is kept out as excluded, as `POST .../leads` would).
  */
 export async function addSandboxLeads(ctx: AppContext, teamId: string, campaignId: string, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += LEADS_PER_ADD) {
-    await addCampaignLeads(ctx, teamId, campaignId, ids.slice(i, i + LEADS_PER_ADD).map((value) => ({ ref: { by: 'platformId' as const, value } })));
+  for (let i = 0; i < ids.length; i += MAX_LEADS_PER_ADD) {
+    await addCampaignLeads(ctx, teamId, campaignId, ids.slice(i, i + MAX_LEADS_PER_ADD).map((value) => ({ ref: { by: 'platformId' as const, value } })));
   }
 }
 

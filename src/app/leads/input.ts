@@ -8,6 +8,9 @@ import { refKey, type LeadRef } from './resolution.js';
  * with column values checked against the owner's columns. Both the list and the campaign adds use it.
  */
 
+/** The most leads one call names (an add to a list or a campaign, or a removal): the API's bound, and the simulation's batch. */
+export const MAX_LEADS_PER_ADD = 2000;
+
 export interface LeadInput {
   ref: LeadRef;
   data?: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LeadInput } from '../../app/leads/input.js';
+import { MAX_LEADS_PER_ADD, type LeadInput } from '../../app/leads/input.js';
 import { ColumnIdSchema } from './campaigns.js';
 import { IdSchema, NullableTimestamp, TimestampSchema } from './common.js';
 import { NextCursorSchema, paginationQuery } from './pagination.js';
@@ -35,7 +35,7 @@ export const ListLeadSchema = z
 export const ListLeadPageSchema = z.object({ leads: z.array(ListLeadSchema), nextCursor: NextCursorSchema });
 export const ListLeadsQuery = z.object(paginationQuery(50));
 
-const identifiers = (what: string) => z.array(z.string().min(1).max(255)).min(1).max(2000).describe(`${what}, 1-2000`);
+const identifiers = (what: string) => z.array(z.string().min(1).max(255)).min(1).max(MAX_LEADS_PER_ADD).describe(`${what}, 1-${MAX_LEADS_PER_ADD}`);
 
 const LeadItem = z
   .object({
@@ -55,7 +55,7 @@ export const AddLeadsBody = z
     platformIds: identifiers('X user ids'),
     usernames: identifiers('handles without @'),
     externalIds: identifiers('prospect ids (externalId)'),
-    leads: z.array(LeadItem).min(1).max(2000).describe('leads each named by exactly one identifier, with optional column values'),
+    leads: z.array(LeadItem).min(1).max(MAX_LEADS_PER_ADD).describe('leads each named by exactly one identifier, with optional column values'),
   })
   .partial()
   .refine((b) => b.platformIds || b.usernames || b.externalIds || b.leads, { message: 'give platformIds, usernames, externalIds or leads' });
@@ -68,7 +68,7 @@ export const AddLeadsResultSchema = z
   })
   .meta({ id: 'AddListLeadsResult' });
 
-export const RemoveLeadsBody = z.object({ platformIds: z.array(PlatformIdSchema).min(1).max(2000) });
+export const RemoveLeadsBody = z.object({ platformIds: z.array(PlatformIdSchema).min(1).max(MAX_LEADS_PER_ADD) });
 export const UpdateLeadBody = z.object({ data: LeadData });
 export const UpdateLeadResultSchema = z.object({ prospect: ProspectWithContextSchema, data: z.record(z.string(), z.unknown()) });
 
