@@ -175,6 +175,33 @@ describe('POST /api/v2/messages', () => {
     expect(await once()).toHaveLength(1);
   });
 
+  it('names the account link and its status, or the platform’s reset, in the documented details, with a key or without', async () => {
+    const team = await newTeam(app);
+    const { account, thread } = await conversation(team);
+    const disconnected = async (key: string | undefined, status: string) =>
+      expect((await expectRefused(team, toThread(thread.id), 409, 'accountLinkDisconnected', key)).details).toEqual({ accountLinkId: account.id, status });
+    await ok(team.request('PATCH', `/api/v1/account-links/${account.id}`, { status: 'paused' }));
+    await disconnected(undefined, 'paused');
+    await ok(team.request('PATCH', `/api/v1/account-links/${account.id}`, { status: 'active' }));
+    // Signed out by the platform during a send without a key; then offline as stored, with a key.
+    platform.faults.push('authRevoked');
+    await disconnected(undefined, 'offline');
+    await disconnected(newKey(), 'offline');
+    await ok(team.request('PATCH', `/api/v1/account-links/${account.id}`, { status: 'active' }));
+
+    // The platform's reset, in whole seconds rounded up; null when it names none; 0 once it has passed.
+    const limited = async (resetInMs: number | undefined, key?: string) => {
+      platform.resetAt = resetInMs === undefined ? undefined : new Date(clock.now().getTime() + resetInMs);
+      platform.faults.push('rateLimited');
+      return (await expectRefused(team, toThread(thread.id), 429, 'platformRateLimited', key)).details;
+    };
+    expect(await limited(undefined)).toEqual({ retryAfterSeconds: null });
+    expect(await limited(undefined, newKey())).toEqual({ retryAfterSeconds: null });
+    expect(await limited(90_500)).toEqual({ retryAfterSeconds: 91 });
+    expect(await limited(-5_000, newKey())).toEqual({ retryAfterSeconds: 0 });
+    platform.resetAt = undefined;
+  });
+
   it('refuses a recipient who cannot receive messages: threadRestricted in a thread, recipientUnavailable before one', async () => {
     const team = await newTeam(app);
     const account = await linkAccount(team);
@@ -408,6 +435,19 @@ describe('on X', () => {
       expect(found.status, JSON.stringify(found.body)).toBe(200);
       expect(found.body.message).toMatchObject({ id: lost.body.details.messageId, content: 'Did this go out?' });
       expect(world.fake.events.filter((e) => e.text === 'Did this go out?')).toHaveLength(1);
+
+      // X's rate limit: retryAfterSeconds from X's reset; until then the adapter does not call X again.
+      const resetSeconds = Math.ceil(world.clock.now().getTime() / 1000) + 120;
+      world.fake.failNext('POST', /^\/2\/dm_conversations\/with\/\d+\/messages$/, 429, { title: 'Too Many Requests' }, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(resetSeconds) });
+      const slowDown = { target: { type: 'thread', threadId: sent.body.thread.id }, content: 'Slow down' };
+      const xLimited = await send(team, slowDown, newKey(), world.app);
+      expect(xLimited.body.code).toBe('platformRateLimited');
+      expect(xLimited.body.details.retryAfterSeconds).toBeGreaterThanOrEqual(120);
+      expect(xLimited.body.details.retryAfterSeconds).toBeLessThanOrEqual(121);
+      const calls = world.fake.countRequests('POST', /^\/2\/dm_conversations\/with\/\d+\/messages$/);
+      const stillLimited = await send(team, slowDown, undefined, world.app);
+      expect(stillLimited.body).toMatchObject({ code: 'platformRateLimited', details: { retryAfterSeconds: xLimited.body.details.retryAfterSeconds } });
+      expect(world.fake.countRequests('POST', /^\/2\/dm_conversations\/with\/\d+\/messages$/)).toBe(calls);
     } finally {
       await world.close();
     }
