@@ -76,11 +76,15 @@ function codePointOffsets(text: string): Uint32Array {
 export function messageEntities(content: string, platform: string): MessageEntities {
   const entities: MessageEntities = { urls: [], postShares: [], mentions: [], hashtags: [], cashtags: [], format: [] };
   if (content === '') return entities;
-  const offsets = codePointOffsets(content);
-  const indices = (start: number, length: number): EntityIndices => ({ start: offsets[start]!, end: offsets[start + length]! });
+  let offsets: Uint32Array | undefined;
+  const indices = (start: number, length: number): EntityIndices => {
+    offsets ??= codePointOffsets(content);
+    return { start: offsets[start]!, end: offsets[start + length]! };
+  };
 
   const links: Array<[number, number]> = [];
-  for (const match of content.matchAll(URL_PATTERN)) {
+  // Most messages have no entity at all: each pattern runs only where its mark is.
+  for (const match of content.includes('://') ? content.matchAll(URL_PATTERN) : []) {
     const url = trimLink(match[0]);
     // A link needs a host.
     if (!/^https?:\/\/[^/?#]/i.test(url)) continue;
@@ -90,13 +94,13 @@ export function messageEntities(content: string, platform: string): MessageEntit
     if (post) entities.postShares.push({ platformId: post[1]!, url, indices: indices(match.index, url.length) });
   }
   const inLink = (at: number) => links.some(([start, end]) => at >= start && at < end);
-  for (const match of content.matchAll(MENTION_PATTERN)) {
+  for (const match of content.includes('@') ? content.matchAll(MENTION_PATTERN) : []) {
     if (!inLink(match.index)) entities.mentions.push({ username: match[1]!, displayName: null, platformId: null, indices: indices(match.index, match[0].length) });
   }
-  for (const match of content.matchAll(HASHTAG_PATTERN)) {
+  for (const match of content.includes('#') ? content.matchAll(HASHTAG_PATTERN) : []) {
     if (!inLink(match.index)) entities.hashtags.push({ tag: match[1]!, indices: indices(match.index, match[0].length) });
   }
-  for (const match of content.matchAll(CASHTAG_PATTERN)) {
+  for (const match of content.includes('$') ? content.matchAll(CASHTAG_PATTERN) : []) {
     if (!inLink(match.index)) entities.cashtags.push({ symbol: match[1]!, indices: indices(match.index, match[0].length) });
   }
   return entities;
