@@ -109,7 +109,7 @@ describe.skipIf(!server)('engines sharing a PostgreSQL store', () => {
     await store.db.updateTable('account_links').set({ hourly_limit: 3600, daily_limit: 100_000 }).where('id', 'in', accountIds).execute();
     await store.db.updateTable('campaigns').set({ messages_per_hour: 3600 }).where('id', 'in', campaignIds).execute();
     const workers = [1, 2, 3].map(() => {
-      const child = spawn(process.execPath, [compiledCli(), 'worker'], {
+      const child = spawn(process.execPath, [...compiledCli(), 'worker'], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', DATABASE_URL: store.url! },
       });

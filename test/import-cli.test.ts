@@ -18,7 +18,7 @@ const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 function inbox(args: string[], dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [compiledCli(), ...args], {
+  const child = spawn(process.execPath, [...compiledCli(), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', INBOX_DATA_DIR: dataDir },
   });

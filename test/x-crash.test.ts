@@ -73,7 +73,7 @@ it.skipIf(!server)('a worker killed between X accepting a DM and recording it do
     await app.close();
 
     const startWorker = () => {
-      const child = spawn(process.execPath, [compiledCli(), 'worker'], {
+      const child = spawn(process.execPath, [...compiledCli(), 'worker'], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', DATABASE_URL: store.url!, ...env },
       });

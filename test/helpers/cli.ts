@@ -34,7 +34,7 @@ export function cliHarness(prefix: string, logLevel: string) {
       return dir;
     },
     inbox(args: string[], env: Record<string, string>): CliProcess {
-      const child = spawn(process.execPath, [compiledCli(), ...args], {
+      const child = spawn(process.execPath, [...compiledCli(), ...args], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: logLevel, ...env },
       });
