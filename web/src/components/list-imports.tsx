@@ -52,6 +52,13 @@ export const loadAccounts = () =>
     () => undefined, // without them the followers form still takes a username
   );
 
+/**
+ * Whether a job as read is older than the row shown: an event moved the row on since the read began, or told of
+ * its end before the runner marked it so (the last batch's event says completed as that batch commits).
+ */
+const isBehind = (fresh: ListImportJob, shown: ListImportJob) =>
+  fresh.updatedAt < shown.updatedAt || (fresh.updatedAt === shown.updatedAt && isActive(fresh.status) && !isActive(shown.status));
+
 let reading: Promise<void> | null = null;
 let readAgain = false;
 
@@ -68,11 +75,10 @@ async function reloadJobs(): Promise<void> {
       const limit = Math.min(100, Math.max(PAGE, jobs.value.length));
       const page = await api<ListImportJobPage>('GET', `/lists/${listId}/import-jobs${query({ limit })}`);
       if (jobsListId.value !== listId) return;
-      // A row an event moved on since the read began keeps the event's counts.
       const known = new Map(jobs.value.map((job) => [job.id, job]));
       jobs.value = page.data.map((fresh) => {
         const shown = known.get(fresh.id);
-        return shown && shown.updatedAt > fresh.updatedAt ? shown : fresh;
+        return shown && isBehind(fresh, shown) ? shown : fresh;
       });
       jobsCursor.value = page.nextCursor;
       jobsError.value = '';
@@ -435,8 +441,9 @@ function JobRow({ list, job }: { list: List; job: ListImportJob }) {
             <span aria-hidden="true">{progress}</span>
           </div>
         </td>
-        <td class="muted small">
-          {job.addedCount.toLocaleString()} added · {job.skippedCount.toLocaleString()} already in the list · {job.failedCount.toLocaleString()} rejected
+        {/* Lines break between the counts, never inside one. */}
+        <td class="muted small job-result">
+          <span>{job.addedCount.toLocaleString()} added</span> · <span>{job.skippedCount.toLocaleString()} already in the list</span> · <span>{job.failedCount.toLocaleString()} rejected</span>
         </td>
         <td class="job-actions">
           {job.failedCount > 0 && (
