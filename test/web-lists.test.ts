@@ -1,9 +1,10 @@
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createJobRunner } from '../src/app/workers/background-jobs.js';
 import { testContext } from './helpers/app.js';
 import { browserSuite, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
-import { ok, randomPlatformId } from './helpers/sandbox.js';
+import { sandboxFollowerId, sandboxLikerId, seededLikeCount } from '../src/platforms/sandbox-audience.js';
+import { allLeads, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
 
 const suite = browserSuite();
 
@@ -28,6 +29,9 @@ async function listOf(team: WebTeam, name: string, count: number): Promise<{ lis
   const page = await ok(team.request('GET', `/api/v1/prospects?listId=${list.id}&sort=createdAt&order=asc&limit=500`));
   return { listId: list.id, ids: page.prospects.map((p: { externalId: string }) => p.externalId), usernames: page.prospects.map((p: { username: string }) => p.username) };
 }
+
+/** An import's row: its type, when it started (in the viewer's words), then the rest of its row from its status on. */
+const jobRow = (imports: Locator, type: string, rest: string) => imports.getByRole('row', { name: new RegExp(`^${type} \\S.*? ${rest}`) });
 
 const prospect = async (team: WebTeam, id: string) => ok(team.request('GET', `/api/v1/prospects/${id}`));
 
@@ -68,23 +72,24 @@ describe('lists', () => {
 
     const [a, b] = [randomPlatformId(), randomPlatformId()];
     const csv = `Handle,X id,Org\n@user${a},${a},Acme\n,,Nobody\nuser${b},${b},Globex\n`;
-    await p.getByLabel('CSV file').setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await p.getByLabel('CSV file', { exact: true }).setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     // The mapping step guesses from the header; the person picks the rest.
     await expect.poll(() => p.getByRole('combobox', { name: 'Column that names the lead' }).inputValue()).toBe('X id');
     await p.getByRole('combobox', { name: 'Column that names the lead' }).selectOption('Handle');
     await p.getByRole('combobox', { name: 'It holds' }).selectOption('username');
     await p.getByRole('combobox', { name: 'CSV column for Company' }).selectOption('Org');
     await p.getByRole('button', { name: 'Start import' }).click();
-    await p.getByText('Waiting to start').waitFor();
+    const imports = p.getByRole('table', { name: 'Imports into Imported' });
+    await jobRow(imports, 'CSV file', 'Waiting to start 0 of 3 rows').waitFor();
 
     // The server's job runner does the import; the page hears of it on the event stream.
     const { importJobs } = await ok(team.request('GET', `/api/v1/import-jobs?listId=${list.id}`));
     await createJobRunner(await testContext()).runOnce(importJobs[0].id);
-    await p.getByText('Imported · 3 of 3 rows').waitFor();
-    await expect.poll(() => p.getByRole('progressbar', { name: 'Import progress' }).getAttribute('value')).toBe('3');
+    const done = jobRow(imports, 'CSV file', 'Imported 3 of 3 rows 2 added · 0 already in the list · 1 rejected');
+    await done.waitFor();
+    await expect.poll(() => done.getByRole('progressbar', { name: 'CSV file import progress' }).getAttribute('value')).toBe('3');
     const rejected = p.getByRole('table', { name: 'Rejected rows' });
     await rejected.getByRole('row', { name: '2 missing username' }).waitFor();
-    await p.getByText('2 added · 0 already in the list · 1 rejected').waitFor();
     const imported = p.getByRole('table', { name: 'Leads of Imported' });
     await imported.getByRole('row', { name: new RegExp(`@user${b} ${b} Globex`) }).waitFor();
     const leads = await ok(team.request('GET', `/api/v1/lists/${list.id}/leads`));
@@ -92,12 +97,125 @@ describe('lists', () => {
     await screenshot(p, 'lists-import');
 
     // A second import, canceled before the runner gets to it.
-    await p.getByLabel('CSV file').setInputFiles({ name: 'more.csv', mimeType: 'text/csv', buffer: Buffer.from(`id\n${randomPlatformId()}\n`) });
+    await p.getByLabel('CSV file', { exact: true }).setInputFiles({ name: 'more.csv', mimeType: 'text/csv', buffer: Buffer.from(`id\n${randomPlatformId()}\n`) });
     await p.getByRole('button', { name: 'Start import' }).click();
-    await p.getByRole('button', { name: 'Cancel import' }).click();
-    await p.getByText('Canceled · 0 of 1 rows').waitFor();
+    const waiting = jobRow(imports, 'CSV file', 'Waiting to start 0 of 1 row ');
+    await waiting.getByRole('button', { name: 'Cancel' }).click();
+    await jobRow(imports, 'CSV file', 'Canceled 0 of 1 row ').waitFor();
     const jobs = await ok(team.request('GET', `/api/v1/import-jobs?listId=${list.id}`));
     expect(jobs.importJobs.map((j: { status: string }) => j.status)).toEqual(['canceled', 'completed']);
+  });
+});
+
+describe('importing followers and likes', () => {
+  /** A list of the team's, shown on the Lists page. */
+  async function listPage(team: WebTeam, name: string): Promise<{ p: Page; listId: string }> {
+    const list = await ok(team.request('POST', '/api/v1/lists', { name }));
+    const p = await page(team, 'Lists');
+    await p.getByRole('navigation', { name: 'Lists' }).getByRole('button', { name: new RegExp(name) }).click();
+    await p.getByRole('heading', { name }).waitFor();
+    return { p, listId: list.id };
+  }
+
+  const jobIds = async (team: WebTeam, listId: string): Promise<string[]> => (await ok(team.request('GET', `/api/v1/lists/${listId}/import-jobs`))).data.map((j: { id: string }) => j.id);
+  const leadIds = async (team: WebTeam, listId: string) => new Set((await allLeads(team, listId)).map((l) => l.prospect.platformId));
+
+  it("imports a linked account's followers, shown batch by batch with the rejected follower, into the list", async () => {
+    const team = await newWebTeam(suite.rig());
+    const account = await linkAccount(team);
+    await ok(team.request('PUT', `/api/v1/sandbox/profiles/${account.platformId}`, { username: account.username, followerCount: 150 }));
+    const suspended = sandboxFollowerId(account.platformId, 7);
+    await ok(team.request('PUT', `/api/v1/sandbox/profiles/${suspended}`, { accountStatus: 'suspended' }));
+    const { p, listId } = await listPage(team, 'Audience');
+
+    // Keyboard first: the importers are radio buttons, moved between by the arrow keys.
+    await p.getByRole('radio', { name: 'A CSV file' }).focus();
+    await p.keyboard.press('ArrowRight');
+    expect(await p.getByRole('radio', { name: "An account's followers" }).isChecked()).toBe(true);
+    await expect.poll(() => p.getByRole('combobox', { name: 'Whose followers' }).inputValue()).toBe(account.platformId);
+    await p.getByRole('button', { name: 'Import followers' }).click();
+    const imports = p.getByRole('table', { name: 'Imports into Audience' });
+    await jobRow(imports, 'Followers', 'Waiting to start 0 of 150 followers').waitFor();
+
+    // One page of 100 a turn: the page shows the job under way, then done.
+    const [jobId] = await jobIds(team, listId);
+    await createJobRunner(await testContext(), { batchesPerTurn: 1 }).runOnce(jobId);
+    await jobRow(imports, 'Followers', 'Importing 100 of 150 followers 99 added · 0 already in the list · 1 rejected').waitFor();
+    // The list's count follows each batch.
+    const nav = p.getByRole('navigation', { name: 'Lists' }).getByRole('button', { name: /Audience/ });
+    await expect.poll(() => nav.textContent()).toBe('Audience 99');
+    await createJobRunner(await testContext()).runOnce(jobId);
+    await jobRow(imports, 'Followers', 'Imported 150 of 150 followers 149 added · 0 already in the list · 1 rejected').waitFor();
+    await p.getByRole('table', { name: 'Rejected rows' }).getByRole('row', { name: new RegExp(`^8 X user id '${suspended}' could not be resolved`) }).waitFor();
+    await expect.poll(() => nav.textContent()).toBe('Audience 149');
+    await p.getByRole('table', { name: 'Leads of Audience' }).getByRole('cell', { name: sandboxFollowerId(account.platformId, 0), exact: true }).waitFor();
+    const expected = Array.from({ length: 150 }, (_, i) => sandboxFollowerId(account.platformId, i)).filter((id) => id !== suspended);
+    expect(await leadIds(team, listId)).toEqual(new Set(expected));
+    await screenshot(p, 'lists-followers');
+  });
+
+  it("imports a post's likes by its link, shows the API's refusals where they happen, and cancels a running followers import", async () => {
+    const team = await newWebTeam(suite.rig());
+    const { p, listId } = await listPage(team, 'Likers');
+    const imports = p.getByRole('table', { name: 'Imports into Likers' });
+
+    // Not a post's link: the API says so under the field, and no job exists.
+    await p.getByRole('radio', { name: "A post's likes" }).check();
+    const post = p.getByRole('textbox', { name: 'Post link or id' });
+    await post.fill('https://x.com/someone/likes');
+    await post.press('Enter');
+    await p.getByRole('alert').filter({ hasText: "'https://x.com/someone/likes' is not a link to a post" }).waitFor();
+    expect(await post.getAttribute('aria-invalid')).toBe('true');
+    await screenshot(p, 'lists-likes-refused');
+    expect(await jobIds(team, listId)).toEqual([]);
+
+    // A post some people liked (the sandbox seeds 0 to 29 likers per post).
+    let author = randomPlatformId();
+    while (seededLikeCount(author) < 2) author = randomPlatformId();
+    const likers = seededLikeCount(author);
+    await post.fill(`https://x.com/user${author}/status/${author}?s=20`);
+    await post.press('Enter');
+    await jobRow(imports, 'Likes of a post', 'Waiting to start 0 likes so far').waitFor();
+    expect(await post.inputValue()).toBe('');
+    await expect.poll(() => p.getByRole('alert').filter({ hasText: 'is not a link to a post' }).count()).toBe(0);
+    const [likesJob] = await jobIds(team, listId);
+    await createJobRunner(await testContext()).runOnce(likesJob);
+    await jobRow(imports, 'Likes of a post', `Imported ${likers} of ${likers} likes ${likers} added`).waitFor();
+    expect(await leadIds(team, listId)).toEqual(new Set(Array.from({ length: likers }, (_, i) => sandboxLikerId(author, i))));
+    await expect.poll(() => p.getByRole('table', { name: 'Leads of Likers' }).getByRole('row').count()).toBe(likers + 1);
+
+    // An account the platform does not know is refused by the API, shown under the form.
+    await p.getByRole('radio', { name: "An account's followers" }).check();
+    // Without a linked account, the only choice is to name one.
+    expect(await p.getByRole('combobox', { name: 'Whose followers' }).inputValue()).toBe('');
+    const username = p.getByRole('textbox', { name: 'Username or profile link' });
+    await username.fill('@nobody_at_all_here');
+    await username.press('Enter');
+    await p.getByRole('alert').filter({ hasText: 'No sandbox account @nobody_at_all_here' }).waitFor();
+    expect(await jobIds(team, listId)).toEqual([likesJob]);
+
+    // A followers import by profile link, canceled between two of its batches: what it added stays.
+    const star = randomPlatformId();
+    await ok(team.request('PUT', `/api/v1/sandbox/profiles/${star}`, { followerCount: 230 }));
+    await username.fill(`https://x.com/user${star}`);
+    await username.press('Enter');
+    await jobRow(imports, 'Followers', 'Waiting to start 0 of 230 followers').waitFor();
+    const [followersJob] = await jobIds(team, listId);
+    await createJobRunner(await testContext(), { batchesPerTurn: 1 }).runOnce(followersJob);
+    const running = jobRow(imports, 'Followers', 'Importing 100 of 230 followers');
+    await running.waitFor();
+    await screenshot(p, 'lists-followers-running');
+    await running.getByRole('button', { name: 'Cancel' }).click();
+    await jobRow(imports, 'Followers', 'Canceled 100 of 230 followers 100 added').waitFor();
+    await expect.poll(() => running.count()).toBe(0);
+    expect(await createJobRunner(await testContext()).runOnce(followersJob)).toBe(0);
+    const jobs = (await ok(team.request('GET', `/api/v1/lists/${listId}/import-jobs`))).data;
+    expect(jobs.map((j: { type: string; status: string; processedCount: number }) => [j.type, j.status, j.processedCount])).toEqual([
+      ['followers', 'canceled', 100],
+      ['likes', 'completed', likers],
+    ]);
+    expect((await leadIds(team, listId)).size).toBe(likers + 100);
+    await screenshot(p, 'lists-likes');
   });
 });
 

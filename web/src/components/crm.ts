@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ImportJobSchema } from '../../../src/http/schemas/import-jobs.js';
+import type { CreateListImportBody, ListImportJobPageSchema, ListImportJobSchema } from '../../../src/http/schemas/list-import-jobs.js';
 import type { ColumnSchema } from '../../../src/http/schemas/campaigns.js';
 import type { ListLeadPageSchema, ListSchema, AddLeadsResultSchema } from '../../../src/http/schemas/lists.js';
 import type { BulkAction } from '../../../src/core/bulk-actions.js';
@@ -16,6 +17,10 @@ export type List = z.infer<typeof ListSchema>;
 export type ListLeadPage = z.infer<typeof ListLeadPageSchema>;
 export type AddLeadsResult = z.infer<typeof AddLeadsResultSchema>;
 export type ImportJob = z.infer<typeof ImportJobSchema>;
+/** A list's import job as the vendor's routes show it (/lists/{listId}/import-jobs), with its seven statuses. */
+export type ListImportJob = z.infer<typeof ListImportJobSchema>;
+export type ListImportJobPage = z.infer<typeof ListImportJobPageSchema>;
+export type ListImportData = z.input<typeof CreateListImportBody>['data'];
 export type Column = z.infer<typeof ColumnSchema>;
 
 export interface ProspectFilters {
