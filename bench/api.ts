@@ -137,6 +137,8 @@ interface Row {
   name: string;
   rps: number;
   p99: number;
+  /** the server process's CPU time per request (the embedded store's work included; PostgreSQL's server not) */
+  cpuMs: number;
 }
 
 const DEAD_WEBHOOKS = 60;
@@ -205,8 +207,10 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
   const rows: Row[] = [];
   try {
     const removeDeadWebhooks = deadWebhooks ? await addDeadWebhooks(port, seed, deadWebhooks) : null;
+    const cpu = async () => ((await (await fetch(`http://127.0.0.1:${port}/bench/cpu`, { headers: { authorization: `Bearer ${seed.token}` } })).json()) as { ms: number }).ms;
     for (const c of cases) {
       const headers = { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' };
+      const cpuBefore = await cpu();
       const result = await autocannon({
         url: `http://127.0.0.1:${port}${c.path(seed)}`,
         method: c.method,
@@ -219,8 +223,9 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
       if (result.non2xx > 0 || result.errors > 0) {
         throw new Error(`${c.name}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
       }
-      rows.push({ name: c.name, rps: result.requests.average, p99: result.latency.p99 });
-      console.error(`  ${c.name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms`);
+      const cpuMs = (await cpu()) - cpuBefore;
+      rows.push({ name: c.name, rps: result.requests.average, p99: result.latency.p99, cpuMs: cpuMs / result.requests.total });
+      console.error(`  ${c.name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms, ${(cpuMs / result.requests.total).toFixed(2)} ms CPU a request`);
     }
     await removeDeadWebhooks?.();
   } finally {
@@ -236,32 +241,33 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
  * drifting during the run weighs on both sides alike; its ratio is to their mean.
  */
 const meanOf = (before: Row[], after: Row[]): Row[] =>
-  before.map((r, i) => ({ name: r.name, rps: (r.rps + after[i]!.rps) / 2, p99: Math.max(r.p99, after[i]!.p99) }));
+  before.map((r, i) => ({ name: r.name, rps: (r.rps + after[i]!.rps) / 2, p99: Math.max(r.p99, after[i]!.p99), cpuMs: (r.cpuMs + after[i]!.cpuMs) / 2 }));
 
 function report(engine: string, plain: Row[][], dead: Row[][], plans: string[]): string {
   // Every round's ratio against the runs beside it; the tables show the mean of the rounds. The bare route's
   // ratio in the same round says how much of an endpoint's change is the machine's load changing meanwhile.
   const neighbours = dead.map((_, round) => meanOf(plain[round]!, plain[round + 1]!));
-  const rows = neighbours[0]!.map((r, i) => ({ ...r, rps: neighbours.reduce((sum, n) => sum + n[i]!.rps, 0) / neighbours.length }));
-  const ratios = (i: number) => dead.map((d, round) => (d[i]!.rps / neighbours[round]![i]!.rps).toFixed(2)).join(', ');
-  const deadMean = dead[0]!.map((r, i) => ({ ...r, rps: dead.reduce((sum, d) => sum + d[i]!.rps, 0) / dead.length, p99: Math.max(...dead.map((d) => d[i]!.p99)) }));
+  const mean = (runs: Row[][], i: number, key: 'rps' | 'cpuMs') => runs.reduce((sum, run) => sum + run[i]![key], 0) / runs.length;
+  const rows = neighbours[0]!.map((r, i) => ({ ...r, rps: mean(neighbours, i, 'rps'), cpuMs: mean(neighbours, i, 'cpuMs') }));
+  const ratios = (i: number, key: 'rps' | 'cpuMs') => dead.map((d, round) => (d[i]![key] / neighbours[round]![i]![key]).toFixed(2)).join(', ');
+  const deadMean = dead[0]!.map((r, i) => ({ ...r, rps: mean(dead, i, 'rps'), cpuMs: mean(dead, i, 'cpuMs'), p99: Math.max(...dead.map((d) => d[i]!.p99)) }));
   const baseline = rows[0]!.rps;
   const lines = [
     `### ${engine}`,
     '',
     'Without webhooks (mean of the runs before and after the one with dead endpoints; p99 the worse of the two):',
     '',
-    '| endpoint | req/s | p99 (ms) | ratio to baseline |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / baseline).toFixed(2)} |`),
+    '| endpoint | req/s | p99 (ms) | ratio to baseline | server CPU ms a request |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / baseline).toFixed(2)} | ${r.cpuMs.toFixed(2)} |`),
     '',
     `With webhook delivery running and ${DEAD_WEBHOOKS} endpoints that never answer, subscribed to every event ` +
       `(${BACKLOG_EVENTS} events queued for each before the first endpoint is measured; target: at least 0.80 of the throughput without them; ` +
       `${dead.length} round${dead.length > 1 ? 's' : ''}, each against the runs without them before and after it):`,
     '',
-    '| endpoint | req/s | p99 (ms) | ratio to the same endpoint without them, each round |',
-    '| --- | ---: | ---: | ---: |',
-    ...deadMean.map((r, i) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${ratios(i)} |`),
+    '| endpoint | req/s | p99 (ms) | ratio to the same endpoint without them, each round | server CPU ms a request | its ratio, each round |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...deadMean.map((r, i) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${ratios(i, 'rps')} | ${r.cpuMs.toFixed(2)} | ${ratios(i, 'cpuMs')} |`),
     '',
     ...v2Table(rows),
     '<details><summary>query plans</summary>',

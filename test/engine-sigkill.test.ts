@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/context.js';
 import { createToken } from '../src/app/team/tokens.js';
 import { openRuntime } from '../src/cli/runtime.js';
-import { loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { scaledClock, type Clock } from '../src/core/clock.js';
 import { DAY_MS, HOUR_MS, PACING_JITTER, respectsCaps } from '../src/core/pacing.js';
 import { seededRandom } from '../src/core/random.js';
@@ -137,6 +137,22 @@ async function expectDelaysAndCapsHeld(db: Db, setup: Awaited<ReturnType<typeof 
   expect(await db.selectFrom('send_intents').select('id').where('campaign_id', '=', setup.campaignIds[0]!).where('status', '=', 'pending').execute()).toEqual([]);
   await expectLeadCountsAgree(db);
 }
+
+describe('the test clock', () => {
+  it('is SPEED times real time from its origin, the same in any process, and only an explicit test configuration', () => {
+    expect(loadConfig({}).testClock).toBeUndefined();
+    expect(loadConfig(clockEnv).testClock).toEqual({ origin, speed: SPEED });
+    const before = Date.now();
+    const now = clock.now().getTime();
+    const other = scaledClock({ origin: new Date(origin.getTime()), speed: SPEED }).now().getTime();
+    expect(now).toBeGreaterThanOrEqual(origin.getTime() + (before - origin.getTime()) * SPEED);
+    expect(other).toBeGreaterThanOrEqual(now);
+    expect(() => loadConfig({ INBOX_TEST_CLOCK_SPEED: '10' })).toThrow(ConfigError);
+    expect(() => loadConfig({ INBOX_TEST_CLOCK_SPEED: 'fast', INBOX_TEST_CLOCK_ORIGIN: origin.toISOString() })).toThrow(/INBOX_TEST_CLOCK_SPEED/);
+    const x = { INBOX_X_CLIENT_ID: 'id', INBOX_X_CLIENT_SECRET: 'secret', INBOX_X_REDIRECT_URL: 'https://example.com/callback' };
+    expect(() => loadConfig({ ...clockEnv, ...x })).toThrow(/cannot be used with an X client/);
+  });
+});
 
 describe.skipIf(server)('SIGKILLs of `inbox serve` on the embedded store', () => {
   it('a killed server started again keeps every delay and cap on the platform’s clock and sends each step once', async () => {
