@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/helpers/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const main = path.join(root, 'dist/cli/main.js');
@@ -23,7 +24,8 @@ const residentMiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFile
  * Seconds from spawning `inbox serve` to the first 200 of /healthz, and, when `idle` is set, its resident memory
  * after that many more seconds of doing nothing; the server is stopped after.
  */
-async function serveUntilHealthy(dataDir: string, port: number, options: { idle?: number; env?: Record<string, string> } = {}): Promise<{ seconds: number; mib: number }> {
+async function serveUntilHealthy(dataDir: string, options: { idle?: number; env?: Record<string, string> } = {}): Promise<{ seconds: number; mib: number }> {
+  const port = await freePort();
   const started = performance.now();
   const { DATABASE_URL: _embeddedStoreOnly, ...inherited } = process.env;
   const child = spawn(process.execPath, [main, 'serve'], {
@@ -98,21 +100,21 @@ try {
   await measure('first start, initdb and every migration (baseline)', async (i) => {
     fs.renameSync(`${prepared}.json`, path.join(work, 'manifest.json'));
     try {
-      return (await serveUntilHealthy(path.join(work, `initdb-${i}`), 39_100 + i)).seconds;
+      return (await serveUntilHealthy(path.join(work, `initdb-${i}`))).seconds;
     } finally {
       fs.renameSync(path.join(work, 'manifest.json'), `${prepared}.json`);
     }
   });
-  await measure('first start, from the prepared store', async (i) => (await serveUntilHealthy(path.join(work, `prepared-${i}`), 39_200 + i)).seconds);
-  await measure('restart', async () => (await serveUntilHealthy(path.join(work, 'prepared-0'), 39_300)).seconds);
+  await measure('first start, from the prepared store', async (i) => (await serveUntilHealthy(path.join(work, `prepared-${i}`))).seconds);
+  await measure('restart', async () => (await serveUntilHealthy(path.join(work, 'prepared-0'))).seconds);
   await measure('inbox simulate, one lead', () => simulateOneLead());
   for (const [cache, env] of [
     ['128MB (baseline)', { INBOX_PGLITE_SHARED_BUFFERS: '128MB' }],
     ['default', {}],
   ] as const) {
     const dir = path.join(work, `memory-${memory.length}`);
-    const first = await serveUntilHealthy(dir, 39_400 + memory.length, { idle: IDLE_SECONDS, env });
-    const restart = await serveUntilHealthy(dir, 39_400 + memory.length, { idle: IDLE_SECONDS, env });
+    const first = await serveUntilHealthy(dir, { idle: IDLE_SECONDS, env });
+    const restart = await serveUntilHealthy(dir, { idle: IDLE_SECONDS, env });
     memory.push([cache, first.mib, restart.mib, directorySizeMiB(dir)]);
     console.error(`  idle memory, page cache ${cache}: ${first.mib.toFixed(0)} MiB after a first start, ${restart.mib.toFixed(0)} MiB after a restart`);
   }

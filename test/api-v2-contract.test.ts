@@ -260,12 +260,30 @@ describe('API v2 beside v1', () => {
     const stranger = randomPlatformId();
     const toProfile = await expectV2(team, 'POST', '/messages', '/messages', 201, { target: { type: 'profile', accountLinkId: account.id, platform: 'sandbox', platformId: stranger }, content: 'Hello there' });
     expect(toProfile.thread.contactId).not.toBe(contact.id);
+    // Media with the text (our extension of the send), and the text's entities, on the vendor's Message.
+    const withMedia = await expectV2(team, 'POST', '/messages', '/messages', 201, {
+      target: { type: 'thread', threadId: first.threadId },
+      content: 'And the pricing for @jane: https://example.com/pricing. #launch $ACME',
+      attachments: [{ kind: 'image', url: 'https://cdn.example.com/pricing.png', contentType: 'image/png' }],
+    });
+    expect(withMedia.message.attachments).toMatchObject([{ index: 0, kind: 'image', status: 'ready', url: 'https://cdn.example.com/pricing.png', filename: 'pricing.png' }]);
+    expect(withMedia.message.entities).toEqual({
+      urls: [{ url: 'https://example.com/pricing', displayUrl: 'example.com/pricing', indices: { start: 27, end: 54 } }],
+      postShares: [],
+      mentions: [{ username: 'jane', displayName: null, platformId: null, indices: { start: 20, end: 25 } }],
+      hashtags: [{ tag: 'launch', indices: { start: 56, end: 63 } }],
+      cashtags: [{ symbol: 'ACME', indices: { start: 64, end: 69 } }],
+      format: [],
+    });
+    const listed = await expectV2(team, 'GET', `/threads/${first.threadId}/messages?limit=1`, '/threads/{threadId}/messages', 200);
+    expect(listed.data[0]).toMatchObject({ id: withMedia.message.id, entities: withMedia.message.entities, attachments: withMedia.message.attachments });
     const v1 = await ok(team.request('GET', `/api/v1/threads/${first.threadId}/messages`));
-    expect(v1.messages.map((m: any) => m.content)).toEqual(['And the pricing', 'Here it is', 'Can you send the deck?']);
+    expect(v1.messages.map((m: any) => m.content)).toEqual([withMedia.message.content, 'And the pricing', 'Here it is', 'Can you send the deck?']);
     await expectError(team, 'POST', '/messages', '/messages', 404, 'threadNotFound', { target: { type: 'thread', threadId: 'nosuchthread' }, content: 'x' });
     await expectError(team, 'POST', '/messages', '/messages', 404, 'contactNotFound', { target: { type: 'contact', accountLinkId: account.id, contactId: 'nosuchcontact' }, content: 'x' });
     await expectError(team, 'POST', '/messages', '/messages', 422, 'platformNotSupported', { target: { type: 'profile', accountLinkId: account.id, platform: 'twitter', platformId: stranger }, content: 'x' });
     await expectError(team, 'POST', '/messages', '/messages', 400, 'invalidRequest', { target: { type: 'thread', threadId: first.threadId }, text: 'x' });
+    await expectError(team, 'POST', '/messages', '/messages', 422, 'contentRejected', { target: { type: 'thread', threadId: first.threadId }, content: 'x', attachments: Array(5).fill({ kind: 'file', url: 'https://cdn.example.com/a.pdf' }) });
     const other = await newTeam();
     await expectError(other, 'POST', '/messages', '/messages', 404, 'threadNotFound', { target: { type: 'thread', threadId: first.threadId }, content: 'x' });
   });

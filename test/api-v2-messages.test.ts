@@ -85,6 +85,18 @@ describe('API v2 message changes on the sandbox', () => {
     expect(events.data.map((e: any) => e.object.id)).toEqual([ours.id, ours.id]);
   });
 
+  it('shows the entities of the text as it is now, through its edits', async () => {
+    const { ours } = await conversation();
+    expect((await expectV2(team, 'GET', `/messages/${ours.id}`, MESSAGE, 200)).entities).toEqual({ urls: [], postShares: [], mentions: [], hashtags: [], cashtags: [], format: [] });
+    const edited = await expectV2(team, 'PATCH', `/messages/${ours.id}`, MESSAGE, 200, { content: '🙂 Notes in https://docs.example.com/q3 for @sam #q3' });
+    expect(edited.entities).toMatchObject({
+      urls: [{ url: 'https://docs.example.com/q3', displayUrl: 'docs.example.com/q3', indices: { start: 11, end: 38 } }],
+      mentions: [{ username: 'sam', indices: { start: 43, end: 47 } }],
+      hashtags: [{ tag: 'q3', indices: { start: 48, end: 51 } }],
+    });
+    expect(Array.from(edited.content as string).slice(11, 38).join('')).toBe('https://docs.example.com/q3');
+  });
+
   it('edits outside X Chat, where v1 refuses, and only within the sandbox window', async () => {
     // A message we start a conversation with: the thread is no X Chat until they answer.
     const sent = await ok(team.request('POST', '/api/v1/threads/messages', { accountLinkId: account.id, externalPlatformId: randomPlatformId(), content: 'Hi there' }));
@@ -385,7 +397,8 @@ describe('API v2 message changes on X', () => {
     const inboundOne = messages.find((m: any) => m.platformId === theirs.id);
 
     const linkShown = await expectV2(team, 'GET', `/account-links/${link.id}`, '/account-links/{accountLinkId}', 200);
-    expect(linkShown.capabilities).toEqual(['message:send', 'message:delete:self', 'media:image', 'media:video', 'media:gif']);
+    // X's own capabilities, less the media this server cannot upload (docs/api-v2.md, Platform).
+    expect(linkShown.capabilities).toEqual(['message:send', 'message:delete:self']);
     const refused = async (method: string, url: string, contract: string, capability: string, body?: unknown) =>
       expect((await expectV2Error(team, method, url, contract, 422, 'capabilityNotSupported', body)).details).toEqual({ capability });
     await refused('PATCH', `/messages/${ours.id}`, MESSAGE, 'message:edit', { content: 'Edited' });

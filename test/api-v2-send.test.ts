@@ -175,6 +175,33 @@ describe('POST /api/v2/messages', () => {
     expect(await once()).toHaveLength(1);
   });
 
+  it('names the account link and its status, or the platform’s reset, in the documented details, with a key or without', async () => {
+    const team = await newTeam(app);
+    const { account, thread } = await conversation(team);
+    const disconnected = async (key: string | undefined, status: string) =>
+      expect((await expectRefused(team, toThread(thread.id), 409, 'accountLinkDisconnected', key)).details).toEqual({ accountLinkId: account.id, status });
+    await ok(team.request('PATCH', `/api/v1/account-links/${account.id}`, { status: 'paused' }));
+    await disconnected(undefined, 'paused');
+    await ok(team.request('PATCH', `/api/v1/account-links/${account.id}`, { status: 'active' }));
+    // Signed out by the platform during a send without a key; then offline as stored, with a key.
+    platform.faults.push('authRevoked');
+    await disconnected(undefined, 'offline');
+    await disconnected(newKey(), 'offline');
+    await ok(team.request('PATCH', `/api/v1/account-links/${account.id}`, { status: 'active' }));
+
+    // The platform's reset, in whole seconds rounded up; null when it names none; 0 once it has passed.
+    const limited = async (resetInMs: number | undefined, key?: string) => {
+      platform.resetAt = resetInMs === undefined ? undefined : new Date(clock.now().getTime() + resetInMs);
+      platform.faults.push('rateLimited');
+      return (await expectRefused(team, toThread(thread.id), 429, 'platformRateLimited', key)).details;
+    };
+    expect(await limited(undefined)).toEqual({ retryAfterSeconds: null });
+    expect(await limited(undefined, newKey())).toEqual({ retryAfterSeconds: null });
+    expect(await limited(90_500)).toEqual({ retryAfterSeconds: 91 });
+    expect(await limited(-5_000, newKey())).toEqual({ retryAfterSeconds: 0 });
+    platform.resetAt = undefined;
+  });
+
   it('refuses a recipient who cannot receive messages: threadRestricted in a thread, recipientUnavailable before one', async () => {
     const team = await newTeam(app);
     const account = await linkAccount(team);
@@ -294,6 +321,55 @@ describe('one key, one send', () => {
     expect((await expectSent(team, toThread(thread.id), key, 200)).message.id).toBe(sent.message.id);
   });
 
+  it('sends media with the text on the sandbox, as its capabilities say, once per key, and refuses what the platform does not take', async () => {
+    const team = await newTeam(app);
+    const { from, thread } = await conversation(team);
+    const image = { kind: 'image', url: 'https://cdn.example.com/plans/q3%20plan.png', contentType: 'image/png' };
+    const terms = { kind: 'file', url: 'https://cdn.example.com/legal/v2', filename: 'Terms.pdf', contentType: 'application/pdf' };
+    const body = { ...toThread(thread.id, 'The plan and the terms'), attachments: [image, terms] };
+    const key = newKey();
+    const sent = await expectSent(team, body, key, 201);
+    expect(sent.message.attachments).toEqual([
+      { index: 0, kind: 'image', filename: 'q3 plan.png', contentType: 'image/png', sizeBytes: null, width: null, height: null, aspectRatio: null, durationSeconds: null, status: 'ready', url: image.url, expiresAt: null, poster: null },
+      { index: 1, kind: 'file', filename: 'Terms.pdf', contentType: 'application/pdf', sizeBytes: null, width: null, height: null, aspectRatio: null, durationSeconds: null, status: 'ready', url: terms.url, expiresAt: null, poster: null },
+    ]);
+    expect((await expectSent(team, body, key, 200)).message).toEqual(sent.message);
+    await expectRefused(team, { ...body, attachments: [image] }, 422, 'idempotencyKeyReused', key);
+    expect((await dmsTo(from)).map((d) => d.text)).toEqual(['The plan and the terms']);
+    const attachment = await ok(team.request('GET', `/api/v2/messages/${sent.message.id}/attachments/1`));
+    expectV2Contract('GET', '/messages/{messageId}/attachments/{index}', 200, attachment);
+    expect(attachment).toEqual(sent.message.attachments[1]);
+    // v1's one slot shows the first medium.
+    const v1 = (await ok(team.request('GET', `/api/v1/threads/${thread.id}/messages`))).messages.find((m: any) => m.id === sent.message.id);
+    expect(v1.attachment).toMatchObject({ type: 'image', url: image.url, mimeType: 'image/png' });
+
+    // Reconciled after a crash, the send is recorded with its media.
+    const lostKey = newKey();
+    const video = { ...toThread(thread.id, 'The demo'), attachments: [{ kind: 'video', url: 'https://cdn.example.com/demo.mp4' }] };
+    platform.faults.push('crashAfterSend');
+    const { messageId } = (await expectRefused(team, video, 502, 'sendUnconfirmed', lostKey)).details;
+    clock.advance(LEASE_MS);
+    const reconciled = await expectSent(team, video, lostKey, 200);
+    expect(reconciled.message).toMatchObject({ id: messageId, attachments: [{ kind: 'video', filename: 'demo.mp4', contentType: null, url: 'https://cdn.example.com/demo.mp4' }] });
+
+    const refused = await expectRefused(team, { ...toThread(thread.id), attachments: Array(5).fill(image) }, 422, 'contentRejected', newKey());
+    expect(refused.details).toEqual({ detail: "5 attachments, over Sandbox's 4" });
+    for (const [attachments, path] of [
+      [[], ['attachments']],
+      [[{ kind: 'sticker', url: image.url }], ['attachments', 0, 'kind']],
+      [[{ kind: 'gif', url: image.url, contentType: 'video/mp4' }], ['attachments', 0, 'contentType']],
+      [[{ kind: 'image', url: 'javascript:alert(1)' }], ['attachments', 0, 'url']],
+      [[{ kind: 'image', url: image.url, size: 10 }], ['attachments', 0]],
+      [Array(11).fill(image), ['attachments']],
+    ] as const) {
+      const error = await expectRefused(team, { ...toThread(thread.id), attachments }, 400, 'invalidRequest', newKey());
+      expect(error.details.issues.map((i: any) => i.path), JSON.stringify(attachments)).toContainEqual(path);
+    }
+    // Without a key, too.
+    const unkeyed = await expectSent(team, { ...toThread(thread.id, 'One more'), attachments: [{ kind: 'audio', url: 'https://cdn.example.com/note.ogg', contentType: 'audio/ogg' }] }, undefined, 201);
+    expect(unkeyed.message.attachments.map((a: any) => [a.kind, a.filename])).toEqual([['audio', 'note.ogg']]);
+  });
+
   it('keeps keys at least a day after their send settled; a pending one until it is reconciled', async () => {
     const team = await newTeam(app);
     const { from, thread } = await conversation(team);
@@ -337,6 +413,14 @@ describe('on X', () => {
       const reply = await send(team, { target: { type: 'thread', threadId: sent.body.thread.id }, content: 'Re', replyToMessageId: sent.body.message.id }, undefined, world.app);
       expect(reply.status).toBe(422);
       expect(reply.body).toMatchObject({ code: 'capabilityNotSupported', details: { capability: 'message:reply' } });
+      // X takes a medium only by the id of one uploaded first, which this server cannot make: its X account links
+      // send no media, and say so in their capabilities.
+      const withMedia = await send(team, { ...body, attachments: [{ kind: 'image', url: 'https://cdn.example.com/a.png', contentType: 'image/png' }] }, newKey(), world.app);
+      expect(withMedia.status).toBe(422);
+      expect(withMedia.body).toMatchObject({ code: 'capabilityNotSupported', details: { capability: 'media:image' } });
+      const shownLink = (await team.request('GET', `/api/v2/account-links/${link.id}`)).json();
+      expect(shownLink.capabilities).toEqual(['message:send', 'message:delete:self']);
+      expect(world.fake.countRequests('POST', /^\/2\/media/)).toBe(0);
 
       // X takes a DM and answers 503: the adapter cannot tell, so the send is unconfirmed until X's DM events,
       // looked up once the lease has run out, show it went out.
@@ -351,6 +435,19 @@ describe('on X', () => {
       expect(found.status, JSON.stringify(found.body)).toBe(200);
       expect(found.body.message).toMatchObject({ id: lost.body.details.messageId, content: 'Did this go out?' });
       expect(world.fake.events.filter((e) => e.text === 'Did this go out?')).toHaveLength(1);
+
+      // X's rate limit: retryAfterSeconds from X's reset; until then the adapter does not call X again.
+      const resetSeconds = Math.ceil(world.clock.now().getTime() / 1000) + 120;
+      world.fake.failNext('POST', /^\/2\/dm_conversations\/with\/\d+\/messages$/, 429, { title: 'Too Many Requests' }, { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(resetSeconds) });
+      const slowDown = { target: { type: 'thread', threadId: sent.body.thread.id }, content: 'Slow down' };
+      const xLimited = await send(team, slowDown, newKey(), world.app);
+      expect(xLimited.body.code).toBe('platformRateLimited');
+      expect(xLimited.body.details.retryAfterSeconds).toBeGreaterThanOrEqual(120);
+      expect(xLimited.body.details.retryAfterSeconds).toBeLessThanOrEqual(121);
+      const calls = world.fake.countRequests('POST', /^\/2\/dm_conversations\/with\/\d+\/messages$/);
+      const stillLimited = await send(team, slowDown, undefined, world.app);
+      expect(stillLimited.body).toMatchObject({ code: 'platformRateLimited', details: { retryAfterSeconds: xLimited.body.details.retryAfterSeconds } });
+      expect(world.fake.countRequests('POST', /^\/2\/dm_conversations\/with\/\d+\/messages$/)).toBe(calls);
     } finally {
       await world.close();
     }

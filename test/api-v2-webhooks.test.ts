@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WebhookDispatcher } from '../src/app/events/webhook-delivery.js';
@@ -7,6 +6,7 @@ import { fanOutAll } from '../src/app/events/webhook-fan-out.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
 import { expectV2WebhookPayload, servedV2Contract } from './helpers/contract-v2.js';
+import { verifyInboxSignature } from './helpers/inbox-signature.js';
 import { startReceiver, type Receiver } from './helpers/receiver.js';
 import { inbound, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
 import { addMember } from './helpers/session.js';
@@ -78,26 +78,6 @@ async function createEndpoint(client: TeamClient, body: Record<string, unknown>)
 
 async function drain(): Promise<void> {
   while ((await dispatcher.runOnce()) > 0);
-}
-
-/**
- * The vendor's documented check, written here from the algorithm (not our signing code): the header is
- * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{raw body}">` keyed with the secret; any v1 may match, and t must
- * be within the tolerance of now.
- */
-function verifyInboxSignature(header: string | undefined, rawBody: string, secret: string, nowSeconds: number, toleranceSeconds = 300): boolean {
-  if (!header) return false;
-  let t: number | undefined;
-  const signatures: string[] = [];
-  for (const part of header.split(',')) {
-    const at = part.indexOf('=');
-    const [key, value] = [part.slice(0, at).trim(), part.slice(at + 1).trim()];
-    if (key === 't' && /^\d+$/.test(value)) t = Number(value);
-    if (key === 'v1' && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
-  }
-  if (t === undefined || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-  const expected = createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(`${t}.${rawBody}`, 'utf8')).digest();
-  return signatures.some((signature) => timingSafeEqual(Buffer.from(signature, 'hex'), expected));
 }
 
 describe('v2 webhook endpoints', () => {

@@ -16,6 +16,7 @@ import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { openStore, type Db } from '../src/store/db.js';
 import { setUpCampaigns } from './helpers/engine.js';
 import { freePort } from './helpers/cli.js';
+import { compiledCli } from './helpers/compiled.js';
 import { expectLeadCountsAgree, freshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
 
@@ -52,9 +53,9 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** `inbox ARGS` from the build, on the test clock; resolves once it says it runs. */
+/** `inbox ARGS` (the sources as compiled for this run), on the test clock; resolves once it says it runs. */
 async function start(args: string[], env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), ...args], {
+  const child = spawn(process.execPath, [compiledCli(), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...clockEnv, ...env },
   });

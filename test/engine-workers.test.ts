@@ -20,6 +20,7 @@ import { setUpCampaigns } from './helpers/engine.js';
 import { freshStore, type FreshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
+import { compiledCli } from './helpers/compiled.js';
 
 /**
  * Many engines sharing one PostgreSQL store: leads claimed with SKIP LOCKED, caps checked under the account's row
@@ -108,7 +109,7 @@ describe.skipIf(!server)('engines sharing a PostgreSQL store', () => {
     await store.db.updateTable('account_links').set({ hourly_limit: 3600, daily_limit: 100_000 }).where('id', 'in', accountIds).execute();
     await store.db.updateTable('campaigns').set({ messages_per_hour: 3600 }).where('id', 'in', campaignIds).execute();
     const workers = [1, 2, 3].map(() => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+      const child = spawn(process.execPath, [compiledCli(), 'worker'], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', DATABASE_URL: store.url! },
       });

@@ -6,8 +6,10 @@ import type { TestProject } from 'vitest/node';
 import { dumpOfMigratedStore, migrateToLatest, openStore } from '../src/store/db.js';
 import { TEST_DATABASE_PREFIX } from './helpers/fresh-store.js';
 import { buildWeb } from '../scripts/build-web.mjs';
+import { compileSources } from './helpers/compiled.js';
 
 let dumpDir: string | undefined;
+let compiledRoot: string | undefined;
 
 /**
  * Migrates one store for the whole run, before any worker starts: a PGlite dumped to a file (PGlite pass), or
@@ -17,6 +19,9 @@ let dumpDir: string | undefined;
 export async function setup(project: TestProject): Promise<void> {
   // The browser tests load the page from dist/web: build it from the current sources first.
   await buildWeb({ quiet: true });
+  // The processes the tests spawn (the CLI, workers) run these compiled sources.
+  compiledRoot = await compileSources();
+  project.provide('compiledRoot', compiledRoot);
   const server = process.env.DATABASE_URL;
   if (!server) {
     dumpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-test-'));
@@ -48,7 +53,7 @@ export async function setup(project: TestProject): Promise<void> {
 
 /** After the PostgreSQL pass, drops the databases the test workers created (a worker's shared one is never closed). */
 export async function teardown(): Promise<void> {
-  if (dumpDir) fs.rmSync(dumpDir, { recursive: true, force: true });
+  for (const dir of [dumpDir, compiledRoot]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   const server = process.env.DATABASE_URL;
   if (!server) return;
   const admin = new pg.Client({ connectionString: server });

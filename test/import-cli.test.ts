@@ -11,13 +11,14 @@ import { loadConfig } from '../src/config.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { migrateToLatest, openStore } from '../src/store/db.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
+import { compiledCli } from './helpers/compiled.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 function inbox(args: string[], dataDir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, [compiledCli(), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', INBOX_DATA_DIR: dataDir },
   });

@@ -13,6 +13,7 @@ import { FakeX } from './fixtures/fake-x/server.js';
 import { freshStore } from './helpers/fresh-store.js';
 import { FAKE_X_CLIENT, xEnv } from './helpers/x.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
+import { compiledCli } from './helpers/compiled.js';
 
 /**
  * The crash the send-intent protocol exists for, with real processes: an `inbox worker` is killed after X has
@@ -72,7 +73,7 @@ it.skipIf(!server)('a worker killed between X accepting a DM and recording it do
     await app.close();
 
     const startWorker = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
+      const child = spawn(process.execPath, [compiledCli(), 'worker'], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', DATABASE_URL: store.url!, ...env },
       });

@@ -2,7 +2,8 @@ import pino, { type Logger } from 'pino';
 import type { AppContext } from '../app/context.js';
 import { EventStreams } from '../app/events/stream.js';
 import { scaledClock, systemClock } from '../core/clock.js';
-import type { Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { AppError } from '../core/errors.js';
 import { Metrics } from '../http/metrics.js';
 import { observeSends } from '../platforms/observed.js';
 import { createPlatformRegistry } from '../platforms/registry.js';
@@ -93,3 +94,24 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   };
   return { ctx, store, metrics, close: () => store.close() };
 }
+
+/** Runs a command against the store, always closing it (and so releasing the data directory lock). */
+export async function withRuntime<T>(fn: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(loadConfig());
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** The team a command acts on when it names none: the first one created. */
+export async function firstTeamId(db: AppContext['db']): Promise<string> {
+  const team = await db.selectFrom('teams').select('id').orderBy('created_at').executeTakeFirst();
+  if (!team) throw new AppError(404, 'TEAM_NOT_FOUND', 'There is no team yet: run `inbox serve` once or `inbox team create NAME`');
+  return team.id;
+}
+
+/** Where people reach this server, for the links the CLI prints. */
+export const serverUrl = (config: { host: string; port: number }) =>
+  `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;

@@ -1,3 +1,5 @@
+import type { MediaKind } from './attachments.js';
+
 /**
  * What each platform can do, in API v2's terms (GET /platforms, an account link's `capabilities`, a thread's
  * `restrictions`). The sandbox simulates a platform that can do everything; X is described as X API v2 allows
@@ -99,8 +101,18 @@ export function threadRestrictions(recipient: { accountStatus: string; dmsOpen: 
   return recipient.accountStatus === 'active' && recipient.dmsOpen ? [] : [...DELIVERED];
 }
 
-/** The capabilities of an account link: its platform's (no account narrows them yet). */
-export const accountCapabilities = (platform: string): Capability[] => [...(describePlatform(platform)?.capabilities ?? [])];
+/**
+ * What this server's account links cannot do of what their platform can. X API v2 takes a DM's medium only as
+ * the id of a medium uploaded first (`POST /2/media/upload`, which needs the `media.write` scope): this server
+ * links X accounts without that scope and uploads nothing, so its X account links send text only.
+ */
+const ACCOUNT_LINKS_LACK: Partial<Record<string, readonly Capability[]>> = { twitter: ['media:image', 'media:video', 'media:gif'] };
+
+/** The capabilities of an account link: its platform's, less what this server's links of it cannot do. */
+export const accountCapabilities = (platform: string): Capability[] => {
+  const lacks = ACCOUNT_LINKS_LACK[platform] ?? [];
+  return (describePlatform(platform)?.capabilities ?? []).filter((c) => !lacks.includes(c));
+};
 
 /** Why an operation is not possible, in API v2's terms. */
 export type CapabilityRefusal =
@@ -125,5 +137,25 @@ export function capabilityRefusal(
     const closedAt = new Date(message.createdAt.getTime() + window * 1000);
     if (message.now >= closedAt) return { code: 'mutationWindowClosed', capability, closedAt };
   }
+  return null;
+}
+
+export type MediaRefusal = { code: 'capabilityNotSupported'; capability: Capability } | { code: 'contentRejected'; detail: string };
+
+/**
+ * Why an account link of `platform` cannot send media of these kinds, or null when it can: each kind needs its
+ * `media:*` capability (the first missing one is named), and there may be at most the platform's
+ * `limits.mediaCount`. Neither sizes nor formats are judged: a medium given by URL has no known size, and the
+ * only platform whose account links send media here (the sandbox) takes any format (`mediaTypes` null).
+ */
+export function mediaRefusal(platform: string, kinds: readonly MediaKind[]): MediaRefusal | null {
+  const capabilities = accountCapabilities(platform);
+  for (const kind of kinds) {
+    const capability = `media:${kind}` as const;
+    if (!capabilities.includes(capability)) return { code: 'capabilityNotSupported', capability };
+  }
+  const description = describePlatform(platform)!;
+  const { mediaCount } = description.limits;
+  if (mediaCount !== null && kinds.length > mediaCount) return { code: 'contentRejected', detail: `${kinds.length} attachments, over ${description.name}'s ${mediaCount}` };
   return null;
 }

@@ -1,6 +1,7 @@
 import type { ColumnType, Selectable } from 'kysely';
+import type { MediaAttachment } from '../core/attachments.js';
 
-/** Tables of the send-intent protocol (store/send-intents.ts): migrations 0006, 0011, 0013, 0020, 0024. */
+/** Tables of the send-intent protocol (store/send-intents.ts): migrations 0006, 0011, 0013, 0020, 0024, 0034. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
@@ -45,6 +46,8 @@ export interface SendKeysTable {
   /** whom the message is recorded with, as JSON its use case (app/sends.ts) writes and reads */
   recipient: ColumnType<unknown, string, string>;
   reply_to_message_id: string | null;
+  /** the media the message is recorded with (migration 0034) */
+  attachments: ColumnType<MediaAttachment[], string | undefined, string>;
   /** the request that made the platform call ended without its answer: the send is unconfirmed, not in progress */
   outcome_unknown: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Timestamp;

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
+import { compiledCli } from './compiled.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -33,7 +34,7 @@ export function cliHarness(prefix: string, logLevel: string) {
       return dir;
     },
     inbox(args: string[], env: Record<string, string>): CliProcess {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      const child = spawn(process.execPath, [compiledCli(), ...args], {
         cwd: root,
         env: { PATH: process.env.PATH ?? '', LOG_LEVEL: logLevel, ...env },
       });

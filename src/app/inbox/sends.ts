@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { AppError, validationError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { DAY_MS } from '../../core/pacing.js';
-import { describePlatform, threadRestrictions, type Capability } from '../../core/platform-capabilities.js';
+import { plainMedia, type MediaAttachment, type MediaKind } from '../../core/attachments.js';
+import { accountCapabilities, describePlatform, mediaRefusal, threadRestrictions, type Capability } from '../../core/platform-capabilities.js';
 import { accountOf, platformOf, PlatformError, type PlatformProfile } from '../../platforms/platform.js';
 import type { Db } from '../../store/db.js';
 import type { AccountLinkRow, MessageRow, ThreadRow } from '../../store/schema.js';
@@ -42,11 +43,23 @@ export type SendTarget =
   | { type: 'contact'; accountLinkId: string; contactId: string }
   | { type: 'profile'; accountLinkId: string; platform: string; platformId: string };
 
+/** A medium sent with the text, by the URL of its bytes. */
+export interface SendMedia {
+  kind: MediaKind;
+  url: string;
+  contentType?: string;
+  filename?: string;
+}
+
 export interface SendInput {
   target: SendTarget;
   content: string;
   replyToMessageId?: string;
+  attachments?: SendMedia[];
 }
+
+/** The most media one send request may name (a platform's `limits.mediaCount` is judged after). */
+export const MAX_SEND_ATTACHMENTS = 10;
 
 export interface SendOutcome {
   messageId: string;
@@ -140,8 +153,12 @@ async function checkSendable(ctx: AppContext, { target, thread }: ResolvedSend, 
     throw new AppError(409, 'ACCOUNT_LINK_NOT_ACTIVE', `Account link '${account.id}' is ${account.status}`, { accountLinkId: account.id, status: account.status });
   }
   const platform = describePlatform(account.platform)!;
-  if (!platform.capabilities.includes('message:send')) throw notSupported('message:send', account.platform);
-  if (input.replyToMessageId !== undefined && !platform.capabilities.includes('message:reply')) throw notSupported('message:reply', account.platform);
+  const capabilities = accountCapabilities(account.platform);
+  if (!capabilities.includes('message:send')) throw notSupported('message:send', account.platform);
+  if (input.replyToMessageId !== undefined && !capabilities.includes('message:reply')) throw notSupported('message:reply', account.platform);
+  const refusal = mediaRefusal(account.platform, (input.attachments ?? []).map((media) => media.kind));
+  if (refusal?.code === 'capabilityNotSupported') throw notSupported(refusal.capability, account.platform);
+  if (refusal) throw new AppError(422, 'CONTENT_REJECTED', `The attachments are refused: ${refusal.detail}`, { detail: refusal.detail });
   const characters = [...input.content].length;
   if (platform.limits.characters !== null && characters > platform.limits.characters) {
     const detail = `${characters} characters, over ${platform.name}'s ${platform.limits.characters}`;
@@ -161,6 +178,13 @@ async function checkSendable(ctx: AppContext, { target, thread }: ResolvedSend, 
     }
   }
 }
+
+/** The media of a send as its message stores them. */
+const sentMedia = (input: Pick<SendInput, 'attachments'>): MediaAttachment[] =>
+  (input.attachments ?? []).map((media) => {
+    const stored = plainMedia(media.kind, media.url, media.contentType ?? null);
+    return media.filename === undefined ? stored : { ...stored, filename: media.filename };
+  });
 
 /** A failed delivery's error, naming the account when it is the account that failed. */
 function deliveryFailure(error: AppError, account: AccountLinkRow): AppError {
@@ -188,7 +212,13 @@ async function sendUnkeyed(ctx: AppContext, actor: Actor, resolved: ResolvedSend
   }
   const now = ctx.clock.now();
   const messageId = await ctx.db.transaction().execute((trx) =>
-    recordSent(trx, resolved.target, resolved.thread?.id ?? null, { ...apiMessage(actor.userId, account, platformMessageId, input.content, now), replyToMessageId: input.replyToMessageId }, now),
+    recordSent(
+      trx,
+      resolved.target,
+      resolved.thread?.id ?? null,
+      { ...apiMessage(actor.userId, account, platformMessageId, input.content, now), replyToMessageId: input.replyToMessageId, attachments: sentMedia(input) },
+      now,
+    ),
   );
   return { messageId, replayed: false };
 }
@@ -249,6 +279,7 @@ async function reserveKeyed(ctx: AppContext, actor: Actor, key: string, hash: st
     recipient_platform_id: target.recipientPlatformId,
     recipient,
     reply_to_message_id: input.replyToMessageId ?? null,
+    attachments: sentMedia(input),
     outcome_unknown: false,
     created_at: now,
   };
@@ -257,7 +288,7 @@ async function reserveKeyed(ctx: AppContext, actor: Actor, key: string, hash: st
       await reserve(trx, [intent]);
       const inserted = await trx
         .insertInto('send_keys')
-        .values({ ...keyRow, recipient: JSON.stringify(recipient) })
+        .values({ ...keyRow, recipient: JSON.stringify(recipient), attachments: JSON.stringify(keyRow.attachments) })
         .onConflict((oc) => oc.columns(['team_id', 'key']).doNothing())
         .returning('key')
         .executeTakeFirst();
@@ -288,7 +319,12 @@ async function recordKeyed(ctx: AppContext, { key, intent }: KeyedSend, platform
         ? { account, profile: kept.profile, recipientPlatformId: key.recipient_platform_id }
         : { account, prospect: await getProspectRow(trx, key.team_id, kept.prospectId), recipientPlatformId: key.recipient_platform_id };
     const threadId = 'profile' in kept ? null : kept.threadId;
-    const input = { ...apiMessage(key.user_id, account, platformMessageId, intent.content!, sentAt), id: key.message_id, replyToMessageId: key.reply_to_message_id };
+    const input = {
+      ...apiMessage(key.user_id, account, platformMessageId, intent.content!, sentAt),
+      id: key.message_id,
+      replyToMessageId: key.reply_to_message_id,
+      attachments: key.attachments,
+    };
     const messageId = await recordSent(trx, target, threadId, input, now);
     // An intent released meanwhile (a reconciliation that did not find the DM yet) has no row to settle.
     if (current) await markSent(trx, [{ intent, platformMessageId }]);

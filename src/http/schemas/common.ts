@@ -38,3 +38,12 @@ export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'tr
 
 /** Action endpoints take `{}` (or no body at all). */
 export const EmptyBody = z.object({}).nullish();
+
+/** A media type, `type/subtype`. */
+export const MediaType = z
+  .string()
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'is not a media type (type/subtype)');
+
+/** The URL of a medium or a link: http(s) only. */
+export const MediaUrl = z.url({ protocol: /^https?$/ }).max(2048);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MEDIA_KINDS, mediaTypeMismatch } from '../../core/attachments.js';
 import { SandboxUsername } from './account-links.js';
-import { IdSchema } from './common.js';
+import { IdSchema, MediaType, MediaUrl } from './common.js';
 import { MessageContent } from './messages.js';
 import { PlatformIdSchema } from './prospects.js';
 
@@ -40,12 +40,8 @@ export const SandboxProfileSchema = z
 export const SandboxAttachmentBody = z
   .object({
     type: z.enum([...MEDIA_KINDS, 'card']),
-    url: z.url({ protocol: /^https?$/ }).max(2048),
-    mimeType: z
-      .string()
-      .max(255)
-      .regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, 'is not a media type (type/subtype)')
-      .optional(),
+    url: MediaUrl,
+    mimeType: MediaType.optional(),
   })
   .superRefine((attachment, ctx) => {
     if (attachment.mimeType === undefined) return;

@@ -4,6 +4,7 @@ import { domainOf } from '../../core/urls.js';
 import type { Label } from '../../app/prospects/labels.js';
 import type { Member } from '../../app/team/members.js';
 import type { Team } from '../../app/team/teams.js';
+import { messageEntities } from '../../core/message-entities.js';
 import { accountCapabilities, threadRestrictions } from '../../core/platform-capabilities.js';
 import { iso, isoOrNull } from '../../core/time.js';
 import type { MessageRow, ProfileRow, ProspectRow, ThreadRow } from '../../store/schema.js';
@@ -179,8 +180,6 @@ export interface MessageContext {
   replied: ReadonlyMap<string, MessageRow>;
 }
 
-const EMPTY_ENTITIES = { urls: [], postShares: [], mentions: [], hashtags: [], cashtags: [], format: [] };
-
 export function v2Message(row: MessageRow, context: MessageContext, expand: ReadonlySet<string> = new Set(), embedded: { thread?: V2Thread; accountLink?: V2AccountLink } = {}) {
   const profile = primaryProfile(context.contact);
   const replied = row.reply_to_message_id ? context.replied.get(row.reply_to_message_id) : undefined;
@@ -193,7 +192,8 @@ export function v2Message(row: MessageRow, context: MessageContext, expand: Read
     direction: directionOf(row.outbound),
     sentBy: sentByOf(row, context.memberOfUser, expand.has('sentBy')),
     content: row.content,
-    entities: EMPTY_ENTITIES,
+    // Derived from the text as it is now, so they follow its edits (core/message-entities.ts).
+    entities: messageEntities(row.content, row.platform),
     attachments: row.attachments.map(v2Attachment),
     forwarded: null,
     reactions: row.reactions.map((r) => ({

@@ -218,6 +218,20 @@ export const AttachmentCardSchema = named(
   }),
 );
 
+/** Offsets into `content` in code points, end-exclusive (core/message-entities.ts). */
+const entityIndices = z.object({ start: z.number().int(), end: z.number().int() });
+export const MessageEntitiesSchema = named(
+  'MessageEntities',
+  z.object({
+    urls: z.array(z.object({ url: z.string(), displayUrl: z.string(), indices: entityIndices })),
+    postShares: z.array(z.object({ platformId: z.string(), url: z.string(), indices: entityIndices })),
+    mentions: z.array(z.object({ username: z.string(), displayName: nullableString, platformId: nullableString, indices: entityIndices })),
+    hashtags: z.array(z.object({ tag: z.string(), indices: entityIndices })),
+    cashtags: z.array(z.object({ symbol: z.string(), indices: entityIndices })),
+    format: z.array(z.never()),
+  }),
+);
+
 export const MessageSchema = named(
   'Message',
   z.object({
@@ -229,14 +243,7 @@ export const MessageSchema = named(
     direction,
     sentBy,
     content: z.string(),
-    entities: z.object({
-      urls: z.array(z.never()),
-      postShares: z.array(z.never()),
-      mentions: z.array(z.never()),
-      hashtags: z.array(z.never()),
-      cashtags: z.array(z.never()),
-      format: z.array(z.never()),
-    }),
+    entities: MessageEntitiesSchema,
     attachments: z.array(z.union([AttachmentMediaSchema, AttachmentCardSchema])),
     forwarded: z.null(),
     reactions: z.array(ReactionSchema),

@@ -29,6 +29,7 @@ import * as leadOrder from './0030_lead_order.js';
 import * as followUpsFirst from './0031_follow_ups_first.js';
 import * as leadCounts from './0032_lead_counts.js';
 import * as webhookFanOut from './0033_webhook_fan_out.js';
+import * as sendKeyMedia from './0034_send_key_media.js';
 
 /** Migrations are compiled into the program (no directory scanning), in this order. */
 export const migrationProvider: MigrationProvider = {
@@ -64,6 +65,7 @@ export const migrationProvider: MigrationProvider = {
       '0031_follow_ups_first': followUpsFirst,
       '0032_lead_counts': leadCounts,
       '0033_webhook_fan_out': webhookFanOut,
+      '0034_send_key_media': sendKeyMedia,
     };
   },
 };

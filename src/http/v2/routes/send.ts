@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { AppContext } from '../../../app/context.js';
-import { sendOnce, sentMessage } from '../../../app/inbox/sends.js';
+import { MAX_SEND_ATTACHMENTS, sendOnce, sentMessage } from '../../../app/inbox/sends.js';
+import { MEDIA_KINDS, mediaTypeMismatch } from '../../../core/attachments.js';
 import { AppError } from '../../../core/errors.js';
-import { IdSchema } from '../../schemas/common.js';
+import { IdSchema, MediaType, MediaUrl } from '../../schemas/common.js';
 import type { Api } from '../../api.js';
 import { platformNotAvailable, V2Error } from '../errors.js';
 import { errorResponses, MessageSchema, PlatformName, ThreadSchema, v2Registry } from '../schemas.js';
@@ -14,8 +15,38 @@ const SendTarget = z.discriminatedUnion('type', [
   z.object({ type: z.literal('profile'), accountLinkId: IdSchema, platform: PlatformName, platformId: z.string().min(1).max(255) }).strict(),
 ]);
 
+/** A medium to attach, by the URL of its bytes (this server stores none; there is no upload). */
+const SendMedia = z
+  .object({
+    kind: z.enum(MEDIA_KINDS),
+    url: MediaUrl,
+    contentType: MediaType.optional().describe("checked against the platform's `limits.mediaTypes`"),
+    filename: z.string().min(1).max(255).optional().describe("shown as the attachment's `filename`; by default the URL's last path segment"),
+  })
+  .strict()
+  .superRefine((media, ctx) => {
+    const problem = media.contentType === undefined ? null : mediaTypeMismatch(media.kind, media.contentType);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['contentType'], message: problem });
+  });
+
 // No upper bound on content here: over the platform's `limits.characters` is 422 contentRejected, as documented.
-const SendBody = z.object({ target: SendTarget, content: z.string().min(1), replyToMessageId: IdSchema.optional() }).strict();
+// `attachments` is ours: the vendor's SendRequest takes no media. Past the platform's `limits.mediaCount` it is 422
+// contentRejected; the bound here only caps the request.
+const SendBody = z
+  .object({
+    target: SendTarget,
+    content: z.string().min(1),
+    replyToMessageId: IdSchema.optional(),
+    attachments: z
+      .array(SendMedia)
+      .min(1)
+      .max(MAX_SEND_ATTACHMENTS)
+      .optional()
+      .describe(
+        "An extension of this server, not a field of the vendor's Inbox API v2: media to send with the text, in order. Each kind needs the account link's `media:*` capability (else 422 capabilityNotSupported), and the platform's `limits` must take them (else 422 contentRejected).",
+      ),
+  })
+  .strict();
 
 // Loose: the request's other headers stay as they are for whatever reads them after validation.
 const SendHeaders = z.looseObject({
