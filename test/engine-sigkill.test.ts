@@ -5,7 +5,6 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/app/context.js';
-import { createToken } from '../src/app/team/tokens.js';
 import { openRuntime } from '../src/cli/runtime.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { scaledClock, type Clock } from '../src/core/clock.js';
@@ -15,7 +14,6 @@ import { leadWaits } from '../src/engine/lead-waits.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
 import { openStore, type Db } from '../src/store/db.js';
 import { setUpCampaigns } from './helpers/engine.js';
-import { freePort } from './helpers/cli.js';
 import { compiledCli } from './helpers/compiled.js';
 import { expectLeadCountsAgree, freshStore } from './helpers/fresh-store.js';
 import { delay, message } from './helpers/simulation.js';
@@ -25,15 +23,18 @@ import { delay, message } from './helpers/simulation.js';
  * started again; then, on the sandbox platform's own record of when it got each DM: no lead got a step twice, no
  * follow-up came sooner than the delay after the message before it, no account sent closer than its spacing or
  * more than its caps in any sliding hour, and no DM sent after a kill is stamped before it (a send the kill left
- * pending is sent again at a slot of its own, not at the old one). The embedded store: one `inbox serve`, killed at
- * random moments. PostgreSQL: three `inbox worker` processes, all killed while a send is in flight, or one killed
+ * pending is sent again at a slot of its own, not at the old one). The embedded store: its one process (`inbox
+ * worker`, the engine runtime `inbox serve` also runs), killed at random moments. PostgreSQL: three `inbox worker` processes, all killed while a send is in flight, or one killed
  * at a random moment while the others go on.
  *
- * An hour of sending takes half a minute: the processes and the test run on the test clock (INBOX_TEST_CLOCK_*,
- * src/config.ts), SPEED times real time, one clock for the engine and the sandbox platform that stamps the DMs.
+ * An hour of sending takes seconds: the processes and the test run on the test clock (INBOX_TEST_CLOCK_*,
+ * src/config.ts), many times real time, one clock for the engine and the sandbox platform that stamps the DMs.
  * The limits are the product's, set through the use cases; the run lasts past an hour so that the hourly cap binds.
+ * Leases shrink with the clock (five minutes are two seconds at 150 times), so PostgreSQL's workers, which wait
+ * for each other's leases, run slower than the embedded store's one process, which ends them when it starts.
  */
-const SPEED = 120;
+const PGLITE_SPEED = 300;
+const POSTGRES_SPEED = 150;
 const DELAY_SECONDS = 300;
 const HOURLY_LIMIT = 6;
 const MESSAGES_PER_HOUR = 25;
@@ -42,8 +43,11 @@ const root = path.resolve(import.meta.dirname, '..');
 const server = process.env.DATABASE_URL;
 
 const origin = new Date();
-const clock: Clock = scaledClock({ origin, speed: SPEED });
-const clockEnv = { INBOX_TEST_CLOCK_ORIGIN: origin.toISOString(), INBOX_TEST_CLOCK_SPEED: String(SPEED) };
+/** The clock of a run at `speed`, and the variables that put a process on it. */
+const testClock = (speed: number) => ({
+  clock: scaledClock({ origin, speed }) as Clock,
+  clockEnv: { INBOX_TEST_CLOCK_ORIGIN: origin.toISOString(), INBOX_TEST_CLOCK_SPEED: String(speed) },
+});
 const seed = Date.now();
 const random = seededRandom(seed);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,22 +57,24 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** `inbox ARGS` (the sources as compiled for this run), on the test clock; resolves once it says it runs. */
-async function start(args: string[], env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [compiledCli(), ...args], {
+type Worker = ChildProcess & { log: () => string };
+
+/** `inbox worker` (the sources as compiled for this run), on the test clock; resolves once it says it runs. */
+async function startWorker(env: Record<string, string>): Promise<Worker> {
+  const child = spawn(process.execPath, [compiledCli(), 'worker'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...clockEnv, ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
   });
   children.add(child);
   let stderr = '';
   await new Promise<void>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
       stderr += d;
-      if (/listening on|engine running/.test(stderr)) resolve();
+      if (stderr.includes('Inbox engine running')) resolve();
     });
-    child.on('exit', (code) => reject(new Error(`inbox ${args.join(' ')} exited with ${code}: ${stderr}`)));
+    child.on('exit', (code) => reject(new Error(`inbox worker exited with ${code}: ${stderr}`)));
   });
-  return child;
+  return Object.assign(child, { log: () => stderr });
 }
 
 async function kill(child: ChildProcess, signal: 'SIGKILL' | 'SIGTERM'): Promise<number | null> {
@@ -86,8 +92,7 @@ async function setUp(ctx: AppContext) {
     accounts: [{ hourlyLimit: HOURLY_LIMIT }, { hourlyLimit: HOURLY_LIMIT }],
     campaigns: [{ messagesPerHour: MESSAGES_PER_HOUR, leads: LEADS, steps: [message('One'), delay(DELAY_SECONDS), message('Two')] }],
   });
-  const { token } = await createToken(ctx.db, { teamId: setup.teamId, name: 'sigkill' }, ctx.clock.now());
-  return { ...setup, token };
+  return setup;
 }
 
 /** The DMs on the platform now, by id: what a kill left, before anything restarts. */
@@ -141,12 +146,13 @@ async function expectDelaysAndCapsHeld(db: Db, setup: Awaited<ReturnType<typeof 
 
 describe('the test clock', () => {
   it('is SPEED times real time from its origin, the same in any process, and only an explicit test configuration', () => {
+    const { clock, clockEnv } = testClock(POSTGRES_SPEED);
     expect(loadConfig({}).testClock).toBeUndefined();
-    expect(loadConfig(clockEnv).testClock).toEqual({ origin, speed: SPEED });
+    expect(loadConfig(clockEnv).testClock).toEqual({ origin, speed: POSTGRES_SPEED });
     const before = Date.now();
     const now = clock.now().getTime();
-    const other = scaledClock({ origin: new Date(origin.getTime()), speed: SPEED }).now().getTime();
-    expect(now).toBeGreaterThanOrEqual(origin.getTime() + (before - origin.getTime()) * SPEED);
+    const other = scaledClock({ origin: new Date(origin.getTime()), speed: POSTGRES_SPEED }).now().getTime();
+    expect(now).toBeGreaterThanOrEqual(origin.getTime() + (before - origin.getTime()) * POSTGRES_SPEED);
     expect(other).toBeGreaterThanOrEqual(now);
     expect(() => loadConfig({ INBOX_TEST_CLOCK_SPEED: '10' })).toThrow(ConfigError);
     expect(() => loadConfig({ INBOX_TEST_CLOCK_SPEED: 'fast', INBOX_TEST_CLOCK_ORIGIN: origin.toISOString() })).toThrow(/INBOX_TEST_CLOCK_SPEED/);
@@ -155,30 +161,34 @@ describe('the test clock', () => {
   });
 });
 
-describe.skipIf(server)('SIGKILLs of `inbox serve` on the embedded store', () => {
-  it('a killed server started again keeps every delay and cap on the platform’s clock and sends each step once', async () => {
+describe.skipIf(server)('SIGKILLs of the engine on the embedded store', () => {
+  it('an `inbox worker` on a data directory, killed and started again, keeps every delay and cap on the platform’s clock and sends each step once', async () => {
+    const { clock, clockEnv } = testClock(PGLITE_SPEED);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-sigkill-'));
-    const env = { INBOX_DATA_DIR: dir, PORT: String(await freePort()), ...clockEnv };
+    const env = { INBOX_DATA_DIR: dir, ...clockEnv };
     try {
       const runtime = await openRuntime(loadConfig({ ...env, LOG_LEVEL: 'silent' }));
       const setup = await setUp(runtime.ctx).finally(() => runtime.close());
-      const campaignStatus = async () => {
-        const answer = await fetch(`http://127.0.0.1:${env.PORT}/api/v1/campaigns/${setup.campaignIds[0]}`, { headers: { authorization: `Bearer ${setup.token}` } });
-        return ((await answer.json()) as { status: string }).status;
-      };
       const kills: Kill[] = [];
-      let serving = await start(['serve'], env);
-      for (let round = 0; round < 3; round++) {
-        await sleep(1_000 + random.next() * 4_000);
-        await kill(serving, 'SIGKILL');
+      let sending = await startWorker(env);
+      const logs = [sending.log];
+      // The sends recorded so far, as the workers' logs tell them (`engine batch sent N`).
+      const sent = () => logs.reduce((n, log) => n + [...log().matchAll(/engine batch sent (\d+)/g)].reduce((m, match) => m + Number(match[1]), 0), 0);
+      for (let round = 1; round <= 3; round++) {
+        // Spread over the campaign: a random moment once a few more sends are out.
+        while (sent() < 4 * round) await sleep(20);
+        await sleep(random.next() * 1_000);
+        await kill(sending, 'SIGKILL');
         const at = clock.now();
         // The platform as the kill left it (the data directory is free: its holder is dead).
         const store = await openStore({ kind: 'pglite', dataDir: dir });
         kills.push({ at, dms: await dmIds(store.db).finally(() => store.close()) });
-        serving = await start(['serve'], env);
+        sending = await startWorker(env);
+        logs.push(sending.log);
       }
-      while ((await campaignStatus()) !== 'completed') await sleep(250);
-      expect(await kill(serving, 'SIGTERM')).toBe(0);
+      // The store is the worker's while it runs: its log says when the campaign is through.
+      while (!sending.log().includes('engine completed a campaign')) await sleep(100);
+      expect(await kill(sending, 'SIGTERM')).toBe(0);
       // Every kill came before the campaign was through.
       expect(kills.at(-1)!.dms!.size).toBeLessThan(2 * LEADS);
 
@@ -196,16 +206,17 @@ describe.skipIf(server)('SIGKILLs of `inbox serve` on the embedded store', () =>
 
 describe.skipIf(!server)('SIGKILLs of `inbox worker` processes sharing PostgreSQL', () => {
   it('workers killed in the middle of a send, all or one, and started again keep every delay and cap on the platform’s clock and send each step once', async () => {
+    const { clock, clockEnv } = testClock(POSTGRES_SPEED);
     const store = await freshStore();
     try {
       const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock), leadWaits };
       const setup = await setUp(ctx);
-      const env = { DATABASE_URL: store.url! };
+      const env = { DATABASE_URL: store.url!, ...clockEnv };
       const inFlight = async () =>
         (await store.db.selectFrom('send_intents').select('id').where('campaign_id', '=', setup.campaignIds[0]!).where('status', '=', 'pending').execute()).length;
       const kills: Kill[] = [];
       let leftInFlight = 0;
-      const workers = await Promise.all([1, 2, 3].map(() => start(['worker'], env)));
+      const workers = await Promise.all([1, 2, 3].map(() => startWorker(env)));
       for (const everyone of [true, false, true]) {
         if (everyone) {
           // The moment a send is in flight (reserved, not yet recorded), or after ten seconds at the latest.
@@ -215,13 +226,13 @@ describe.skipIf(!server)('SIGKILLs of `inbox worker` processes sharing PostgreSQ
           const at = clock.now();
           leftInFlight += await inFlight();
           kills.push({ at, dms: await dmIds(store.db) });
-          workers.splice(0, 3, ...(await Promise.all([1, 2, 3].map(() => start(['worker'], env)))));
+          workers.splice(0, 3, ...(await Promise.all([1, 2, 3].map(() => startWorker(env)))));
         } else {
           await sleep(1_000 + random.next() * 3_000);
           const victim = random.int(workers.length);
           await kill(workers[victim]!, 'SIGKILL');
           kills.push({ at: clock.now() });
-          workers[victim] = await start(['worker'], env);
+          workers[victim] = await startWorker(env);
         }
       }
       const done = async () => (await store.db.selectFrom('campaigns').select('status').where('id', '=', setup.campaignIds[0]!).executeTakeFirstOrThrow()).status === 'completed';
