@@ -95,19 +95,25 @@ async function setUp(ctx: AppContext) {
   return setup;
 }
 
+/** The campaign's sends reserved and not recorded. */
+const inFlight = async (db: Db, campaignId: string) =>
+  (await db.selectFrom('send_intents').select('id').where('campaign_id', '=', campaignId).where('status', '=', 'pending').execute()).length;
+
 /** The DMs on the platform now, by id: what a kill left, before anything restarts. */
 const dmIds = async (db: Db) => new Set((await db.selectFrom('sandbox_dm_events').select('id').execute()).map((d) => d.id));
 
 interface Kill {
   /** the test clock once the killed processes were gone */
   at: Date;
+  /** the sends the kill left in flight (reserved, not recorded) */
+  inFlight?: number;
   /** the DMs on the platform then, when every process was killed (undefined when others went on sending) */
   dms?: Set<string>;
 }
 
 /** Everything the platform and the store say once the campaign has completed. */
 async function expectDelaysAndCapsHeld(db: Db, setup: Awaited<ReturnType<typeof setUp>>, kills: Kill[]): Promise<void> {
-  const context = `seed ${seed}, kills at ${kills.map((k) => k.at.toISOString()).join(', ')}`;
+  const context = `seed ${seed}, kills at ${kills.map((k) => `${k.at.toISOString()} (${k.inFlight ?? '?'} in flight)`).join(', ')}`;
   const dms = await db
     .selectFrom('sandbox_dm_events as d')
     .innerJoin('account_links as a', 'a.platform_id', 'd.sender_id')
@@ -175,14 +181,19 @@ describe.skipIf(server)('SIGKILLs of the engine on the embedded store', () => {
       // The sends recorded so far, as the workers' logs tell them (`engine batch sent N`).
       const sent = () => logs.reduce((n, log) => n + [...log().matchAll(/engine batch sent (\d+)/g)].reduce((m, match) => m + Number(match[1]), 0), 0);
       for (let round = 1; round <= 3; round++) {
-        // Spread over the campaign: a random moment once a few more sends are out.
+        // Spread over the campaign: a random moment within the two seconds (about one account's spacing) after a
+        // few more sends are out.
         while (sent() < 4 * round) await sleep(20);
-        await sleep(random.next() * 1_000);
+        await sleep(random.next() * 2_000);
         await kill(sending, 'SIGKILL');
         const at = clock.now();
         // The platform as the kill left it (the data directory is free: its holder is dead).
         const store = await openStore({ kind: 'pglite', dataDir: dir });
-        kills.push({ at, dms: await dmIds(store.db).finally(() => store.close()) });
+        try {
+          kills.push({ at, dms: await dmIds(store.db), inFlight: await inFlight(store.db, setup.campaignIds[0]!) });
+        } finally {
+          await store.close();
+        }
         sending = await startWorker(env);
         logs.push(sending.log);
       }
@@ -212,8 +223,7 @@ describe.skipIf(!server)('SIGKILLs of `inbox worker` processes sharing PostgreSQ
       const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock), leadWaits };
       const setup = await setUp(ctx);
       const env = { DATABASE_URL: store.url!, ...clockEnv };
-      const inFlight = async () =>
-        (await store.db.selectFrom('send_intents').select('id').where('campaign_id', '=', setup.campaignIds[0]!).where('status', '=', 'pending').execute()).length;
+      const sendsInFlight = () => inFlight(store.db, setup.campaignIds[0]!);
       const kills: Kill[] = [];
       let leftInFlight = 0;
       const workers = await Promise.all([1, 2, 3].map(() => startWorker(env)));
@@ -221,11 +231,12 @@ describe.skipIf(!server)('SIGKILLs of `inbox worker` processes sharing PostgreSQ
         if (everyone) {
           // The moment a send is in flight (reserved, not yet recorded), or after ten seconds at the latest.
           const deadline = Date.now() + 10_000;
-          while ((await inFlight()) === 0 && Date.now() < deadline) await sleep(2);
+          while ((await sendsInFlight()) === 0 && Date.now() < deadline) await sleep(2);
           await Promise.all(workers.map((w) => kill(w, 'SIGKILL')));
           const at = clock.now();
-          leftInFlight += await inFlight();
-          kills.push({ at, dms: await dmIds(store.db) });
+          const left = await sendsInFlight();
+          leftInFlight += left;
+          kills.push({ at, dms: await dmIds(store.db), inFlight: left });
           workers.splice(0, 3, ...(await Promise.all([1, 2, 3].map(() => startWorker(env)))));
         } else {
           await sleep(1_000 + random.next() * 3_000);
