@@ -1,6 +1,11 @@
 // npm run bench:api — requests per second and p99 latency of the inbox endpoints on a store seeded with
 // 100,000 threads, beside a bare authenticated route in the same run, on PGlite and on PostgreSQL; API v2's
 // thread page and send beside their v1 equivalents.
+//
+// BENCH_STORES=pglite or postgres measures one store; BENCH_CASES=name,name only the cases whose names contain
+// one of them (the bare route is always measured); BENCH_ROUNDS=2 alternates without and with the dead webhook
+// endpoints twice (A B A B A) instead of once (A B A), for a loaded machine. The dead-endpoint comparison of the
+// send alone, at full size: BENCH_CASES='POST /threads/{id}/messages' BENCH_ROUNDS=2 npm run bench:api.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,6 +19,9 @@ import { leadWaits } from '../src/engine/lead-waits.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 100_000);
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const STORES = (process.env.BENCH_STORES ?? 'pglite,postgres').split(',');
+const CASE_NAMES = process.env.BENCH_CASES?.split(',');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
 const CONNECTIONS = 10;
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -31,7 +39,7 @@ interface Case {
 const V1_THREAD_PAGE = 'GET /threads?limit=20';
 const V1_SEND = 'POST /threads/{id}/messages';
 
-const cases: Case[] = [
+const allCases: Case[] = [
   { name: 'bare route with auth (baseline)', method: 'GET', path: () => '/bench/noop' },
   { name: V1_THREAD_PAGE, method: 'GET', path: () => '/api/v1/threads?limit=20' },
   {
@@ -63,6 +71,8 @@ const cases: Case[] = [
   },
   { name: 'v2 GET /threads?limit=20', method: 'GET', path: () => '/api/v2/threads?limit=20', v1: V1_THREAD_PAGE },
 ];
+
+const cases = allCases.filter((c, i) => i === 0 || !CASE_NAMES || CASE_NAMES.some((name) => c.name.includes(name)));
 
 let keys = 0;
 
@@ -127,6 +137,8 @@ interface Row {
   name: string;
   rps: number;
   p99: number;
+  /** the server process's CPU time per request (the embedded store's work included; PostgreSQL's server not) */
+  cpuMs: number;
 }
 
 const DEAD_WEBHOOKS = 60;
@@ -195,8 +207,10 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
   const rows: Row[] = [];
   try {
     const removeDeadWebhooks = deadWebhooks ? await addDeadWebhooks(port, seed, deadWebhooks) : null;
+    const cpu = async () => ((await (await fetch(`http://127.0.0.1:${port}/bench/cpu`, { headers: { authorization: `Bearer ${seed.token}` } })).json()) as { ms: number }).ms;
     for (const c of cases) {
       const headers = { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' };
+      const cpuBefore = await cpu();
       const result = await autocannon({
         url: `http://127.0.0.1:${port}${c.path(seed)}`,
         method: c.method,
@@ -209,8 +223,9 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
       if (result.non2xx > 0 || result.errors > 0) {
         throw new Error(`${c.name}: ${result.non2xx} non-2xx responses, ${result.errors} errors`);
       }
-      rows.push({ name: c.name, rps: result.requests.average, p99: result.latency.p99 });
-      console.error(`  ${c.name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms`);
+      const cpuMs = (await cpu()) - cpuBefore;
+      rows.push({ name: c.name, rps: result.requests.average, p99: result.latency.p99, cpuMs: cpuMs / result.requests.total });
+      console.error(`  ${c.name}: ${result.requests.average.toFixed(0)} req/s, p99 ${result.latency.p99} ms, ${(cpuMs / result.requests.total).toFixed(2)} ms CPU a request`);
     }
     await removeDeadWebhooks?.();
   } finally {
@@ -222,40 +237,39 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
 }
 
 /**
- * The dead-endpoint run sits between two runs without them (A B A), so the load of a shared machine drifting
- * during the run weighs on both sides alike; its ratio is to their mean.
+ * Each dead-endpoint run sits between two runs without them (A B A, or A B A B A), so the load of a shared machine
+ * drifting during the run weighs on both sides alike; its ratio is to their mean.
  */
 const meanOf = (before: Row[], after: Row[]): Row[] =>
-  before.map((r, i) => ({ name: r.name, rps: (r.rps + after[i]!.rps) / 2, p99: Math.max(r.p99, after[i]!.p99) }));
+  before.map((r, i) => ({ name: r.name, rps: (r.rps + after[i]!.rps) / 2, p99: Math.max(r.p99, after[i]!.p99), cpuMs: (r.cpuMs + after[i]!.cpuMs) / 2 }));
 
-function report(engine: string, rows: Row[], dead: Row[], plans: string[]): string {
+function report(engine: string, plain: Row[][], dead: Row[][], plans: string[]): string {
+  // Every round's ratio against the runs beside it; the tables show the mean of the rounds. The bare route's
+  // ratio in the same round says how much of an endpoint's change is the machine's load changing meanwhile.
+  const neighbours = dead.map((_, round) => meanOf(plain[round]!, plain[round + 1]!));
+  const mean = (runs: Row[][], i: number, key: 'rps' | 'cpuMs') => runs.reduce((sum, run) => sum + run[i]![key], 0) / runs.length;
+  const rows = neighbours[0]!.map((r, i) => ({ ...r, rps: mean(neighbours, i, 'rps'), cpuMs: mean(neighbours, i, 'cpuMs') }));
+  const ratios = (i: number, key: 'rps' | 'cpuMs') => dead.map((d, round) => (d[i]![key] / neighbours[round]![i]![key]).toFixed(2)).join(', ');
+  const deadMean = dead[0]!.map((r, i) => ({ ...r, rps: mean(dead, i, 'rps'), cpuMs: mean(dead, i, 'cpuMs'), p99: Math.max(...dead.map((d) => d[i]!.p99)) }));
   const baseline = rows[0]!.rps;
   const lines = [
     `### ${engine}`,
     '',
     'Without webhooks (mean of the runs before and after the one with dead endpoints; p99 the worse of the two):',
     '',
-    '| endpoint | req/s | p99 (ms) | ratio to baseline |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / baseline).toFixed(2)} |`),
+    '| endpoint | req/s | p99 (ms) | ratio to baseline | server CPU ms a request |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / baseline).toFixed(2)} | ${r.cpuMs.toFixed(2)} |`),
     '',
     `With webhook delivery running and ${DEAD_WEBHOOKS} endpoints that never answer, subscribed to every event ` +
-      `(${BACKLOG_EVENTS} events queued for each before the first endpoint is measured; target: at least 0.80 of the throughput without them):`,
+      `(${BACKLOG_EVENTS} events queued for each before the first endpoint is measured; target: at least 0.80 of the throughput without them; ` +
+      `${dead.length} round${dead.length > 1 ? 's' : ''}, each against the runs without them before and after it):`,
     '',
-    '| endpoint | req/s | p99 (ms) | ratio to the same endpoint without them |',
-    '| --- | ---: | ---: | ---: |',
-    ...dead.map((r, i) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${(r.rps / rows[i]!.rps).toFixed(2)} |`),
+    '| endpoint | req/s | p99 (ms) | ratio to the same endpoint without them, each round | server CPU ms a request | its ratio, each round |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...deadMean.map((r, i) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${ratios(i, 'rps')} | ${r.cpuMs.toFixed(2)} | ${ratios(i, 'cpuMs')} |`),
     '',
-    'API v2 beside its v1 equivalent (without webhooks, as above):',
-    '',
-    '| v2 endpoint | req/s | p99 (ms) | v1 equivalent | its req/s | ratio to v1 |',
-    '| --- | ---: | ---: | --- | ---: | ---: |',
-    ...cases.flatMap((c, i) => {
-      if (!c.v1) return [];
-      const v1 = rows[cases.findIndex((other) => other.name === c.v1)]!;
-      return [`| ${c.name} | ${rows[i]!.rps.toFixed(0)} | ${rows[i]!.p99} | ${v1.name} | ${v1.rps.toFixed(0)} | ${(rows[i]!.rps / v1.rps).toFixed(2)} |`];
-    }),
-    '',
+    ...v2Table(rows),
     '<details><summary>query plans</summary>',
     '',
     '```',
@@ -267,6 +281,17 @@ function report(engine: string, rows: Row[], dead: Row[], plans: string[]): stri
   return lines.join('\n');
 }
 
+/** API v2's cases beside their v1 equivalents, when both were measured. */
+function v2Table(rows: Row[]): string[] {
+  const lines = cases.flatMap((c, i) => {
+    const v1 = rows[cases.findIndex((other) => other.name === c.v1)];
+    if (!c.v1 || !v1) return [];
+    return [`| ${c.name} | ${rows[i]!.rps.toFixed(0)} | ${rows[i]!.p99} | ${v1.name} | ${v1.rps.toFixed(0)} | ${(rows[i]!.rps / v1.rps).toFixed(2)} |`];
+  });
+  if (lines.length === 0) return [];
+  return ['API v2 beside its v1 equivalent (without webhooks, as above):', '', '| v2 endpoint | req/s | p99 (ms) | v1 equivalent | its req/s | ratio to v1 |', '| --- | ---: | ---: | --- | ---: | ---: |', ...lines, ''];
+}
+
 async function withBlackHole<T>(run: (url: string) => Promise<T>): Promise<T> {
   const hole = await startBlackHole();
   try {
@@ -276,29 +301,39 @@ async function withBlackHole<T>(run: (url: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** One store's section: seeded, then measured without webhooks, with the dead endpoints, and without again (A B A). */
+/**
+ * One store's section: seeded, then measured without webhooks, with the dead endpoints, and without again (A B A),
+ * ROUNDS times over (A B A B A for two).
+ */
 async function measureStore(engine: string, location: StoreLocation, env: Record<string, string>): Promise<string> {
   console.error(`${engine}:`);
   const { seed, plans } = await prepare(location);
-  const plain = await measure(env, seed);
-  console.error(`${engine} with ${DEAD_WEBHOOKS} dead webhook endpoints:`);
-  const dead = await withBlackHole((url) => measure(env, seed, url));
-  console.error(`${engine} again without them:`);
-  const again = await measure(env, seed);
-  return report(engine, meanOf(plain, again), dead, plans);
+  const plain = [await measure(env, seed)];
+  const dead: Row[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    console.error(`${engine} with ${DEAD_WEBHOOKS} dead webhook endpoints:`);
+    dead.push(await withBlackHole((url) => measure(env, seed, url)));
+    console.error(`${engine} again without them:`);
+    plain.push(await measure(env, seed));
+  }
+  return report(engine, plain, dead, plans);
 }
 
 async function main(): Promise<void> {
   const sections: string[] = [];
-  const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-'));
-  try {
-    sections.push(await measureStore('PGlite', { kind: 'pglite', dataDir: pgliteDir }, { INBOX_DATA_DIR: pgliteDir }));
-  } finally {
-    fs.rmSync(pgliteDir, { recursive: true, force: true });
+  if (STORES.includes('pglite')) {
+    const pgliteDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-'));
+    try {
+      sections.push(await measureStore('PGlite', { kind: 'pglite', dataDir: pgliteDir }, { INBOX_DATA_DIR: pgliteDir }));
+    } finally {
+      fs.rmSync(pgliteDir, { recursive: true, force: true });
+    }
   }
-  await withPostgres(async (url) => {
-    sections.push(await measureStore('PostgreSQL', { kind: 'postgres', url }, { DATABASE_URL: url }));
-  });
+  if (STORES.includes('postgres')) {
+    await withPostgres(async (url) => {
+      sections.push(await measureStore('PostgreSQL', { kind: 'postgres', url }, { DATABASE_URL: url }));
+    });
+  }
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   process.stdout.write(
     `## bench:api — ${new Date().toISOString().slice(0, 10)}\n\n${machine}; ${THREADS} threads with 3 messages each; ` +

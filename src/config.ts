@@ -62,6 +62,8 @@ const envSchema = z.object({
   INBOX_X_SEND_LIMIT_24H: positiveInt(1_000),
   INBOX_X_READ_LIMIT_15MIN: positiveInt(300),
   INBOX_X_POLL_INTERVAL_SECONDS: positiveInt(60),
+  INBOX_TEST_CLOCK_ORIGIN: z.iso.datetime({ offset: true }).optional(),
+  INBOX_TEST_CLOCK_SPEED: z.coerce.number().min(1).max(10_000).optional(),
 });
 
 export interface Config {
@@ -95,6 +97,12 @@ export interface Config {
   /** encrypts secrets at rest (X tokens); without it X accounts cannot be linked */
   secretKey: Buffer | undefined;
   x: XConfig;
+  /**
+   * For tests and development only: the server's clock runs `speed` times real time from `origin` (core/clock.ts
+   * scaledClock), so a campaign's delays and pacing pass in seconds. Refused beside an X client: real accounts
+   * are never sent to on it.
+   */
+  testClock: { origin: Date; speed: number } | undefined;
 }
 
 export interface XConfig {
@@ -121,6 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if ((e.INBOX_TEST_CLOCK_ORIGIN === undefined) !== (e.INBOX_TEST_CLOCK_SPEED === undefined)) {
+    throw new ConfigError('Invalid configuration:\n  INBOX_TEST_CLOCK_ORIGIN and INBOX_TEST_CLOCK_SPEED go together');
+  }
+  if (e.INBOX_TEST_CLOCK_SPEED !== undefined && e.INBOX_X_CLIENT_ID) {
+    throw new ConfigError('Invalid configuration:\n  INBOX_TEST_CLOCK_SPEED is for tests and development: it cannot be used with an X client (INBOX_X_CLIENT_ID)');
+  }
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.INBOX_DATA_DIR,
@@ -157,5 +171,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       limits: { sendPer15Min: e.INBOX_X_SEND_LIMIT_15MIN, sendPer24h: e.INBOX_X_SEND_LIMIT_24H, readPer15Min: e.INBOX_X_READ_LIMIT_15MIN },
       pollIntervalMs: e.INBOX_X_POLL_INTERVAL_SECONDS * 1000,
     },
+    testClock: e.INBOX_TEST_CLOCK_SPEED === undefined ? undefined : { origin: new Date(e.INBOX_TEST_CLOCK_ORIGIN!), speed: e.INBOX_TEST_CLOCK_SPEED },
   };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { WebhookDispatcher } from '../src/app/events/webhook-delivery.js';
+import { fanOutAll } from '../src/app/events/webhook-fan-out.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
 import { expectV2WebhookPayload, servedV2Contract } from './helpers/contract-v2.js';
@@ -219,6 +220,8 @@ describe('v2 webhook endpoints', () => {
     await ok(client.request('PATCH', `/api/v2/tags/${tag.id}`, { name: 'Two' }));
     expect((await client.request('POST', '/api/v2/tags', { name: 'Three' })).statusCode).toBe(201);
     expect((await client.request('POST', '/api/v2/statuses', { name: 'Not chosen' })).statusCode).toBe(201);
+    // Queued by the dispatcher's fan-out, not yet attempted.
+    await fanOutAll((await sharedStore()).db, new Date());
 
     const pending = await v2(client, 'GET', `/webhooks/${endpoint.id}/deliveries`, '/webhooks/{webhookId}/deliveries');
     expect(pending.body.data.map((d: { eventType: string; status: string }) => [d.eventType, d.status])).toEqual([

@@ -5,6 +5,9 @@ import { emitEvent, emitEvents } from '../src/app/events/events.js';
 import { Maintenance } from '../src/app/workers/maintenance.js';
 import { consumeRateLimit, rateLimitWindows } from '../src/store/rate-limit.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../src/app/events/webhook-delivery.js';
+import { fanOutAll, fanOutPass } from '../src/app/events/webhook-fan-out.js';
+import { openStore } from '../src/store/db.js';
+import type { FreshStore } from './helpers/fresh-store.js';
 import { sealWebhookSecrets } from '../src/app/events/webhooks.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testContext, type TeamClient } from './helpers/app.js';
@@ -49,6 +52,11 @@ async function drain(dispatcher: WebhookDispatcher): Promise<number> {
   let total = 0;
   for (let n = await dispatcher.runOnce(); n > 0; n = await dispatcher.runOnce()) total += n;
   return total;
+}
+
+/** The dispatcher's fan-out alone: the deliveries of every event so far are queued, none attempted. */
+async function fanOut(): Promise<void> {
+  await fanOutAll((await sharedStore()).db, new Date());
 }
 
 async function createWebhook(client: TeamClient, body: Record<string, unknown>) {
@@ -229,6 +237,7 @@ describe('webhook management', () => {
     const tag = (await client.request('POST', '/api/v1/tags', { name: 'A' })).json();
     await client.request('PATCH', `/api/v1/tags/${tag.id}`, { name: 'B' });
     await client.request('POST', '/api/v1/statuses', { name: 'Won' });
+    await fanOut();
 
     const types = async (id: string) => (await deliveries(client, id)).deliveries.map((d) => d.eventType);
     expect(await types(exact)).toEqual(['tag.created']);
@@ -251,9 +260,13 @@ describe('webhook management', () => {
     for (let round = 0; round < 5; round++) {
       const hooks = [];
       for (let i = 0; i < 10; i++) hooks.push(await createWebhook(client, { url: `https://hooks.example.com/${i}`, eventTypes: ['*'] }));
-      const answers = await Promise.all([
-        ...Array.from({ length: 40 }, (_, i) => client.request('POST', '/api/v1/tags', { name: `racing ${round} ${i}` })),
-        ...hooks.map((h) => client.request('DELETE', `${api}/${h.id}`)),
+      // The dispatcher's fan-out runs among them, queueing deliveries for the webhooks being deleted.
+      const [answers] = await Promise.all([
+        Promise.all([
+          ...Array.from({ length: 40 }, (_, i) => client.request('POST', '/api/v1/tags', { name: `racing ${round} ${i}` })),
+          ...hooks.map((h) => client.request('DELETE', `${api}/${h.id}`)),
+        ]),
+        ...Array.from({ length: 5 }, fanOut),
       ]);
       expect(answers.map((a) => a.statusCode).filter((code) => code >= 500)).toEqual([]);
     }
@@ -279,6 +292,110 @@ describe('webhook management', () => {
     await b.request('POST', '/api/v1/tags', { name: 'B only' });
     expect((await deliveries(a, id)).deliveries).toEqual([]);
     expect((await a.request('GET', `${api}/${id}`)).json().enabled).toBe(true);
+  });
+});
+
+describe('webhook fan-out', () => {
+  /** Each webhook's queued deliveries as [seq, type], oldest first. */
+  async function queued(webhookIds: string[]): Promise<Map<string, Array<[number, string]>>> {
+    const { db } = await sharedStore();
+    const rows = await db.selectFrom('webhook_deliveries').select(['webhook_id', 'event_seq', 'event_type']).where('webhook_id', 'in', webhookIds).orderBy('event_seq').execute();
+    return new Map(webhookIds.map((id) => [id, rows.filter((r) => r.webhook_id === id).map((r) => [r.event_seq, r.event_type] as [number, string])]));
+  }
+
+  it('writes no delivery in the transaction that emits an event, however many webhooks the team has; the fan-out queues one per webhook, once', async () => {
+    const client = await team();
+    const hooks = [];
+    for (let i = 0; i < 60; i++) hooks.push((await createWebhook(client, { url: `https://hooks.example.com/${i}`, eventTypes: ['*'] })).id);
+    const { db } = await sharedStore();
+    const { events } = await client.request('POST', '/api/v1/tags', { name: 'Sixty' }).then(() => client.request('GET', '/api/v1/events')).then((r) => r.json());
+    expect(events.map((e: { type: string }) => e.type)).toEqual(['tag.created']);
+    expect(await db.selectFrom('webhook_deliveries').select('id').where('team_id', '=', client.teamId).execute()).toEqual([]);
+
+    await fanOut();
+    await fanOut();
+    const all = await queued(hooks);
+    for (const id of hooks) expect(all.get(id)).toEqual([[1, 'tag.created']]);
+  });
+
+  it('gives a webhook only the events after it was created, and decides the ones before a change of its types under the old ones', async () => {
+    const client = await team();
+    const first = (await createWebhook(client, { url: 'https://hooks.example.com/first', eventTypes: ['tag'] })).id;
+    await tagEvents(client, 1);
+    const second = (await createWebhook(client, { url: 'https://hooks.example.com/second', eventTypes: ['*'] })).id;
+    await client.request('POST', '/api/v1/statuses', { name: 'Won' });
+    // Types changed before the dispatcher saw the events: tag.created was emitted while it wanted tags.
+    await client.request('PATCH', `${api}/${first}`, { eventTypes: ['status'] });
+    await client.request('POST', '/api/v1/tags', { name: 'after the change' });
+    await client.request('POST', '/api/v1/statuses', { name: 'Lost' });
+    await fanOut();
+    const all = await queued([first, second]);
+    expect(all.get(first)).toEqual([
+      [1, 'tag.created'],
+      [4, 'status.created'],
+    ]);
+    expect(all.get(second)).toEqual([
+      [2, 'status.created'],
+      [3, 'tag.created'],
+      [4, 'status.created'],
+    ]);
+    // A deleted webhook is given nothing more, and takes its queue with it.
+    await client.request('DELETE', `${api}/${second}`);
+    await tagEvents(client, 1);
+    await fanOut();
+    expect((await queued([second])).get(second)).toEqual([]);
+  });
+
+  it('is bounded a pass and keeps each webhook’s queue in seq order, a prefix of the log after every pass', async () => {
+    const client = await team();
+    const hooks = [];
+    for (let i = 0; i < 60; i++) hooks.push((await createWebhook(client, { url: `https://hooks.example.com/${i}`, eventTypes: ['*'] })).id);
+    await tagEvents(client, 40);
+    const { db } = await sharedStore();
+    let passes = 0;
+    for (let more = true; more; passes++) {
+      const pass = await fanOutPass(db, new Date());
+      more = pass.more;
+      expect(pass.written).toBeLessThanOrEqual(1_000);
+      const seqs = [...(await queued(hooks)).values()].map((q) => q.map(([seq]) => seq));
+      for (const q of seqs) expect(q).toEqual(seqs[0]!.map((_, i) => i + 1));
+    }
+    expect(passes).toBe(3);
+    for (const q of (await queued(hooks)).values()) expect(q).toHaveLength(40);
+  });
+
+  it('queues each (webhook, event) exactly once when processes on their own connections fan out at once while events are emitted', async () => {
+    const shared = (await sharedStore()) as FreshStore;
+    // On PostgreSQL, two more processes' worth of connections; the embedded store serves one process only.
+    const others = shared.url ? await Promise.all([1, 2].map(() => openStore({ kind: 'postgres', url: shared.url!, poolSize: 2 }))) : [];
+    onTestFinished(() => Promise.all(others.map((o) => o.close())).then(() => undefined));
+    const dbs = [shared.db, ...others.map((o) => o.db)];
+    const clients = [await team(), await team(), await team()];
+    const hooks = new Map<string, string[]>();
+    for (const client of clients) {
+      const ids = [];
+      for (let i = 0; i < 15; i++) ids.push((await createWebhook(client, { url: `https://hooks.example.com/${i}`, eventTypes: ['*'] })).id);
+      hooks.set(client.teamId, ids);
+    }
+    let attempted = 0;
+    const fanningOut = async (db: (typeof dbs)[number], rounds: number) => {
+      for (let i = 0; i < rounds; i++) {
+        const { written } = await fanOutPass(db, new Date());
+        attempted += written;
+      }
+    };
+    await Promise.all([
+      ...clients.map((client) => tagEvents(client, 30)),
+      ...dbs.map((db) => fanningOut(db, 20)),
+    ]);
+    for (const db of dbs) {
+      const written = await fanOutAll(db, new Date());
+      attempted += written;
+    }
+    const all = await queued([...hooks.values()].flat());
+    for (const ids of hooks.values()) for (const id of ids) expect(all.get(id)!.map(([seq]) => seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // No pass tried to queue a delivery another had queued (the unique constraint would have hidden it).
+    expect(attempted).toBe(3 * 15 * 30);
   });
 });
 
@@ -657,6 +774,7 @@ describe('maintenance', () => {
     const stale = new Date('2000-01-01T00:00:00.000Z');
     await consumeRateLimit(ctx.db, client.teamId, windows, stale);
     await consumeRateLimit(ctx.db, client.teamId, windows, clock.now());
+    await fanOut();
 
     await new Maintenance(ctx).runOnce();
     const groups = await ctx.db.selectFrom('event_groups').select('last_seq').where('team_id', '=', client.teamId).execute();

@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import type { AppContext } from '../app/context.js';
 import { EventStreams } from '../app/events/stream.js';
-import { systemClock } from '../core/clock.js';
+import { scaledClock, systemClock } from '../core/clock.js';
 import { loadConfig, type Config } from '../config.js';
 import { AppError } from '../core/errors.js';
 import { Metrics } from '../http/metrics.js';
@@ -59,6 +59,9 @@ export interface Runtime {
 /** Opens the configured store (PGlite data directory or PostgreSQL), migrates it and builds the context. */
 export async function openRuntime(config: Config): Promise<Runtime> {
   const logger = createLogger(config);
+  // The engine, the use cases and the sandbox platform read one clock: the system's, or a test run's faster one.
+  const clock = config.testClock ? scaledClock(config.testClock) : systemClock;
+  if (config.testClock) logger.warn({ testClock: config.testClock }, 'running on a test clock, faster than real time');
   const store = await openStore(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir, sharedBuffers: config.pgliteSharedBuffers },
   );
@@ -67,7 +70,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
     if (!config.databaseUrl) {
       // This process holds the data directory's lock: sends a crash left pending are no one else's to finish.
-      const ended = await endLeases(store.db, systemClock.now());
+      const ended = await endLeases(store.db, clock.now());
       if (ended > 0) logger.info({ sends: ended }, 'reconciling sends a previous process left unconfirmed');
     }
     if (config.secretKey) {
@@ -79,10 +82,10 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     throw error;
   }
   const metrics = config.metricsToken ? new Metrics(store) : undefined;
-  const platforms = createPlatformRegistry(store.db, systemClock, config);
+  const platforms = createPlatformRegistry(store.db, clock, config);
   const ctx: AppContext = {
     db: store.db,
-    clock: systemClock,
+    clock,
     config,
     logger,
     platforms: metrics ? observeSends(platforms, metrics.countSend) : platforms,

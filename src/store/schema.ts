@@ -311,6 +311,8 @@ export interface WebhooksTable {
   disabled_reason: string | null;
   /** the payloads it takes: '1' v1's envelope (Standard Webhooks signing), '2' v2's (X-Inbox-Signature) */
   payload_version: Defaulted<'1' | '2'>;
+  /** the team's seq up to which the dispatcher has queued its deliveries (migration 0033; app/events/webhook-fan-out.ts) */
+  fanned_out_seq: Defaulted<number>;
 }
 
 export interface WebhookDeliveriesTable {

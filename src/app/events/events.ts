@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import { decodeGroup, encodeGroup, groupEvents, type GroupedEvent, type StoredGroup } from '../../core/event-groups.js';
-import { categoryOf, type EventType } from '../../core/event-types.js';
+import type { EventType } from '../../core/event-types.js';
 import { newId } from '../../core/ids.js';
-import { v2TypeOf } from '../../core/v2-events.js';
-import { insertBuiltRows, insertRows } from '../../store/bulk.js';
+import { insertBuiltRows } from '../../store/bulk.js';
 import type { Db } from '../../store/db.js';
 import { EVENTS_CHANNEL } from '../../store/notifications.js';
 
@@ -32,21 +31,32 @@ const envelopeOf = (teamId: string, { id, seq, type, timestamp, data }: GroupedE
 /** The envelopes of a stored group's events. */
 export const envelopesOf = (group: { team_id: string; data: StoredGroup }): EventEnvelope[] => decodeGroup(group.data).map((e) => envelopeOf(group.team_id, e));
 
+/** An event as read from the log, with the group it is stored in (a delivery names its group). */
+export interface StoredEvent {
+  groupId: string;
+  event: EventEnvelope;
+}
+
 /**
  * A team's events after `afterSeq`, oldest first, and only those at or after `since` when it is given. With a
  * `limit`, that many when there are (groups are read until enough events are found).
  */
-export async function eventsAfter(db: Db, teamId: string, afterSeq: number, { limit, since }: { limit?: number; since?: Date } = {}): Promise<EventEnvelope[]> {
-  const events: EventEnvelope[] = [];
+export async function eventsAfter(db: Db, teamId: string, afterSeq: number, options: { limit?: number; since?: Date } = {}): Promise<EventEnvelope[]> {
+  return (await storedEventsAfter(db, teamId, afterSeq, options)).map((e) => e.event);
+}
+
+/** eventsAfter, each event with its group. */
+export async function storedEventsAfter(db: Db, teamId: string, afterSeq: number, { limit, since }: { limit?: number; since?: Date } = {}): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
   for (let cursor = afterSeq; ; ) {
     // Each group holds at least one event: as many groups as events are still wanted.
     const wanted = limit === undefined ? undefined : limit - events.length;
-    let query = db.selectFrom('event_groups').select(['team_id', 'last_seq', 'data']).where('team_id', '=', teamId).where('last_seq', '>', cursor).orderBy('last_seq');
+    let query = db.selectFrom('event_groups').select(['id', 'team_id', 'last_seq', 'data']).where('team_id', '=', teamId).where('last_seq', '>', cursor).orderBy('last_seq');
     if (since) query = query.where('created_at', '>=', since);
     if (wanted !== undefined) query = query.limit(wanted);
     const groups = await query.execute();
     for (const group of groups) {
-      for (const event of envelopesOf(group)) if (event.seq > afterSeq && (!since || Date.parse(event.timestamp) >= since.getTime())) events.push(event);
+      for (const event of envelopesOf(group)) if (event.seq > afterSeq && (!since || Date.parse(event.timestamp) >= since.getTime())) events.push({ groupId: group.id, event });
     }
     // Fewer groups than asked for: none left. (A group may hold events before `afterSeq` or `since`.)
     if (wanted === undefined || groups.length < wanted || events.length >= limit!) return events.slice(0, limit);
@@ -62,9 +72,10 @@ export interface NewEvent {
 }
 
 /**
- * Records an event and queues its webhook deliveries. Call it inside the transaction that makes the
- * change: the event exists exactly when the change does. The per-team counter row is locked until
- * commit, so sequence numbers are gap-free and increase in commit order.
+ * Records an event. Call it inside the transaction that makes the change: the event exists exactly when the
+ * change does. The per-team counter row is locked until commit, so sequence numbers are gap-free and increase in
+ * commit order. Its webhook deliveries are not written here: the dispatcher fans the log out
+ * (app/events/webhook-fan-out.ts), so a team's number of webhooks costs a request nothing.
  */
 export async function emitEvent(
   trx: Db,
@@ -78,7 +89,7 @@ export async function emitEvent(
 
 /**
  * emitEvent for many events at once (bulk lead adds): one counter update reserves their consecutive
- * sequence numbers and notifies the team's streams, and the events and their deliveries are inserted set-based.
+ * sequence numbers and notifies the team's streams, and the events are inserted set-based.
  */
 export async function emitEvents(trx: Db, teamId: string, events: readonly NewEvent[], at: Date): Promise<EventEnvelope[]> {
   if (events.length === 0) return [];
@@ -100,7 +111,7 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     data: e.data,
   }));
   const grouped = groupEvents(envelopes);
-  const rows = await insertBuiltRows(trx, 'event_groups', grouped, (members) => ({
+  await insertBuiltRows(trx, 'event_groups', grouped, (members) => ({
     id: newId(),
     team_id: teamId,
     first_seq: members[0]!.seq,
@@ -109,35 +120,6 @@ export async function emitEvents(trx: Db, teamId: string, events: readonly NewEv
     created_at: new Date(Math.max(...members.map((e) => Date.parse(e.timestamp)))),
     data: JSON.stringify(encodeGroup(members)),
   }));
-  const groups = grouped.map((members, i) => ({ members, row: rows[i]! }));
-  // Held (KEY SHARE) until commit, so a webhook deleted meanwhile either waits for these deliveries (and takes
-  // them with it) or is gone before they are read: its deliveries never point at a missing webhook.
-  const webhooks = await trx
-    .selectFrom('webhooks')
-    .select(['id', 'event_types', 'payload_version'])
-    .where('team_id', '=', teamId)
-    .where('enabled', '=', true)
-    .forKeyShare()
-    .execute();
-  const deliveries = webhooks.flatMap((w) => {
-    const wanted = new Set(w.event_types as string[]);
-    // The type an event is delivered as, if this endpoint wants it: a v2 endpoint filters on v2's names, and is
-    // sent nothing v2 has no name for.
-    const deliveredAs =
-      w.payload_version === '2'
-        ? (e: EventEnvelope) => {
-            const type = v2TypeOf(e);
-            return type !== null && (wanted.has('*') || wanted.has(type)) ? type : null;
-          }
-        : (e: EventEnvelope) => (wanted.has('*') || wanted.has(e.type) || wanted.has(categoryOf(e.type)) ? e.type : null);
-    return groups.flatMap(({ members, row }) =>
-      members.flatMap((e) => {
-        const type = deliveredAs(e);
-        return type === null ? [] : [{ id: newId(), webhook_id: w.id, team_id: teamId, group_id: row.id, event_id: e.id, event_seq: e.seq, event_type: type, next_attempt_at: at, created_at: at }];
-      }),
-    );
-  });
-  await insertRows(trx, 'webhook_deliveries', deliveries);
   return envelopes;
 }
 

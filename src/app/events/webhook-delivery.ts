@@ -10,6 +10,7 @@ import type { Db } from '../../store/db.js';
 import type { AppContext } from '../context.js';
 import { PollingLoop } from '../../lib/polling-loop.js';
 import { emitEvent, envelopesOf, type EventEnvelope } from './events.js';
+import { catchUpWebhook, fanOutAll, fanOutPass } from './webhook-fan-out.js';
 import { presentWebhook, signingSecret, type PayloadVersion } from './webhooks.js';
 
 export interface DispatcherOptions {
@@ -175,7 +176,7 @@ function describeFailure(error: unknown, timeoutMs: number): string {
  */
 function signedPayload(claim: Claim, secret: string, sentAt: Date): { body: string; headers: Record<string, string> } {
   if (claim.payloadVersion === '2') {
-    // Only events v2 has a name for are queued to a v2 endpoint (app/events.ts), so the event has its v2 form.
+    // Only events v2 has a name for are queued to a v2 endpoint (webhook-fan-out.ts), so the event has its v2 form.
     const body = JSON.stringify(v2Event(claim.event)!);
     return { body, headers: { 'x-inbox-signature': inboxSignature(secret, sentAt, body) } };
   }
@@ -191,7 +192,8 @@ function signedPayload(claim: Claim, secret: string, sentAt: Date): { body: stri
 }
 
 /**
- * Delivers the webhook outbox: signed POSTs of each event envelope (signedPayload), in seq order per endpoint,
+ * Delivers the webhook outbox: each pass first fans new events out to the webhooks (a bounded pass of
+ * webhook-fan-out.ts), then sends signed POSTs of each event envelope (signedPayload), in seq order per endpoint,
  * endpoints in parallel up to a bound, failures retried with backoff for six hours.
  * Any number of dispatchers, in any number of processes, can share one store.
  */
@@ -212,11 +214,13 @@ export class WebhookDispatcher {
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#random = options.random ?? Math.random;
     this.#agent = new Agent({ connect: { lookup: checkedLookup(options.resolve ?? systemResolver, ctx.config.webhookAllowPrivate) } });
-    // Each pass claims what is due; a finished attempt wakes the loop, as its endpoint's next delivery may be due.
+    // Each pass fans out a bounded share of new events and claims what is due; a finished attempt wakes the loop,
+    // as its endpoint's next delivery may be due, and so does a fan-out that left work for the next pass.
     this.#loop = new PollingLoop(
       async () => {
+        const { more } = await fanOutPass(this.#ctx.db, this.#ctx.clock.now());
         await this.#dispatchDue();
-        return false;
+        return more;
       },
       options.pollIntervalMs ?? 1_000,
       (error) => this.#ctx.logger.error({ err: error }, 'webhook dispatch failed'),
@@ -234,8 +238,12 @@ export class WebhookDispatcher {
     if (!this.#agent.closed) await this.#agent.close();
   }
 
-  /** Claims what is due now and attempts it; resolves with the number of attempts once they are recorded. */
+  /**
+   * Fans out every new event, claims what is due now and attempts it; resolves with the number of attempts once
+   * they are recorded.
+   */
   async runOnce(): Promise<number> {
+    await fanOutAll(this.#ctx.db, this.#ctx.clock.now());
     const started = await this.#dispatchDue();
     await Promise.all(started);
     return started.length;
@@ -322,8 +330,10 @@ export class WebhookDispatcher {
       .executeTakeFirst();
     if (!row?.enabled || !row.failing_since || !failingTooLong(row.failing_since, now)) return;
     const reason = `every delivery has failed since ${row.failing_since.toISOString()} (last: ${error ?? 'unknown error'})`;
-    // Switched off and announced together, so the team's other webhooks, streams and pages learn why.
+    // Switched off and announced together, so the team's other webhooks, streams and pages learn why; the events
+    // emitted while it was on are queued first (they wait in its queue if it is enabled again).
     const disabled = await this.#ctx.db.transaction().execute(async (trx) => {
+      await catchUpWebhook(trx, claim.event.teamId, claim.webhookId, now);
       const off = await trx
         .updateTable('webhooks')
         .set({ enabled: false, disabled_at: now, disabled_reason: reason })

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { notFound, validationError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -9,6 +10,7 @@ import type { WebhookRow } from '../../store/schema.js';
 import type { AppContext } from '../context.js';
 import { keysetPage } from '../../store/keyset.js';
 import { rowOr404 } from '../rows.js';
+import { catchUpWebhook, teamSeqNow } from './webhook-fan-out.js';
 
 /**
  * The payloads an endpoint takes: '1' v1's envelope signed the Standard Webhooks way, '2' API v2's event envelope
@@ -133,7 +135,7 @@ export async function getWebhook(ctx: AppContext, teamId: string, id: string): P
   return presentWebhook(await findWebhook(ctx.db, teamId, id, '1'));
 }
 
-/** Creates a webhook; the response is the only time its signing secret is shown. */
+/** Creates a webhook, which gets the events after the team's seq now; the response is the only time its signing secret is shown. */
 export async function createWebhook(ctx: AppContext, teamId: string, input: WebhookInput): Promise<Webhook & { secret: string }> {
   const id = newId();
   const secret = newSecret();
@@ -148,6 +150,7 @@ export async function createWebhook(ctx: AppContext, teamId: string, input: Webh
       enabled: input.enabled ?? true,
       payload_version: input.payloadVersion ?? '1',
       secret: storedSecret(ctx.config.secretKey, id, secret),
+      fanned_out_seq: teamSeqNow(teamId),
       created_at: ctx.clock.now(),
     })
     .returningAll()
@@ -157,26 +160,32 @@ export async function createWebhook(ctx: AppContext, teamId: string, input: Webh
 
 /**
  * Changes a v1 webhook (v2 endpoints are created and deleted, never changed). Deliveries already queued keep
- * going to it (to the new URL); a disabled webhook's queue waits until it is enabled again, and no new deliveries
- * are queued meanwhile.
+ * going to it (to the new URL); a disabled webhook's queue waits until it is enabled again, and the events
+ * emitted meanwhile are not delivered to it. The events emitted before the change are queued as they were: the
+ * ones the dispatcher has not fanned out yet are, first, when it is disabled or its event types change.
  */
 export async function updateWebhook(ctx: AppContext, teamId: string, id: string, input: Partial<WebhookInput>): Promise<Webhook> {
-  const row = await rowOr404(ctx.db
-    .updateTable('webhooks')
-    .set({
-      ...(input.url === undefined ? {} : { url: urlOf(ctx, input.url) }),
-      ...(input.eventTypes === undefined ? {} : { event_types: JSON.stringify(unique(input.eventTypes)) }),
-      ...(input.description === undefined ? {} : { description: input.description }),
-      // Enabling starts afresh: the reason it was switched off, and the failing streak that led there, go.
-      ...(input.enabled === undefined ? {} : { enabled: input.enabled }),
-      ...(input.enabled === true ? { disabled_at: null, disabled_reason: null, failing_since: null } : {}),
-      updated_at: ctx.clock.now(),
-    })
-    .where('team_id', '=', teamId)
-    .where('id', '=', id)
-    .where('payload_version', '=', '1')
-    .returningAll()
-    , 'WEBHOOK_NOT_FOUND', 'Webhook', id);
+  const now = ctx.clock.now();
+  const row = await ctx.db.transaction().execute(async (trx) => {
+    if (input.enabled === false || input.eventTypes !== undefined) await catchUpWebhook(trx, teamId, id, now);
+    const update = trx
+      .updateTable('webhooks')
+      .set({
+        ...(input.url === undefined ? {} : { url: urlOf(ctx, input.url) }),
+        ...(input.eventTypes === undefined ? {} : { event_types: JSON.stringify(unique(input.eventTypes)) }),
+        ...(input.description === undefined ? {} : { description: input.description }),
+        // Enabling starts afresh: the reason it was switched off, and the failing streak that led there, go; a
+        // disabled one takes up the team's events from now.
+        ...(input.enabled === undefined ? {} : { enabled: input.enabled }),
+        ...(input.enabled === true ? { disabled_at: null, disabled_reason: null, failing_since: null, fanned_out_seq: sql<number>`case when enabled then fanned_out_seq else ${teamSeqNow(teamId)} end` } : {}),
+        updated_at: now,
+      })
+      .where('team_id', '=', teamId)
+      .where('id', '=', id)
+      .where('payload_version', '=', '1')
+      .returningAll();
+    return rowOr404(update, 'WEBHOOK_NOT_FOUND', 'Webhook', id);
+  });
   return presentWebhook(row);
 }
 

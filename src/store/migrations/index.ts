@@ -28,6 +28,7 @@ import * as webhookPayloadVersion from './0028_webhook_payload_version.js';
 import * as leadOrder from './0030_lead_order.js';
 import * as followUpsFirst from './0031_follow_ups_first.js';
 import * as leadCounts from './0032_lead_counts.js';
+import * as webhookFanOut from './0033_webhook_fan_out.js';
 import * as sendKeyMedia from './0034_send_key_media.js';
 
 /** Migrations are compiled into the program (no directory scanning), in this order. */
@@ -63,6 +64,7 @@ export const migrationProvider: MigrationProvider = {
       '0030_lead_order': leadOrder,
       '0031_follow_ups_first': followUpsFirst,
       '0032_lead_counts': leadCounts,
+      '0033_webhook_fan_out': webhookFanOut,
       '0034_send_key_media': sendKeyMedia,
     };
   },
