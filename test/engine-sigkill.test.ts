@@ -61,7 +61,7 @@ type Worker = ChildProcess & { log: () => string };
 
 /** `inbox worker` (the sources as compiled for this run), on the test clock; resolves once it says it runs. */
 async function startWorker(env: Record<string, string>): Promise<Worker> {
-  const child = spawn(process.execPath, [compiledCli(), 'worker'], {
+  const child = spawn(process.execPath, [...compiledCli(), 'worker'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
   });
