@@ -172,8 +172,8 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
     const client = await newTeam(app);
     const [large, other] = [await readyCampaign(client, 'Large'), await readyCampaign(client, 'Other')];
     watched = `/api/v1/campaigns/v2/${large.id}/forecast`;
-    // Leads enough that its forecast runs for seconds.
-    await insertLeads(client.teamId, large.id, 3_000);
+    // Leads enough that its forecast runs for seconds (on the memory store, about 10,000 a second).
+    await insertLeads(client.teamId, large.id, 20_000);
     const address = await app.listen({ port: 0, host: '127.0.0.1' });
     const request = http.get(`${address}${watched}`, { headers: { authorization: `Bearer ${client.token}` } });
     request.on('error', () => {});

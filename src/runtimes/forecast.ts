@@ -77,10 +77,17 @@ export async function forecastCopy(from: Db, teamId: string, campaignId: string,
     copy.campaigns.push({ ...c, status: 'active', applied_sequence_version: c.sequence_version });
     copy.sequenceVersions.push(...(await from.selectFrom('sequence_versions').selectAll().where('campaign_id', '=', c.id).where('version', '=', c.sequence_version).execute()));
     copy.campaignAccounts.push(...senders);
+    const prospects = await from
+      .selectFrom('prospects')
+      .selectAll()
+      .where('id', 'in', (eb) => eb.selectFrom('campaign_leads').select('prospect_id').where('campaign_id', '=', c.id).where('state', 'in', ['pending', 'active']))
+      .execute();
     // A prospect may be a lead of several of the copied campaigns.
-    const prospectIds = [...new Set(leads.map((l) => l.prospect_id))].filter((id) => !prospectsCopied.has(id));
-    append(copy.prospects, await inBatches(prospectIds, (ids) => from.selectFrom('prospects').selectAll().where('id', 'in', ids).execute()));
-    for (const id of prospectIds) prospectsCopied.add(id);
+    for (const prospect of prospects) {
+      if (prospectsCopied.has(prospect.id)) continue;
+      prospectsCopied.add(prospect.id);
+      copy.prospects.push(prospect);
+    }
     append(copy.leads, leads);
     return senders.map((s) => s.account_link_id);
   };
