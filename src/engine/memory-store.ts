@@ -305,7 +305,7 @@ export class MemoryEngineStore implements EngineStore {
   }
 
   async campaignsByIds(ids: readonly string[]) {
-    return [...new Set(ids)].flatMap((id) => this.#campaigns.get(id) ?? []);
+    return found(new Set(ids), this.#campaigns);
   }
 
   async stepsByVersion(keys: ReadonlyArray<{ campaignId: string; version: number }>) {
@@ -333,7 +333,7 @@ export class MemoryEngineStore implements EngineStore {
   }
 
   async prospectsByIds(ids: readonly string[]) {
-    return [...new Set(ids)].flatMap((id) => this.#prospects.get(id) ?? []);
+    return found(new Set(ids), this.#prospects);
   }
 
   async reserve(intents: readonly CampaignIntentRow[]) {
@@ -364,7 +364,9 @@ export class MemoryEngineStore implements EngineStore {
   }
 
   async stillWanted(leadIds: readonly string[]) {
-    return new Set(this.#rows(leadIds).flatMap((l) => (isOpen(l) && this.#campaigns.get(l.campaign_id)?.status === 'active' ? [l.id] : [])));
+    const wanted = new Set<string>();
+    for (const lead of this.#rows(leadIds)) if (isOpen(lead) && this.#campaigns.get(lead.campaign_id)?.status === 'active') wanted.add(lead.id);
+    return wanted;
   }
 
   // A batch's record
@@ -457,12 +459,7 @@ export class MemoryEngineStore implements EngineStore {
   }
 
   #rows(ids: Iterable<string> | undefined): CampaignLeadRow[] {
-    const rows: CampaignLeadRow[] = [];
-    for (const id of ids ?? []) {
-      const lead = this.#leads.get(id);
-      if (lead) rows.push(lead);
-    }
-    return rows;
+    return found(ids ?? [], this.#leads);
   }
 
   #hasOpen(campaignId: string): boolean {
@@ -540,6 +537,16 @@ export class MemoryEngineStore implements EngineStore {
     if (row.status !== 'pending') this.#settle(row);
     if (row.status === 'sent' && row.kind === 'message') this.#messaged.add(row.lead_id);
   }
+}
+
+/** The rows of `rows` with these ids, in their order, leaving out the ids it has none for. */
+function found<T>(ids: Iterable<string>, rows: ReadonlyMap<string, T>): T[] {
+  const answer: T[] = [];
+  for (const id of ids) {
+    const row = rows.get(id);
+    if (row !== undefined) answer.push(row);
+  }
+  return answer;
 }
 
 const openOf = (leads: ReadonlyMap<string, CampaignLeadRow> | undefined): CampaignLeadRow[] => [...(leads?.values() ?? [])];
