@@ -41,7 +41,8 @@ const pick = (lead: CampaignLeadRow) => ({
 /** `n` new prospects of the team as pending leads of the campaign, set-based. */
 async function insertLeads(teamId: string, campaignId: string, n: number): Promise<void> {
   const { db } = await sharedStore();
-  const tag = teamId.slice(0, 12);
+  // Ids of the campaign's own (the random end of its id), so a team's campaigns each take their leads this way.
+  const tag = campaignId.slice(-12);
   // Decimal platform ids, so each is a sandbox user who takes DMs (any other id refuses them and fails its lead).
   const firstPlatformId = BigInt(randomPlatformId());
   await sql`
@@ -111,11 +112,12 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
     const team = await newTeam();
     const [a, b, c] = [await readyCampaign(team, 'One'), await readyCampaign(team, 'Two'), await readyCampaign(team, 'Three')];
     const forecasts = new Forecasts(await testContext(), 1);
+    // Made first: a forecast in memory may be over by the time another await returns.
+    const stranger = await newTeam();
     const first = forecasts.forecast(team.teamId, a.id);
     const second = forecasts.forecast(team.teamId, b.id);
     expect(forecasts.forecast(team.teamId, a.id)).toBe(first);
     // Another team's request for the same campaign is its own (and fails as not found).
-    const stranger = await newTeam();
     expect(() => forecasts.forecast(stranger.teamId, a.id)).toThrow(expect.objectContaining({ status: 503, code: 'FORECAST_BUSY', retryAfter: 30 }));
     expect(() => forecasts.forecast(team.teamId, c.id)).toThrow(expect.objectContaining({ status: 503, code: 'FORECAST_BUSY' }));
     const [one, two] = await Promise.all([first, second]);
@@ -129,7 +131,8 @@ describe('GET /campaigns/v2/{id}/forecast', () => {
     onTestFinished(() => app.close());
     const client = await newTeam(app);
     const campaigns = [await readyCampaign(client, 'Four'), await readyCampaign(client, 'Five')];
-    for (const campaign of campaigns) for (let i = 0; i < 50; i++) await insertLead(client, campaign.id, (await newProspect(client, campaign.accountLinkId)).id);
+    // Leads enough that the first is still running when the second arrives.
+    for (const campaign of campaigns) await insertLeads(client.teamId, campaign.id, 5_000);
     const responses = await Promise.all(campaigns.map((campaign) => client.request('GET', `/api/v1/campaigns/v2/${campaign.id}/forecast`)));
     expect(responses.map((r) => r.statusCode).sort()).toEqual([200, 503]);
     const busy = responses.find((r) => r.statusCode === 503)!;

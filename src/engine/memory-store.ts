@@ -80,11 +80,16 @@ export function smallest<T>(items: T[], k: number, compare: (a: T, b: T) => numb
   return items.sort(compare);
 }
 
-/** One slot of an account's send log. */
+/**
+ * One slot of an account's send log, as the planner reads it: each batch reads the whole log from a day back, a
+ * forecast's future sends included, so the slots are made once, not once a batch.
+ */
 interface Slot {
   intentId: string;
   campaignId: string;
-  at: number;
+  at: Date;
+  /** `at` in epoch ms */
+  time: number;
 }
 
 export class MemoryEngineStore implements EngineStore {
@@ -327,7 +332,7 @@ export class MemoryEngineStore implements EngineStore {
     for (const accountId of accountIds) {
       const log = this.#logs.get(accountId) ?? [];
       const first = slotAfter(log, since.getTime());
-      if (first < log.length) logs.set(accountId, log.slice(first).map((s) => ({ campaignId: s.campaignId, at: new Date(s.at) })));
+      if (first < log.length) logs.set(accountId, log.slice(first));
     }
     return logs;
   }
@@ -551,7 +556,7 @@ function found<T>(ids: Iterable<string>, rows: ReadonlyMap<string, T>): T[] {
 
 const openOf = (leads: ReadonlyMap<string, CampaignLeadRow> | undefined): CampaignLeadRow[] => [...(leads?.values() ?? [])];
 
-const slotOf = (intent: CampaignIntentRow): Slot => ({ intentId: intent.id, campaignId: intent.campaign_id, at: intent.created_at.getTime() });
+const slotOf = (intent: CampaignIntentRow): Slot => ({ intentId: intent.id, campaignId: intent.campaign_id, at: intent.created_at, time: intent.created_at.getTime() });
 
 /** The index of the first slot of `log` later than `at` (binary search: the log is in time order). */
 function slotAfter(log: readonly Slot[], at: number): number {
@@ -559,7 +564,7 @@ function slotAfter(log: readonly Slot[], at: number): number {
   let hi = log.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (log[mid]!.at <= at) lo = mid + 1;
+    if (log[mid]!.time <= at) lo = mid + 1;
     else hi = mid;
   }
   return lo;
