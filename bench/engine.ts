@@ -5,11 +5,15 @@
 //   cost what is due, not what exists);
 // - beside them, the raw rate of single-row inserts into a table shaped like campaign_leads, measured before and
 //   after the campaign's run (the baseline a regular table, a temporary one beside it).
+// - a forecast (GET .../forecast) of a campaign of BENCH_FORECAST_LEADS leads (20,000 and 100,000) over 10 accounts
+//   about to start: wall time and peak RSS above the process's before it, on the engine's memory store, and, as the
+//   baseline, on the scratch database forecasts used to run on (at the first size only: it takes minutes at the
+//   second); both must answer the same forecast.
 // The embedded store is measured as `inbox serve` runs it, in a data directory (BENCH_PGLITE_MEMORY=1 adds the
-// in-memory store that simulations and forecasts use). Every measure has a store of its own: a new data directory,
+// in-memory store that simulations use). Every measure has a store of its own: a new data directory,
 // or a new database on DATABASE_URL's server (its role must be allowed to create databases), removed after.
 // Run: npm run bench:engine (BENCH_SKIP_PGLITE=1 with DATABASE_URL runs only the PostgreSQL half; BENCH_ENGINE_ONLY=1
-// runs only the campaign, for profiling it)
+// runs only the campaign, for profiling it; BENCH_FORECAST_ONLY=1 only the forecasts)
 import { sql } from 'kysely';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,12 +30,15 @@ import type { SequenceStep } from '../src/core/sequence.js';
 import { runInVirtualTime } from '../src/engine/dispatcher.js';
 import { sendingEngine } from '../src/runtimes/engine.js';
 import { createPlatformRegistry } from '../src/platforms/registry.js';
+import { forecastCampaign, type Forecast, type ForecastStore } from '../src/runtimes/forecast.js';
 import { migrateToLatest, openNewDatabase, openStore, type Db, type Store, type StoreLocation } from '../src/store/db.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
 const PENDING_BIG = Number(process.env.BENCH_PENDING_BIG ?? 1_000_000);
+const FORECAST_LEADS = (process.env.BENCH_FORECAST_LEADS ?? '20000,100000').split(',').map(Number);
+const FORECAST_ACCOUNTS = 10;
 const START = new Date('2026-01-05T00:00:00Z');
 const allWeek = Object.fromEntries(['0', '1', '2', '3', '4', '5', '6'].map((d) => [d, { start: 0, end: 1440 }]));
 const steps = [
@@ -61,7 +68,7 @@ async function openFresh(location: StoreLocation): Promise<Store> {
 }
 
 /** A store with a team, its accounts and an active campaign sending from all of them. */
-async function world(location: StoreLocation) {
+async function world(location: StoreLocation, accounts = ACCOUNTS) {
   const store = await openFresh(location);
   await migrateToLatest(store.db);
   let now = START;
@@ -69,7 +76,7 @@ async function world(location: StoreLocation) {
   const ctx: AppContext = { db: store.db, clock, config: loadConfig({}), logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db, clock), leadWaits };
   const { team } = await createTeam(store.db, 'Bench', START);
   const accountIds: string[] = [];
-  for (let i = 0; i < ACCOUNTS; i++) {
+  for (let i = 0; i < accounts; i++) {
     const link = await linkSandboxAccount(ctx, team.id, { username: `bench${i}` });
     await updateAccountLink(ctx, team.id, link.id, { hourlyLimit: 60, dailyLimit: 1_440 });
     accountIds.push(link.id);
@@ -110,7 +117,7 @@ async function throughput(location: StoreLocation) {
     let peakRss = rssAtStart;
     const started = performance.now();
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-    await runInVirtualTime(engine, w.store.db, START, new Date(START.getTime() + 365 * 86_400_000), { clock: w.clock });
+    await runInVirtualTime(engine, START, new Date(START.getTime() + 365 * 86_400_000), { clock: w.clock });
     clearInterval(sampler);
     const { sends } = await w.store.db
       .selectFrom('send_intents')
@@ -185,9 +192,60 @@ async function rawInserts(location: StoreLocation, kind: 'regular' | 'temporary'
   }
 }
 
+/**
+ * One forecast of the world's campaign on `on`: its answer, wall time, this process's CPU time (the embedded store
+ * runs in it; PostgreSQL's server does not) and peak RSS above the process's before it.
+ */
+async function timedForecast(w: Awaited<ReturnType<typeof world>>, on: ForecastStore): Promise<{ forecast: Forecast; wall: number; cpu: number; peakMiB: number }> {
+  const rssAtStart = process.memoryUsage().rss;
+  const cpuAtStart = process.cpuUsage();
+  let peakRss = rssAtStart;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const started = performance.now();
+  try {
+    const forecast = await forecastCampaign(w.ctx, w.teamId, w.campaignId, undefined, on);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const cpu = process.cpuUsage(cpuAtStart);
+    return { forecast, wall: seconds(started), cpu: (cpu.user + cpu.system) / 1e6, peakMiB: (peakRss - rssAtStart) / 2 ** 20 };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/**
+ * Forecasts of a campaign of `n` new leads over 10 accounts: on the memory store, and (`baseline`) on a scratch
+ * database, the memory one taken before and after it so that the machine's drift shows.
+ */
+async function forecastRows(name: string, location: StoreLocation): Promise<void> {
+  for (const [i, n] of FORECAST_LEADS.entries()) {
+    const w = await world(location, FORECAST_ACCOUNTS);
+    try {
+      await seedLeads(w.store.db, w.teamId, w.campaignId, n);
+      const sends = (f: Forecast) => f.sendsPerDay.reduce((sum, d) => sum + d.sends, 0);
+      const target = n === 20_000 ? 'target < 2 s' : n === 100_000 ? 'target < 10 s' : '';
+      const memory = await timedForecast(w, 'memory');
+      const row = `**${memory.wall.toFixed(2)} s** (CPU ${memory.cpu.toFixed(2)} s), peak RSS +${memory.peakMiB.toFixed(0)} MiB, ${sends(memory.forecast)} sends to ${memory.forecast.completedAt}`;
+      if (i > 0) {
+        print(`| ${name} | forecast, ${n.toLocaleString('en')} leads over ${FORECAST_ACCOUNTS} accounts, memory store | ${row} | ${target} |`);
+        continue;
+      }
+      const scratch = await timedForecast(w, 'database');
+      const again = await timedForecast(w, 'memory');
+      const same = JSON.stringify(scratch.forecast) === JSON.stringify(memory.forecast) && JSON.stringify(again.forecast) === JSON.stringify(memory.forecast);
+      print(`| ${name} | forecast, ${n.toLocaleString('en')} leads over ${FORECAST_ACCOUNTS} accounts, memory store | ${row}; again after the baseline ${again.wall.toFixed(2)} s (CPU ${again.cpu.toFixed(2)} s) | ${target} |`);
+      print(
+        `| ${name} | forecast, ${n.toLocaleString('en')} leads, scratch database (baseline) | ${scratch.wall.toFixed(2)} s (CPU ${scratch.cpu.toFixed(2)} s), peak RSS +${scratch.peakMiB.toFixed(0)} MiB | memory / baseline = ${(((memory.wall + again.wall) / 2) / scratch.wall).toFixed(3)}; same forecast: ${same ? 'yes' : 'NO'} |`,
+      );
+    } finally {
+      await w.close();
+    }
+  }
+}
+
 const print = (line: string) => process.stdout.write(`${line}\n`);
 
 async function report(name: string, location: StoreLocation): Promise<void> {
+  if (process.env.BENCH_FORECAST_ONLY) return forecastRows(name, location);
   if (process.env.BENCH_ENGINE_ONLY) {
     const run = await throughput(location);
     print(`| ${name} | ${LEADS} leads | ${run.sends} sends in ${run.wall.toFixed(1)} s: **${run.sendsPerSecond.toFixed(1)} sends/s** | peak RSS ${run.peakRssMiB.toFixed(0)} MiB |`);
@@ -209,6 +267,7 @@ async function report(name: string, location: StoreLocation): Promise<void> {
   );
   const [small, big] = (await passCosts(location, [10_000, PENDING_BIG])) as [number, number];
   print(`| ${name} | scheduler pass, nothing due | 10,000 pending: ${small.toFixed(1)} ms; ${PENDING_BIG.toLocaleString('en')} pending: ${big.toFixed(1)} ms | ratio ${(big / small).toFixed(2)} (target <= 1.5) |`);
+  await forecastRows(name, location);
 }
 
 print('| store | measure | result | note |');

@@ -12,7 +12,7 @@ import { seededRandom } from '../src/core/random.js';
 import { loadConfig } from '../src/config.js';
 import { LEASE_MS } from '../src/store/send-intents.js';
 import { type Dispatcher, nextEngineInstant } from '../src/engine/dispatcher.js';
-import { sendingEngine } from '../src/runtimes/engine.js';
+import { engineStore, sendingEngine } from '../src/runtimes/engine.js';
 import { PAUSE_REASONS, planLeads } from '../src/engine/plan.js';
 import { platformRegistry } from '../src/platforms/platform.js';
 import { SandboxPlatform } from '../src/platforms/sandbox.js';
@@ -193,15 +193,15 @@ describe('rebalancing', () => {
   it('shows isRebalancing while the leads of an offline account move, batch by batch, to the others', async () => {
     const { teamId, accountIds, campaignIds } = await setUp({ accounts: [{}, {}], campaigns: [{ messagesPerHour: 1, leads: 6 }] });
     const [campaignId] = campaignIds;
-    await planLeads(store.db, clock.now());
+    await planLeads(engineStore(store.db), clock.now());
     const onFirst = () =>
       store.db.selectFrom('campaign_leads').select('id').where('campaign_id', '=', campaignId!).where('account_link_id', '=', accountIds[0]!).execute();
     expect(await onFirst()).toHaveLength(3);
     await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'offline' });
-    await planLeads(store.db, clock.now(), 2);
+    await planLeads(engineStore(store.db), clock.now(), 2);
     expect(await getCampaign(ctx, teamId, campaignId!)).toMatchObject({ isRebalancing: true });
     expect(await onFirst()).toHaveLength(1);
-    await planLeads(store.db, clock.now(), 2);
+    await planLeads(engineStore(store.db), clock.now(), 2);
     expect(await onFirst()).toHaveLength(0);
     expect(await getCampaign(ctx, teamId, campaignId!)).toMatchObject({ isRebalancing: false });
     await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'active' });

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { accountOf, platformOf } from '../platforms/platform.js';
 import type { StoredStep } from '../core/sequence.js';
 import { newId } from '../core/ids.js';
@@ -9,15 +8,14 @@ import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
 import { byDue, isFollowUp, planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
-import { writeLeadChanges, type LeadChange } from '../store/campaign-leads.js';
-import { isAnyOf, type Db } from '../store/db.js';
+import type { LeadChange } from '../store/campaign-leads.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { CampaignIntentRow } from '../store/schema-engine.js';
 import { allowed, completeLead } from './outcomes.js';
-import type { EngineContext, EnginePorts } from './ports.js';
+import type { EngineContext, EngineStore, PairRow } from './ports.js';
 import { recordOutcomes, type Outcome, type Recording, type SendItem } from './record.js';
-import { findUnsettled, leaseFrom, renew, reserve as reserveIntents, sendLogsOf, unsettledIntents, untaken } from '../store/send-intents.js';
+import { leaseFrom } from '../store/send-intents.js';
 
 /**
  * One batch of sends, in two short transactions with the platform calls between them:
@@ -56,8 +54,6 @@ export interface BatchResult {
   /** the latest instant at which the batch did something */
   reached: Date;
 }
-
-export type PairRow = CampaignRow & { account_link_id: string };
 
 interface Reservation extends Omit<BatchResult, 'sent'> {
   items: SendItem[];
@@ -103,55 +99,6 @@ export const accountState = (account: AccountLinkRow, sendLogs: ReadonlyMap<stri
   sends: sendLogs.get(account.id) ?? [],
 });
 
-/** Accounts with due work, locked; a real-time batch takes a bounded number, a span of virtual time all. */
-async function lockAccounts(trx: Db, from: Date, until: Date): Promise<AccountLinkRow[]> {
-  const limit = until > from ? null : ACCOUNTS_PER_BATCH;
-  const { rows } = await sql<AccountLinkRow>`
-    select al.* from account_links al
-    where al.status = 'active' and (al.held_until is null or al.held_until <= ${until})
-      and (exists (${unsettledIntents(from)} and i.account_link_id = al.id) or exists (
-        select 1 from campaign_accounts ca
-        join campaigns c on c.id = ca.campaign_id and c.status = 'active'
-        where ca.account_link_id = al.id and (ca.next_send_at is null or ca.next_send_at <= ${until})
-          and exists (
-            select 1 from campaign_leads l
-            where l.campaign_id = ca.campaign_id and l.account_link_id = al.id and l.state in ('pending', 'active')
-              and l.next_step_at <= ${until} and ${untaken})))
-    order by al.id
-    ${limit === null ? sql`` : sql`limit ${limit}`}
-    for update of al skip locked`.execute(trx);
-  return rows;
-}
-
-/**
- * The heads of every (campaign, account) queue of the locked accounts: of each kind (follow-ups, first touches)
- * the due leads soonest first, up to `perQueue` + 1 (the one more tells that more wait).
- */
-export async function loadQueues(trx: Db, pairs: readonly PairRow[], perQueue: number, from: Date, until: Date): Promise<CampaignLeadRow[]> {
-  if (pairs.length === 0) return [];
-  const kind = (followUps: boolean) => sql`
-    select * from campaign_leads l
-    where l.campaign_id = q.campaign_id and l.account_link_id = q.account_link_id and l.state in ('pending', 'active')
-      and ${followUps ? sql`l.next_rank > 0` : sql`l.next_rank = 0`} and l.next_step_at <= ${until} and ${untaken}
-    order by l.next_step_at, l.prospect_id
-    limit ${perQueue + 1}`;
-  const { rows } = await sql<CampaignLeadRow>`
-    select l.* from unnest(${pairs.map((p) => p.id)}::text[], ${pairs.map((p) => p.account_link_id)}::text[]) as q(campaign_id, account_link_id)
-    cross join lateral ((${kind(true)}) union all (${kind(false)})) l`.execute(trx);
-  return rows;
-}
-
-export async function stepsByVersion(trx: Db, keys: ReadonlyArray<{ campaignId: string; version: number }>): Promise<Map<string, StoredStep[]>> {
-  if (keys.length === 0) return new Map();
-  const rows = await trx
-    .selectFrom('sequence_versions')
-    .select(['campaign_id', 'version', 'steps'])
-    .where('campaign_id', 'in', [...new Set(keys.map((k) => k.campaignId))])
-    .where('version', 'in', [...new Set(keys.map((k) => k.version))])
-    .execute();
-  return new Map(rows.map((r) => [`${r.campaign_id}:${r.version}`, r.steps as StoredStep[]]));
-}
-
 const byId = <T extends { id: string }>(rows: readonly T[]) => new Map(rows.map((r) => [r.id, r]));
 
 /** What a batch reads to plan its sends: the accounts with due work, locked, and what their plans need. */
@@ -170,38 +117,30 @@ interface Loaded {
 }
 
 /** Step 1a, load: lock the accounts with due work in (from .. until] and read what planning them needs. */
-async function load(trx: Db, from: Date, until: Date): Promise<Loaded | null> {
-  const locked = await lockAccounts(trx, from, until);
+async function load(tx: EngineStore, from: Date, until: Date): Promise<Loaded | null> {
+  // A real-time batch takes a bounded number of accounts, a span of virtual time all.
+  const locked = await tx.lockAccounts(from, until, until > from ? null : ACCOUNTS_PER_BATCH);
   if (locked.length === 0) return null;
   const accountIds = locked.map((a) => a.id);
-  const pairs = (await trx
-    .selectFrom('campaign_accounts as ca')
-    .innerJoin('campaigns as c', 'c.id', 'ca.campaign_id')
-    .selectAll('c')
-    .select('ca.account_link_id')
-    .where('ca.account_link_id', 'in', accountIds)
-    .where('c.status', '=', 'active')
-    .where((w) => w.or([w('ca.next_send_at', 'is', null), w('ca.next_send_at', '<=', until)]))
-    .orderBy('c.id')
-    .execute()) as PairRow[];
-  const unsettled = await findUnsettled(trx, accountIds, from);
+  const pairs = await tx.activePairs(accountIds, until);
+  const unsettled = await tx.findUnsettled(accountIds, from);
   const unsettledLeads = new Set(unsettled.map((i) => i.lead_id));
   const share = Math.max(1, Math.floor(LEADS_PER_BATCH / Math.max(1, pairs.length)));
   const perQueue = until > from ? share : Math.min(LEADS_PER_REAL_TIME_QUEUE, share);
-  const queued = await loadQueues(trx, pairs, perQueue, from, until);
-  const settling = unsettled.length === 0 ? [] : await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', [...unsettledLeads])).execute();
+  const queued = await tx.loadQueues(pairs, perQueue, from, until);
+  const settling = unsettled.length === 0 ? [] : await tx.leadsByIds([...unsettledLeads]);
   const leads = [...queued.filter((l) => !unsettledLeads.has(l.id)), ...settling];
   if (leads.length === 0) return null;
   const leadById = byId(leads);
   const campaigns = new Map<string, CampaignRow>(byId(pairs));
   const elsewhereCampaigns = settling.map((l) => l.campaign_id).filter((id) => !campaigns.has(id));
-  if (elsewhereCampaigns.length > 0) for (const c of await trx.selectFrom('campaigns').selectAll().where('id', 'in', elsewhereCampaigns).execute()) campaigns.set(c.id, c);
-  const steps = await stepsByVersion(trx, [
+  if (elsewhereCampaigns.length > 0) for (const c of await tx.campaignsByIds(elsewhereCampaigns)) campaigns.set(c.id, c);
+  const steps = await tx.stepsByVersion([
     ...pairs.map((c) => ({ campaignId: c.id, version: c.sequence_version })),
     ...unsettled.map((i) => ({ campaignId: leadById.get(i.lead_id)!.campaign_id, version: i.sequence_version })),
   ]);
-  const sendLogs = await sendLogsOf(trx, accountIds, new Date(from.getTime() - DAY_MS));
-  const prospects = byId(await trx.selectFrom('prospects').selectAll().where(isAnyOf('id', [...new Set(leads.map((l) => l.prospect_id))])).execute());
+  const sendLogs = await tx.sendLogsOf(accountIds, new Date(from.getTime() - DAY_MS));
+  const prospects = byId(await tx.prospectsByIds([...new Set(leads.map((l) => l.prospect_id))]));
   return { locked, pairs, unsettled, perQueue, queued, leadById, campaigns, steps, sendLogs, prospects };
 }
 
@@ -278,45 +217,24 @@ function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
 }
 
 /** Step 1c, persist: the plan's intents reserved (and unsettled ones renewed), its leads moved, its pace gates set. */
-async function persist(trx: Db, ports: EnginePorts, planned: Plan, unsettled: readonly CampaignIntentRow[]): Promise<void> {
-  await reserveIntents(
-    trx,
-    planned.items.filter((i) => !i.reconcile).map((i) => i.intent),
-  );
-  await renew(trx, unsettled, planned.leasedUntil);
-  for (const { lead, campaign, at } of planned.completes) await completeLead(trx, ports, lead, campaign, at);
-  await writeLeadChanges(trx, planned.rescheduled);
-  if (planned.gates.length > 0) {
-    await sql`
-      update campaign_accounts ca set next_send_at = g.at
-      from (values ${sql.join(planned.gates.map((g) => sql`(${g.campaignId}::text, ${g.accountId}::text, ${g.at}::timestamptz)`))}) as g(campaign_id, account_link_id, at)
-      where ca.campaign_id = g.campaign_id and ca.account_link_id = g.account_link_id`.execute(trx);
-  }
+async function persist(tx: EngineStore, planned: Plan, unsettled: readonly CampaignIntentRow[]): Promise<void> {
+  await tx.reserve(planned.items.filter((i) => !i.reconcile).map((i) => i.intent));
+  await tx.renew(unsettled, planned.leasedUntil);
+  for (const { lead, campaign, at } of planned.completes) await completeLead(tx, lead, campaign, at);
+  await tx.writeLeadChanges(planned.rescheduled);
+  if (planned.gates.length > 0) await tx.setPaceGates(planned.gates);
 }
 
 /** Step 1: reserve the sends of the accounts with due work, in (from .. until]: load, plan (pure), persist. */
 async function reserveBatch(ctx: EngineContext, random: Random, from: Date, until: Date): Promise<Reservation> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const loaded = await load(trx, from, until);
+  return ctx.store.transaction(async (tx) => {
+    const loaded = await load(tx, from, until);
     if (!loaded) return { items: [], acted: false, until, reached: from };
     const planned = plan(loaded, random, from, until);
-    await persist(trx, ctx.ports, planned, loaded.unsettled);
+    await persist(tx, planned, loaded.unsettled);
     const items = [...planned.items].sort((a, b) => a.intent.created_at.getTime() - b.intent.created_at.getTime());
     return { items, acted: planned.acted, until: planned.until, reached: planned.reached };
   });
-}
-
-/** The leads still running in an active campaign: a reply or a pause since the reservation withdraws a send. */
-async function stillWanted(db: Db, items: readonly SendItem[]): Promise<Set<string>> {
-  const rows = await db
-    .selectFrom('campaign_leads as l')
-    .innerJoin('campaigns as c', 'c.id', 'l.campaign_id')
-    .select('l.id')
-    .where(isAnyOf('l.id', [...new Set(items.map((i) => i.intent.lead_id))]))
-    .where('l.state', 'in', ['pending', 'active'])
-    .where('c.status', '=', 'active')
-    .execute();
-  return new Set(rows.map((r) => r.id));
 }
 
 /**
@@ -345,7 +263,8 @@ async function callOne(platform: Platform, as: PlatformAccount, item: SendItem):
 /** Step 2: the platform calls, outside any transaction; each account's in time order. */
 async function callPlatforms(ctx: EngineContext, items: readonly SendItem[]): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
-  const wanted = await stillWanted(ctx.db, items);
+  // A reply or a pause since the reservation withdraws a send.
+  const wanted = await ctx.store.stillWanted([...new Set(items.map((i) => i.intent.lead_id))]);
   const attempted: SendItem[] = [];
   for (const item of items) {
     if (item.reconcile || wanted.has(item.intent.lead_id)) attempted.push(item);
@@ -405,7 +324,7 @@ export async function sendBatch(ctx: EngineContext, random: Random, from: Date, 
   const { items } = reservation;
   if (items.length === 0) return { sent: 0, acted: reservation.acted, until: reservation.until, reached: reservation.reached };
   const outcomes = await callPlatforms(ctx, items);
-  const sent = await recordOutcomes(ctx.db, ctx.ports, { items, outcomes, from, backoffMs: RETRY_BACKOFF_MS, recording });
+  const sent = await recordOutcomes(ctx.store, { items, outcomes, from, backoffMs: RETRY_BACKOFF_MS, recording });
   return { sent, acted: true, until: reservation.until, reached: reservation.reached };
 }
 

@@ -1,13 +1,13 @@
 import { setImmediate } from 'node:timers/promises';
-import { sql } from 'kysely';
 import { PollingLoop } from '../lib/polling-loop.js';
 import type { Random } from '../core/random.js';
-import type { Db } from '../store/db.js';
 import { sendBatch } from './dispatch.js';
 import { applySequenceEdits, completeFinished, planLeads, updateAvailability, type AvailabilityChange } from './plan.js';
 import type { EngineContext } from './ports.js';
 import type { Recording } from './record.js';
-import { leaseEnds } from '../store/send-intents.js';
+
+/** The database's next instant (engine/database-store.ts), for the runs in virtual time that drive a database engine themselves. */
+export { nextEngineInstant } from './database-store.js';
 
 export interface EngineOptions {
   /** how often to look for due work in real time */
@@ -67,18 +67,23 @@ export class Dispatcher {
     return (await this.#pass(from, until, false)).reached;
   }
 
+  /** The next instant after `now` at which this engine may have something to do (virtual time jumps there), or null. */
+  nextInstant(now: Date): Promise<Date | null> {
+    return this.#ctx.store.nextInstant(now);
+  }
+
   /** Apply sequence edits, plan, pause or resume, send batch after batch, complete. */
   async #pass(from: Date, until: Date, realTime: boolean): Promise<{ sent: number; reached: Date }> {
-    const { db, ports } = this.#ctx;
-    await applySequenceEdits(db, ports, from);
+    const { store } = this.#ctx;
+    await applySequenceEdits(store, from);
     // A span of virtual time may run far past `from`: first every waiting lead gets its sender, as real-time
     // passes a second apart would have given them by then (one batch of them a pass).
-    while ((await planLeads(db, from)) && until > from) await setImmediate();
-    this.#logChanges(await updateAvailability(db, ports, from));
+    while ((await planLeads(store, from)) && until > from) await setImmediate();
+    this.#logChanges(await updateAvailability(store, from));
     let sent = 0;
     let reached = from;
     // A hold running out may resume a paused campaign: a pass-level change, so the span stops short of it.
-    const release = await nextHoldExpiry(db, from);
+    const release = await store.nextHoldExpiry(from);
     let end = release && release <= until ? new Date(Math.max(from.getTime(), release.getTime() - 1)) : until;
     while (!this.#loop.stopping && !this.#stop?.aborted) {
       // In real time a batch sends when it starts, which a slow batch before it (a platform lookup) may have put
@@ -97,8 +102,8 @@ export class Dispatcher {
       if (batch.until < end) end = batch.until;
     }
     // A failure may have held or revoked the last account of a campaign.
-    this.#logChanges(await updateAvailability(db, ports, reached));
-    for (const campaignId of await completeFinished(db, ports, from, reached)) this.#log({ campaignId }, 'engine completed a campaign');
+    this.#logChanges(await updateAvailability(store, reached));
+    for (const campaignId of await completeFinished(store, from, reached)) this.#log({ campaignId }, 'engine completed a campaign');
     return { sent, reached };
   }
 
@@ -115,47 +120,6 @@ export class Dispatcher {
   }
 }
 
-/** The holds on accounts of active or paused campaigns that run out after `now` (a campaign may resume then). */
-const holdsEndingAfter = (now: Date) => sql<{ at: Date }>`
-  select al.held_until as at from campaigns c
-  join campaign_accounts ca on ca.campaign_id = c.id
-  join account_links al on al.id = ca.account_link_id
-  where c.status in ('active', 'paused') and al.held_until > ${now}`;
-
-/** When the next such hold runs out. */
-async function nextHoldExpiry(db: Db, now: Date): Promise<Date | null> {
-  const { rows } = await sql<{ at: Date | null }>`select min(at) as at from (${holdsEndingAfter(now)}) holds`.execute(db);
-  const at = rows[0]?.at;
-  return at ? new Date(at) : null;
-}
-
-/**
- * The next instant after `now` at which the engine may have something to do (a step falling due, a pace or
- * window opening, a hold or lease running out), or null when nothing is waiting. Virtual time jumps there.
- */
-export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null> {
-  const { rows } = await sql<{ at: Date | null }>`
-    select min(at) as at from (
-      select greatest(ca.next_send_at, al.held_until, head.next_step_at) as at
-      from campaign_accounts ca
-      join campaigns c on c.id = ca.campaign_id and c.status = 'active'
-      join account_links al on al.id = ca.account_link_id and al.status = 'active'
-      cross join lateral (
-        select l.next_step_at from campaign_leads l
-        where l.campaign_id = ca.campaign_id and l.account_link_id = ca.account_link_id
-          and l.state in ('pending', 'active') and l.next_step_at is not null
-        order by l.next_step_at, l.prospect_id limit 1
-      ) head
-      union all
-      -- a send in flight, or one a crash left unconfirmed, once its lease runs out
-      ${leaseEnds}
-      union all
-      ${holdsEndingAfter(now)}
-    ) due where at > ${now}`.execute(db);
-  const at = rows[0]?.at;
-  return at ? new Date(at) : null;
-}
-
 /**
  * Runs the engine in virtual time from `from`, jumping from one instant at which something can happen to the
  * next, until nothing is left, the next instant lies beyond `until`, or `done` says to stop. Only for a store
@@ -163,7 +127,6 @@ export async function nextEngineInstant(db: Db, now: Date): Promise<Date | null>
  */
 export async function runInVirtualTime(
   engine: Dispatcher,
-  db: Db,
   from: Date,
   until: Date,
   options: { clock?: { set(at: Date): void }; done?: () => Promise<boolean> } = {},
@@ -172,7 +135,7 @@ export async function runInVirtualTime(
     options.clock?.set(now);
     now = await engine.runUntil(now, until);
     if (options.done && (await options.done())) return now;
-    const next = await nextEngineInstant(db, now);
+    const next = await engine.nextInstant(now);
     if (!next || next > until) return now;
     now = next;
   }

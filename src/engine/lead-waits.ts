@@ -5,7 +5,9 @@ import { explainWaits, NOT_WAITING, type LeadWait } from '../core/waiting.js';
 import type { Db } from '../store/db.js';
 import type { AccountLinkRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
-import { accountState, loadQueues, senderQueue, stepsByVersion, type PairRow } from './dispatch.js';
+import { accountState, senderQueue } from './dispatch.js';
+import { loadQueues, stepsByVersion } from './database-store.js';
+import type { PairRow } from './ports.js';
 import { sendLogsOf } from '../store/send-intents.js';
 import { PAUSE_REASONS } from './plan.js';
 

@@ -1,16 +1,13 @@
-import { markAccountOffline } from '../store/account-links.js';
 import type { StoredStep } from '../core/sequence.js';
 import { afterTransition, isRunning, leadTransition, type LeadEvent } from '../core/lead-lifecycle.js';
 import type { ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
-import { wholeState, writeLeadChanges } from '../store/campaign-leads.js';
-import { isAnyOf, type Db } from '../store/db.js';
+import { wholeState } from '../store/campaign-leads.js';
 import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { CampaignIntentRow } from '../store/schema-engine.js';
 import type { CampaignFailure, CampaignSend } from '../core/campaign-sends.js';
-import type { EnginePorts } from './ports.js';
-import { markFailed, markSent, messagedLeads, release } from '../store/send-intents.js';
+import type { EngineStore } from './ports.js';
 
 /**
  * Step 3 of a batch (see dispatch.ts): the outcomes of its platform calls recorded in one transaction, in the
@@ -44,7 +41,7 @@ const refused = (outcome: Outcome): boolean => outcome.kind === 'failed' && outc
 const pairKey = (item: SendItem) => `${item.campaign.id}:${item.account.id}`;
 
 /** What did not go out: a refusing recipient fails its lead; anything else drops its intent (its slot in the send log), and an account problem holds the account. */
-async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: BatchLeads, from: Date, backoffMs: number) {
+async function recordFailures(tx: EngineStore, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: BatchLeads, from: Date, backoffMs: number) {
   const handled = new Set<string>();
   for (const item of items) {
     const outcome = outcomes.get(item.intent.id)!;
@@ -54,19 +51,16 @@ async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: Rea
     if (outcome.kind === 'failed' && refused(outcome)) {
       // Counted as contacted (spec 6.2), so the campaign can finish. The attempt keeps its slot in the send
       // log, so the account's pace (and the rest of the batch's plan) stands.
-      await markFailed(trx, item.intent);
+      await tx.markFailed(item.intent);
       changeLead(leads, lead, { type: 'failed', at, reason: outcome.error.message });
       continue;
     }
-    await release(trx, item.intent);
+    await tx.release(item.intent);
     if (outcome.kind !== 'failed' || handled.has(item.account.id)) continue;
     handled.add(item.account.id);
     const { error } = outcome;
-    if (error.kind === 'auth_revoked') await markAccountOffline(trx, item.account.id, from);
-    else {
-      const until = error.kind === 'rate_limited' && error.resetAt && error.resetAt > from ? error.resetAt : new Date(from.getTime() + backoffMs);
-      await trx.updateTable('account_links').set({ held_until: until }).where('id', '=', item.account.id).execute();
-    }
+    if (error.kind === 'auth_revoked') await tx.markAccountOffline(item.account.id, from);
+    else await tx.holdAccount(item.account.id, error.kind === 'rate_limited' && error.resetAt && error.resetAt > from ? error.resetAt : new Date(from.getTime() + backoffMs));
   }
   // The reserved pace no longer matches what went out: the next pass works it out again from the send log.
   const unsettled = items.filter((i) => {
@@ -75,7 +69,7 @@ async function recordFailures(trx: Db, items: readonly SendItem[], outcomes: Rea
   });
   for (const key of new Set(unsettled.map(pairKey))) {
     const [campaignId, accountId] = key.split(':') as [string, string];
-    await trx.updateTable('campaign_accounts').set({ next_send_at: null }).where('campaign_id', '=', campaignId).where('account_link_id', '=', accountId).execute();
+    await tx.clearPaceGate(campaignId, accountId);
   }
 }
 
@@ -130,39 +124,33 @@ class RecordAgain extends Error {
 }
 
 /** Step 3: records a batch's outcomes. Returns how many sends went out. */
-export async function recordOutcomes(db: Db, ports: EnginePorts, batch: BatchOutcomes): Promise<number> {
+export async function recordOutcomes(store: EngineStore, batch: BatchOutcomes): Promise<number> {
   // A thread stored by someone else between reading and inserting (an inbound message from the lead, say) is
   // rare, and reading again finds it.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute((trx) => recordIn(trx, ports, batch));
+      return await store.transaction((tx) => recordIn(tx, batch));
     } catch (error) {
       if (!(error instanceof RecordAgain) || attempt === 3) throw error;
     }
   }
 }
 
-async function recordIn(trx: Db, ports: EnginePorts, { items, outcomes, from, backoffMs, recording }: BatchOutcomes): Promise<number> {
+async function recordIn(tx: EngineStore, { items, outcomes, from, backoffMs, recording }: BatchOutcomes): Promise<number> {
   const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
-  const rows = await trx.selectFrom('campaign_leads').selectAll().where(isAnyOf('id', leadIds)).forUpdate().execute();
+  const rows = await tx.lockLeads(leadIds);
   const leads: BatchLeads = { rows: new Map(rows.map((l) => [l.id, l])), changed: new Set() };
-  await recordFailures(trx, items, outcomes, leads, from, backoffMs);
+  await recordFailures(tx, items, outcomes, leads, from, backoffMs);
   const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
   const platformMessageIdOf = (item: SendItem) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
   // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
-  const messaged = recording === 'everything' ? await messagedLeads(trx, [...new Set(sent.map((i) => i.intent.lead_id))]) : new Set<string>();
+  const messaged = recording === 'everything' ? await tx.messagedLeads([...new Set(sent.map((i) => i.intent.lead_id))]) : new Set<string>();
   const progress = sent.map((item) => advanceLead(item, leads));
   // The leads are locked: each changed one is written whole, so the batch's leads take one statement.
   const writeProgress = () =>
     Promise.all([
-      writeLeadChanges(
-        trx,
-        [...leads.changed].map((id) => ({ id, set: wholeState(leads.rows.get(id)!) })),
-      ),
-      markSent(
-        trx,
-        sent.map((item) => ({ intent: item.intent, platformMessageId: platformMessageIdOf(item) })),
-      ),
+      tx.writeLeadChanges([...leads.changed].map((id) => ({ id, set: wholeState(leads.rows.get(id)!) }))),
+      tx.markSent(sent.map((item) => ({ intent: item.intent, platformMessageId: platformMessageIdOf(item) }))),
     ]);
   const failed = recording === 'everything' ? items.filter((i) => refused(outcomes.get(i.intent.id)!)) : [];
   if (recording !== 'everything' || (sent.length === 0 && failed.length === 0)) {
@@ -197,6 +185,6 @@ async function recordIn(trx: Db, ports: EnginePorts, { items, outcomes, from, ba
       reason: (outcomes.get(item.intent.id) as { error: PlatformError }).error.message,
     }),
   );
-  if (!(await ports.recordSends(trx, sends, failures, from, writeProgress))) throw new RecordAgain();
+  if (!(await tx.recordSends(sends, failures, from, writeProgress))) throw new RecordAgain();
   return sends.length;
 }

@@ -248,3 +248,55 @@ function refusal(platformId: string, profile: PlatformProfile | undefined | null
   }
   return open(profile) ? null : new PlatformError('recipient_unreachable', `User ${platformId} ${why}`);
 }
+
+/**
+ * The sandbox as a store with no sandbox rows sees it, kept nowhere: every X-like id a user with its default
+ * profile, and the DMs and likes it is sent not stored, so none is found again. What a forecast's engine meets
+ * (its copy of the campaign takes no sandbox profiles, and nothing reads its sends back); its message ids are
+ * counted from 1.
+ */
+export class StorelessSandbox implements Platform {
+  readonly name = 'sandbox' as const;
+  #lastId = 0;
+
+  async profileById(platformId: string): Promise<PlatformProfile | null> {
+    return isSandboxId(platformId) ? profileOf(platformId, undefined) : null;
+  }
+
+  async profilesByIds(platformIds: readonly string[]): Promise<Map<string, PlatformProfile>> {
+    return new Map([...new Set(platformIds.filter(isSandboxId))].map((id) => [id, profileOf(id, undefined)]));
+  }
+
+  async profileByUsername(username: string): Promise<PlatformProfile | null> {
+    const platformId = DEFAULT_USERNAME.exec(username)?.[1];
+    return platformId ? profileOf(platformId, undefined) : null;
+  }
+
+  async sendDm(account: PlatformAccount, recipientPlatformId: string, text: string): Promise<SentDm> {
+    const [result] = await this.sendDmBatch(account, [{ recipientPlatformId, text, at: new Date(0) }]);
+    if (!result!.ok) throw result!.error;
+    return result!.sent;
+  }
+
+  async likeLatestPost(_account: PlatformAccount, userPlatformId: string): Promise<{ postId: string }> {
+    const error = refusal(userPlatformId, await this.profileById(userPlatformId), () => true, 'cannot be reached');
+    if (error) throw error;
+    return { postId: userPlatformId };
+  }
+
+  async findDelivered(): Promise<string | null> {
+    return null;
+  }
+
+  async sendDmBatch(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]> {
+    const sender = await this.profileById(account.platformId);
+    if (!sender || sender.accountStatus !== 'active') {
+      return [{ ok: false, error: new PlatformError('auth_revoked', `Sandbox account ${account.platformId} is ${sender?.accountStatus ?? 'unknown'}`) }];
+    }
+    return dms.map((d): DmResult => {
+      const error = refusal(d.recipientPlatformId, isSandboxId(d.recipientPlatformId) ? profileOf(d.recipientPlatformId, undefined) : null, (p) => p.dmsOpen, 'does not accept DMs');
+      if (error) return { ok: false, error };
+      return { ok: true, sent: { platformMessageId: String(++this.#lastId), conversationId: conversationId(account.platformId, d.recipientPlatformId) } };
+    });
+  }
+}
