@@ -10,6 +10,7 @@ import { postgresNotifications, pgliteNotifications, type EventNotifications } f
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database, Db } from './schema.js';
 import { lockDataDir } from './lock.js';
+import { copyOnPostgres, isCopySource } from './copy.js';
 
 export type { Db };
 export type StoreEngine = 'pglite' | 'postgres';
@@ -43,6 +44,26 @@ function pgTypes(): pg.CustomTypesConfig {
   };
 }
 
+/**
+ * The pool as Kysely sees it: its clients run a statement whose parameter is a CopySource as COPY ... FROM STDIN
+ * (store/copy.ts), everything else as pg does.
+ */
+function copyingPool(pool: pg.Pool) {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      return {
+        query: ((text: unknown, parameters?: readonly unknown[]) =>
+          typeof text === 'string' && parameters && isCopySource(parameters)
+            ? copyOnPostgres(client, text, parameters[0])
+            : client.query(text as string, parameters as unknown[])) as pg.PoolClient['query'],
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
 export class StoreUnavailableError extends Error {}
 
 export interface StoreOptions {
@@ -66,7 +87,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       throw new StoreUnavailableError(`Cannot connect to the PostgreSQL server in DATABASE_URL: ${error.message}`);
     });
     client.release();
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: copyingPool(pool) }), log });
     const notifications = postgresNotifications(location.url);
     return {
       db,

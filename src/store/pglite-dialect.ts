@@ -10,6 +10,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { fromBlobDevice, isCopySource } from './copy.js';
 
 /**
  * PGlite is a single Postgres backend. Kysely asks the driver for a connection per query or per
@@ -35,6 +36,11 @@ class PGliteConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (isCopySource(query.parameters)) {
+      // COPY ... FROM STDIN: PGlite reads the rows from its blob device (see store/copy.ts).
+      const copied = await this.pglite.query(fromBlobDevice(query.sql), [], { blob: new Blob([query.parameters[0].bytes as Uint8Array<ArrayBuffer>]) });
+      return { rows: [{ copied: copied.affectedRows ?? 0 } as R] };
+    }
     // Without parameters we use the simple protocol, which also accepts multi-statement scripts (migrations).
     const result =
       query.parameters.length === 0
