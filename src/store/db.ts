@@ -107,7 +107,9 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       location.kind === 'pglite'
         ? await openDataDir(path.join(location.dataDir, 'pgdata'), options.preparedStoreFile ?? PREPARED_STORE_FILE, location.sharedBuffers)
         : await PGlite.create({ loadDataDir: location.loadDataDir, parsers: PGLITE_PARSERS });
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
+    const dialect = new PGliteDialect(pglite);
+    const db = new Kysely<Database>({ dialect, log });
+    turnGivers.set(db, () => dialect.othersFirst());
     const notifications = pgliteNotifications(pglite, db);
     return {
       db,
@@ -260,6 +262,18 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
  * (PostgreSQL plans a long IN list of parameters slower than it runs it).
  */
 export const isAnyOf = (column: string, values: readonly string[]) => sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`;
+
+/** The embedded stores' othersFirst, by their Kysely instance (a pool has connections enough for everyone). */
+const turnGivers = new WeakMap<Db, () => Promise<void>>();
+
+/**
+ * What a long job (an import) awaits before each of its transactions: on the embedded store, whose one connection
+ * a transaction holds from BEGIN to COMMIT, it resolves once the requests that waited meanwhile have had their
+ * turn, each with all its statements; on PostgreSQL at once.
+ */
+export async function othersFirst(db: Db): Promise<void> {
+  await turnGivers.get(db)?.();
+}
 
 export async function isStoreReachable(db: Db): Promise<boolean> {
   try {

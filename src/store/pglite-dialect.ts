@@ -10,6 +10,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { setTimeout } from 'node:timers/promises';
 import { fromBlobDevice, isCopySource } from './copy.js';
 
 /**
@@ -19,15 +20,33 @@ import { fromBlobDevice, isCopySource } from './copy.js';
  */
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
+  /** those holding or waiting for the lock */
+  #queued = 0;
 
   lock(): Promise<() => void> {
     let release!: () => void;
     const next = new Promise<void>((resolve) => (release = resolve));
-    const acquired = this.#tail.then(() => release);
+    this.#queued++;
+    const acquired = this.#tail.then(() => () => {
+      this.#queued--;
+      release();
+    });
     this.#tail = this.#tail.then(() => next);
     return acquired;
   }
+
+  get busy(): boolean {
+    return this.#queued > 0;
+  }
+
+  /** Resolves once no one holds the lock or waits for it. */
+  async idle(): Promise<void> {
+    while (this.#queued > 0) await this.#tail;
+  }
 }
+
+/** How many times othersFirst lets others take the connection before it goes ahead anyway. */
+const MAX_TURNS_GIVEN = 10;
 
 class PGliteConnection implements DatabaseConnection {
   constructor(
@@ -67,6 +86,18 @@ class PGliteDriver implements Driver {
     await this.pglite.waitReady;
   }
 
+  /**
+   * Resolves when no one else holds or waits for the connection, and has not asked for it again a moment after
+   * (a request between two of its statements does), at most MAX_TURNS_GIVEN turns of others later.
+   */
+  async othersFirst(): Promise<void> {
+    for (let turn = 0; turn < MAX_TURNS_GIVEN; turn++) {
+      await this.#mutex.idle();
+      await setTimeout(1);
+      if (!this.#mutex.busy) return;
+    }
+  }
+
   async acquireConnection(): Promise<DatabaseConnection> {
     const release = await this.#mutex.lock();
     return new PGliteConnection(this.pglite, release);
@@ -94,13 +125,22 @@ class PGliteDriver implements Driver {
 }
 
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  readonly #driver: PGliteDriver;
+
+  constructor(pglite: PGlite) {
+    this.#driver = new PGliteDriver(pglite);
+  }
+
+  /** See PGliteDriver.othersFirst: what a long job awaits before each of its transactions. */
+  othersFirst(): Promise<void> {
+    return this.#driver.othersFirst();
+  }
 
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return this.#driver;
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
