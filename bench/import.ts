@@ -226,6 +226,8 @@ async function benchStore(store: Store, label: string): Promise<StoreResult> {
   const ctx: AppContext = { db: store.db, clock: systemClock, config, logger: pino({ level: 'silent' }), platforms: createPlatformRegistry(store.db), leadWaits };
   const app = await buildServer(ctx);
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // fetch keeps its connections; the server must not close one idle through a long phase under the client's feet.
+  app.server.keepAliveTimeout = 3_600_000;
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/v1`;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-import-'));
   try {

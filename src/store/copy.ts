@@ -1,6 +1,6 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Insertable } from 'kysely';
 import pg from 'pg';
-import type { Db } from './schema.js';
+import type { Database, Db } from './schema.js';
 
 /**
  * COPY ... FROM STDIN on both stores, through the one Kysely interface. The rows go as CSV bytes in the place of
@@ -77,4 +77,36 @@ export async function copyRows(db: Db, table: string, columns: readonly string[]
   const text = `copy ${quoted(table)} (${columns.map(quoted).join(', ')}) from stdin with (format csv)`;
   const result = await db.executeQuery<CopyResult>(CompiledQuery.raw(text, [new CopySource(csvOf(rows, columns))]));
   return result.rows[0]?.copied ?? 0;
+}
+
+/** Numbers each insertRowsByCopy of this process, so that its INSERT ... SELECT moves only the rows it staged. */
+let stagings = 0;
+
+/**
+ * insertRows (store/bulk.ts) by COPY: the rows are copied into a temporary staging table with `table`'s columns (one
+ * a connection, emptied at commit), then moved into `table` by one INSERT ... SELECT, which `tail` follows (an ON
+ * CONFLICT clause, a RETURNING list). COPY's parser is cheaper than json_to_recordset's, the more so the more rows
+ * (bench/merge-paths.ts). Every row gives the same columns (those of the first row); a column left out takes its
+ * default.
+ */
+export async function insertRowsByCopy<T extends keyof Database & string, R = Record<string, unknown>>(
+  db: Db,
+  table: T,
+  rows: ReadonlyArray<Insertable<Database[T]>>,
+  tail = '',
+): Promise<R[]> {
+  if (rows.length === 0) return [];
+  const columns = Object.keys(rows[0]!);
+  const staging = `staged_${table}`;
+  const staged = (stagings = (stagings + 1) % 2 ** 31);
+  // The table's columns, of its types, and nothing else of it (no constraint, default or identity): the ones a row
+  // leaves out stay null here and take the table's defaults when moved. Rows staged earlier in the transaction stay
+  // until its commit (deleting them would cost more than skipping them): `staging_call` tells them apart.
+  await db.executeQuery(
+    CompiledQuery.raw(`create temporary table if not exists ${quoted(staging)} on commit delete rows as select *, 0 as staging_call from ${quoted(table)} with no data`),
+  );
+  await copyRows(db, staging, [...columns, 'staging_call'], (rows as ReadonlyArray<Record<string, unknown>>).map((row) => ({ ...row, staging_call: staged })));
+  const list = columns.map(quoted).join(', ');
+  const moved = `insert into ${quoted(table)} (${list}) select ${list} from ${quoted(staging)} where staging_call = ${staged} ${tail}`;
+  return (await db.executeQuery<R>(CompiledQuery.raw(moved))).rows;
 }

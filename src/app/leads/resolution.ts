@@ -7,7 +7,7 @@ import type { AppContext } from '../context.js';
 import { emitEvents } from '../events/events.js';
 import { PROSPECT_DEFAULTS, prospectValues } from '../prospects/prospects.js';
 import { presentProspectIdentity } from '../inbox/presenters.js';
-import { insertRows } from '../../store/bulk.js';
+import { insertRowsByCopy } from '../../store/copy.js';
 
 /** How a lead is named by a caller: an X user id, a handle, or our own prospect id (externalId). */
 export type LeadRef = { by: 'platformId' | 'username' | 'externalId'; value: string };
@@ -109,7 +109,7 @@ async function insertProspects(trx: Db, teamId: string, platform: PlatformName, 
   if (profiles.length === 0) return [];
   const values = profiles.map((p) => prospectValues(teamId, platform, p, now));
   // The rows are the values written (and the columns' defaults): only which ones went in comes back.
-  const returned = await insertRows<'prospects', { platform_id: string }>(trx, 'prospects', values, 'on conflict (team_id, platform, platform_id) do nothing returning platform_id');
+  const returned = await insertRowsByCopy<'prospects', { platform_id: string }>(trx, 'prospects', values, 'on conflict (team_id, platform, platform_id) do nothing returning platform_id');
   const created = new Set(returned.map((r) => r.platform_id));
   const inserted: ProspectRow[] = values.filter((v) => created.has(v.platform_id)).map((v) => ({ ...v, ...PROSPECT_DEFAULTS }));
   await emitEvents(

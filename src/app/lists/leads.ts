@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { checkLeadData, type ColumnValue } from '../../core/column-values.js';
 import { iso } from '../../core/time.js';
 import type { Db } from '../../store/db.js';
-import { insertRows } from '../../store/bulk.js';
+import { insertRowsByCopy } from '../../store/copy.js';
 import type { ColumnDataType } from '../../store/schema-campaigns.js';
 import type { ProspectRow } from '../../store/schema.js';
 import { listMembershipChanged } from '../campaigns/sync.js';
@@ -51,7 +51,7 @@ export async function insertListLeads(
   });
   const added = new Set<string>();
   if (first.size > 0) {
-    const rows = await insertRows<'list_leads', { prospect_id: string }>(
+    const rows = await insertRowsByCopy<'list_leads', { prospect_id: string }>(
       trx,
       'list_leads',
       [...first.values()].map((i) => ({ list_id: listId, prospect_id: leads[i]!.prospect!.id, data: JSON.stringify(leads[i]!.data), created_at: now })),
