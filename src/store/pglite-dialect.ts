@@ -10,7 +10,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
-import { setTimeout } from 'node:timers/promises';
+import { setImmediate, setTimeout } from 'node:timers/promises';
 import { fromBlobDevice, isCopySource } from './copy.js';
 
 /**
@@ -99,6 +99,10 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    // PGlite runs a statement at once and resolves it in a microtask, so a chain of statements and transactions (an
+    // import's batches) would keep the event loop from ever reading a socket: requests sat unread for seconds. Each
+    // acquisition waits for the loop's next turn first.
+    await setImmediate();
     const release = await this.#mutex.lock();
     return new PGliteConnection(this.pglite, release);
   }
