@@ -1,11 +1,11 @@
-// node --import tsx bench/merge-paths.ts — three set-based ways of writing an import batch's rows (1,000 new
+// node --import tsx bench/merge-paths.ts — four set-based ways of writing an import batch's rows (1,000 new
 // prospects and their list rows, in one transaction), in turn, on PGlite in a data directory and on PostgreSQL
 // (DATABASE_URL, or a private cluster):
-//   json:    INSERT ... SELECT FROM json_to_recordset($1) (store/bulk.ts, what imports use)
+//   json:    INSERT ... SELECT FROM json_to_recordset($1) (store/bulk.ts insertRows, what lead adds used before)
 //   unnest:  INSERT ... SELECT FROM unnest($1::text[], $2::int[], ...), an array parameter a column
-//   copy:    COPY ... FROM STDIN into a temporary staging table, then INSERT ... SELECT of the rows deleted from it
-//            (store/copy.ts insertRowsByCopy)
-//   copyKeep: the same, the staged rows left to the commit instead
+//   copy:    COPY ... FROM STDIN into a temporary staging table, then INSERT ... SELECT of the rows it staged
+//            (store/copy.ts insertRowsByCopy, what lead adds use)
+//   plain:   the same without ON CONFLICT or RETURNING, as bench:import's raw load
 // Sizes: BENCH_MERGE_ROWS (1000 a batch), BENCH_MERGE_ROUNDS (20 of each).
 import { CompiledQuery, sql } from 'kysely';
 import { prospectValues } from '../src/app/prospects/prospects.js';
@@ -73,21 +73,7 @@ const copy: Path = async (trx, listId, rows, data) => {
   return inserted.length;
 };
 
-/** The same COPY, and an INSERT ... SELECT that leaves the staged rows to the commit instead of deleting them. */
-const copyKeep: Path = async (trx, listId, rows, data) => {
-  const stage = async (table: 'prospects' | 'list_leads', staged: readonly Record<string, unknown>[], tail: string) => {
-    await sql`create temporary table if not exists ${sql.raw(`keep_${table}`)} on commit delete rows as select * from ${sql.raw(table)} with no data`.execute(trx);
-    const columns = Object.keys(staged[0]!);
-    await copyRows(trx, `keep_${table}`, columns, staged);
-    const list = sql.raw(columns.join(', '));
-    return (await sql<{ x: string }>`insert into ${sql.raw(table)} (${list}) select ${list} from ${sql.raw(`keep_${table}`)} ${sql.raw(tail)}`.execute(trx)).rows;
-  };
-  const inserted = await stage('prospects', rows, 'on conflict (team_id, platform, platform_id) do nothing returning platform_id');
-  await stage('list_leads', listRowsOf(listId, rows, data), 'on conflict do nothing returning prospect_id');
-  return inserted.length;
-};
-
-/** What the raw load of bench:import does: copyKeep without ON CONFLICT or RETURNING. */
+/** What the raw load of bench:import does: the same COPY and INSERT ... SELECT without ON CONFLICT or RETURNING. */
 const plain: Path = async (trx, listId, rows, data) => {
   const stage = async (table: 'prospects' | 'list_leads', staged: readonly Record<string, unknown>[]) => {
     await sql`create temporary table if not exists ${sql.raw(`plain_${table}`)} on commit delete rows as select * from ${sql.raw(table)} with no data`.execute(trx);
@@ -101,7 +87,7 @@ const plain: Path = async (trx, listId, rows, data) => {
   return rows.length;
 };
 
-const PATHS: Record<string, Path> = { json, unnest, copy, copyKeep, plain };
+const PATHS: Record<string, Path> = { json, unnest, copy, plain };
 
 async function run(store: Store, label: string): Promise<string[]> {
   await migrateToLatest(store.db);
