@@ -45,17 +45,21 @@ function prospectShown(data: Payload): Payload | null {
   return slots.length > 0 && slots.every((s) => s === slots[0]) ? slots[0]! : null;
 }
 
+/** What groups a lead add's prospect.created events together, though each shows a prospect of its own. */
+const PROSPECTS_CREATED: Payload = {};
+
 /**
  * Splits one change's events, in order, into groups: consecutive events showing the same prospect object (callers
- * pass the one presented object for every slot of a send's events), at most MAX_GROUP_EVENTS each. An event that
- * shows no prospect is a group of its own.
+ * pass the one presented object for every slot of a send's events), or consecutive prospect.created events (a lead
+ * add or an import makes a thousand at once: one row for each would be most of what the batch writes), at most
+ * MAX_GROUP_EVENTS each. Any other event that shows no prospect is a group of its own.
  */
-export function groupEvents<E extends { data: Payload }>(events: readonly E[]): E[][] {
+export function groupEvents<E extends { type: string; data: Payload }>(events: readonly E[]): E[][] {
   const groups: E[][] = [];
   let current: E[] = [];
   let prospect: Payload | null = null;
   for (const event of events) {
-    const shown = prospectShown(event.data);
+    const shown = event.type === 'prospect.created' ? PROSPECTS_CREATED : prospectShown(event.data);
     if (current.length === 0 || shown === null || shown !== prospect || current.length === MAX_GROUP_EVENTS) {
       if (current.length > 0) groups.push(current);
       current = [];

@@ -10,6 +10,7 @@ import { postgresNotifications, pgliteNotifications, type EventNotifications } f
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database, Db } from './schema.js';
 import { lockDataDir } from './lock.js';
+import { copyOnPostgres, isCopySource } from './copy.js';
 
 export type { Db };
 export type StoreEngine = 'pglite' | 'postgres';
@@ -43,6 +44,26 @@ function pgTypes(): pg.CustomTypesConfig {
   };
 }
 
+/**
+ * The pool as Kysely sees it: its clients run a statement whose parameter is a CopySource as COPY ... FROM STDIN
+ * (store/copy.ts), everything else as pg does.
+ */
+function copyingPool(pool: pg.Pool) {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      return {
+        query: ((text: unknown, parameters?: readonly unknown[]) =>
+          typeof text === 'string' && parameters && isCopySource(parameters)
+            ? copyOnPostgres(client, text, parameters[0])
+            : client.query(text as string, parameters as unknown[])) as pg.PoolClient['query'],
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
 export class StoreUnavailableError extends Error {}
 
 export interface StoreOptions {
@@ -66,7 +87,7 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       throw new StoreUnavailableError(`Cannot connect to the PostgreSQL server in DATABASE_URL: ${error.message}`);
     });
     client.release();
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: copyingPool(pool) }), log });
     const notifications = postgresNotifications(location.url);
     return {
       db,
@@ -86,7 +107,9 @@ export async function openStore(location: StoreLocation, options: StoreOptions =
       location.kind === 'pglite'
         ? await openDataDir(path.join(location.dataDir, 'pgdata'), options.preparedStoreFile ?? PREPARED_STORE_FILE, location.sharedBuffers)
         : await PGlite.create({ loadDataDir: location.loadDataDir, parsers: PGLITE_PARSERS });
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite), log });
+    const dialect = new PGliteDialect(pglite);
+    const db = new Kysely<Database>({ dialect, log });
+    turnGivers.set(db, () => dialect.othersFirst());
     const notifications = pgliteNotifications(pglite, db);
     return {
       db,
@@ -239,6 +262,18 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
  * (PostgreSQL plans a long IN list of parameters slower than it runs it).
  */
 export const isAnyOf = (column: string, values: readonly string[]) => sql<boolean>`${sql.ref(column)} = any(${[...values]}::text[])`;
+
+/** The embedded stores' othersFirst, by their Kysely instance (a pool has connections enough for everyone). */
+const turnGivers = new WeakMap<Db, () => Promise<void>>();
+
+/**
+ * What a long job (an import) awaits before each of its transactions: on the embedded store, whose one connection
+ * a transaction holds from BEGIN to COMMIT, it resolves once the requests that waited meanwhile have had their
+ * turn, each with all its statements; on PostgreSQL at once.
+ */
+export async function othersFirst(db: Db): Promise<void> {
+  await turnGivers.get(db)?.();
+}
 
 export async function isStoreReachable(db: Db): Promise<boolean> {
   try {

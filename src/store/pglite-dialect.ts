@@ -10,6 +10,8 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { setImmediate, setTimeout } from 'node:timers/promises';
+import { fromBlobDevice, isCopySource } from './copy.js';
 
 /**
  * PGlite is a single Postgres backend. Kysely asks the driver for a connection per query or per
@@ -18,15 +20,33 @@ import {
  */
 class Mutex {
   #tail: Promise<void> = Promise.resolve();
+  /** those holding or waiting for the lock */
+  #queued = 0;
 
   lock(): Promise<() => void> {
     let release!: () => void;
     const next = new Promise<void>((resolve) => (release = resolve));
-    const acquired = this.#tail.then(() => release);
+    this.#queued++;
+    const acquired = this.#tail.then(() => () => {
+      this.#queued--;
+      release();
+    });
     this.#tail = this.#tail.then(() => next);
     return acquired;
   }
+
+  get busy(): boolean {
+    return this.#queued > 0;
+  }
+
+  /** Resolves once no one holds the lock or waits for it. */
+  async idle(): Promise<void> {
+    while (this.#queued > 0) await this.#tail;
+  }
 }
+
+/** How many times othersFirst lets others take the connection before it goes ahead anyway. */
+const MAX_TURNS_GIVEN = 10;
 
 class PGliteConnection implements DatabaseConnection {
   constructor(
@@ -35,6 +55,11 @@ class PGliteConnection implements DatabaseConnection {
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (isCopySource(query.parameters)) {
+      // COPY ... FROM STDIN: PGlite reads the rows from its blob device (see store/copy.ts).
+      const copied = await this.pglite.query(fromBlobDevice(query.sql), [], { blob: new Blob([query.parameters[0].bytes as Uint8Array<ArrayBuffer>]) });
+      return { rows: [{ copied: copied.affectedRows ?? 0 } as R] };
+    }
     // Without parameters we use the simple protocol, which also accepts multi-statement scripts (migrations).
     const result =
       query.parameters.length === 0
@@ -61,7 +86,23 @@ class PGliteDriver implements Driver {
     await this.pglite.waitReady;
   }
 
+  /**
+   * Resolves when no one else holds or waits for the connection, and has not asked for it again a moment after
+   * (a request between two of its statements does), at most MAX_TURNS_GIVEN turns of others later.
+   */
+  async othersFirst(): Promise<void> {
+    for (let turn = 0; turn < MAX_TURNS_GIVEN; turn++) {
+      await this.#mutex.idle();
+      await setTimeout(1);
+      if (!this.#mutex.busy) return;
+    }
+  }
+
   async acquireConnection(): Promise<DatabaseConnection> {
+    // PGlite runs a statement at once and resolves it in a microtask, so a chain of statements and transactions (an
+    // import's batches) would keep the event loop from ever reading a socket: requests sat unread for seconds. Each
+    // acquisition waits for the loop's next turn first.
+    await setImmediate();
     const release = await this.#mutex.lock();
     return new PGliteConnection(this.pglite, release);
   }
@@ -88,13 +129,22 @@ class PGliteDriver implements Driver {
 }
 
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  readonly #driver: PGliteDriver;
+
+  constructor(pglite: PGlite) {
+    this.#driver = new PGliteDriver(pglite);
+  }
+
+  /** See PGliteDriver.othersFirst: what a long job awaits before each of its transactions. */
+  othersFirst(): Promise<void> {
+    return this.#driver.othersFirst();
+  }
 
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return this.#driver;
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);

@@ -67,4 +67,12 @@ describe('event groups', () => {
       [22, 23],
     ]);
   });
+
+  it('groups consecutive prospect.created events, each of its own prospect, at most 16, and gives them back as emitted', () => {
+    const created = (seq: number) => ({ ...event(seq, { prospect: { platformId: String(7000 + seq), username: `user${seq}` } }), type: 'prospect.created' });
+    const events = [...Array.from({ length: 20 }, (_, i) => created(i + 1)), event(21, { tag: { id: 'x' } }), created(22)];
+    const groups = groupEvents(events);
+    expect(groups.map((g) => g.map((e) => e.seq))).toEqual([Array.from({ length: 16 }, (_, i) => i + 1), [17, 18, 19, 20], [21], [22]]);
+    for (const group of groups) expect(asText(decodeGroup(stored(group)))).toEqual(asText(group));
+  });
 });

@@ -190,6 +190,23 @@ export function presentProspect(row: ProspectRow, tags: string[], now: Date): Pr
   };
 }
 
+/** Who a prospect is, by the fields of presentProspect that name it: what prospect.created shows of a lead add's prospects. */
+export interface ProspectIdentity {
+  platform: PlatformName;
+  platformId: string;
+  externalId: string;
+  username: string;
+  displayName: string;
+}
+
+export const presentProspectIdentity = (row: Pick<ProspectRow, 'platform' | 'platform_id' | 'id' | 'username' | 'display_name'>): ProspectIdentity => ({
+  platform: row.platform,
+  platformId: row.platform_id,
+  externalId: row.id,
+  username: row.username,
+  displayName: row.display_name,
+});
+
 /** Tag ids per prospect, in the order they were attached. */
 export async function tagsOf(db: Db, prospectIds: string[]): Promise<Map<string, string[]>> {
   const byProspect = new Map<string, string[]>(prospectIds.map((id) => [id, []]));

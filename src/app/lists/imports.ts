@@ -4,7 +4,8 @@ import { checkColumnValue, type ColumnValue } from '../../core/column-values.js'
 import { AppError, conflict, validationError } from '../../core/errors.js';
 import { hasNul } from '../../core/nul-characters.js';
 import { iso, isoOrNull } from '../../core/time.js';
-import type { Db } from '../../store/db.js';
+import { othersFirst, type Db } from '../../store/db.js';
+import { runningMeanwhile } from '../../store/bulk.js';
 import type { ColumnDataType, JobRow, JobStatus } from '../../store/schema-campaigns.js';
 import type { AppContext } from '../context.js';
 import { csvEntries, type CsvEntry } from './csv-records.js';
@@ -345,7 +346,12 @@ export async function writeImportBatch<P extends Payload & ImportCounts>(
   return next;
 }
 
-/** Runs a CSV import from its checkpoint: a transaction per batch of rows, until done or told to stop. */
+/**
+ * Runs a CSV import from its checkpoint: a transaction per batch of rows, until done or told to stop. Each batch is
+ * read and resolved (the parse, the platform's lookups, the reads of known prospects) while the one before it is
+ * written, and waits for the store to give the requests that came meanwhile their turn (othersFirst) before its
+ * transaction takes the embedded store's one connection.
+ */
 export const runCsvImport: JobHandler = async (ctx, job) => {
   let state = job.payload as CsvPayload;
   if (!state.uploaded) throw new AppError(422, 'UPLOAD_INCOMPLETE', 'The CSV upload never completed');
@@ -356,14 +362,18 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   const types = await listColumnTypes(ctx.db, job.subjectId);
   const mapped = Object.entries(mapping.columns).map(([name, columnId]) => ({ name, columnId, index: headerIndex(header, name), type: types.get(columnId) }));
 
-  /** Adds one batch; false when the job must stop (the batch was not written). The last one drops the file. */
-  const commit = async (entries: CsvEntry[], end: number | undefined, last = false): Promise<boolean> => {
+  /** Rows read so far, written or not: the next row's number is one more. */
+  let read = state.processed;
+  /** A batch's rows as leads, resolved, and where the row after them starts: read-only work. */
+  const prepare = async (entries: CsvEntry[], end: number | undefined): Promise<{ batch: ImportBatch; end: number | undefined }> => {
+    const first = read;
+    read += entries.length;
     const errors: RowError[] = [];
     // Reported beside the rows' errors, but their rows were imported: they are not failures.
     const notes: RowError[] = [];
     const leads: ImportLead[] = [];
     entries.forEach((entry, i) => {
-      const row = state.processed + i + 1;
+      const row = first + i + 1;
       const lead = 'error' in entry ? { reason: `unreadable row: ${entry.error}` } : leadOf(entry, id, mapped);
       if ('reason' in lead) errors.push({ row, reason: lead.reason });
       else {
@@ -372,7 +382,12 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
       }
     });
     const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref));
-    const batch = { read: entries.length, leads, resolution, errors, notes };
+    return { batch: { read: entries.length, leads, resolution, errors, notes }, end };
+  };
+
+  /** Writes one prepared batch; false when the job must stop (the batch was not written). The last one drops the file. */
+  const write = async ({ batch, end }: { batch: ImportBatch; end: number | undefined }, last: boolean): Promise<boolean> => {
+    await othersFirst(ctx.db);
     let next = state;
     const ran = await job.batch(async (trx) => {
       if (last) await dropUpload(trx, job);
@@ -385,18 +400,28 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
 
   // Entry ends are relative to where this turn started parsing.
   const base = state.byte;
-  let batch: CsvEntry[] = [];
+  let entries: CsvEntry[] = [];
   let end: number | undefined;
-  for await (const entry of csvEntries(storedBytes(ctx.db, job.id, base), MAX_RECORD_BYTES)) {
-    batch.push(entry);
-    // Every row's end is a place the next turn can resume reading from.
-    end = base + entry.end;
-    if (batch.length >= BATCH_ROWS) {
-      if (!(await commit(batch, end))) return;
-      batch = [];
+  let writing: Promise<boolean> = Promise.resolve(true);
+  try {
+    for await (const entry of csvEntries(storedBytes(ctx.db, job.id, base), MAX_RECORD_BYTES)) {
+      entries.push(entry);
+      // Every row's end is a place the next turn can resume reading from.
+      end = base + entry.end;
+      if (entries.length >= BATCH_ROWS) {
+        const prepared = await prepare(entries, end);
+        entries = [];
+        if (!(await writing)) return;
+        writing = runningMeanwhile(write(prepared, false));
+      }
     }
+    const last = await prepare(entries, end);
+    if (!(await writing)) return;
+    await write(last, true);
+  } finally {
+    // A failure while a batch is written waits for it: the runner records the failure after its commit.
+    await writing.catch(() => {});
   }
-  await commit(batch, end, true);
 };
 
 /** A team's import jobs, of every importer. */

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { checkLeadData, type ColumnValue } from '../../core/column-values.js';
 import { iso } from '../../core/time.js';
 import type { Db } from '../../store/db.js';
+import { insertRowsByCopy } from '../../store/copy.js';
 import type { ColumnDataType } from '../../store/schema-campaigns.js';
 import type { ProspectRow } from '../../store/schema.js';
 import { listMembershipChanged } from '../campaigns/sync.js';
@@ -50,12 +51,12 @@ export async function insertListLeads(
   });
   const added = new Set<string>();
   if (first.size > 0) {
-    const rows = await trx
-      .insertInto('list_leads')
-      .values([...first.values()].map((i) => ({ list_id: listId, prospect_id: leads[i]!.prospect!.id, data: JSON.stringify(leads[i]!.data), created_at: now })))
-      .onConflict((oc) => oc.doNothing())
-      .returning('prospect_id')
-      .execute();
+    const rows = await insertRowsByCopy<'list_leads', { prospect_id: string }>(
+      trx,
+      'list_leads',
+      [...first.values()].map((i) => ({ list_id: listId, prospect_id: leads[i]!.prospect!.id, data: JSON.stringify(leads[i]!.data), created_at: now })),
+      'on conflict do nothing returning prospect_id',
+    );
     for (const r of rows) added.add(r.prospect_id);
     if (rows.length > 0) await trx.updateTable('lists').set({ updated_at: now }).where('id', '=', listId).execute();
   }

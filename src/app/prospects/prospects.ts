@@ -48,6 +48,9 @@ export function findProspectByPlatformId(db: Db, teamId: string, platform: Platf
     .executeTakeFirst();
 }
 
+/** What the store gives the columns prospectValues leaves out (migration 0002): with them, its values are the row. */
+export const PROSPECT_DEFAULTS = { verified: 'none', profile_type: 'personal', platform_created_at: null } as const;
+
 /** The row of a new prospect made from a platform profile, fetched (enriched) at `now`. */
 export function prospectValues(teamId: string, platform: PlatformName, profile: PlatformProfile, now: Date) {
   return {

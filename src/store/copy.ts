@@ -1,0 +1,112 @@
+import { CompiledQuery, type Insertable } from 'kysely';
+import pg from 'pg';
+import type { Database, Db } from './schema.js';
+
+/**
+ * COPY ... FROM STDIN on both stores, through the one Kysely interface. The rows go as CSV bytes in the place of
+ * the statement's only parameter, a CopySource; each store's connection sees it there and runs the copy its own
+ * way: PostgreSQL through the copy sub-protocol (CopyData messages on the connection the statement runs on, in
+ * its transaction), PGlite by reading the bytes as its `/dev/blob` device. So a copy is one statement, in the
+ * caller's transaction, as any other.
+ */
+export class CopySource {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** The answer of a copy statement: how many rows it wrote. */
+export interface CopyResult {
+  copied: number;
+}
+
+const COPY_FROM_STDIN = /\bfrom\s+stdin\b/i;
+
+/** The statement PGlite runs for a COPY ... FROM STDIN: its blob device is the input. */
+export const fromBlobDevice = (text: string) => text.replace(COPY_FROM_STDIN, "from '/dev/blob'");
+
+export const isCopySource = (parameters: readonly unknown[]): parameters is [CopySource] => parameters.length === 1 && parameters[0] instanceof CopySource;
+
+/** The CopyData messages of a copy, at most this large each (the server reads them as a stream). */
+const COPY_MESSAGE_BYTES = 256 * 1024;
+
+/** pg's query, answering the server's CopyInResponse with the bytes (pg itself would refuse it: no source). */
+class CopyIn extends pg.Query {
+  constructor(
+    text: string,
+    private readonly bytes: Buffer,
+  ) {
+    super(text);
+  }
+
+  handleCopyInResponse(connection: { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void }): void {
+    for (let at = 0; at < this.bytes.length; at += COPY_MESSAGE_BYTES) connection.sendCopyFromChunk(this.bytes.subarray(at, at + COPY_MESSAGE_BYTES));
+    connection.endCopyFrom();
+  }
+}
+
+/** Runs a COPY ... FROM STDIN on a pg client, with the source's bytes as its input. */
+export function copyOnPostgres(client: pg.PoolClient, text: string, source: CopySource): Promise<pg.QueryResult<CopyResult>> {
+  return new Promise((resolve, reject) => {
+    const query = new CopyIn(text, source.bytes) as pg.Query & { callback?: (error: Error | null, result: pg.QueryResult) => void };
+    query.callback = (error, result) => (error ? reject(error) : resolve({ ...result, rows: [{ copied: result.rowCount ?? 0 }] }));
+    client.query(query);
+  });
+}
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** A value as a CSV field for COPY: null unquoted and empty, anything else quoted (so '' stays an empty string). */
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/** The rows as COPY's CSV, the columns in `columns` order. */
+export function csvOf(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, columns: readonly string[]): Buffer {
+  let text = '';
+  for (const row of rows) text += `${columns.map((name) => csvField(row[name])).join(',')}\n`;
+  return Buffer.from(text, 'utf8');
+}
+
+/**
+ * Copies rows into `table` (its `columns`, in order): one COPY statement on the caller's connection. Text may not
+ * hold NUL (PostgreSQL cannot store it; callers refuse it before).
+ */
+export async function copyRows(db: Db, table: string, columns: readonly string[], rows: ReadonlyArray<Readonly<Record<string, unknown>>>): Promise<number> {
+  if (rows.length === 0) return 0;
+  const text = `copy ${quoted(table)} (${columns.map(quoted).join(', ')}) from stdin with (format csv)`;
+  const result = await db.executeQuery<CopyResult>(CompiledQuery.raw(text, [new CopySource(csvOf(rows, columns))]));
+  return result.rows[0]?.copied ?? 0;
+}
+
+/** Numbers each insertRowsByCopy of this process, so that its INSERT ... SELECT moves only the rows it staged. */
+let stagings = 0;
+
+/**
+ * insertRows (store/bulk.ts) by COPY: the rows are copied into a temporary staging table with `table`'s columns (one
+ * a connection, emptied at commit), then moved into `table` by one INSERT ... SELECT, which `tail` follows (an ON
+ * CONFLICT clause, a RETURNING list). COPY's parser is cheaper than json_to_recordset's, the more so the more rows
+ * (bench/merge-paths.ts). Every row gives the same columns (those of the first row); a column left out takes its
+ * default.
+ */
+export async function insertRowsByCopy<T extends keyof Database & string, R = Record<string, unknown>>(
+  db: Db,
+  table: T,
+  rows: ReadonlyArray<Insertable<Database[T]>>,
+  tail = '',
+): Promise<R[]> {
+  if (rows.length === 0) return [];
+  const columns = Object.keys(rows[0]!);
+  const staging = `staged_${table}`;
+  const staged = (stagings = (stagings + 1) % 2 ** 31);
+  // The table's columns, of its types, and nothing else of it (no constraint, default or identity): the ones a row
+  // leaves out stay null here and take the table's defaults when moved. Rows staged earlier in the transaction stay
+  // until its commit (deleting them would cost more than skipping them): `staging_call` tells them apart.
+  await db.executeQuery(
+    CompiledQuery.raw(`create temporary table if not exists ${quoted(staging)} on commit delete rows as select *, 0 as staging_call from ${quoted(table)} with no data`),
+  );
+  await copyRows(db, staging, [...columns, 'staging_call'], (rows as ReadonlyArray<Record<string, unknown>>).map((row) => ({ ...row, staging_call: staged })));
+  const list = columns.map(quoted).join(', ');
+  const moved = `insert into ${quoted(table)} (${list}) select ${list} from ${quoted(staging)} where staging_call = ${staged} ${tail}`;
+  return (await db.executeQuery<R>(CompiledQuery.raw(moved))).rows;
+}
