@@ -14,6 +14,7 @@ import path from 'node:path';
 import { sql, type CompiledQuery } from 'kysely';
 import { migrateToLatest, openStore, type StoreLocation } from '../src/store/db.js';
 import { withPostgres } from './postgres.js';
+import { freePort } from '../test/helpers/cli.js';
 import { seedInbox, type SeededInbox } from './seed.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
 
@@ -75,16 +76,6 @@ const allCases: Case[] = [
 const cases = allCases.filter((c, i) => i === 0 || !CASE_NAMES || CASE_NAMES.some((name) => c.name.includes(name)));
 
 let keys = 0;
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Seeds the store and shows the plans of the queries each read endpoint runs. */
 async function prepare(location: StoreLocation): Promise<{ seed: SeededInbox; plans: string[] }> {
