@@ -50,7 +50,7 @@ export async function serve(opts: { engine: boolean }): Promise<void> {
   stopOnSignal(runtime, background, () => app.close());
   await app.listen({ port: config.port, host: config.host });
   for (const worker of background) worker.start();
-  process.stderr.write(`Inbox API listening on http://${config.host}:${config.port} (docs at /docs)\n`);
+  process.stderr.write(`Inbox API listening on ${serverUrl(config)} (docs at /docs)\n`);
 }
 
 /** `inbox worker`: only the sending engine (any number of workers may share a PostgreSQL store). */

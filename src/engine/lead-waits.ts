@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { isRunning } from '../core/lead-lifecycle.js';
 import { DAY_MS } from '../core/pacing.js';
 import type { Random } from '../core/random.js';
 import { explainWaits, NOT_WAITING, type LeadWait } from '../core/waiting.js';
@@ -21,12 +22,10 @@ const HORIZON_MS = 366 * DAY_MS;
 /** Leads loaded per (campaign, account) queue: a lead further back is queued behind the count before it. */
 const LEADS_PER_QUEUE = 500;
 
-const isOpen = (lead: CampaignLeadRow) => lead.state === 'pending' || lead.state === 'active';
-
 /** The waits of `leads`, all of `campaign`, as of `now`. */
 export async function leadWaits(db: Db, random: Random, now: Date, campaign: CampaignRow, leads: readonly CampaignLeadRow[]): Promise<Map<string, LeadWait>> {
   const waits = new Map<string, LeadWait>(leads.map((l) => [l.id, NOT_WAITING]));
-  const open = leads.filter(isOpen);
+  const open = leads.filter((lead) => isRunning(lead.state));
   if (open.length === 0) return waits;
   const byEngine = campaign.status === 'paused' && Object.values<string | null>(PAUSE_REASONS).includes(campaign.pause_reason);
   if (campaign.status !== 'active' && !byEngine) {

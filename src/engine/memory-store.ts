@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { lifecycleColumns, transition, type LifecycleAction } from '../core/campaign-lifecycle.js';
+import { isRunning } from '../core/lead-lifecycle.js';
 import type { AccountState } from '../core/send-plan.js';
 import type { StoredStep } from '../core/sequence.js';
 import type { LeadChange } from '../store/campaign-leads.js';
@@ -43,7 +44,6 @@ export interface EngineState {
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const ms = (at: Date | null) => (at === null ? null : at.getTime());
-const isOpen = (lead: Pick<CampaignLeadRow, 'state'>) => lead.state === 'pending' || lead.state === 'active';
 /** The order of a queue: soonest due first, then by prospect (unique in a campaign, so the order is total). */
 const byDue = (a: CampaignLeadRow, b: CampaignLeadRow) => a.next_step_at!.getTime() - b.next_step_at!.getTime() || byText(a.prospect_id, b.prospect_id);
 /** First come, first served: by entry, then by prospect. */
@@ -370,7 +370,7 @@ export class MemoryEngineStore implements EngineStore {
 
   async stillWanted(leadIds: readonly string[]) {
     const wanted = new Set<string>();
-    for (const lead of this.#rows(leadIds)) if (isOpen(lead) && this.#campaigns.get(lead.campaign_id)?.status === 'active') wanted.add(lead.id);
+    for (const lead of this.#rows(leadIds)) if (isRunning(lead.state) && this.#campaigns.get(lead.campaign_id)?.status === 'active') wanted.add(lead.id);
     return wanted;
   }
 
@@ -496,7 +496,7 @@ export class MemoryEngineStore implements EngineStore {
   #index(lead: CampaignLeadRow, sign: 1 | -1): void {
     const loads = this.#loads.get(lead.campaign_id);
     if (loads && lead.account_link_id !== null) loads.set(lead.account_link_id, (loads.get(lead.account_link_id) ?? 0) + sign);
-    if (!isOpen(lead)) return;
+    if (!isRunning(lead.state)) return;
     const open = this.#open.get(lead.campaign_id);
     if (!open) return;
     let leads = open.get(lead.account_link_id);

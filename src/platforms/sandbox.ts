@@ -214,10 +214,8 @@ export class SandboxPlatform implements Platform {
   /** One query for the sender and the recipients, one for the event ids, one insert. */
   async sendDmBatch(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]> {
     const profiles = await this.profilesByIds([account.platformId, ...dms.map((d) => d.recipientPlatformId)]);
-    const sender = profiles.get(account.platformId);
-    if (!sender || sender.accountStatus !== 'active') {
-      return [{ ok: false, error: new PlatformError('auth_revoked', `Sandbox account ${account.platformId} is ${sender?.accountStatus ?? 'unknown'}`) }];
-    }
+    const revoked = senderRevoked(account, profiles.get(account.platformId));
+    if (revoked) return [{ ok: false, error: revoked }];
     const refusals = dms.map((d) => refusal(d.recipientPlatformId, profiles.get(d.recipientPlatformId), (p) => p.dmsOpen, 'does not accept DMs'));
     const deliverable = dms.filter((_, i) => !refusals[i]);
     const { rows } = await sql<{ id: string }>`select nextval('sandbox_ids')::text as id from generate_series(1, ${deliverable.length}::int)`.execute(this.db);
@@ -239,6 +237,11 @@ export class SandboxPlatform implements Platform {
     const error = refusal(platformId, await this.profileById(platformId), open, why);
     if (error) throw error;
   }
+}
+
+/** Why a sandbox account cannot send (its profile missing or not active): the whole batch fails as signed out. */
+function senderRevoked(account: PlatformAccount, sender: PlatformProfile | undefined | null): PlatformError | null {
+  return sender?.accountStatus === 'active' ? null : new PlatformError('auth_revoked', `Sandbox account ${account.platformId} is ${sender?.accountStatus ?? 'unknown'}`);
 }
 
 /** Why a user cannot be reached (suspended, deactivated, unknown, or closed to this), or null if they can. */
@@ -289,10 +292,8 @@ export class StorelessSandbox implements Platform {
   }
 
   async sendDmBatch(account: PlatformAccount, dms: readonly OutgoingDm[]): Promise<DmResult[]> {
-    const sender = await this.profileById(account.platformId);
-    if (!sender || sender.accountStatus !== 'active') {
-      return [{ ok: false, error: new PlatformError('auth_revoked', `Sandbox account ${account.platformId} is ${sender?.accountStatus ?? 'unknown'}`) }];
-    }
+    const revoked = senderRevoked(account, await this.profileById(account.platformId));
+    if (revoked) return [{ ok: false, error: revoked }];
     return dms.map((d): DmResult => {
       const error = refusal(d.recipientPlatformId, isSandboxId(d.recipientPlatformId) ? profileOf(d.recipientPlatformId, undefined) : null, (p) => p.dmsOpen, 'does not accept DMs');
       if (error) return { ok: false, error };

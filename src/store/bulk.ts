@@ -20,7 +20,8 @@ type Row = Record<string, unknown>;
 /** Column name to SQL type. */
 type Columns = Readonly<Record<string, string>>;
 
-const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+/** A name (table, column) as a quoted SQL identifier. */
+export const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const isJsonType = (type: string) => type === 'json' || type === 'jsonb';
 
 /**

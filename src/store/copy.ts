@@ -1,5 +1,6 @@
 import { CompiledQuery, type Insertable } from 'kysely';
 import pg from 'pg';
+import { quoted } from './bulk.js';
 import type { Database, Db } from './schema.js';
 
 /**
@@ -51,8 +52,6 @@ export function copyOnPostgres(client: pg.PoolClient, text: string, source: Copy
     client.query(query);
   });
 }
-
-const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** A value as a CSV field for COPY: null unquoted and empty, anything else quoted (so '' stays an empty string). */
 function csvField(value: unknown): string {

@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import { categoryOf } from '../../core/event-types.js';
+import { groupBy } from '../../core/group.js';
 import { newId } from '../../core/ids.js';
 import { v2TypeOf } from '../../core/v2-events.js';
 import { insertRows } from '../../store/bulk.js';
@@ -99,8 +100,7 @@ export async function fanOutPass(db: Db, now: Date): Promise<{ written: number; 
       .forNoKeyUpdate('w')
       .skipLocked()
       .execute();
-    const teams = new Map<string, typeof behind>();
-    for (const webhook of behind) teams.set(webhook.team_id, [...(teams.get(webhook.team_id) ?? []), webhook]);
+    const teams = groupBy([...new Set(behind.map((w) => w.team_id))], behind, (w) => w.team_id);
     let written = 0;
     let more = behind.length === WEBHOOKS_A_PASS;
     for (const [teamId, webhooks] of teams) {

@@ -5,7 +5,7 @@ import type { Platform as PlatformName, ProspectRow } from '../../store/schema.j
 import { lookupAccountOf } from '../accounts/account-links.js';
 import type { AppContext } from '../context.js';
 import { emitEvents } from '../events/events.js';
-import { PROSPECT_DEFAULTS, prospectValues } from '../prospects/prospects.js';
+import { prospectValues } from '../prospects/prospects.js';
 import { presentProspectIdentity } from '../inbox/presenters.js';
 import { insertRowsByCopy } from '../../store/copy.js';
 
@@ -108,10 +108,10 @@ export async function resolveLeads(ctx: AppContext, teamId: string, refs: readon
 async function insertProspects(trx: Db, teamId: string, platform: PlatformName, profiles: PlatformProfile[], now: Date): Promise<ProspectRow[]> {
   if (profiles.length === 0) return [];
   const values = profiles.map((p) => prospectValues(teamId, platform, p, now));
-  // The rows are the values written (and the columns' defaults): only which ones went in comes back.
+  // The rows are the values written: only which ones went in comes back.
   const returned = await insertRowsByCopy<'prospects', { platform_id: string }>(trx, 'prospects', values, 'on conflict (team_id, platform, platform_id) do nothing returning platform_id');
   const created = new Set(returned.map((r) => r.platform_id));
-  const inserted: ProspectRow[] = values.filter((v) => created.has(v.platform_id)).map((v) => ({ ...v, ...PROSPECT_DEFAULTS }));
+  const inserted: ProspectRow[] = values.filter((v) => created.has(v.platform_id));
   await emitEvents(
     trx,
     teamId,

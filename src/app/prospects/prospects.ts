@@ -48,10 +48,7 @@ export function findProspectByPlatformId(db: Db, teamId: string, platform: Platf
     .executeTakeFirst();
 }
 
-/** What the store gives the columns prospectValues leaves out (migration 0002): with them, its values are the row. */
-export const PROSPECT_DEFAULTS = { verified: 'none', profile_type: 'personal', platform_created_at: null } as const;
-
-/** The row of a new prospect made from a platform profile, fetched (enriched) at `now`. */
+/** The row of a new prospect made from a platform profile, fetched (enriched) at `now`: every column, so the values are the row. */
 export function prospectValues(teamId: string, platform: PlatformName, profile: PlatformProfile, now: Date) {
   return {
     id: newId(),
@@ -69,6 +66,9 @@ export function prospectValues(teamId: string, platform: PlatformName, profile: 
     following_count: profile.followingCount,
     post_count: profile.postCount,
     listed_count: null,
+    verified: 'none' as const,
+    profile_type: 'personal' as const,
+    platform_created_at: null,
     account_status: profile.accountStatus,
     dms_open: profile.dmsOpen,
     last_enriched_at: now,
