@@ -5,7 +5,7 @@ import { emitEvent, emitEvents } from '../src/app/events/events.js';
 import { Maintenance } from '../src/app/workers/maintenance.js';
 import { consumeRateLimit, rateLimitWindows } from '../src/store/rate-limit.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../src/app/events/webhook-delivery.js';
-import { fanOutAll, fanOutPass } from '../src/app/events/webhook-fan-out.js';
+import { fanOutAll, fanOutPass, QUEUE_AHEAD } from '../src/app/events/webhook-fan-out.js';
 import { openStore } from '../src/store/db.js';
 import type { FreshStore } from './helpers/fresh-store.js';
 import { sealWebhookSecrets } from '../src/app/events/webhooks.js';
@@ -362,6 +362,37 @@ describe('webhook fan-out', () => {
     }
     expect(passes).toBe(3);
     for (const q of (await queued(hooks)).values()) expect(q).toHaveLength(40);
+  });
+
+  it('queues a webhook at most QUEUE_AHEAD events past its oldest undelivered one, and the next ones as it is delivered', async () => {
+    const { clock, ctx, dispatcher, team: client } = await rig();
+    const r = await receiver();
+    const { id } = await createWebhook(client, { url: r.url, eventTypes: ['*'] });
+    const emitted = QUEUE_AHEAD + 50;
+    const fanOut = () => fanOutAll(ctx.db, clock.now());
+    await tagEvents(client, emitted);
+    const seqs = async () => (await queued([id])).get(id)!.map(([seq]) => seq);
+    const from = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    // Nothing behind seq 1 can be delivered before it: the queue stops there, and passes find nothing to do.
+    await fanOut();
+    expect(await seqs()).toEqual(from(1, QUEUE_AHEAD));
+    expect(await fanOutPass(ctx.db, clock.now())).toEqual({ written: 0, more: false });
+    // Each delivered head makes room for one more.
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect(r.seqs()).toEqual([1, 2]);
+    expect(await seqs()).toEqual(from(1, QUEUE_AHEAD + 1));
+    // Disabling queues what was emitted while it was on as far as its queue reaches; the rest stays in the log.
+    await client.request('PATCH', `${api}/${id}`, { enabled: false });
+    expect(await seqs()).toEqual(from(1, QUEUE_AHEAD + 2));
+    const newest = await deliveries(client, id, '?limit=100');
+    const older = await deliveries(client, id, `?limit=100&beforeSeq=${newest.lastSeq}`);
+    expect([...newest.deliveries, ...older.deliveries].map((d) => d.seq)).toEqual(from(1, QUEUE_AHEAD + 2).reverse());
+    // Enabled again, it goes on with its queue and then with the events from then on.
+    await client.request('PATCH', `${api}/${id}`, { enabled: true });
+    await client.request('POST', '/api/v1/statuses', { name: 'after' });
+    expect(await drain(dispatcher)).toBe(QUEUE_AHEAD + 1);
+    expect(r.seqs()).toEqual([...from(1, QUEUE_AHEAD + 2), emitted + 1]);
   });
 
   it('queues each (webhook, event) exactly once when processes on their own connections fan out at once while events are emitted', async () => {

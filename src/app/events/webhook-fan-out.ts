@@ -18,12 +18,18 @@ import { storedEventsAfter, type EventEnvelope } from './events.js';
  *
  * Seqs are handed out under the team's counter row lock until commit (emitEvents), so every snapshot sees a
  * prefix of a team's events: the counter's committed value says how far the log is complete.
+ *
+ * A webhook's queue reaches at most QUEUE_AHEAD seqs past its oldest undelivered delivery: nothing behind a
+ * pending head can go out before it (order is kept per endpoint), so a dead endpoint's queue stops growing and
+ * costs nothing more, and the fan-out takes the rest from the log as the head is delivered or given up on.
  */
 
 /** Webhooks claimed a pass, the ones furthest behind first. */
 const WEBHOOKS_A_PASS = 200;
 /** Deliveries a pass writes at most (and at least one event for each team it claimed): PGlite's statements stay short. */
 const DELIVERIES_A_PASS = 1_000;
+/** How far past its oldest undelivered delivery (in its team's seqs) a webhook's queue reaches at most. */
+export const QUEUE_AHEAD = 100;
 
 /** A webhook as the fan-out sees it, held locked by the transaction that fans out to it. */
 interface Subscriber {
@@ -32,7 +38,12 @@ interface Subscriber {
   event_types: string[];
   payload_version: '1' | '2';
   fanned_out_seq: number;
+  /** the seq of its oldest pending delivery, if any */
+  head_seq: number | null;
 }
+
+/** The last seq a webhook may be queued through now: QUEUE_AHEAD seqs from its head (or from its next event). */
+const queueLimit = (webhook: Subscriber, teamSeq: number) => Math.min(teamSeq, (webhook.head_seq ?? webhook.fanned_out_seq + 1) + QUEUE_AHEAD - 1);
 
 /**
  * The type an event is delivered as to this endpoint, or null when it does not want it: a v1 endpoint filters on
@@ -50,41 +61,50 @@ function deliveredAs(webhook: Subscriber): (e: EventEnvelope) => string | null {
 }
 
 /**
- * Queues the deliveries of up to `eventLimit` of a team's events after the webhooks' cursors and at most
- * `teamSeq` (a committed value of the team's counter), and moves their cursors past them. The webhooks must be
- * locked by `trx`: a webhook deleted meanwhile has either waited for this transaction (and takes these
- * deliveries with it) or was gone before the lock. Resolves with the deliveries written and the seq the log was
- * read through (`teamSeq` when it was read to the end).
+ * Queues the deliveries of up to `eventLimit` of a team's events after the webhooks' cursors, at most `teamSeq`
+ * (a committed value of the team's counter) and within each webhook's queue limit, and moves their cursors past
+ * them. The webhooks must be locked by `trx`: a webhook deleted meanwhile has either waited for this transaction
+ * (and takes these deliveries with it) or was gone before the lock. Resolves with the deliveries written and
+ * whether a webhook was left behind where it could have gone on (an event limit cut the read short).
  */
-async function fanOutTeam(trx: Db, teamId: string, webhooks: readonly Subscriber[], teamSeq: number, eventLimit: number, now: Date): Promise<{ written: number; through: number }> {
+async function fanOutTeam(trx: Db, teamId: string, webhooks: readonly Subscriber[], teamSeq: number, eventLimit: number, now: Date): Promise<{ written: number; cut: boolean }> {
+  const limits = new Map(webhooks.map((w) => [w.id, queueLimit(w, teamSeq)]));
+  const readTo = Math.max(...limits.values());
   const from = Math.min(...webhooks.map((w) => w.fanned_out_seq));
-  const read = (await storedEventsAfter(trx, teamId, from, { limit: eventLimit })).filter((e) => e.event.seq <= teamSeq);
-  // Fewer than asked for: the log is read to teamSeq (events pruned past their retention are simply not there).
-  const done = read.length < eventLimit || read.at(-1)!.event.seq === teamSeq;
-  const through = done ? teamSeq : read.at(-1)!.event.seq;
+  const read = (await storedEventsAfter(trx, teamId, from, { limit: eventLimit })).filter((e) => e.event.seq <= readTo);
+  // Fewer than asked for: the log is read to readTo (events pruned past their retention are simply not there).
+  const cut = read.length === eventLimit && read.at(-1)!.event.seq < readTo;
+  const through = cut ? read.at(-1)!.event.seq : readTo;
   const deliveries: Array<Insertable<WebhookDeliveriesTable>> = [];
+  const cursors: Array<{ id: string; seq: number }> = [];
   for (const webhook of webhooks) {
     const typeOf = deliveredAs(webhook);
+    const limit = Math.min(limits.get(webhook.id)!, through);
     for (const { groupId, event } of read) {
-      if (event.seq <= webhook.fanned_out_seq) continue;
+      if (event.seq <= webhook.fanned_out_seq || event.seq > limit) continue;
       const type = typeOf(event);
       if (type !== null) deliveries.push({ id: newId(), webhook_id: webhook.id, team_id: teamId, group_id: groupId, event_id: event.id, event_seq: event.seq, event_type: type, next_attempt_at: now, created_at: now });
     }
+    if (limit > webhook.fanned_out_seq) cursors.push({ id: webhook.id, seq: limit });
   }
   await insertRows(trx, 'webhook_deliveries', deliveries, 'on conflict (webhook_id, event_seq) do nothing');
-  await trx
-    .updateTable('webhooks')
-    .set({ fanned_out_seq: sql<number>`greatest(fanned_out_seq, ${through})` })
-    .where('id', 'in', webhooks.map((w) => w.id))
-    .execute();
-  return { written: deliveries.length, through };
+  if (cursors.length > 0) {
+    await sql`
+      update webhooks w set fanned_out_seq = greatest(w.fanned_out_seq, c.seq)
+      from unnest(${cursors.map((c) => c.id)}::text[], ${cursors.map((c) => c.seq)}::bigint[]) as c(id, seq)
+      where w.id = c.id`.execute(trx);
+  }
+  return { written: deliveries.length, cut };
 }
 
-const subscriberColumns = ['w.id', 'w.team_id', 'w.event_types', 'w.payload_version', 'w.fanned_out_seq'] as const;
+/** The oldest pending delivery's seq of the webhook `w` (webhook_deliveries_pending finds it). */
+const headSeq = sql<number | null>`(select min(d.event_seq) from webhook_deliveries d where d.webhook_id = w.id and d.status = 'pending')`;
+
+const subscriberColumns = ['w.id', 'w.team_id', 'w.event_types', 'w.payload_version', 'w.fanned_out_seq', headSeq.as('head_seq')] as const;
 
 /**
- * One bounded pass of the fan-out over every team: claims the enabled webhooks behind their team's log (SKIP
- * LOCKED: another process's pass takes the others) and queues their next deliveries. Resolves with how many it
+ * One bounded pass of the fan-out over every team: claims the enabled webhooks behind their team's log and with
+ * room in their queues (SKIP LOCKED: another process's pass takes the others) and queues their next deliveries. Resolves with how many it
  * wrote and whether work is left for another pass.
  */
 export async function fanOutPass(db: Db, now: Date): Promise<{ written: number; more: boolean }> {
@@ -95,6 +115,7 @@ export async function fanOutPass(db: Db, now: Date): Promise<{ written: number; 
       .select([...subscriberColumns, 'c.last_seq as team_seq'])
       .where('w.enabled', '=', true)
       .whereRef('w.fanned_out_seq', '<', 'c.last_seq')
+      .where(sql<boolean>`w.fanned_out_seq < coalesce(${headSeq}, w.fanned_out_seq + 1) + ${QUEUE_AHEAD} - 1`)
       .orderBy(sql`c.last_seq - w.fanned_out_seq`, 'desc')
       .limit(WEBHOOKS_A_PASS)
       .forNoKeyUpdate('w')
@@ -107,13 +128,13 @@ export async function fanOutPass(db: Db, now: Date): Promise<{ written: number; 
       const eventLimit = Math.max(1, Math.floor(DELIVERIES_A_PASS / teams.size / webhooks.length));
       const team = await fanOutTeam(trx, teamId, webhooks, webhooks[0]!.team_seq, eventLimit, now);
       written += team.written;
-      more ||= team.through < webhooks[0]!.team_seq;
+      more ||= team.cut;
     }
     return { written, more };
   });
 }
 
-/** Fans out until every enabled webhook has caught up with its team's log; resolves with the deliveries written. */
+/** Fans out until every enabled webhook has caught up with its team's log or filled its queue; resolves with the deliveries written. */
 export async function fanOutAll(db: Db, now: Date): Promise<number> {
   let written = 0;
   for (let pass = { more: true, written: 0 }; pass.more; ) {
@@ -124,10 +145,11 @@ export async function fanOutAll(db: Db, now: Date): Promise<number> {
 }
 
 /**
- * Brings one webhook up to its team's log inside `trx`, before a change that would otherwise decide for events
- * already emitted (being disabled: they were emitted while it was enabled; new event types: they were emitted
- * under the old ones). Locks the webhook until `trx` ends, waiting for a pass that holds it. Nothing for a
- * disabled webhook, whose cursor waits where it was disabled.
+ * Brings one webhook up to its team's log inside `trx` (as far as its queue reaches), before a change that would
+ * otherwise decide for events already emitted (being disabled: they were emitted while it was enabled; new event
+ * types: they were emitted under the old ones). Events past its queue's reach are left to the log: a webhook that
+ * far behind has an endpoint that has not answered for a while. Locks the webhook until `trx` ends, waiting for a
+ * pass that holds it. Nothing for a disabled webhook, whose cursor waits where it was disabled.
  */
 export async function catchUpWebhook(trx: Db, teamId: string, webhookId: string, now: Date): Promise<void> {
   const webhook = await trx
@@ -138,10 +160,9 @@ export async function catchUpWebhook(trx: Db, teamId: string, webhookId: string,
     .where('w.team_id', '=', teamId)
     .forNoKeyUpdate('w')
     .executeTakeFirst();
-  if (!webhook?.enabled || webhook.team_seq === null || webhook.fanned_out_seq >= webhook.team_seq) return;
-  for (let cursor = webhook.fanned_out_seq; cursor < webhook.team_seq; ) {
-    cursor = (await fanOutTeam(trx, webhook.team_id, [{ ...webhook, fanned_out_seq: cursor }], webhook.team_seq, DELIVERIES_A_PASS, now)).through;
-  }
+  if (!webhook?.enabled || webhook.team_seq === null) return;
+  // A queue reaches QUEUE_AHEAD seqs, fewer than a pass's events: one read covers it.
+  if (webhook.fanned_out_seq < queueLimit(webhook, webhook.team_seq)) await fanOutTeam(trx, webhook.team_id, [webhook], webhook.team_seq, DELIVERIES_A_PASS, now);
 }
 
 /** The team's seq now: where a webhook created or enabled now starts. */
