@@ -1,14 +1,17 @@
-// npm run bench:search — latency of thread search (GET /threads?q=) on a data-directory PGlite seeded with
-// 100,000 threads (3 messages each), beside a plain first page of GET /threads in the same run.
+// npm run bench:search — latency of thread search (GET /threads?q=) on a store seeded with 100,000 threads (3
+// messages each), beside a plain first page of GET /threads in the same run: a data-directory PGlite, then
+// PostgreSQL (DATABASE_URL, or a private cluster started for the run). BENCH_STORES=pglite or postgres runs one.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { migrateToLatest, openStore } from '../src/store/db.js';
+import { migrateToLatest, openStore, type StoreLocation } from '../src/store/db.js';
+import { withPostgres } from './postgres.js';
 import { seedInbox } from './seed.js';
 import { leadWaits } from '../src/engine/lead-waits.js';
 
 const THREADS = Number(process.env.BENCH_THREADS ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
+const STORES = (process.env.BENCH_STORES ?? 'pglite,postgres').split(',');
 
 // Seeded prospects are "User g" / user(5000000 + g); thread g's messages read "Message k of thread g".
 const cases = [
@@ -22,9 +25,16 @@ const cases = [
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-async function main(): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-search-'));
-  const store = await openStore({ kind: 'pglite', dataDir });
+interface Row {
+  name: string;
+  found: number;
+  median: number;
+  p95: number;
+}
+
+/** Seeds the store at `location` and measures every case through the whole HTTP stack. */
+async function measure(location: StoreLocation): Promise<Row[]> {
+  const store = await openStore(location);
   try {
     await migrateToLatest(store.db);
     const started = Date.now();
@@ -38,7 +48,7 @@ async function main(): Promise<void> {
     const config = loadConfig({ LOG_LEVEL: 'silent', INBOX_RATE_LIMIT_PER_MINUTE: '100000000', INBOX_RATE_LIMIT_PER_HOUR: '100000000', INBOX_RATE_LIMIT_PER_DAY: '100000000' });
     const ctx = { db: store.db, clock: systemClock, config, logger: createLogger(config), platforms: createPlatformRegistry(store.db), leadWaits };
     const app = await buildServer(ctx);
-    const rows: Array<{ name: string; found: number; median: number; p95: number }> = [];
+    const rows: Row[] = [];
     for (const c of cases) {
       const times: number[] = [];
       let found = 0;
@@ -55,25 +65,50 @@ async function main(): Promise<void> {
       console.error(`  ${c.name}: median ${quantile(times, 0.5).toFixed(1)} ms, p95 ${quantile(times, 0.95).toFixed(1)} ms`);
     }
     await app.close();
-    const baseline = rows[0]!.median;
-    const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-    process.stdout.write(
-      [
-        `## bench:search — ${new Date().toISOString().slice(0, 10)}`,
-        '',
-        `${machine}; PGlite in a data directory; ${THREADS} threads with 3 messages each; ${RUNS} requests per case`,
-        'through the whole HTTP stack (fastify inject), one at a time, after 5 warm-up requests.',
-        '',
-        '| request (limit=20) | threads returned | median (ms) | p95 (ms) | median / baseline |',
-        '| --- | ---: | ---: | ---: | ---: |',
-        ...rows.map((r) => `| ${r.name} | ${r.found} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.median / baseline).toFixed(2)} |`),
-        '',
-      ].join('\n'),
-    );
+    return rows;
   } finally {
     await store.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+function table(storeName: string, rows: Row[]): string[] {
+  const baseline = rows[0]!.median;
+  return [
+    `### ${storeName}`,
+    '',
+    '| request (limit=20) | threads returned | median (ms) | p95 (ms) | median / baseline |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.name} | ${r.found} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} | ${(r.median / baseline).toFixed(2)} |`),
+    '',
+  ];
+}
+
+async function main(): Promise<void> {
+  const sections: string[] = [];
+  if (STORES.includes('pglite')) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-bench-search-'));
+    try {
+      sections.push(...table('PGlite, data directory', await measure({ kind: 'pglite', dataDir })));
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  if (STORES.includes('postgres')) {
+    await withPostgres(async (url) => {
+      sections.push(...table('PostgreSQL', await measure({ kind: 'postgres', url })));
+    });
+  }
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  process.stdout.write(
+    [
+      `## bench:search — ${new Date().toISOString().slice(0, 10)}`,
+      '',
+      `${machine}; ${THREADS} threads with 3 messages each; ${RUNS} requests per case`,
+      'through the whole HTTP stack (fastify inject), one at a time, after 5 warm-up requests.',
+      '',
+      ...sections,
+    ].join('\n'),
+  );
 }
 
 await main();
