@@ -368,14 +368,19 @@ describe('webhook fan-out', () => {
     const { clock, ctx, dispatcher, team: client } = await rig();
     const r = await receiver();
     const { id } = await createWebhook(client, { url: r.url, eventTypes: ['*'] });
+    // One that wants none of these events has nothing pending: nothing holds it back.
+    const rareReceiver = await receiver();
+    const rare = await createWebhook(client, { url: rareReceiver.url, eventTypes: ['status'] });
     const emitted = QUEUE_AHEAD + 50;
     const fanOut = () => fanOutAll(ctx.db, clock.now());
+    const cursorOf = async (webhookId: string) => (await ctx.db.selectFrom('webhooks').select('fanned_out_seq').where('id', '=', webhookId).executeTakeFirstOrThrow()).fanned_out_seq;
     await tagEvents(client, emitted);
     const seqs = async () => (await queued([id])).get(id)!.map(([seq]) => seq);
     const from = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, i) => first + i);
     // Nothing behind seq 1 can be delivered before it: the queue stops there, and passes find nothing to do.
     await fanOut();
     expect(await seqs()).toEqual(from(1, QUEUE_AHEAD));
+    expect(await cursorOf(rare.id)).toBe(emitted);
     expect(await fanOutPass(ctx.db, clock.now())).toEqual({ written: 0, more: false });
     // Each delivered head makes room for one more.
     expect(await dispatcher.runOnce()).toBe(1);
@@ -391,8 +396,9 @@ describe('webhook fan-out', () => {
     // Enabled again, it goes on with its queue and then with the events from then on.
     await client.request('PATCH', `${api}/${id}`, { enabled: true });
     await client.request('POST', '/api/v1/statuses', { name: 'after' });
-    expect(await drain(dispatcher)).toBe(QUEUE_AHEAD + 1);
+    expect(await drain(dispatcher)).toBe(QUEUE_AHEAD + 2);
     expect(r.seqs()).toEqual([...from(1, QUEUE_AHEAD + 2), emitted + 1]);
+    expect(rareReceiver.seqs()).toEqual([emitted + 1]);
   });
 
   it('queues each (webhook, event) exactly once when processes on their own connections fan out at once while events are emitted', async () => {

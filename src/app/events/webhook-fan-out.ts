@@ -42,9 +42,6 @@ interface Subscriber {
   head_seq: number | null;
 }
 
-/** The last seq a webhook may be queued through now: QUEUE_AHEAD seqs from its head (or from its next event). */
-const queueLimit = (webhook: Subscriber, teamSeq: number) => Math.min(teamSeq, (webhook.head_seq ?? webhook.fanned_out_seq + 1) + QUEUE_AHEAD - 1);
-
 /**
  * The type an event is delivered as to this endpoint, or null when it does not want it: a v1 endpoint filters on
  * exact types, categories or "*"; a v2 one on v2's names or "*", and is sent nothing v2 has no name for.
@@ -60,41 +57,58 @@ function deliveredAs(webhook: Subscriber): (e: EventEnvelope) => string | null {
   return (e) => (wanted.has('*') || wanted.has(e.type) || wanted.has(categoryOf(e.type)) ? e.type : null);
 }
 
+/** Where a webhook was left: its cursor, its head, and whether its queue is full (it waits for its head to go). */
+interface FannedOut {
+  webhook: Subscriber;
+  full: boolean;
+}
+
 /**
- * Queues the deliveries of up to `eventLimit` of a team's events after the webhooks' cursors, at most `teamSeq`
- * (a committed value of the team's counter) and within each webhook's queue limit, and moves their cursors past
- * them. The webhooks must be locked by `trx`: a webhook deleted meanwhile has either waited for this transaction
- * (and takes these deliveries with it) or was gone before the lock. Resolves with the deliveries written and
- * whether a webhook was left behind where it could have gone on (an event limit cut the read short).
+ * Queues the deliveries of up to `eventLimit` of a team's events after the webhooks' cursors and at most
+ * `teamSeq` (a committed value of the team's counter), each webhook's no further than QUEUE_AHEAD seqs from its
+ * head (its oldest pending delivery, or the first one queued now), and moves their cursors past them. The
+ * webhooks must be locked by `trx`: a webhook deleted meanwhile has either waited for this transaction (and takes
+ * these deliveries with it) or was gone before the lock. Resolves with the deliveries written, whether the event
+ * limit cut the read short of `teamSeq`, and where each webhook was left.
  */
-async function fanOutTeam(trx: Db, teamId: string, webhooks: readonly Subscriber[], teamSeq: number, eventLimit: number, now: Date): Promise<{ written: number; cut: boolean }> {
-  const limits = new Map(webhooks.map((w) => [w.id, queueLimit(w, teamSeq)]));
-  const readTo = Math.max(...limits.values());
+async function fanOutTeam(
+  trx: Db,
+  teamId: string,
+  webhooks: readonly Subscriber[],
+  teamSeq: number,
+  eventLimit: number,
+  now: Date,
+): Promise<{ written: number; cut: boolean; left: FannedOut[] }> {
   const from = Math.min(...webhooks.map((w) => w.fanned_out_seq));
-  const read = (await storedEventsAfter(trx, teamId, from, { limit: eventLimit })).filter((e) => e.event.seq <= readTo);
-  // Fewer than asked for: the log is read to readTo (events pruned past their retention are simply not there).
-  const cut = read.length === eventLimit && read.at(-1)!.event.seq < readTo;
-  const through = cut ? read.at(-1)!.event.seq : readTo;
+  const read = (await storedEventsAfter(trx, teamId, from, { limit: eventLimit })).filter((e) => e.event.seq <= teamSeq);
+  // Fewer than asked for: the log is read to teamSeq (events pruned past their retention are simply not there).
+  const cut = read.length === eventLimit && read.at(-1)!.event.seq < teamSeq;
+  const through = cut ? read.at(-1)!.event.seq : teamSeq;
   const deliveries: Array<Insertable<WebhookDeliveriesTable>> = [];
-  const cursors: Array<{ id: string; seq: number }> = [];
-  for (const webhook of webhooks) {
+  const left = webhooks.map((webhook): FannedOut => {
     const typeOf = deliveredAs(webhook);
-    const limit = Math.min(limits.get(webhook.id)!, through);
+    let head = webhook.head_seq;
+    const reach = () => (head === null ? Infinity : head + QUEUE_AHEAD - 1);
     for (const { groupId, event } of read) {
-      if (event.seq <= webhook.fanned_out_seq || event.seq > limit) continue;
+      if (event.seq <= webhook.fanned_out_seq) continue;
+      if (event.seq > reach()) break;
       const type = typeOf(event);
-      if (type !== null) deliveries.push({ id: newId(), webhook_id: webhook.id, team_id: teamId, group_id: groupId, event_id: event.id, event_seq: event.seq, event_type: type, next_attempt_at: now, created_at: now });
+      if (type === null) continue;
+      deliveries.push({ id: newId(), webhook_id: webhook.id, team_id: teamId, group_id: groupId, event_id: event.id, event_seq: event.seq, event_type: type, next_attempt_at: now, created_at: now });
+      head ??= event.seq;
     }
-    if (limit > webhook.fanned_out_seq) cursors.push({ id: webhook.id, seq: limit });
-  }
+    const cursor = Math.max(webhook.fanned_out_seq, Math.min(reach(), through));
+    return { webhook: { ...webhook, fanned_out_seq: cursor, head_seq: head }, full: cursor === reach() };
+  });
   await insertRows(trx, 'webhook_deliveries', deliveries, 'on conflict (webhook_id, event_seq) do nothing');
-  if (cursors.length > 0) {
+  const moved = left.filter((l, i) => l.webhook.fanned_out_seq > webhooks[i]!.fanned_out_seq).map((l) => l.webhook);
+  if (moved.length > 0) {
     await sql`
       update webhooks w set fanned_out_seq = greatest(w.fanned_out_seq, c.seq)
-      from unnest(${cursors.map((c) => c.id)}::text[], ${cursors.map((c) => c.seq)}::bigint[]) as c(id, seq)
+      from unnest(${moved.map((w) => w.id)}::text[], ${moved.map((w) => w.fanned_out_seq)}::bigint[]) as c(id, seq)
       where w.id = c.id`.execute(trx);
   }
-  return { written: deliveries.length, cut };
+  return { written: deliveries.length, cut, left };
 }
 
 /** The oldest pending delivery's seq of the webhook `w` (webhook_deliveries_pending finds it). */
@@ -115,7 +129,8 @@ export async function fanOutPass(db: Db, now: Date): Promise<{ written: number; 
       .select([...subscriberColumns, 'c.last_seq as team_seq'])
       .where('w.enabled', '=', true)
       .whereRef('w.fanned_out_seq', '<', 'c.last_seq')
-      .where(sql<boolean>`w.fanned_out_seq < coalesce(${headSeq}, w.fanned_out_seq + 1) + ${QUEUE_AHEAD} - 1`)
+      // Room in its queue: no pending head, or one less than QUEUE_AHEAD seqs behind the cursor.
+      .where(sql<boolean>`coalesce(w.fanned_out_seq < ${headSeq} + ${QUEUE_AHEAD} - 1, true)`)
       .orderBy(sql`c.last_seq - w.fanned_out_seq`, 'desc')
       .limit(WEBHOOKS_A_PASS)
       .forNoKeyUpdate('w')
@@ -161,8 +176,11 @@ export async function catchUpWebhook(trx: Db, teamId: string, webhookId: string,
     .forNoKeyUpdate('w')
     .executeTakeFirst();
   if (!webhook?.enabled || webhook.team_seq === null) return;
-  // A queue reaches QUEUE_AHEAD seqs, fewer than a pass's events: one read covers it.
-  if (webhook.fanned_out_seq < queueLimit(webhook, webhook.team_seq)) await fanOutTeam(trx, webhook.team_id, [webhook], webhook.team_seq, DELIVERIES_A_PASS, now);
+  for (let subscriber: Subscriber = webhook; subscriber.fanned_out_seq < webhook.team_seq; ) {
+    const { cut, left } = await fanOutTeam(trx, webhook.team_id, [subscriber], webhook.team_seq, DELIVERIES_A_PASS, now);
+    if (!cut || left[0]!.full) return;
+    subscriber = left[0]!.webhook;
+  }
 }
 
 /** The team's seq now: where a webhook created or enabled now starts. */
