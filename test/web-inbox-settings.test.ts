@@ -10,7 +10,7 @@ const suite = browserSuite();
 async function settingsPage(email: string) {
   const p = await suite.page();
   await signIn(p, email);
-  await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+  await p.getByRole('list', { name: 'Threads' }).waitFor();
   await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   await p.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
   return p;

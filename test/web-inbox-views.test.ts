@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { browserSuite, inboundDm, newWebTeam, signIn } from './helpers/browser.js';
+import { browserSuite, inboundDm, newWebTeam, selectedThread, signIn, threadLink, threadList } from './helpers/browser.js';
+import { addMember } from './helpers/session.js';
 import { sharedStore } from './helpers/store.js';
 
 const suite = browserSuite();
@@ -33,7 +34,7 @@ describe('the inbox views, filters and URL', () => {
     await button('Unassigned 2 unread').waitFor();
 
     // Reading a thread takes it off the counts.
-    await p.getByRole('option', { name: /Count One/ }).click();
+    await threadLink(p, /Count One/).click();
     await button('Inbox 2 unread').waitFor();
   });
 
@@ -58,10 +59,10 @@ describe('the inbox views, filters and URL', () => {
 
     const p = await page();
     await signIn(p, team.email);
-    const list = p.getByRole('listbox', { name: 'Threads' });
+    const list = threadList(p);
     const people = ['Tagged Person', 'Status Person', 'Assigned Person', 'Campaign Person', 'Other Account Person'];
-    const names = async () => (await list.getByRole('option').allTextContents()).map((text) => people.find((name) => text.includes(name))).join(', ');
-    await expect.poll(() => list.getByRole('option').count()).toBe(5);
+    const names = async () => (await list.getByRole('listitem').allTextContents()).map((text) => people.find((name) => text.includes(name))).join(', ');
+    await expect.poll(() => list.getByRole('listitem').count()).toBe(5);
     const cases: Array<[string, string, string]> = [
       ['Tag', 'Hot', 'Tagged Person'],
       ['Status', 'Qualified', 'Status Person'],
@@ -73,10 +74,69 @@ describe('the inbox views, filters and URL', () => {
       await select.selectOption({ label: option });
       await expect.poll(names).toBe(expected);
       await select.selectOption({ label: `${filter}: any` });
-      await expect.poll(() => list.getByRole('option').count()).toBe(5);
+      await expect.poll(() => list.getByRole('listitem').count()).toBe(5);
     }
     await p.getByRole('combobox', { name: 'Account' }).selectOption(other.accountLinkId);
     await expect.poll(names).toBe('Other Account Person');
+  });
+
+  it('edits the status, tags, valuation and assignee in the prospect panel: each shows at once and is saved', async () => {
+    const team = await newWebTeam(suite.rig());
+    const tag = (await team.request('POST', '/api/v1/tags', { name: 'Warm' })).json();
+    const status = (await team.request('POST', '/api/v1/statuses', { name: 'Qualified' })).json();
+    const colleague = await addMember(team.teamId, 'user');
+    await inboundDm(team, 'tell me more', { name: 'Panel Person' });
+    const [thread] = (await team.request('GET', '/api/v1/threads')).json().threads;
+    const context = async () => (await team.request('GET', `/api/v1/threads/${thread.id}`)).json().prospect.context;
+    const p = await page();
+    await signIn(p, team.email);
+    const row = threadLink(p, /Panel Person/);
+    await row.click();
+    const panel = p.getByRole('complementary', { name: 'Prospect' });
+
+    await panel.getByRole('combobox', { name: 'Status' }).selectOption({ label: 'Qualified' });
+    await row.getByText('Qualified').waitFor();
+    await expect.poll(async () => (await context()).statusId).toBe(status.id);
+
+    await panel.getByRole('combobox', { name: 'Add tag' }).selectOption({ label: 'Warm' });
+    await row.getByText('Warm').waitFor();
+    await expect.poll(async () => (await context()).tags).toEqual([tag.id]);
+    await panel.getByRole('button', { name: 'Remove tag Warm' }).click();
+    await row.getByText('Warm').waitFor({ state: 'detached' });
+    await expect.poll(async () => (await context()).tags).toEqual([]);
+
+    const valuation = panel.getByRole('textbox', { name: 'Valuation' });
+    await valuation.fill('1500');
+    await valuation.press('Enter');
+    await expect.poll(async () => (await context()).valuation).toBe(1500);
+
+    await panel.getByRole('combobox', { name: 'Assignee' }).selectOption({ label: 'A user' });
+    await row.getByText('@ A user').waitFor();
+    await expect.poll(async () => (await context()).assigneeId).toBe(colleague.memberId);
+    expect((await team.request('GET', `/api/v1/threads/${thread.id}`)).json().assigneeId).toBe(colleague.memberId);
+
+    // A reload shows what was saved, not what the page remembered.
+    await p.reload();
+    await expect.poll(() => panel.getByRole('combobox', { name: 'Status' }).inputValue()).toBe(status.id);
+    await expect.poll(() => panel.getByRole('textbox', { name: 'Valuation' }).inputValue()).toBe('1500');
+    await expect.poll(() => panel.getByRole('combobox', { name: 'Assignee' }).inputValue()).toBe(colleague.memberId);
+  });
+
+  it('shows a status change made elsewhere, through the API, while the page is open', async () => {
+    const team = await newWebTeam(suite.rig());
+    const status = (await team.request('POST', '/api/v1/statuses', { name: 'Meeting booked' })).json();
+    await inboundDm(team, 'let us talk', { name: 'Live Status' });
+    const [thread] = (await team.request('GET', '/api/v1/threads')).json().threads;
+    const p = await page();
+    await signIn(p, team.email);
+    const row = threadLink(p, /Live Status/);
+    await row.click();
+    const panel = p.getByRole('complementary', { name: 'Prospect' });
+    // The status list is loaded once the Status field offers it; the change itself comes only from the event stream.
+    await panel.getByRole('option', { name: 'Meeting booked' }).waitFor({ state: 'attached' });
+    expect((await team.request('PATCH', `/api/v1/prospects/${thread.prospect.externalId}/context`, { statusId: status.id })).statusCode).toBe(200);
+    await row.getByText('Meeting booked').waitFor();
+    await expect.poll(() => panel.getByRole('combobox', { name: 'Status' }).inputValue()).toBe(status.id);
   });
 
   it('puts the open thread in the URL, so reload, back and forward keep it', async () => {
@@ -86,11 +146,11 @@ describe('the inbox views, filters and URL', () => {
     const p = await page();
     await signIn(p, team.email);
     const log = p.getByRole('log', { name: 'Messages' });
-    await p.getByRole('option', { name: /First Url/ }).click();
+    await threadLink(p, /First Url/).click();
     await log.getByText('message of first').waitFor();
     const first = threadIdOf(p.url());
     expect(first).toBeTruthy();
-    await p.getByRole('option', { name: /Second Url/ }).click();
+    await threadLink(p, /Second Url/).click();
     await log.getByText('message of second').waitFor();
     const second = threadIdOf(p.url());
     expect(second).toBeTruthy();
@@ -103,7 +163,7 @@ describe('the inbox views, filters and URL', () => {
     await log.getByText('message of second').waitFor();
     await p.reload();
     await log.getByText('message of second').waitFor();
-    await p.getByRole('option', { name: /Second Url/, selected: true }).waitFor();
+    await selectedThread(p).filter({ hasText: /Second Url/ }).waitFor();
     await p.goto('/app');
     await p.getByText('Select a thread').waitFor();
   });
@@ -115,14 +175,14 @@ describe('the inbox views, filters and URL', () => {
     const p = await page();
     await signIn(p, team.email);
     const reply = p.getByRole('textbox', { name: 'Reply' });
-    await p.getByRole('option', { name: /Draft One/ }).click();
+    await threadLink(p, /Draft One/).click();
     await reply.fill('for one');
-    await p.getByRole('option', { name: /Draft Two/ }).click();
+    await threadLink(p, /Draft Two/).click();
     await expect.poll(() => reply.inputValue()).toBe('');
     await reply.fill('for two');
-    await p.getByRole('option', { name: /Draft One/ }).click();
+    await threadLink(p, /Draft One/).click();
     await expect.poll(() => reply.inputValue()).toBe('for one');
-    await p.getByRole('option', { name: /Draft Two/ }).click();
+    await threadLink(p, /Draft Two/).click();
     await expect.poll(() => reply.inputValue()).toBe('for two');
   });
 
@@ -135,7 +195,7 @@ describe('the inbox views, filters and URL', () => {
     const [{ state }] = (await team.request('GET', `/api/v1/prospects/${thread.prospect.externalId}/campaigns`)).json();
     const p = await page();
     await signIn(p, team.email);
-    await p.getByRole('option', { name: /Campaign Lead/ }).click();
+    await threadLink(p, /Campaign Lead/).click();
     const panel = p.getByRole('region', { name: 'Campaigns of the prospect' });
     await panel.getByText('Autumn push').waitFor();
     await panel.getByText(state, { exact: true }).waitFor();
@@ -150,7 +210,7 @@ describe('the inbox views, filters and URL', () => {
     await team.request('PATCH', `/api/v1/threads/${filed.id}`, { done: true });
     const p = await page();
     await signIn(p, team.email);
-    await p.getByRole('listbox', { name: 'Threads' }).getByRole('option').first().waitFor();
+    await threadList(p).getByRole('listitem').first().waitFor();
     await p.keyboard.press('?');
     const help = p.getByRole('dialog', { name: 'Keyboard shortcuts' });
     await help.getByText('Ctrl/Cmd + K').waitFor();

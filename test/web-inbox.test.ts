@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { browserSuite, inboundDm, newWebTeam, signIn } from './helpers/browser.js';
+import { browserSuite, inboundDm, newWebTeam, selectedThread, signIn, threadLink, threadList } from './helpers/browser.js';
 
 const suite = browserSuite();
 
@@ -17,7 +17,7 @@ describe('the web app', () => {
     await signIn(p, team.email);
     const nav = p.getByRole('navigation', { name: 'Main' });
     for (const name of ['Inbox', 'Campaigns', 'Settings']) await nav.getByRole('link', { name }).waitFor();
-    await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+    await threadList(p).waitFor();
     expect(p.url()).toMatch(/\/app$/);
   });
 
@@ -33,14 +33,14 @@ describe('the web app', () => {
     await inboundDm(team, 'Hi, is this still available?', { name: 'Ada Lovelace' });
     const p = await page();
     await signIn(p, team.email);
-    await p.getByRole('option', { name: /Ada Lovelace/ }).click();
+    await threadLink(p, /Ada Lovelace/).click();
     const log = p.getByRole('log', { name: 'Messages' });
     await log.getByText('Hi, is this still available?').waitFor();
 
     const reply = p.getByRole('textbox', { name: 'Reply' });
     await reply.fill('Kept draft');
     await p.reload();
-    await p.getByRole('option', { name: /Ada Lovelace/ }).click();
+    await threadLink(p, /Ada Lovelace/).click();
     await expect.poll(() => p.getByRole('textbox', { name: 'Reply' }).inputValue()).toBe('Kept draft');
 
     await p.getByRole('textbox', { name: 'Reply' }).fill('Yes it is.');
@@ -60,13 +60,13 @@ describe('the web app', () => {
     const { accountLinkId, from } = await inboundDm(team, 'First question', { name: 'Grace Hopper' });
     const p = await page();
     await signIn(p, team.email);
-    await p.getByRole('option', { name: /Grace Hopper/ }).click();
+    await threadLink(p, /Grace Hopper/).click();
     const log = p.getByRole('log', { name: 'Messages' });
     await log.getByText('First question').waitFor();
     // The page holds its event stream open; the DM comes in through the API meanwhile.
     await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content: 'Are you still there?' });
     await log.getByText('Are you still there?').waitFor();
-    await p.getByRole('option', { name: /Grace Hopper/ }).getByText('Are you still there?').waitFor();
+    await threadLink(p, /Grace Hopper/).getByText('Are you still there?').waitFor();
   });
 
   it('moves the selection with j and k and opens it with Enter', async () => {
@@ -76,9 +76,9 @@ describe('the web app', () => {
     await inboundDm(team, 'three', { accountLinkId, name: 'Prospect Three' });
     const p = await page();
     await signIn(p, team.email);
-    const list = p.getByRole('listbox', { name: 'Threads' });
-    await expect.poll(() => list.getByRole('option').count()).toBe(3);
-    const selected = async () => (await list.getByRole('option', { selected: true }).textContent()) ?? '';
+    const list = threadList(p);
+    await expect.poll(() => list.getByRole('listitem').count()).toBe(3);
+    const selected = async () => (await selectedThread(p).textContent()) ?? '';
     await expect.poll(selected).toContain('Prospect Three');
     await p.keyboard.press('j');
     await expect.poll(selected).toContain('Prospect Two');
@@ -95,12 +95,107 @@ describe('the web app', () => {
     await expect.poll(selected).toContain('Prospect Two');
   });
 
+  it('leaves Enter and Space to the focused button or link while the inbox is open; Enter in the list opens the selected thread', async () => {
+    const team = await newWebTeam(suite.rig());
+    const { accountLinkId } = await inboundDm(team, 'first', { name: 'Enter One' });
+    await inboundDm(team, 'second', { accountLinkId, name: 'Enter Two' });
+    const p = await page();
+    await signIn(p, team.email);
+    const ids = new Map<string, string>((await team.request('GET', '/api/v1/threads')).json().threads.map((t: any) => [t.prospect.displayName, t.id]));
+    const apiThread = async (name: string) => (await team.request('GET', `/api/v1/threads/${ids.get(name)}`)).json();
+    const conversation = p.getByRole('region', { name: 'Conversation' });
+
+    // The focus stays on the row clicked: j moves it (and the selection) to the next row, Enter opens that one.
+    await threadLink(p, /Enter Two/).click();
+    await p.getByRole('log', { name: 'Messages' }).getByText('second', { exact: true }).waitFor();
+    await p.keyboard.press('j');
+    await selectedThread(p).filter({ hasText: 'Enter One' }).waitFor();
+    await p.keyboard.press('Enter');
+    await p.getByRole('log', { name: 'Messages' }).getByText('first', { exact: true }).waitFor();
+    await expect.poll(async () => (await apiThread('Enter One')).unread).toBe(false);
+
+    await conversation.getByRole('button', { name: 'Mark unread' }).focus();
+    await p.keyboard.press('Enter');
+    await expect.poll(async () => (await apiThread('Enter One')).unread).toBe(true);
+    await threadLink(p, /Enter One/).getByText('Unread', { exact: true }).waitFor();
+
+    await conversation.getByRole('button', { name: 'Assign to me' }).focus();
+    await p.keyboard.press(' ');
+    await expect.poll(async () => (await apiThread('Enter One')).assigneeId).toBe(team.ownerMemberId);
+
+    await conversation.getByRole('button', { name: 'Done' }).focus();
+    await p.keyboard.press('Enter');
+    await expect.poll(async () => (await apiThread('Enter One')).done).toBe(true);
+
+    const views = p.getByRole('navigation', { name: 'Views' });
+    await views.getByRole('button', { name: /^Archived/ }).focus();
+    await p.keyboard.press('Enter');
+    await views.getByRole('button', { name: /^Archived/, pressed: true }).waitFor();
+    await threadLink(p, /Enter One/).waitFor();
+
+    await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Campaigns' }).focus();
+    await p.keyboard.press('Enter');
+    await p.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    expect(p.url()).toMatch(/\/app\/campaigns$/);
+  });
+
+  it('focuses the tag and status fields with t and s and goes back to the inbox with g i; none of them fires while typing', async () => {
+    const team = await newWebTeam(suite.rig());
+    await inboundDm(team, 'hello', { name: 'Key Person' });
+    const p = await page();
+    await signIn(p, team.email);
+    await threadLink(p, /Key Person/).click();
+    const panel = p.getByRole('complementary', { name: 'Prospect' });
+    const focused = (locator: ReturnType<typeof p.getByRole>) => locator.evaluate((element) => element === document.activeElement);
+    // Clicking the messages (nothing focusable) puts the focus back on the page, as a person leaves a field.
+    const leaveField = () => p.getByRole('log', { name: 'Messages' }).click();
+
+    await leaveField();
+    await p.keyboard.press('t');
+    await expect.poll(() => focused(panel.getByRole('combobox', { name: 'Add tag' }))).toBe(true);
+    await leaveField();
+    await p.keyboard.press('s');
+    await expect.poll(() => focused(panel.getByRole('combobox', { name: 'Status' }))).toBe(true);
+
+    const threadUrl = p.url();
+    const reply = p.getByRole('textbox', { name: 'Reply' });
+    await reply.focus();
+    await p.keyboard.type('tsgi');
+    await expect.poll(() => reply.inputValue()).toBe('tsgi');
+    expect(await focused(reply)).toBe(true);
+    expect(p.url()).toBe(threadUrl);
+
+    await leaveField();
+    await p.keyboard.press('g');
+    await p.keyboard.press('c');
+    await p.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    await p.keyboard.press('g');
+    await p.keyboard.press('i');
+    await threadLink(p, /Key Person/).waitFor();
+    expect(p.url()).toMatch(/\/app$/);
+  });
+
+  it('sends the reply with Cmd+Enter as with Ctrl+Enter', async () => {
+    const team = await newWebTeam(suite.rig());
+    await inboundDm(team, 'on a Mac?', { name: 'Mac Person' });
+    const p = await page();
+    await signIn(p, team.email);
+    await threadLink(p, /Mac Person/).click();
+    const reply = p.getByRole('textbox', { name: 'Reply' });
+    await reply.fill('Sent with Cmd');
+    await p.keyboard.press('Meta+Enter');
+    await p.getByRole('log', { name: 'Messages' }).getByText('Sent with Cmd').waitFor();
+    await expect.poll(() => reply.inputValue()).toBe('');
+    const [thread] = (await team.request('GET', '/api/v1/threads')).json().threads;
+    expect((await team.request('GET', `/api/v1/threads/${thread.id}/messages`)).json().messages[0].content).toBe('Sent with Cmd');
+  });
+
   it('rolls a refused edit back and says why', async () => {
     const team = await newWebTeam(suite.rig());
     await inboundDm(team, 'hello', { name: 'Long Notes' });
     const p = await page();
     await signIn(p, team.email);
-    await p.getByRole('option', { name: /Long Notes/ }).click();
+    await threadLink(p, /Long Notes/).click();
     const notes = p.getByRole('textbox', { name: 'Notes' });
     await notes.fill('x'.repeat(10_001));
     await notes.blur();
@@ -119,7 +214,7 @@ describe('the web app', () => {
     await p.getByLabel('Name').fill('New Colleague');
     await p.getByLabel('Password').fill('a long enough password');
     await p.getByRole('button', { name: 'Accept invite' }).click();
-    await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+    await threadList(p).waitFor();
     await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     const tokens = p.getByRole('region', { name: 'API tokens' });
     await expect.poll(() => tokens.getByRole('alert').textContent()).toMatch(/.+/);
@@ -133,7 +228,7 @@ describe('the web app', () => {
     await inboundDm(team, 'unread one', { name: 'Unread Person' });
     const p = await page();
     await signIn(p, team.email);
-    const row = p.getByRole('option', { name: /Unread Person/ });
+    const row = threadLink(p, /Unread Person/);
     const apiUnread = async () => (await team.request('GET', '/api/v1/threads')).json().threads[0].unread as boolean;
     await row.getByText('Unread', { exact: true }).waitFor();
     expect(await apiUnread()).toBe(true);
@@ -156,14 +251,14 @@ describe('the web app', () => {
     await inboundDm(team, 'hello there', { accountLinkId, name: 'Beta Person' });
     const p = await page();
     await signIn(p, team.email);
-    const list = p.getByRole('listbox', { name: 'Threads' });
-    await expect.poll(() => list.getByRole('option').count()).toBe(2);
+    const list = threadList(p);
+    await expect.poll(() => list.getByRole('listitem').count()).toBe(2);
     await p.keyboard.press('/');
     await p.keyboard.type('pricing');
     await expect.poll(() => p.getByRole('searchbox', { name: 'Search' }).inputValue()).toBe('pricing');
-    await expect.poll(async () => (await list.getByRole('option').allTextContents()).join('|')).toMatch(/^[^|]*Alpha Person[^|]*$/);
+    await expect.poll(async () => (await list.getByRole('listitem').allTextContents()).join('|')).toMatch(/^[^|]*Alpha Person[^|]*$/);
     await p.getByRole('searchbox', { name: 'Search' }).fill('beta');
-    await expect.poll(async () => (await list.getByRole('option').allTextContents()).join('|')).toMatch(/^[^|]*Beta Person[^|]*$/);
+    await expect.poll(async () => (await list.getByRole('listitem').allTextContents()).join('|')).toMatch(/^[^|]*Beta Person[^|]*$/);
   });
 
   it('assigns with a, archives with e, lists the shortcuts with ?, and goes to campaigns with g c', async () => {
@@ -172,7 +267,7 @@ describe('the web app', () => {
     await inboundDm(team, 'archive me', { accountLinkId, name: 'Goes Away' });
     const p = await page();
     await signIn(p, team.email);
-    const row = p.getByRole('option', { name: /Goes Away/ });
+    const row = threadLink(p, /Goes Away/);
     await row.click();
     await p.keyboard.press('a');
     await row.getByText('@ Owner').waitFor();
@@ -203,17 +298,17 @@ describe('the web app', () => {
     const p = await page();
     await signIn(p, team.email);
     await p.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: /^Requests( [0-9,]+ unread)?$/ }).click();
-    const list = p.getByRole('listbox', { name: 'Threads' });
-    await list.getByRole('option').first().waitFor();
-    expect(await list.getByRole('option').count()).toBeLessThan(30);
-    const lastPosition = () => list.getByRole('option').last().getAttribute('aria-posinset');
+    const list = threadList(p);
+    await list.getByRole('listitem').first().waitFor();
+    expect(await list.getByRole('listitem').count()).toBeLessThan(30);
+    const lastPosition = () => list.getByRole('listitem').last().getAttribute('aria-posinset');
     for (let round = 0; round < 20 && (await lastPosition()) !== '120'; round++) {
       await list.evaluate((element) => element.parentElement!.scrollTo({ top: element.parentElement!.scrollHeight }));
       await p.waitForTimeout(150);
     }
     expect(await lastPosition()).toBe('120');
-    expect(await list.getByRole('option').count()).toBeLessThan(30);
-    await list.getByRole('option').last().getByText('request 0').waitFor();
+    expect(await list.getByRole('listitem').count()).toBeLessThan(30);
+    await list.getByRole('listitem').last().getByText('request 0').waitFor();
   });
 
   it('fetches the first page again after the event stream reconnects, so what it missed meanwhile appears', async () => {
@@ -231,7 +326,7 @@ describe('the web app', () => {
       await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: 'retry: 100\n\n' });
     });
     await signIn(p, team.email);
-    const row = p.getByRole('option', { name: /Dropped Line/ });
+    const row = threadLink(p, /Dropped Line/);
     await row.getByText('before the drop').waitFor();
     await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId, fromPlatformId: from, content: 'sent while offline' });
     posted();
@@ -243,7 +338,7 @@ describe('the web app', () => {
     const team = await newWebTeam(suite.rig());
     const p = await page();
     await signIn(p, team.email);
-    await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+    await threadList(p).waitFor();
     await p.keyboard.press('g');
     await p.keyboard.press('s');
     const accounts = p.getByRole('region', { name: 'Linked accounts' });

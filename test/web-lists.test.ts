@@ -11,7 +11,7 @@ const suite = browserSuite();
 async function page(team: WebTeam, path: string): Promise<Page> {
   const p = await suite.page();
   await signIn(p, team.email);
-  await p.getByRole('listbox', { name: 'Threads' }).waitFor();
+  await p.getByRole('list', { name: 'Threads' }).waitFor();
   await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: path }).click();
   return p;
 }

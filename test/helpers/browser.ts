@@ -79,6 +79,12 @@ export async function newWebTeam(rig: WebRig, name?: string): Promise<WebTeam> {
   return { ...team, email: owner!.email };
 }
 
+/** The inbox's thread list; each row is a link to its thread, named by the prospect and the last message. */
+export const threadList = (page: Page) => page.getByRole('list', { name: 'Threads' });
+export const threadLink = (page: Page, name: string | RegExp) => threadList(page).getByRole('link', { name });
+/** The row the keyboard has selected: it carries aria-current. */
+export const selectedThread = (page: Page) => threadList(page).locator('li[aria-current="true"]');
+
 export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
   await page.goto('/app/sign-in');
   await page.getByLabel('Email').fill(email);

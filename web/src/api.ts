@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { AccountLinkSchema } from '../../src/http/schemas/account-links.js';
 import type { ProspectCampaignSchema } from '../../src/http/schemas/campaign-leads.js';
+import type { CreatedInviteSchema, InviteLookupSchema, InviteSchema, WhoAmISchema } from '../../src/http/schemas/auth.js';
 import type { CampaignPageSchema } from '../../src/http/schemas/campaigns.js';
 import type { StatusSchema, TagSchema } from '../../src/http/schemas/labels.js';
 import type { MessagePageSchema, MessageSchema } from '../../src/http/schemas/messages.js';
@@ -21,10 +22,10 @@ export type Member = z.infer<typeof MemberSchema>;
 export type AccountLink = z.infer<typeof AccountLinkSchema>;
 export type CampaignPage = z.infer<typeof CampaignPageSchema>;
 export type ContextChange = NonNullable<z.input<typeof ContextBody>>;
-export interface Me {
-  member: { id: string; userId: string; name: string; email: string; role: string };
-  team: { id: string; name: string };
-}
+export type Me = z.infer<typeof WhoAmISchema>;
+export type Invite = z.infer<typeof InviteSchema>;
+export type CreatedInvite = z.infer<typeof CreatedInviteSchema>;
+export type InviteLookup = z.infer<typeof InviteLookupSchema>;
 
 /** An error the API answered with its envelope, or a network failure said the same way. */
 export class ApiError extends Error {

@@ -5,6 +5,16 @@ export function isTyping(event: KeyboardEvent): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
+/** Elements whose Enter and Space already mean something (press, follow, toggle): a shortcut must leave those keys to them. */
+const ACTIVATED = 'button, a[href], summary, [role=button], [role=link], [role=menuitem], [role=option], [role=tab], [role=checkbox], [role=radio], [role=switch]';
+
+/** True when the key is Enter or Space on a button, link or the like, which the browser itself acts on. */
+export function activatesTarget(event: KeyboardEvent): boolean {
+  if (event.key !== 'Enter' && event.key !== ' ') return false;
+  const target = event.target as HTMLElement | null;
+  return !!target?.closest?.(ACTIVATED);
+}
+
 export const SHORTCUTS: Array<[string, string]> = [
   ['j / k', 'Next / previous thread'],
   ['Enter', 'Open the selected thread'],

@@ -1,20 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type Me } from '../api.js';
+import { api, ApiError, type InviteLookup, type Me } from '../api.js';
 import { navigate } from '../router.js';
 import { me } from '../session.js';
 
-interface Invite {
-  email: string;
-  teamName: string;
-  kind: 'invite' | 'password';
-}
-
 /** Accepting an invite, or the one-time link that sets an existing member's password. */
 export function Accept({ secret }: { secret: string }) {
-  const [invite, setInvite] = useState<Invite | null>(null);
+  const [invite, setInvite] = useState<InviteLookup | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
-    api<Invite>('GET', `/invites/accept/${encodeURIComponent(secret)}`).then(setInvite, (caught: ApiError) => setError(caught.message));
+    api<InviteLookup>('GET', `/invites/accept/${encodeURIComponent(secret)}`).then(setInvite, (caught: ApiError) => setError(caught.message));
   }, [secret]);
   async function submit(event: Event) {
     event.preventDefault();

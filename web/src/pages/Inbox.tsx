@@ -6,7 +6,7 @@ import {
   markDone, members, messages, nextCursor, openId, openThread, openThreadById, patchProspect, patchThread, prospectCampaigns, selectedId,
   sendReply, setFilters, setUnread, statuses, tags, threadIdOf, threads, type Filters, type InboxView,
 } from '../inbox-state.js';
-import { isTyping } from '../keys.js';
+import { activatesTarget, isTyping } from '../keys.js';
 import { route } from '../router.js';
 import { me } from '../session.js';
 
@@ -84,37 +84,45 @@ function FilterSelect({ label, value, options, onChange }: { label: string; valu
   );
 }
 
-function ThreadRow({ thread, index }: { thread: Thread; index: number }) {
+function ThreadRow({ thread, index, setSize }: { thread: Thread; index: number; setSize: number }) {
   const selected = thread.id === selectedId.value;
   const context = thread.prospect.context;
   const status = statuses.value.find((one) => one.id === context.statusId);
   return (
     <li
-      role="option"
-      id={`thread-${thread.id}`}
-      aria-selected={selected}
-      aria-setsize={-1}
+      aria-current={selected ? 'true' : undefined}
+      aria-setsize={setSize}
       aria-posinset={index + 1}
       class={`thread${selected ? ' selected' : ''}${thread.id === openId.value ? ' open' : ''}${thread.unread ? ' unread' : ''}`}
       style={{ top: `${index * ROW_HEIGHT}px` }}
-      onClick={() => openThreadById(thread.id)}
     >
-      <Avatar thread={thread} />
-      <div class="thread-main">
-        <div class="thread-top">
-          <span class="name">{thread.prospect.displayName}</span>
-          {thread.unread && <span class="unread-mark" title="Unread"><span class="dot" aria-hidden="true" />Unread</span>}
-          <time dateTime={thread.lastMessageTimestamp ?? undefined}>{time(thread.lastMessageTimestamp)}</time>
+      {/* One link per row, only the selected one in the tab order: Tab reaches the list once, j / k move within it. */}
+      <a
+        href={`/app/inbox/${thread.id}`}
+        class="thread-link"
+        tabIndex={selected ? 0 : -1}
+        onClick={(event) => {
+          event.preventDefault();
+          openThreadById(thread.id);
+        }}
+      >
+        <Avatar thread={thread} />
+        <div class="thread-main">
+          <div class="thread-top">
+            <span class="name">{thread.prospect.displayName}</span>
+            {thread.unread && <span class="unread-mark" title="Unread"><span class="dot" aria-hidden="true" />Unread</span>}
+            <time dateTime={thread.lastMessageTimestamp ?? undefined}>{time(thread.lastMessageTimestamp)}</time>
+          </div>
+          <div class="preview">{thread.lastMessage?.content ?? 'No messages yet'}</div>
+          <div class="chips">
+            {status && <span class="chip status" style={status.color ? { '--chip': status.color } : undefined}>{status.name}</span>}
+            {context.tags.map((id) => tags.value.find((tag) => tag.id === id)).filter(Boolean).map((tag) => (
+              <span key={tag!.id} class="chip tag" style={{ '--chip': tag!.color }}>{tag!.name}</span>
+            ))}
+            {thread.assigneeId && <span class="chip assignee">@ {memberName(thread.assigneeId)}</span>}
+          </div>
         </div>
-        <div class="preview">{thread.lastMessage?.content ?? 'No messages yet'}</div>
-        <div class="chips">
-          {status && <span class="chip status" style={status.color ? { '--chip': status.color } : undefined}>{status.name}</span>}
-          {context.tags.map((id) => tags.value.find((tag) => tag.id === id)).filter(Boolean).map((tag) => (
-            <span key={tag!.id} class="chip tag" style={{ '--chip': tag!.color }}>{tag!.name}</span>
-          ))}
-          {thread.assigneeId && <span class="chip assignee">@ {memberName(thread.assigneeId)}</span>}
-        </div>
-      </div>
+      </a>
     </li>
   );
 }
@@ -131,13 +139,14 @@ function ThreadList() {
     return () => observer.disconnect();
   }, []);
   const list = threads.value;
-  // Keep the selected row in view when the keyboard moves it.
+  // Keep the selected row in view when the keyboard moves it, and the focus on it when the focus was in the list.
   useEffect(() => {
     const index = list.findIndex((thread) => thread.id === selectedId.value);
     const element = scroller.current;
     if (index < 0 || !element) return;
     if (index * ROW_HEIGHT < element.scrollTop) element.scrollTop = index * ROW_HEIGHT;
     else if ((index + 1) * ROW_HEIGHT > element.scrollTop + element.clientHeight) element.scrollTop = (index + 1) * ROW_HEIGHT - element.clientHeight;
+    if (element.contains(document.activeElement)) element.querySelector<HTMLElement>('.selected .thread-link')?.focus({ preventScroll: true });
   }, [selectedId.value]);
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
   const last = Math.min(list.length, Math.ceil((scrollTop + height) / ROW_HEIGHT) + 5);
@@ -147,16 +156,10 @@ function ThreadList() {
   }, [nearEnd, list.length, nextCursor.value]);
   return (
     <div class="thread-scroll" ref={scroller} onScroll={(event) => setScrollTop((event.target as HTMLDivElement).scrollTop)}>
-      <ul
-        role="listbox"
-        aria-label="Threads"
-        aria-activedescendant={selectedId.value ? `thread-${selectedId.value}` : undefined}
-        tabIndex={0}
-        class="thread-list"
-        style={{ height: `${list.length * ROW_HEIGHT}px` }}
-      >
+      {/* role=list: list-style none would take the list semantics away in some browsers. */}
+      <ul role="list" aria-label="Threads" class="thread-list" style={{ height: `${list.length * ROW_HEIGHT}px` }}>
         {list.slice(first, last).map((thread, offset) => (
-          <ThreadRow key={thread.id} thread={thread} index={first + offset} />
+          <ThreadRow key={thread.id} thread={thread} index={first + offset} setSize={nextCursor.value ? -1 : list.length} />
         ))}
       </ul>
       {!list.length && !loadingList.value && <p class="empty">{filters.value.q ? 'No thread matches this search.' : 'Nothing here. New DMs land in this list.'}</p>}
@@ -351,6 +354,8 @@ function ProspectPanel({ thread, tagSelect, statusSelect }: { thread: Thread; ta
   );
 }
 
+const onPageOrThreadList = (target: Element) => target === document.body || target === document.documentElement || !!target.closest('.thread-list');
+
 export function Inbox() {
   const search = useRef<HTMLInputElement>(null);
   const reply = useRef<HTMLTextAreaElement>(null);
@@ -369,7 +374,10 @@ export function Inbox() {
   }, [routeThreadId]);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (isTyping(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+      // defaultPrevented: the page-wide shortcuts took it (the s of g s goes to Settings, it does not focus Status).
+      if (event.defaultPrevented || isTyping(event) || activatesTarget(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+      // Enter opens from the page itself or the thread list; anywhere else (a dialog, say) it keeps its own meaning.
+      if (event.key === 'Enter' && !onPageOrThreadList(event.target as Element)) return;
       const list = threads.value;
       const index = list.findIndex((thread) => thread.id === selectedId.value);
       const move = (to: number) => list[to] && (selectedId.value = list[to]!.id);
