@@ -227,11 +227,11 @@ function ColumnMappingFields({
   if (!listColumns?.length) return null;
   return (
     <fieldset class="column-mapping">
-      <legend>Columns of {list.name} copied into</legend>
+      <legend>Copy its columns into</legend>
       {campaignColumns.length === 0 && <p class="muted small">Add a campaign column below to copy list columns into.</p>}
       {listColumns.map((c) => (
         <label key={c.id}>
-          {c.name} →{' '}
+          {c.name} →
           <select
             aria-label={`${list.name}: copy ${c.name} into`}
             value={mapping[c.id] ?? ''}
@@ -373,7 +373,7 @@ function Columns({ campaignId, columns, onChanged }: { campaignId: string; colum
     <>
       <ul class="plain" aria-label="Columns">
         {columns.map((c) => (
-          <li key={c.id} class="row-form">
+          <li key={c.id} class="row-form column-row">
             <input aria-label={`Name of column ${c.name}`} defaultValue={c.name} onChange={(e) => patch(c, { name: (e.target as HTMLInputElement).value })} />
             <input
               aria-label={`Description of column ${c.name}`}
