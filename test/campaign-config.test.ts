@@ -145,6 +145,43 @@ describe('sequence', () => {
     const preview = (await team.request('POST', `${v2}/${id}/sequence/preview`, {})).json();
     expect(preview.messages.map((m: { text: string }) => m.text)).toEqual(['Hi Jane', 'Following up!']);
   });
+
+  it('previews a draft sent with the request, checked as a PUT checks it, without saving it', async () => {
+    const team = await newTeam();
+    const account = await linkAccount(team);
+    const id = await draft(team);
+    await team.request('PUT', `${v2}/${id}/sequence`, HELLO_SEQUENCE);
+    const lead = await newProspect(team, account.id, { displayName: 'Ada Lovelace' });
+    const steps = [
+      { type: 'likeTweet' },
+      message(text('Hello '), { type: 'variable', name: 'first-name' }, text(', '), { type: 'variation', options: ['one', 'two'] }),
+    ];
+
+    const drafted = await team.request('POST', `${v2}/${id}/sequence/preview`, { platformId: lead.platformId, steps });
+    expect(drafted.statusCode, drafted.body).toBe(200);
+    expect(drafted.json()).toEqual({
+      version: null,
+      lead: expect.objectContaining({ prospectId: lead.id }),
+      messages: [{ stepId: null, rank: 1, text: expect.stringMatching(/^Hello Ada, (one|two)$/) }],
+    });
+    // Typed again, the same draft reads the same.
+    expect((await team.request('POST', `${v2}/${id}/sequence/preview`, { platformId: lead.platformId, steps })).json()).toEqual(drafted.json());
+
+    const invalid = await team.request('POST', `${v2}/${id}/sequence/preview`, {
+      steps: [message(text('Hi '), { type: 'variable', name: 'custom_nope' }), { type: 'delay', data: { delaySeconds: 5, unit: 'days' } }],
+    });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().error.code).toBe('VALIDATION_ERROR');
+    expect(invalid.json().error.details.map((d: { field: string }) => d.field)).toEqual(['steps.0.data.segments.1.name', 'steps.1.data.delaySeconds']);
+    for (const steps of [[], [{ type: 'teleport' }], [message({ type: 'static' })]]) {
+      expect((await team.request('POST', `${v2}/${id}/sequence/preview`, { steps })).statusCode, JSON.stringify(steps)).toBe(400);
+    }
+
+    // Without steps, the saved sequence; the drafts saved nothing.
+    const saved = (await team.request('POST', `${v2}/${id}/sequence/preview`, { platformId: lead.platformId })).json();
+    expect(saved).toMatchObject({ version: 1, messages: [{ stepId: expect.any(String), text: 'Hi Ada' }, { text: 'Following up!' }] });
+    expect((await team.request('GET', `${v2}/${id}/sequence/versions`)).json()).toHaveLength(1);
+  });
 });
 
 describe('columns', () => {

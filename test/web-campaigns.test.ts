@@ -4,7 +4,8 @@ import { seededRandom } from '../src/core/random.js';
 import { sendingEngine } from '../src/runtimes/engine.js';
 import { testContext } from './helpers/app.js';
 import { browserSuite, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
-import { uniquePlatformId } from './helpers/campaigns.js';
+import { HELLO_SEQUENCE, uniquePlatformId } from './helpers/campaigns.js';
+import { runSyncs } from './helpers/lead-rules.js';
 
 const { rig, page } = browserSuite();
 
@@ -224,5 +225,227 @@ describe('the campaigns pages', () => {
     await p.getByRole('heading', { name: 'Leads at work (copy)', level: 1 }).waitFor();
     expect(p.url()).not.toContain(campaign.id);
     await p.getByRole('region', { name: 'Leads' }).getByText('No lead yet').waitFor();
+  }, 120_000);
+
+  it('previews the draft as it is typed, edits variation segments and restores a saved version', async () => {
+    const team = await newWebTeam(rig());
+    const campaign = (await team.request('POST', '/api/v1/campaigns/v2', { name: 'Drafts' })).json();
+    expect((await team.request('PUT', `/api/v1/campaigns/v2/${campaign.id}/sequence`, HELLO_SEQUENCE)).statusCode).toBe(200);
+
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('navigation', { name: 'Main' }).waitFor();
+    await p.goto(`/app/campaigns/${campaign.id}`);
+    const sequence = p.getByRole('region', { name: /^Sequence/ });
+    const previewTitle = sequence.getByRole('heading', { level: 3 });
+    const preview = sequence.getByRole('list', { name: 'Preview messages' }).getByRole('listitem');
+    await expect.poll(() => preview.allTextContents()).toEqual([expect.stringContaining('Hi Jane'), expect.stringContaining('Following up!')]);
+    expect(await previewTitle.textContent()).toBe('Preview of version 1');
+
+    // Typing changes the preview before anything is saved.
+    await sequence.getByRole('textbox', { name: 'Text, step 1, part 1' }).fill('Hello ');
+    await expect.poll(() => preview.first().textContent()).toContain('Hello Jane');
+    expect(await previewTitle.textContent()).toBe('Preview of the unsaved draft');
+    expect((await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}`)).json().sequence.version).toBe(1);
+
+    // A variation segment: while its options are empty the draft cannot render and says why, keeping the last preview.
+    await sequence.getByRole('button', { name: 'Add variation to step 1' }).click();
+    const draftProblem = sequence.getByRole('alert').filter({ hasText: 'The draft cannot be previewed yet' });
+    await draftProblem.getByText(/^Step 1: /).first().waitFor();
+    expect(await preview.first().textContent()).toContain('Hello Jane');
+    await sequence.getByRole('textbox', { name: 'Option 1, step 1, part 3' }).fill(', quick question');
+    await sequence.getByRole('textbox', { name: 'Option 2, step 1, part 3' }).fill(', one question');
+    await expect.poll(() => preview.first().textContent()).toMatch(/Hello Jane, (quick|one) question$/);
+    expect(await draftProblem.count()).toBe(0);
+    await sequence.getByRole('button', { name: 'Add option' }).click();
+    await sequence.getByRole('textbox', { name: 'Option 3, step 1, part 3' }).fill(', a thought');
+    await sequence.getByRole('button', { name: 'Remove option 2, step 1, part 3' }).click();
+    expect(await sequence.getByRole('textbox', { name: /^Option \d, step 1, part 3$/ }).evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual([
+      ', quick question',
+      ', a thought',
+    ]);
+    await sequence.getByRole('button', { name: 'Save sequence' }).click();
+    await p.getByRole('heading', { name: 'Sequence (version 2)' }).waitFor();
+    await expect.poll(() => previewTitle.textContent()).toBe('Preview of version 2');
+    const saved = (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}`)).json();
+    expect(saved.sequence.steps[0].data.segments).toEqual([
+      { type: 'static', text: 'Hello ' },
+      { type: 'variable', name: 'first-name', fallback: 'there' },
+      { type: 'variation', options: [', quick question', ', a thought'] },
+    ]);
+
+    // The saved versions, newest first; editing a copy of the first one is a draft again.
+    await sequence.getByText('Saved versions (2)').click();
+    const versions = sequence.getByRole('list', { name: 'Saved versions' }).getByRole('listitem');
+    await expect.poll(() => versions.allTextContents()).toEqual([expect.stringMatching(/^Version 2 · .* · 3 steps \(current\)/), expect.stringMatching(/^Version 1 · .* · 3 steps Edit/)]);
+    await sequence.getByRole('button', { name: 'Edit a copy of version 1' }).click();
+    expect(await sequence.getByRole('textbox', { name: 'Text, step 1, part 1' }).inputValue()).toBe('Hi ');
+    expect(await sequence.getByRole('textbox', { name: 'Option 1, step 1, part 3' }).count()).toBe(0);
+    await expect.poll(() => previewTitle.textContent()).toBe('Preview of the unsaved draft');
+    await expect.poll(() => preview.first().textContent()).toContain('Hi Jane');
+  }, 120_000);
+
+  it('shows results per step and variation, a failed lead with its reason, and the accounts and pause reason in the list', async () => {
+    const team = await newWebTeam(rig());
+    const links = [];
+    for (const name of ['ana', 'bob']) links.push((await team.request('POST', '/api/v1/account-links/sandbox', { username: `${name}${uniquePlatformId().slice(-10)}` })).json() as { id: string; username: string });
+    const allWeek = Object.fromEntries(['0', '1', '2', '3', '4', '5', '6'].map((d) => [d, { start: 0, end: 1440 }]));
+    const campaign = (
+      await team.request('POST', '/api/v1/campaigns/v2', { name: 'Openers', accountLinkIds: links.map((l) => l.id), messagesPerHour: 25, schedule: allWeek })
+    ).json();
+    const opener = { type: 'message', data: { segments: [{ type: 'variation', options: ['Hey', 'Hello'] }, { type: 'static', text: ' there' }] } };
+    const followUp = { type: 'message', data: { segments: [{ type: 'static', text: 'Any thoughts?' }] } };
+    const steps = [opener, { type: 'delay', data: { delaySeconds: 86_400, unit: 'days' } }, followUp];
+    expect((await team.request('PUT', `/api/v1/campaigns/v2/${campaign.id}/sequence`, { steps })).statusCode).toBe(200);
+    const [reachable, closing] = [await sandboxProfile(team, 'Ada Lovelace'), await sandboxProfile(team, 'Alan Turing')];
+    expect((await team.request('POST', `/api/v1/campaigns/v2/${campaign.id}/leads`, { platformIds: [reachable, closing] })).json()).toMatchObject({ added: 2 });
+    // Its DMs close after it joined: the send is refused and the lead fails.
+    expect((await team.request('PUT', `/api/v1/sandbox/profiles/${closing}`, { dmsOpen: false })).statusCode).toBe(200);
+    expect((await team.request('POST', `/api/v1/campaigns/v2/${campaign.id}/enable`, {})).statusCode).toBe(200);
+    const engine = sendingEngine(await testContext(), seededRandom(2));
+    const leadOf = async (platformId: string) =>
+      (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/leads`)).json().leads.find((l: { prospect: { platformId: string } }) => l.prospect.platformId === platformId);
+    await expect
+      .poll(async () => (await engine.runOnce(), [(await leadOf(reachable)).state, (await leadOf(closing)).state]), { timeout: 30_000 })
+      .toEqual(['active', 'failed']);
+    const failed = await leadOf(closing);
+    expect(failed.failureReason).toMatch(/^User \d+ /);
+
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('navigation', { name: 'Main' }).waitFor();
+    await p.goto(`/app/campaigns/${campaign.id}`);
+    const leadsTable = p.getByRole('region', { name: 'Leads' }).getByRole('table', { name: 'Leads' });
+    const failedRow = leadsTable.getByRole('row', { name: `@${failed.prospect.username}` });
+    await failedRow.getByRole('cell', { name: failed.failureReason, exact: true }).waitFor();
+    await failedRow.getByRole('cell', { name: 'failed', exact: true }).waitFor();
+
+    // One message sent, its variation named; a reply moves the step and that variation's rows.
+    const sentOption = async () => (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/stats`)).json().steps[0].variations[0].options.find((o: { sent: number }) => o.sent === 1).text as string;
+    const sent = await sentOption();
+    const results = p.getByRole('table', { name: 'Results per step' });
+    const rows = () => results.getByRole('row').allTextContents();
+    const header = 'StepVariationSentReplied afterReply rate';
+    await expect.poll(rows).toEqual([header, 'Step 1all100%', ...['Hey', 'Hello'].map((o) => `“${o}”${o === sent ? '10' : '00'}0%`), 'Step 3all000%']);
+    const reply = await team.request('POST', '/api/v1/sandbox/inbound', { accountLinkId: (await leadOf(reachable)).accountLinkId, fromPlatformId: reachable, content: 'Hey yourself' });
+    expect(reply.statusCode).toBeLessThan(300);
+    await expect.poll(rows, { timeout: 15_000 }).toEqual([header, 'Step 1all11100%', ...['Hey', 'Hello'].map((o) => `“${o}”${o === sent ? '11100' : '000'}%`), 'Step 3all000%']);
+
+    // An active campaign cannot be deleted: the refusal shows where it was asked.
+    await p.getByRole('button', { name: 'Delete campaign' }).click();
+    await p.getByRole('group', { name: 'Confirm deletion' }).getByRole('button', { name: 'Delete for good' }).click();
+    await p.getByRole('alert').getByText(/^Campaign cannot be deleted: /).waitFor();
+    await p.getByRole('button', { name: 'Disable' }).click();
+    await p.getByLabel('Status: paused').waitFor();
+
+    // The list names both accounts and why the campaign is paused.
+    await p.getByRole('link', { name: '← All campaigns' }).click();
+    const row = p.getByRole('row', { name: 'Openers' });
+    const cells = row.getByRole('cell');
+    await expect.poll(() => cells.nth(2).textContent()).toBe('manual');
+    expect((await cells.nth(3).textContent())!.split(', ').sort()).toEqual(links.map((l) => `@${l.username}`).sort());
+    const headers = await p.getByRole('table').getByRole('columnheader').allTextContents();
+    expect(headers.slice(2, 4)).toEqual(['Pause reason', 'Accounts']);
+  }, 120_000);
+
+  it('edits the description, time zone, columns and synced lists with their column mappings, and deletes the campaign', async () => {
+    const team = await newWebTeam(rig());
+    const campaign = (await team.request('POST', '/api/v1/campaigns/v2', { name: 'Everything' })).json();
+    const list = (await team.request('POST', '/api/v1/lists', { name: 'Meetup' })).json();
+    const listColumn = (await team.request('POST', `/api/v1/lists/${list.id}/columns`, { name: 'Company' })).json();
+    const member = await sandboxProfile(team, 'Ada Lovelace');
+    expect((await team.request('POST', `/api/v1/lists/${list.id}/leads`, { platformIds: [member] })).statusCode).toBe(200);
+    const read = async () => (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}`)).json();
+
+    const p = await page();
+    await signIn(p, team.email);
+    await p.getByRole('navigation', { name: 'Main' }).waitFor();
+    await p.goto(`/app/campaigns/${campaign.id}`);
+
+    // The description.
+    const settings = p.getByRole('region', { name: 'Settings' });
+    await settings.getByRole('textbox', { name: 'Description' }).fill('Founders we met in Berlin');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByRole('status').getByText('Saved').waitFor();
+    expect((await read()).description).toBe('Founders we met in Berlin');
+
+    // The time zone: the viewer's column follows as it is typed, and the heading once saved.
+    const schedule = p.getByRole('region', { name: /^Schedule/ });
+    const mondayHere = (from: number, to: number) => schedule.getByRole('cell', { name: `${mondayMidnightUtcHere(from)}–${mondayMidnightUtcHere(to)}`, exact: true });
+    await mondayHere(9, 17).waitFor();
+    await schedule.getByLabel('Time zone').fill('Asia/Tokyo');
+    await mondayHere(0, 8).waitFor();
+    expect(await mondayHere(9, 17).count()).toBe(0);
+    await schedule.getByRole('button', { name: 'Save schedule' }).click();
+    await p.getByRole('heading', { name: 'Schedule (Asia/Tokyo)' }).waitFor();
+    expect((await read()).timezone).toBe('Asia/Tokyo');
+
+    // Columns: two added, one with a description that is then edited, the other deleted.
+    const columns = p.getByRole('region', { name: 'Columns' });
+    const addColumn = async (name: string, description: string) => {
+      await columns.getByLabel('New column').fill(name);
+      await columns.getByLabel('Its description').fill(description);
+      await columns.getByRole('button', { name: 'Add column' }).click();
+      await columns.getByRole('textbox', { name: `Name of column ${name}` }).waitFor();
+    };
+    await addColumn('Employer', 'Where they work');
+    await addColumn('Scratch', '');
+    const apiColumns = async () => (await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/columns`)).json() as Array<{ id: string; name: string; description: string | null }>;
+    expect((await apiColumns()).map((c) => [c.name, c.description])).toEqual([
+      ['Employer', 'Where they work'],
+      ['Scratch', null],
+    ]);
+    const description = columns.getByRole('textbox', { name: 'Description of column Employer' });
+    expect(await description.inputValue()).toBe('Where they work');
+    await description.fill('Their employer');
+    await description.press('Tab');
+    await expect.poll(async () => (await apiColumns())[0]!.description).toBe('Their employer');
+    await columns.getByRole('button', { name: 'Delete column Scratch' }).click();
+    await columns.getByRole('textbox', { name: 'Name of column Scratch' }).waitFor({ state: 'detached' });
+    const [employer] = await apiColumns();
+    expect((await apiColumns()).map((c) => c.name)).toEqual(['Employer']);
+
+    // A synced list, its column copied into the campaign's; its leads join.
+    const rules = p.getByRole('region', { name: 'Lead rules' });
+    await rules.getByRole('checkbox', { name: 'Sync Meetup' }).check();
+    await rules.getByRole('combobox', { name: 'Meetup: copy Company into' }).selectOption({ label: 'Employer' });
+    // A list both synced and excluded is refused, and the refusal shows beside the button.
+    await rules.getByRole('checkbox', { name: 'Exclude Meetup' }).check();
+    await rules.getByRole('button', { name: 'Save lead rules' }).click();
+    await rules.getByRole('alert').getByText(/'Meetup' is also synced: a list is either synced or excluded/).waitFor();
+    await rules.getByRole('checkbox', { name: 'Exclude Meetup' }).uncheck();
+    await rules.getByRole('button', { name: 'Save lead rules' }).click();
+    await rules.getByRole('status').getByText(/Lead rules saved/).waitFor();
+    expect((await read()).rules.syncedLists).toEqual([{ listId: list.id, listName: 'Meetup', columnMapping: { [listColumn.id]: employer!.id } }]);
+    await runSyncs(team);
+    expect((await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/leads`)).json().leads.map((l: { prospect: { platformId: string } }) => l.prospect.platformId)).toEqual([member]);
+    // The page hears of it too (and its sections below the leads settle where they now are).
+    const leadsSection = p.getByRole('region', { name: 'Leads' });
+    await leadsSection.getByRole('row', { name: `@w${member.slice(-12)}` }).waitFor();
+
+    // No longer synced: the page asks what becomes of its leads; removing them takes them out.
+    await rules.getByRole('checkbox', { name: 'Sync Meetup' }).uncheck();
+    const detach = rules.getByRole('group', { name: 'Leads of Meetup, no longer synced' });
+    expect(await detach.getByRole('radio', { name: 'Keep them in the campaign' }).isChecked()).toBe(true);
+    await detach.getByRole('radio', { name: /^Remove those only these lists brought/ }).check();
+    await rules.getByRole('button', { name: 'Save lead rules' }).click();
+    await rules.getByRole('status').getByText(/Lead rules saved/).waitFor();
+    expect((await read()).rules.syncedLists).toEqual([]);
+    await runSyncs(team);
+    expect((await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}/leads`)).json().leads).toEqual([]);
+    await leadsSection.getByText('No lead yet').waitFor();
+
+    // Deleting asks once more in place; kept, then deleted, back to the list.
+    await p.getByRole('button', { name: 'Delete campaign' }).click();
+    const confirm = p.getByRole('group', { name: 'Confirm deletion' });
+    await confirm.getByText('Delete “Everything” with its leads and results? This cannot be undone.').waitFor();
+    await confirm.getByRole('button', { name: 'Keep it' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await p.getByRole('button', { name: 'Delete campaign' }).click();
+    await confirm.getByRole('button', { name: 'Delete for good' }).click();
+    await p.getByRole('heading', { name: 'Campaigns', level: 1 }).waitFor();
+    expect(new URL(p.url()).pathname).toBe('/app/campaigns');
+    await p.getByText('No campaign yet').waitFor();
+    expect((await team.request('GET', `/api/v1/campaigns/v2/${campaign.id}`)).statusCode).toBe(404);
   }, 120_000);
 });

@@ -61,9 +61,11 @@ export interface PreviewLead {
 }
 
 export interface SequencePreview {
-  version: number;
+  /** null for a draft */
+  version: number | null;
   lead: PreviewLead;
-  messages: { stepId: string; rank: number; text: string }[];
+  /** stepId is null for a draft's steps, which get their ids when saved */
+  messages: { stepId: string | null; rank: number; text: string }[];
 }
 
 /** Whom a preview shows when no lead is named and the campaign has none yet. */
@@ -108,21 +110,31 @@ async function leadToRender(db: Db, teamId: string, campaignId: string, platform
   return { lead, profile, data: row.data ?? {} };
 }
 
-/** The messages of the current sequence as one lead (or a sample lead) would get them; nothing is sent. */
+/** The messages of the current sequence, or of a draft of one, as a lead (or a sample lead) would get them; nothing is sent. */
 export async function previewSequence(
   ctx: AppContext,
   teamId: string,
   campaignId: string,
-  input: { platformId?: string },
+  input: { platformId?: string; steps?: readonly SequenceStep[] },
 ): Promise<SequencePreview> {
   const campaign = await getCampaignRow(ctx.db, teamId, campaignId);
-  const { version, steps } = await currentSequence(ctx.db, campaign);
+  const { version, steps } = input.steps ? await draftSequence(ctx.db, campaignId, input.steps) : await currentSequence(ctx.db, campaign);
   const { lead, profile, data } = await leadToRender(ctx.db, teamId, campaignId, input.platformId);
   const variables = leadVariables(profile, data);
   const messages = steps.flatMap((step) =>
     step.type === 'message'
-      ? [{ stepId: step.id, rank: step.rank, text: leadMessage(campaignId, lead.prospectId ?? 'sample', step.id, step.data.segments, variables) }]
+      ? [{ stepId: step.id, rank: step.rank, text: leadMessage(campaignId, lead.prospectId ?? 'sample', step.id ?? `draft-${step.rank}`, step.data.segments, variables) }]
       : [],
   );
   return { version, lead, messages };
+}
+
+/**
+ * A draft checked as a PUT checks it (400 naming each problem), ranked but without ids. Its variations are
+ * chosen by rank, so a draft previews the same while it is typed; saving gives new ids and so may pick others.
+ */
+async function draftSequence(db: Db, campaignId: string, steps: readonly SequenceStep[]) {
+  const problems = validateSequence(steps, await columnIds(db, CAMPAIGN_COLUMNS, campaignId));
+  if (problems.length > 0) throw invalidFields('sequence', problems);
+  return { version: null, steps: steps.map((step, rank) => ({ ...step, id: null, rank })) };
 }

@@ -83,12 +83,17 @@ export const SequenceSchema = z.object({ version: z.number().int(), steps: z.arr
 export const SequenceVersionSchema = SequenceSchema.extend({ createdAt: TimestampSchema }).meta({ id: 'SequenceVersion' });
 
 export const PreviewBody = z
-  .object({ platformId: PlatformIdSchema.optional().describe("a prospect's platform id; omitted = a sample lead") })
+  .object({
+    platformId: PlatformIdSchema.optional().describe("a prospect's platform id; omitted = a sample lead"),
+    steps: PutSequenceBody.shape.steps
+      .optional()
+      .describe('a draft to render instead of the saved sequence, validated as PUT .../sequence validates it (our extension); nothing is saved'),
+  })
   .nullish();
 
 export const SequencePreviewSchema = z
   .object({
-    version: z.number().int(),
+    version: z.number().int().nullable().describe('the saved version rendered; null for a draft'),
     lead: z.object({
       prospectId: IdSchema.nullable().describe('null for the made-up sample lead'),
       platformId: z.string().nullable(),
@@ -96,7 +101,7 @@ export const SequencePreviewSchema = z
       displayName: z.string(),
       inCampaign: z.boolean().describe('whether the campaign column values of this lead were used'),
     }),
-    messages: z.array(z.object({ stepId: IdSchema, rank: z.number().int(), text: z.string() })),
+    messages: z.array(z.object({ stepId: IdSchema.nullable().describe('null for a draft step (ids are given when saved)'), rank: z.number().int(), text: z.string() })),
   })
   .meta({ id: 'SequencePreview' });
 

@@ -24,6 +24,12 @@ function problemText(problem: { field: string; message: string }): string {
   return step ? `Step ${Number(step[1]) + 1}: ${problem.message}` : problem.message;
 }
 
+/** What a refused sequence (saved or previewed) says, one line per problem. */
+function sequenceProblems(caught: unknown): string[] {
+  const details = caught instanceof ApiError && Array.isArray(caught.details) ? (caught.details as Array<{ field: string; message: string }>) : [];
+  return details.length ? details.map(problemText) : [(caught as Error).message];
+}
+
 /**
  * The sequence editor: message, delay and like steps, moved with Alt+ArrowUp/Down, the Move buttons or by drag;
  * message segments of text, variables (with a fallback) and variations. Saving makes a new version.
@@ -34,12 +40,15 @@ export function SequenceEditor({
   version,
   columns,
   onSaved,
+  onDraft,
 }: {
   campaignId: string;
   steps: ReadonlyArray<EditStep & { id?: string }>;
   version: number;
   columns: Column[];
   onSaved: () => void;
+  /** the unsaved steps as they are edited; null once saved */
+  onDraft: (steps: EditStep[] | null) => void;
 }) {
   const [items, setItems] = useState<Item[]>(() => itemsOf(editable(steps)));
   const [problems, setProblems] = useState<string[]>([]);
@@ -56,6 +65,7 @@ export function SequenceEditor({
   const change = (next: Item[]) => {
     setItems(next);
     setStatus('Unsaved changes');
+    onDraft(next.map((i) => i.step));
   };
   const update = (key: number, step: EditStep) => change(items.map((item) => (item.key === key ? { key, step } : item)));
   const move = (from: number, to: number) => {
@@ -73,10 +83,10 @@ export function SequenceEditor({
       await api('PUT', campaignPath(campaignId, '/sequence'), { steps: items.map((i) => i.step) });
       setProblems([]);
       setStatus('Saved as a new version');
+      onDraft(null);
       onSaved();
     } catch (caught) {
-      const details = caught instanceof ApiError && Array.isArray(caught.details) ? (caught.details as Array<{ field: string; message: string }>) : [];
-      setProblems(details.length ? details.map(problemText) : [(caught as Error).message]);
+      setProblems(sequenceProblems(caught));
       setStatus('');
     }
   };
@@ -283,24 +293,43 @@ function Versions({ campaignId, version, onEdit }: { campaignId: string; version
   );
 }
 
-/** The saved sequence rendered for one of the campaign's first leads (or a sample lead), as it will be sent. */
-export function SequencePreviewPanel({ campaignId, version, leadsKey }: { campaignId: string; version: number; leadsKey: string }) {
+/** How long typing pauses before a draft is previewed: one request per pause, not per key. */
+const DRAFT_PREVIEW_DELAY_MS = 300;
+
+/**
+ * The sequence rendered for one of the campaign's first leads (or a sample lead), as it will be sent: the draft
+ * being edited when there is one, else the saved version. The last rendering stays in place while the next is
+ * fetched, and an answer that a later request overtook is dropped.
+ */
+export function SequencePreviewPanel({ campaignId, version, leadsKey, draft }: { campaignId: string; version: number; leadsKey: string; draft: EditStep[] | null }) {
   const [leads, setLeads] = useState<CampaignLeadPage['leads']>([]);
   const [platformId, setPlatformId] = useState('');
   const [preview, setPreview] = useState<SequencePreview | null>(null);
-  const [error, setError] = useState('');
+  const [problems, setProblems] = useState<string[]>([]);
+  const latest = useRef(0);
+  const draftKey = draft ? JSON.stringify(draft) : '';
   useEffect(() => {
     api<CampaignLeadPage>('GET', campaignPath(campaignId, '/leads?limit=5')).then((page) => setLeads(page.leads), () => undefined);
   }, [campaignId, version, leadsKey]);
   useEffect(() => {
-    api<SequencePreview>('POST', campaignPath(campaignId, '/sequence/preview'), platformId ? { platformId } : {}).then(
-      (p) => (setPreview(p), setError('')),
-      (caught: Error) => setError(caught.message),
-    );
-  }, [campaignId, version, platformId, leadsKey]);
+    const request = ++latest.current;
+    const body = { ...(platformId ? { platformId } : {}), ...(draft ? { steps: draft } : {}) };
+    const run = () =>
+      api<SequencePreview>('POST', campaignPath(campaignId, '/sequence/preview'), body).then(
+        (p) => request === latest.current && (setPreview(p), setProblems([])),
+        (caught: unknown) => request === latest.current && setProblems(sequenceProblems(caught)),
+      );
+    if (!draft) {
+      void run();
+      return;
+    }
+    const timer = setTimeout(() => void run(), DRAFT_PREVIEW_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [campaignId, version, platformId, leadsKey, draftKey]);
+  const of = !preview ? '' : preview.version === null ? ' of the unsaved draft' : ` of version ${preview.version}`;
   return (
     <section class="preview-panel" aria-labelledby="preview-title">
-      <h3 id="preview-title">Preview{preview ? ` of version ${preview.version}` : ''}</h3>
+      <h3 id="preview-title">Preview{of}</h3>
       <label>
         As{' '}
         <select value={platformId} onChange={(e) => setPlatformId((e.target as HTMLSelectElement).value)}>
@@ -312,16 +341,27 @@ export function SequencePreviewPanel({ campaignId, version, leadsKey }: { campai
           ))}
         </select>
       </label>
-      <div role="alert" class="form-error">{error}</div>
       {preview && preview.messages.length === 0 && <p class="muted">Save a sequence with a message to see it here.</p>}
       <ol class="plain preview-messages" aria-label="Preview messages">
         {preview?.messages.map((m) => (
-          <li key={m.stepId}>
+          <li key={m.rank}>
             <span class="muted small">Step {m.rank + 1} to @{preview.lead.username}</span>
             <div class="bubble ours-preview">{m.text}</div>
           </li>
         ))}
       </ol>
+      <div role="alert" class="form-error">
+        {problems.length > 0 && (
+          <>
+            {draft ? 'The draft cannot be previewed yet:' : 'No preview:'}
+            <ul class="problems">
+              {problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          </>
+        )}
+      </div>
     </section>
   );
 }

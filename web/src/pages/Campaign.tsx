@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
-import { campaignPath, percent, type Automation, type Campaign as CampaignData, type Column, type List, type Schedule } from '../components/campaign-api.js';
+import { campaignPath, percent, type Automation, type Campaign as CampaignData, type Column, type EditStep, type List, type Schedule } from '../components/campaign-api.js';
 import { useCampaignEvents } from '../components/campaign-events.js';
 import { ForecastChart } from '../components/campaign-forecast.js';
 import { LeadsTable } from '../components/campaign-leads.js';
@@ -21,7 +21,11 @@ function Section({ id, title, children }: { id: string; title: string; children?
   );
 }
 
-/** A form whose submit runs `action`, with its own error and saved message beside its button. */
+/**
+ * A form whose submit runs `action`, with its own error and saved message beside its button. Its controlled
+ * fields listen to `input`, not `change`: the form's own input listener (which clears "Saved") re-renders it
+ * with the fields' previous values before a change listener would read them.
+ */
 function ActionForm({ label, action, children, class: className }: { label: string; action: (form: FormData) => Promise<unknown>; children?: ComponentChildren; class?: string }) {
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
@@ -67,6 +71,7 @@ function fixOf(problem: Problem): { href: string; text: string } {
 function Lifecycle({ campaign, onChange }: { campaign: CampaignData; onChange: (campaign: CampaignData) => void }) {
   const [problems, setProblems] = useState<Problem[]>([]);
   const [error, setError] = useState('');
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
   const run = async (action: 'enable' | 'disable') => {
     try {
       onChange(await api<CampaignData>('POST', campaignPath(campaign.id, `/${action}`), {}));
@@ -87,6 +92,14 @@ function Lifecycle({ campaign, onChange }: { campaign: CampaignData; onChange: (
       setError(messageOf(caught));
     }
   };
+  const remove = async () => {
+    try {
+      await api('DELETE', campaignPath(campaign.id));
+      navigate('/app/campaigns');
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  };
   return (
     <>
       <div class="row-form">
@@ -101,6 +114,18 @@ function Lifecycle({ campaign, onChange }: { campaign: CampaignData; onChange: (
         <a class="button" href={`/api/v1${campaignPath(campaign.id, '/leads/export')}`} download>
           Export leads (CSV)
         </a>
+        <span class="spacer" />
+        {confirmingDelete ? (
+          <span class="row-form confirm-delete" role="group" aria-label="Confirm deletion">
+            <span>Delete “{campaign.name}” with its leads and results? This cannot be undone.</span>
+            <button class="danger" onClick={() => void remove()}>
+              Delete for good
+            </button>
+            <button onClick={() => (setConfirmingDelete(false), setError(''))}>Keep it</button>
+          </span>
+        ) : (
+          <button onClick={() => setConfirmingDelete(true)}>Delete campaign</button>
+        )}
       </div>
       <div role="alert" class="form-error">
         {error}
@@ -181,19 +206,81 @@ function Settings({ campaign, accounts, save }: { campaign: CampaignData; accoun
   );
 }
 
-function Rules({ campaign, lists, onSaved }: { campaign: CampaignData; lists: List[]; onSaved: () => void }) {
+/** A synced list's columns, each copied into a campaign column of the person's choice (or not copied). */
+function ColumnMappingFields({
+  list,
+  campaignColumns,
+  mapping,
+  onChange,
+}: {
+  list: List;
+  campaignColumns: Column[];
+  mapping: Record<string, string>;
+  onChange: (mapping: Record<string, string>) => void;
+}) {
+  const [listColumns, setListColumns] = useState<Column[] | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    api<Column[]>('GET', `/lists/${list.id}/columns`).then(setListColumns, (caught) => setError(messageOf(caught)));
+  }, [list.id]);
+  if (error) return <div role="alert" class="form-error">{error}</div>;
+  if (!listColumns?.length) return null;
+  return (
+    <fieldset class="column-mapping">
+      <legend>Copy its columns into</legend>
+      {campaignColumns.length === 0 && <p class="muted small">Add a campaign column below to copy list columns into.</p>}
+      {listColumns.map((c) => (
+        <label key={c.id}>
+          {c.name} →
+          <select
+            aria-label={`${list.name}: copy ${c.name} into`}
+            value={mapping[c.id] ?? ''}
+            onInput={(e) => {
+              const { [c.id]: _old, ...rest } = mapping;
+              const to = (e.target as HTMLSelectElement).value;
+              onChange(to ? { ...rest, [c.id]: to } : rest);
+            }}
+          >
+            <option value="">not copied</option>
+            {campaignColumns.map((target) => (
+              <option key={target.id} value={target.id}>
+                {target.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function Rules({ campaign, lists, columns, onSaved }: { campaign: CampaignData; lists: List[]; columns: Column[]; onSaved: () => void }) {
   const userLists = lists.filter((l) => !l.systemType);
-  const synced = new Set(campaign.rules.syncedLists.map((l) => l.listId));
+  const savedSynced = campaign.rules.syncedLists.map((l) => l.listId);
   const excluded = new Set(campaign.rules.excludedLists.map((l) => l.listId));
+  const [synced, setSynced] = useState(() => new Set(savedSynced));
+  const [mappings, setMappings] = useState<Record<string, Record<string, string>>>(() =>
+    Object.fromEntries(campaign.rules.syncedLists.map((l) => [l.listId, l.columnMapping])),
+  );
+  const [detachBehavior, setDetachBehavior] = useState<'unlink' | 'remove'>('unlink');
+  const detaching = userLists.filter((l) => savedSynced.includes(l.id) && !synced.has(l.id));
+  const toggle = (listId: string, on: boolean) => {
+    const next = new Set(synced);
+    if (on) next.add(listId);
+    else next.delete(listId);
+    setSynced(next);
+  };
   return (
     <ActionForm
       label="Save lead rules"
       action={async (form) => {
         await api('PATCH', campaignPath(campaign.id, '/rules'), {
-          syncedListIds: form.getAll('synced').map(String),
+          syncedListIds: [...synced],
           excludedListIds: form.getAll('excluded').map(String),
+          columnMappings: Object.fromEntries([...synced].map((listId) => [listId, mappings[listId] ?? {}])),
           excludeContacted: form.get('excludeContacted') === 'on',
           excludeMutuals: form.get('excludeMutuals') === 'on',
+          ...(detaching.length ? { detachBehavior } : {}),
         });
         onSaved();
         return 'Lead rules saved; the leads are synced in the background';
@@ -204,10 +291,15 @@ function Rules({ campaign, lists, onSaved }: { campaign: CampaignData; lists: Li
           <legend>Synced lists (their leads join)</legend>
           {userLists.length === 0 && <p class="muted small">No list yet.</p>}
           {userLists.map((l) => (
-            <label key={l.id} class="check">
-              <input type="checkbox" name="synced" value={l.id} defaultChecked={synced.has(l.id)} aria-label={`Sync ${l.name}`} /> {l.name}{' '}
-              <span class="muted small">{l.leadsCount} leads</span>
-            </label>
+            <div key={l.id}>
+              <label class="check">
+                <input type="checkbox" checked={synced.has(l.id)} onInput={(e) => toggle(l.id, (e.target as HTMLInputElement).checked)} aria-label={`Sync ${l.name}`} /> {l.name}{' '}
+                <span class="muted small">{l.leadsCount} leads</span>
+              </label>
+              {synced.has(l.id) && (
+                <ColumnMappingFields list={l} campaignColumns={columns} mapping={mappings[l.id] ?? {}} onChange={(mapping) => setMappings({ ...mappings, [l.id]: mapping })} />
+              )}
+            </div>
           ))}
         </fieldset>
         <fieldset>
@@ -220,6 +312,18 @@ function Rules({ campaign, lists, onSaved }: { campaign: CampaignData; lists: Li
           ))}
         </fieldset>
       </div>
+      {detaching.length > 0 && (
+        <fieldset>
+          <legend>Leads of {detaching.map((l) => l.name).join(', ')}, no longer synced</legend>
+          <label class="check">
+            <input type="radio" name="detachBehavior" checked={detachBehavior === 'unlink'} onInput={() => setDetachBehavior('unlink')} /> Keep them in the campaign
+          </label>
+          <label class="check">
+            <input type="radio" name="detachBehavior" checked={detachBehavior === 'remove'} onInput={() => setDetachBehavior('remove')} /> Remove those only these lists brought and not yet
+            contacted
+          </label>
+        </fieldset>
+      )}
       <label class="check">
         <input type="checkbox" name="excludeContacted" defaultChecked={campaign.rules.excludeContacted} /> Exclude anyone a team account has already messaged
       </label>
@@ -264,12 +368,20 @@ function AddLeads({ campaignId, onAdded }: { campaignId: string; onAdded: () => 
 function Columns({ campaignId, columns, onChanged }: { campaignId: string; columns: Column[]; onChanged: () => void }) {
   const [error, setError] = useState('');
   const act = (action: Promise<unknown>) => action.then(() => (setError(''), onChanged()), (caught) => setError(messageOf(caught)));
+  const patch = (column: Column, change: { name?: string; description?: string | null }) => act(api('PATCH', campaignPath(campaignId, `/columns/${column.id}`), change));
   return (
     <>
       <ul class="plain" aria-label="Columns">
         {columns.map((c) => (
-          <li key={c.id} class="row-form">
-            <input aria-label={`Name of column ${c.name}`} defaultValue={c.name} onChange={(e) => act(api('PATCH', campaignPath(campaignId, `/columns/${c.id}`), { name: (e.target as HTMLInputElement).value }))} />
+          <li key={c.id} class="row-form column-row">
+            <input aria-label={`Name of column ${c.name}`} defaultValue={c.name} onChange={(e) => patch(c, { name: (e.target as HTMLInputElement).value })} />
+            <input
+              aria-label={`Description of column ${c.name}`}
+              placeholder="description"
+              defaultValue={c.description ?? ''}
+              maxLength={1000}
+              onChange={(e) => patch(c, { description: (e.target as HTMLInputElement).value || null })}
+            />
             <span class="muted small">{c.type}</span>
             <code class="small">{c.id}</code>
             <button type="button" aria-label={`Delete column ${c.name}`} onClick={() => act(api('DELETE', campaignPath(campaignId, `/columns/${c.id}`)))}>
@@ -283,7 +395,7 @@ function Columns({ campaignId, columns, onChanged }: { campaignId: string; colum
         label="Add column"
         class="row-form"
         action={async (form) => {
-          await api('POST', campaignPath(campaignId, '/columns'), { name: form.get('name'), type: form.get('type') });
+          await api('POST', campaignPath(campaignId, '/columns'), { name: form.get('name'), type: form.get('type'), description: String(form.get('description')) || null });
           onChanged();
           return 'Column added';
         }}
@@ -298,6 +410,9 @@ function Columns({ campaignId, columns, onChanged }: { campaignId: string; colum
               <option key={t}>{t}</option>
             ))}
           </select>
+        </label>
+        <label>
+          Its description <input name="description" maxLength={1000} />
         </label>
       </ActionForm>
     </>
@@ -341,17 +456,17 @@ function Automations({ campaign, onSaved }: { campaign: CampaignData; onSaved: (
         {drafts.map((d, i) => (
           <li key={i} class="row-form">
             When a lead
-            <select aria-label={`Automation ${i + 1} trigger`} value={d.trigger} onChange={(e) => set(i, { trigger: (e.target as HTMLSelectElement).value as AutomationDraft['trigger'] })}>
+            <select aria-label={`Automation ${i + 1} trigger`} value={d.trigger} onInput={(e) => set(i, { trigger: (e.target as HTMLSelectElement).value as AutomationDraft['trigger'] })}>
               <option value="contacted">is contacted</option>
               <option value="replied">replies</option>
               <option value="completed">completes without replying</option>
             </select>
-            <select aria-label={`Automation ${i + 1} action`} value={d.action} onChange={(e) => set(i, { action: (e.target as HTMLSelectElement).value as AutomationDraft['action'], target: '' })}>
+            <select aria-label={`Automation ${i + 1} action`} value={d.action} onInput={(e) => set(i, { action: (e.target as HTMLSelectElement).value as AutomationDraft['action'], target: '' })}>
               <option value="setStatus">set status</option>
               <option value="addTag">add tag</option>
               <option value="assign">assign to</option>
             </select>
-            <select aria-label={`Automation ${i + 1} value`} value={d.target} required onChange={(e) => set(i, { target: (e.target as HTMLSelectElement).value })}>
+            <select aria-label={`Automation ${i + 1} value`} value={d.target} required onInput={(e) => set(i, { target: (e.target as HTMLSelectElement).value })}>
               <option value="">choose…</option>
               {choices[d.action].map(([id, name]) => (
                 <option key={id} value={id}>
@@ -360,7 +475,7 @@ function Automations({ campaign, onSaved }: { campaign: CampaignData; onSaved: (
               ))}
             </select>
             <label class="check">
-              <input type="checkbox" checked={d.enabled} onChange={(e) => set(i, { enabled: (e.target as HTMLInputElement).checked })} /> on
+              <input type="checkbox" checked={d.enabled} onInput={(e) => set(i, { enabled: (e.target as HTMLInputElement).checked })} /> on
             </label>
             <button type="button" aria-label={`Remove automation ${i + 1}`} onClick={() => setDrafts(drafts.filter((_, j) => j !== i))}>
               Remove
@@ -375,23 +490,35 @@ function Automations({ campaign, onSaved }: { campaign: CampaignData; onSaved: (
   );
 }
 
+/** How often the page rereads a campaign whose leads are syncing. */
+const SYNC_RECHECK_MS = 2_000;
+
 /** A campaign's own page: everything the API lets one change, its forecast, results and leads. */
 export function Campaign({ id }: { id: string }) {
   const [campaign, setCampaign] = useState<CampaignData | null>(null);
   const [accounts, setAccounts] = useState<AccountLink[]>([]);
   const [columns, setColumns] = useState<Column[]>([]);
   const [lists, setLists] = useState<List[]>([]);
+  const [draft, setDraft] = useState<EditStep[] | null>(null);
   const [error, setError] = useState('');
   const load = () => api<CampaignData>('GET', campaignPath(id)).then((c) => (setCampaign(c), setError('')), (caught) => setError(messageOf(caught)));
   const loadColumns = () => api<Column[]>('GET', campaignPath(id, '/columns')).then(setColumns, () => undefined);
   useEffect(() => {
     setCampaign(null);
+    setDraft(null);
     void load();
     void loadColumns();
     api<AccountLink[]>('GET', '/account-links').then(setAccounts, () => undefined);
     api<List[]>('GET', '/lists').then(setLists, () => undefined);
   }, [id]);
   useCampaignEvents(() => void load());
+  // A lead sync ends without an event of its own: while one runs, read the campaign again now and then.
+  const syncing = campaign?.isSyncing ?? false;
+  useEffect(() => {
+    if (!syncing) return;
+    const timer = setInterval(() => void load(), SYNC_RECHECK_MS);
+    return () => clearInterval(timer);
+  }, [id, syncing]);
   const accountNames = useMemo(() => new Map(accounts.map((a) => [a.id, `@${a.username}`])), [accounts]);
 
   if (!campaign) {
@@ -451,8 +578,16 @@ export function Campaign({ id }: { id: string }) {
 
       <Section id="campaign-sequence" title={`Sequence (version ${campaign.sequence.version})`}>
         <div class="sequence-grid">
-          <SequenceEditor key={campaign.id} campaignId={campaign.id} steps={campaign.sequence.steps} version={campaign.sequence.version} columns={columns} onSaved={() => void load()} />
-          <SequencePreviewPanel campaignId={campaign.id} version={campaign.sequence.version} leadsKey={String(campaign.targetsCount)} />
+          <SequenceEditor
+            key={campaign.id}
+            campaignId={campaign.id}
+            steps={campaign.sequence.steps}
+            version={campaign.sequence.version}
+            columns={columns}
+            onSaved={() => void load()}
+            onDraft={setDraft}
+          />
+          <SequencePreviewPanel campaignId={campaign.id} version={campaign.sequence.version} leadsKey={String(campaign.targetsCount)} draft={draft} />
         </div>
       </Section>
 
@@ -463,7 +598,7 @@ export function Campaign({ id }: { id: string }) {
 
       <div class="campaign-grid">
         <Section id="campaign-rules" title="Lead rules">
-          <Rules key={campaign.id} campaign={campaign} lists={lists} onSaved={() => void load()} />
+          <Rules key={campaign.id} campaign={campaign} lists={lists} columns={columns} onSaved={() => void load()} />
         </Section>
         <Section id="campaign-columns" title="Columns">
           <Columns campaignId={campaign.id} columns={columns} onChanged={() => void loadColumns()} />
