@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newTeam, type TeamClient } from './helpers/app.js';
 import { conversation, events, fails, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
+import { addMember } from './helpers/session.js';
 
 /** `count` new prospects of the team, through a list add as any client makes them; their ids in the order added. */
 async function prospects(team: TeamClient, count: number): Promise<{ listId: string; ids: string[] }> {
@@ -87,6 +88,65 @@ describe('bulk prospect actions', () => {
     await fails(bulk(team, ids, { type: 'addToList', listId: contacted.id }), 409, 'CONFLICT');
   });
 
+  it('adds to a list and to a campaign with the events and the refusals of the single adds', async () => {
+    const team = await newTeam();
+    const other = await newTeam();
+    const account = await linkAccount(team);
+    const { ids } = await prospects(team, 4);
+    const [single, byBulk] = [ids.slice(0, 2), ids.slice(2)];
+    /** What the team's event log gained since `after`. */
+    const emittedSince = async (after: number) => {
+      const logged = (await ok(team.request('GET', `/api/v1/events?afterSeq=${after}&limit=1000`))).events as Array<{ seq: number; type: string; data: unknown }>;
+      return { events: logged.map(({ type, data }) => ({ type, data })), last: logged.at(-1)?.seq ?? after };
+    };
+    const lastSeq = async () => (await events(team)).at(-1)?.seq ?? 0;
+
+    // The same add, once by the single route and once in bulk, into lists (and campaigns) made alike.
+    const [listA, listB] = [await ok(team.request('POST', '/api/v1/lists', { name: 'Single' })), await ok(team.request('POST', '/api/v1/lists', { name: 'Bulk' }))];
+    let seq = await lastSeq();
+    const singleAdd = await ok(team.request('POST', `/api/v1/lists/${listA.id}/leads`, { externalIds: single }));
+    expect(singleAdd.added).toHaveLength(2);
+    const afterSingle = await emittedSince(seq);
+    expect(await ok(bulk(team, byBulk, { type: 'addToList', listId: listB.id }))).toEqual({ changed: 2, unchanged: 0 });
+    // Known prospects: neither add emits anything (a new prospect's prospect.created is all an add emits, and a bulk
+    // add names known prospects only).
+    expect(afterSingle.events).toEqual([]);
+    expect((await emittedSince(afterSingle.last)).events).toEqual(afterSingle.events);
+
+    const campaign = (name: string) => ok(team.request('POST', '/api/v1/campaigns/v2', { name, accountLinkIds: [account.id] }));
+    const [campaignA, campaignB] = [await campaign('Single'), await campaign('Bulk')];
+    seq = await lastSeq();
+    expect((await ok(team.request('POST', `/api/v1/campaigns/v2/${campaignA.id}/leads`, { externalIds: single }))).added).toBe(2);
+    const campaignSingle = await emittedSince(seq);
+    expect(await ok(bulk(team, byBulk, { type: 'addToCampaign', campaignId: campaignB.id }))).toEqual({ changed: 2, unchanged: 0 });
+    expect(campaignSingle.events).toEqual([]);
+    expect((await emittedSince(campaignSingle.last)).events).toEqual(campaignSingle.events);
+    for (const [listId, added] of [[listA.id, single], [listB.id, byBulk]] as const) {
+      expect((await ok(team.request('GET', `/api/v1/prospects?listId=${listId}`))).prospects.map((p: { externalId: string }) => p.externalId).sort()).toEqual([...added].sort());
+    }
+
+    // Refused alike: a list or campaign that does not exist, is malformed, is another team's, or is a system list.
+    const theirList = await ok(other.request('POST', '/api/v1/lists', { name: 'Theirs' }));
+    const theirCampaign = await ok(other.request('POST', '/api/v1/campaigns/v2', { name: 'Theirs' }));
+    const [contacted] = await ok(team.request('GET', '/api/v1/lists'));
+    seq = await lastSeq();
+    const cases: Array<[string, Record<string, unknown>, number, string]> = [
+      [`/api/v1/lists/nosuchlist/leads`, { type: 'addToList', listId: 'nosuchlist' }, 404, 'LIST_NOT_FOUND'],
+      [`/api/v1/lists/${theirList.id}/leads`, { type: 'addToList', listId: theirList.id }, 404, 'LIST_NOT_FOUND'],
+      [`/api/v1/lists/Not%20An%20Id/leads`, { type: 'addToList', listId: 'Not An Id' }, 400, 'VALIDATION_ERROR'],
+      [`/api/v1/lists/${contacted.id}/leads`, { type: 'addToList', listId: contacted.id }, 409, 'CONFLICT'],
+      [`/api/v1/campaigns/v2/nosuchcampaign/leads`, { type: 'addToCampaign', campaignId: 'nosuchcampaign' }, 404, 'CAMPAIGN_NOT_FOUND'],
+      [`/api/v1/campaigns/v2/${theirCampaign.id}/leads`, { type: 'addToCampaign', campaignId: theirCampaign.id }, 404, 'CAMPAIGN_NOT_FOUND'],
+      [`/api/v1/campaigns/v2/Not%20An%20Id/leads`, { type: 'addToCampaign', campaignId: 'Not An Id' }, 400, 'VALIDATION_ERROR'],
+    ];
+    for (const [url, action, status, code] of cases) {
+      await fails(team.request('POST', url, { externalIds: ids }), status, code);
+      await fails(bulk(team, ids, action), status, code);
+    }
+    expect(await lastSeq()).toBe(seq);
+    expect((await ok(other.request('GET', `/api/v1/lists/${theirList.id}`))).leadsCount).toBe(0);
+  });
+
   it('refuses bad input with the envelope and changes nothing', async () => {
     const team = await newTeam();
     const { ids } = await prospects(team, 2);
@@ -131,6 +191,45 @@ describe('bulk prospect actions', () => {
 });
 
 describe('the prospects table', () => {
+  it("filters by assignee: some members, the unassigned, or both, ANDed with the other filters; another team's member matches nothing", async () => {
+    const team = await newTeam();
+    const other = await newTeam();
+    const teammate = await addMember(team.teamId, 'user');
+    const { ids } = await prospects(team, 4);
+    const { ids: theirs } = await prospects(other, 1);
+    await ok(other.request('PATCH', `/api/v1/prospects/${theirs[0]}/context`, { assigneeId: other.ownerMemberId }));
+    await ok(bulk(team, [ids[0]!], { type: 'assign', assigneeId: team.ownerMemberId }));
+    await ok(bulk(team, [ids[1]!], { type: 'assign', assigneeId: teammate.memberId }));
+    const hot = await ok(team.request('POST', '/api/v1/tags', { name: 'Hot' }));
+    await ok(bulk(team, [ids[1]!, ids[2]!], { type: 'addTags', tagIds: [hot.id] }));
+    const short = await ok(team.request('POST', '/api/v1/lists', { name: 'Short' }));
+    await ok(bulk(team, [ids[0]!, ids[3]!], { type: 'addToList', listId: short.id }));
+
+    /** The prospects a search finds, by their place in `ids`; its total counts the same. */
+    const found = async (search: string) => {
+      const page = await ok(team.request('GET', `/api/v1/prospects?${search}&limit=500`));
+      expect(page.total).toBe(page.prospects.length);
+      return page.prospects.map((p: { externalId: string }) => ids.indexOf(p.externalId)).sort();
+    };
+    const owner = team.ownerMemberId;
+    expect(await found(`assigneeIds=${owner}`)).toEqual([0]);
+    expect(await found(`assigneeIds=${owner}&assigneeIds=${teammate.memberId}`)).toEqual([0, 1]);
+    expect(await found('noAssignee=true')).toEqual([2, 3]);
+    expect(await found(`assigneeIds=${teammate.memberId}&noAssignee=true`)).toEqual([1, 2, 3]);
+    expect(await found('noAssignee=false')).toEqual([0, 1, 2, 3]);
+    // ANDed with the other filters.
+    expect(await found(`assigneeIds=${teammate.memberId}&tagIds=${hot.id}`)).toEqual([1]);
+    expect(await found(`noAssignee=true&tagIds=${hot.id}`)).toEqual([2]);
+    expect(await found(`assigneeIds=${owner}&tagIds=${hot.id}`)).toEqual([]);
+    expect(await found(`noAssignee=true&listId=${short.id}`)).toEqual([3]);
+    expect(await found(`assigneeIds=${owner}&noAssignee=true&listId=${short.id}&q=user`)).toEqual([0, 3]);
+    // Another team's member is no one here: their prospect stays out, and the unassigned still match.
+    expect(await found(`assigneeIds=${other.ownerMemberId}`)).toEqual([]);
+    expect(await found(`assigneeIds=${other.ownerMemberId}&noAssignee=true`)).toEqual([2, 3]);
+    await fails(team.request('GET', '/api/v1/prospects?assigneeIds=Not%20An%20Id'), 400, 'VALIDATION_ERROR');
+    await fails(team.request('GET', '/api/v1/prospects?noAssignee=yes'), 400, 'VALIDATION_ERROR');
+  });
+
   it('sorts and pages by cursor without skipping or repeating, and filters by text', async () => {
     const team = await newTeam();
     const { ids } = await prospects(team, 7);

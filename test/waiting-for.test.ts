@@ -198,7 +198,7 @@ describe('nextSendAt against the engine in virtual time', () => {
         named += await expectNamedTimesKept(run, world.schedule, world.timezone);
         for (const p of run.predictions) if (p.lead.waitingFor) reasons.add(p.lead.waitingFor.reason);
       }),
-      { numRuns: 8 },
+      { numRuns: 32 },
     );
     expect(named).toBeGreaterThan(0);
     expect([...reasons]).toEqual(expect.arrayContaining(['window', 'queued']));
@@ -262,6 +262,36 @@ describe('nextSendAt against the engine in virtual time', () => {
     );
     expect(leads.map((l) => l.nextSendAt)).toContain(reset.toISOString());
     expect(await expectNamedTimesKept(await runReading(teamId, campaignIds, new Date(clock.now().getTime() + DAY_MS)), allWeek, 'UTC')).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('names a paused sender with no time while the engine sends nothing, then the times it keeps once the sender is back', async () => {
+    clock.set(new Date('2026-06-01T10:00:00Z'));
+    const world: World = { schedule: allWeek, timezone: 'UTC', accounts: [{ hourlyLimit: 30, dailyLimit: 100 }], campaigns: [{ messagesPerHour: 1, leads: 3, delayMinutes: null }] };
+    const { teamId, accountIds, campaignIds } = await setUp(world);
+    await engine.runOnce(clock.now());
+    const openLeads = async () => (await leadsOf(teamId, campaignIds)).filter((lead) => lead.state !== 'completed');
+    const paused = { nextSendAt: null, waitingFor: { reason: 'accountUnavailable', until: null, accountStatus: 'paused' } };
+
+    // Its only sender paused by someone: said at once, before the engine's next pass pauses the campaign.
+    await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'paused' });
+    const waiting = await openLeads();
+    expect(waiting).toHaveLength(2);
+    for (const lead of waiting) expect(lead).toMatchObject(paused);
+    // A day of virtual time: every reading names the paused sender, and the engine sends nothing.
+    const pausedAt = clock.now().getTime();
+    const held = await runReading(teamId, campaignIds, new Date(pausedAt + DAY_MS));
+    clock.set(new Date(pausedAt + DAY_MS));
+    await engine.runOnce(clock.now());
+    for (const lead of [...held.predictions.map((p) => p.lead), ...(await openLeads())]) if (lead.state !== 'completed') expect(lead).toMatchObject(paused);
+    expect([...(await sendsOf(waiting.map((l) => l.id))).values()].flat()).toEqual([]);
+
+    // Active again: queued for the engine's next pass (no time yet), which resumes the campaign; the times named
+    // from then on are the engine's sends.
+    await updateAccountLink(ctx, teamId, accountIds[0]!, { status: 'active' });
+    expect((await openLeads()).map((l) => l.waitingFor)).toEqual([expect.objectContaining({ reason: 'queued', until: null }), expect.objectContaining({ reason: 'queued', until: null })]);
+    const resumed = await runReading(teamId, campaignIds, new Date(clock.now().getTime() + DAY_MS));
+    expect(await expectNamedTimesKept(resumed, allWeek, 'UTC')).toBeGreaterThan(0);
+    expect(await openLeads()).toEqual([]);
   }, 60_000);
 
   it('names a paused campaign, an offline sender and a lead with nothing left', async () => {

@@ -2,7 +2,9 @@ import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createJobRunner } from '../src/app/workers/background-jobs.js';
 import { testContext } from './helpers/app.js';
-import { browserSuite, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
+import { browserSuite, inboundDm, newWebTeam, signIn, type WebTeam } from './helpers/browser.js';
+import { addMember } from './helpers/session.js';
+import { sharedStore } from './helpers/store.js';
 import { sandboxFollowerId, sandboxLikerId, seededLikeCount } from '../src/platforms/sandbox-audience.js';
 import { allLeads, linkAccount, ok, randomPlatformId } from './helpers/sandbox.js';
 
@@ -60,6 +62,34 @@ describe('lists', () => {
     const [list] = (await ok(team.request('GET', '/api/v1/lists'))).filter((l: { name: string }) => l.name === 'Founders');
     const leads = await ok(team.request('GET', `/api/v1/lists/${list.id}/leads`));
     expect(leads.leads.map((l: { prospect: { platformId: string } }) => l.prospect.platformId).sort()).toEqual([a, c].sort());
+  });
+
+  it('shows the system lists Contacted and Mutual with their leads, filled by the conversations and not editable', async () => {
+    const team = await newWebTeam(suite.rig());
+    // One prospect we wrote to who never answered, and one who wrote back.
+    const { accountLinkId, from: answered } = await inboundDm(team, 'Sounds good');
+    const silent = randomPlatformId();
+    await ok(team.request('POST', '/api/v1/threads/messages', { accountLinkId, externalPlatformId: silent, content: 'Hello there' }));
+    const p = await page(team, 'Lists');
+    const nav = p.getByRole('navigation', { name: 'Lists' });
+    await expect.poll(() => nav.getByRole('button', { name: /^Contacted/ }).textContent()).toBe('Contacted 2');
+    await expect.poll(() => nav.getByRole('button', { name: /^Mutual/ }).textContent()).toBe('Mutual 1');
+
+    /** Opens a system list and checks that its leads are exactly these X user ids. */
+    const expectLeads = async (name: string, platformIds: string[]) => {
+      await nav.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+      await p.getByRole('heading', { name, exact: true }).waitFor();
+      const table = p.getByRole('table', { name: `Leads of ${name}` });
+      for (const id of platformIds) await table.getByRole('cell', { name: id, exact: true }).waitFor();
+      expect(await table.getByRole('row').count()).toBe(platformIds.length + 1);
+      // System lists are not edited by hand: no add, import or remove.
+      await p.getByText("A system list: it follows the team's conversations by itself and cannot be edited.").waitFor();
+      expect(await p.getByRole('textbox', { name: 'X user ids or usernames' }).count()).toBe(0);
+      expect(await table.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+    };
+    await expectLeads('Contacted', [answered, silent]);
+    await screenshot(p, 'lists-contacted');
+    await expectLeads('Mutual', [answered]);
   });
 
   it('imports a CSV after mapping its columns, shows progress and the rejected row with its reason, and cancels an import', async () => {
@@ -297,6 +327,127 @@ describe('prospects', () => {
     await p.getByText('Columns', { exact: true }).click();
     await p.getByRole('checkbox', { name: 'Notes' }).uncheck();
     await expect.poll(() => p.getByRole('columnheader', { name: 'Notes' }).count()).toBe(0);
+  });
+});
+
+describe('prospects: filters, inline tags and assignees, bulk actions', () => {
+  /** The usernames of the rows shown, in order. */
+  const shownUsernames = (p: Page) =>
+    p.getByRole('table', { name: 'Prospects' }).getByRole('checkbox', { name: /^Select @/ }).evaluateAll((boxes) => boxes.map((box) => box.getAttribute('aria-label')!.slice('Select @'.length)));
+  const sorted = (names: string[]) => [...names].sort();
+
+  it("filters by tag, assignee, list and campaign, and edits tags and the assignee inline, a refused edit rolled back with the API's reason", async () => {
+    const team = await newWebTeam(suite.rig());
+    const teammate = await addMember(team.teamId, 'admin');
+    const leaving = await addMember(team.teamId, 'user');
+    const { ids, usernames } = await listOf(team, 'Four', 4);
+    const [hot, cold] = [await ok(team.request('POST', '/api/v1/tags', { name: 'Hot' })), await ok(team.request('POST', '/api/v1/tags', { name: 'Cold' }))];
+    await ok(team.request('PATCH', `/api/v1/prospects/${ids[3]}/context`, { addTags: [hot.id] }));
+    await ok(team.request('PATCH', `/api/v1/prospects/${ids[1]}/context`, { assigneeId: teammate.memberId }));
+    const short = await ok(team.request('POST', '/api/v1/lists', { name: 'Short' }));
+    await ok(team.request('POST', `/api/v1/lists/${short.id}/leads`, { externalIds: [ids[0], ids[1]] }));
+    const account = await linkAccount(team);
+    const spring = await ok(team.request('POST', '/api/v1/campaigns/v2', { name: 'Spring', accountLinkIds: [account.id] }));
+    await ok(team.request('POST', `/api/v1/campaigns/v2/${spring.id}/leads`, { externalIds: [ids[2]] }));
+    const p = await page(team, 'Prospects');
+    await p.getByText('4 prospects', { exact: true }).waitFor();
+    const who = (i: number) => `@${usernames[i]}`;
+
+    // Tags: added from the row's + menu and removed by the chip's ×, each saved.
+    await p.getByRole('combobox', { name: `Add tag to ${who(0)}` }).selectOption({ label: 'Hot' });
+    await p.getByRole('button', { name: `Remove tag Hot from ${who(0)}` }).waitFor();
+    await expect.poll(async () => (await prospect(team, ids[0]!)).context.tags).toEqual([hot.id]);
+    await p.getByRole('button', { name: `Remove tag Hot from ${who(3)}` }).click();
+    await expect.poll(() => p.getByRole('button', { name: `Remove tag Hot from ${who(3)}` }).count()).toBe(0);
+    await expect.poll(async () => (await prospect(team, ids[3]!)).context.tags).toEqual([]);
+    // A teammate deletes a tag the page still offers: adding it is refused, and the chip goes again.
+    expect((await team.request('DELETE', `/api/v1/tags/${cold.id}`)).statusCode).toBe(200);
+    await p.getByRole('combobox', { name: `Add tag to ${who(0)}` }).selectOption({ label: 'Cold' });
+    await p.getByRole('alert').filter({ hasText: `Not saved for ${who(0)}: Tag with ID '${cold.id}' not found` }).waitFor();
+    await expect.poll(() => p.getByRole('button', { name: `Remove tag Cold from ${who(0)}` }).count()).toBe(0);
+    expect((await prospect(team, ids[0]!)).context.tags).toEqual([hot.id]);
+
+    // The assignee: chosen in the row, saved; one who left the team meanwhile is refused and the row goes back.
+    await p.getByRole('combobox', { name: `Assignee of ${who(2)}` }).selectOption({ label: 'A admin' });
+    await expect.poll(async () => (await prospect(team, ids[2]!)).context.assigneeId).toBe(teammate.memberId);
+    // The API has no route to remove a member yet, so the member leaves through the store.
+    await (await sharedStore()).db.deleteFrom('members').where('id', '=', leaving.memberId).execute();
+    const assignee = p.getByRole('combobox', { name: `Assignee of ${who(1)}` });
+    await assignee.selectOption({ label: 'A user' });
+    await p.getByRole('alert').filter({ hasText: `Not saved for ${who(1)}: Member with ID '${leaving.memberId}' not found` }).waitFor();
+    await expect.poll(() => assignee.inputValue()).toBe(teammate.memberId);
+    expect((await prospect(team, ids[1]!)).context.assigneeId).toBe(teammate.memberId);
+    await screenshot(p, 'prospects-inline');
+
+    // Each filter shows what it matches, and its total.
+    const filter = async (name: string, label: string, count: number, expected: number[]) => {
+      await p.getByRole('combobox', { name: `Filter by ${name}` }).selectOption({ label });
+      await p.getByText(`${count} prospects`, { exact: true }).waitFor();
+      await expect.poll(async () => sorted(await shownUsernames(p))).toEqual(sorted(expected.map((i) => usernames[i]!)));
+    };
+    await filter('tag', 'Hot', 1, [0]);
+    await filter('tag', 'Tag: any', 4, [0, 1, 2, 3]);
+    await filter('assignee', 'A admin', 2, [1, 2]);
+    await filter('assignee', 'Unassigned', 2, [0, 3]);
+    // Filters add up: unassigned and in Short.
+    await filter('list', 'Short', 1, [0]);
+    await filter('assignee', 'Assignee: any', 2, [0, 1]);
+    await filter('list', 'List: any', 4, [0, 1, 2, 3]);
+    await filter('campaign', 'Spring', 1, [2]);
+    await screenshot(p, 'prospects-filtered');
+    await filter('campaign', 'Campaign: any', 4, [0, 1, 2, 3]);
+  });
+
+  it('sets the status, assigns, adds to a list and to a campaign for a selection, one API call each', async () => {
+    const team = await newWebTeam(suite.rig());
+    const teammate = await addMember(team.teamId, 'admin');
+    const { ids, usernames } = await listOf(team, 'Three', 3);
+    const won = await ok(team.request('POST', '/api/v1/statuses', { name: 'Won' }));
+    const target = await ok(team.request('POST', '/api/v1/lists', { name: 'Target' }));
+    const account = await linkAccount(team);
+    const launch = await ok(team.request('POST', '/api/v1/campaigns/v2', { name: 'Launch', accountLinkIds: [account.id] }));
+    const p = await page(team, 'Prospects');
+    await p.getByText('3 prospects', { exact: true }).waitFor();
+    const bulkCalls: string[] = [];
+    p.on('request', (request) => request.url().endsWith('/api/v1/prospects/bulk') && bulkCalls.push(request.method()));
+    const chosen = [0, 2];
+    for (const i of chosen) await p.getByRole('checkbox', { name: `Select @${usernames[i]}` }).check();
+    await p.getByText('2 selected', { exact: true }).waitFor();
+    const done = (text: string) => p.getByRole('status').filter({ hasText: text }).waitFor();
+    const context = async (i: number) => (await prospect(team, ids[i]!)).context;
+
+    await p.getByRole('combobox', { name: 'Set status of selected' }).selectOption({ label: 'Won' });
+    await done('Status set for 2 prospects');
+    expect(bulkCalls).toHaveLength(1);
+    for (const i of [0, 1, 2]) expect(await p.getByRole('combobox', { name: `Status of @${usernames[i]}` }).inputValue()).toBe(chosen.includes(i) ? won.id : '');
+    expect((await Promise.all([0, 1, 2].map(context))).map((c) => c.statusId)).toEqual([won.id, null, won.id]);
+
+    await p.getByRole('combobox', { name: 'Assign selected' }).selectOption({ label: 'A admin' });
+    await done('Assigned 2 prospects');
+    expect(bulkCalls).toHaveLength(2);
+    for (const i of [0, 1, 2]) expect(await p.getByRole('combobox', { name: `Assignee of @${usernames[i]}` }).inputValue()).toBe(chosen.includes(i) ? teammate.memberId : '');
+    expect((await Promise.all([0, 1, 2].map(context))).map((c) => c.assigneeId)).toEqual([teammate.memberId, null, teammate.memberId]);
+
+    await p.getByRole('combobox', { name: 'Add selected to list' }).selectOption({ label: 'Target' });
+    await done('Added to the list: 2 prospects');
+    expect(bulkCalls).toHaveLength(3);
+    await p.getByRole('combobox', { name: 'Add selected to campaign' }).selectOption({ label: 'Launch' });
+    await done('Added to the campaign: 2 prospects');
+    expect(bulkCalls).toEqual(['POST', 'POST', 'POST', 'POST']);
+    await screenshot(p, 'prospects-bulk');
+
+    // The adds show in the table's filters, and in the API.
+    const expected = sorted(chosen.map((i) => usernames[i]!));
+    await p.getByRole('combobox', { name: 'Filter by list' }).selectOption({ label: 'Target' });
+    await p.getByText('2 prospects', { exact: true }).waitFor();
+    await expect.poll(async () => sorted(await shownUsernames(p))).toEqual(expected);
+    await p.getByRole('combobox', { name: 'Filter by list' }).selectOption({ label: 'List: any' });
+    await p.getByRole('combobox', { name: 'Filter by campaign' }).selectOption({ label: 'Launch' });
+    await p.getByText('2 prospects', { exact: true }).waitFor();
+    await expect.poll(async () => sorted(await shownUsernames(p))).toEqual(expected);
+    expect((await ok(team.request('GET', `/api/v1/lists/${target.id}`))).leadsCount).toBe(2);
+    const leads = (await ok(team.request('GET', `/api/v1/campaigns/v2/${launch.id}/leads`))).leads;
+    expect(sorted(leads.map((l: { prospect: { username: string } }) => l.prospect.username))).toEqual(expected);
   });
 });
 

@@ -36,17 +36,23 @@ export async function leadWaits(db: Db, random: Random, now: Date, campaign: Cam
   const accounts = new Map(
     accountIds.length === 0 ? [] : (await db.selectFrom('account_links').selectAll().where('id', 'in', accountIds).execute()).map((a) => [a.id, a]),
   );
-  if (campaign.pause_reason === PAUSE_REASONS.unavailable) {
-    // No sender is active: someone has to bring one back.
+  const senderRows = await db
+    .selectFrom('campaign_accounts as ca')
+    .innerJoin('account_links as al', 'al.id', 'ca.account_link_id')
+    .select(['ca.account_link_id', 'al.status'])
+    .where('ca.campaign_id', '=', campaign.id)
+    .execute();
+  // Read off the accounts rather than the campaign's pause: between someone pausing (or resuming) the last sender
+  // and the engine's next pass, the campaign's status still says what was.
+  if (!senderRows.some((r) => r.status === 'active')) {
+    // No sender is active: the engine pauses the campaign, and someone has to bring one back.
     for (const lead of open) {
       const status = accounts.get(lead.account_link_id ?? '')?.status;
       waits.set(lead.id, { nextSendAt: null, waitingFor: { reason: 'accountUnavailable', until: null, accountStatus: status === 'paused' ? 'paused' : 'offline' } });
     }
     return waits;
   }
-  const senders = new Set(
-    (await db.selectFrom('campaign_accounts').select('account_link_id').where('campaign_id', '=', campaign.id).execute()).map((r) => r.account_link_id),
-  );
+  const senders = new Set(senderRows.map((r) => r.account_link_id));
   const inFlight = new Map(
     (await db.selectFrom('send_intents').select(['lead_id', 'created_at']).where('lead_id', 'in', open.map((l) => l.id)).where('status', '=', 'pending').execute()).map(
       (i) => [i.lead_id, i.created_at],
