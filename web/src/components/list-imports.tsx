@@ -401,7 +401,7 @@ function ImportLikes({ list }: { list: List }) {
   );
 }
 
-const startedAt = (at: string) => new Date(at).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+const startedAt = (at: string) => new Date(at).toLocaleString([], { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 
 function JobRow({ list, job }: { list: List; job: ListImportJob }) {
   const active = isActive(job.status);

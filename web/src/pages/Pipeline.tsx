@@ -113,7 +113,7 @@ function Card({ card }: { card: Prospect }) {
       }}
     >
       <div class="card-name">{card.displayName}</div>
-      <div class="muted small">@{card.username}{card.context.valuation !== null ? ` · ${card.context.valuation.toLocaleString()}` : ''}</div>
+      <div class="muted small">@{card.username}{card.context.valuation !== null ? ` · value ${card.context.valuation.toLocaleString()}` : ''}</div>
       {card.context.tags.length > 0 && (
         <div class="chips">
           {card.context.tags.map((id) => tags.value.find((tag) => tag.id === id)).filter(Boolean).map((tag) => (

@@ -15,19 +15,19 @@ const PAGE_SIZE = 200;
 
 type ColumnKey = 'username' | 'status' | 'tags' | 'assignee' | 'valuation' | 'notes' | 'followers' | 'added';
 const COLUMNS: Array<{ key: ColumnKey; label: string; sort?: string; width: number }> = [
-  { key: 'username', label: 'Username', sort: 'username', width: 150 },
+  { key: 'username', label: 'Username', sort: 'username', width: 140 },
   { key: 'status', label: 'Status', width: 180 },
-  { key: 'tags', label: 'Tags', width: 240 },
-  { key: 'assignee', label: 'Assignee', width: 160 },
-  { key: 'valuation', label: 'Value', sort: 'valuation', width: 110 },
-  { key: 'notes', label: 'Notes', width: 220 },
-  { key: 'followers', label: 'Followers', sort: 'followerCount', width: 100 },
-  { key: 'added', label: 'Added', sort: 'createdAt', width: 110 },
+  { key: 'tags', label: 'Tags', width: 210 },
+  { key: 'assignee', label: 'Assignee', width: 150 },
+  { key: 'valuation', label: 'Value', sort: 'valuation', width: 100 },
+  { key: 'notes', label: 'Notes', width: 180 },
+  { key: 'followers', label: 'Followers', sort: 'followerCount', width: 90 },
+  { key: 'added', label: 'Added', sort: 'createdAt', width: 100 },
 ];
 const COLUMNS_KEY = 'prospects.columns';
 /** The fixed columns: the row's checkbox (styles.css `.record-table .check`) and the name. */
 const CHECK_WIDTH = 40;
-const NAME_WIDTH = 200;
+const NAME_WIDTH = 180;
 
 /**
  * A prospect's value, shown as the pipeline board shows it (5,000) and edited as a plain number: the digits
