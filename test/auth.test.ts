@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { hashSecret, pruneSignIns } from '../src/app/team/sessions.js';
 import { createLogger } from '../src/cli/runtime.js';
+import { loadConfig } from '../src/config.js';
+import { newId } from '../src/core/ids.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testApp, testContext } from './helpers/app.js';
 import { addMember, browser, freshAddress, HOST, ORIGIN, ownerCredentials, uniqueEmail } from './helpers/session.js';
@@ -49,21 +52,6 @@ describe('sign-in', () => {
     expect(JSON.stringify(rows)).not.toContain(page.cookie!);
     const user = await db.selectFrom('users as u').innerJoin('members as m', 'm.user_id', 'u.id').select('u.password_hash').where('m.id', '=', team.ownerMemberId).executeTakeFirstOrThrow();
     expect(user.password_hash).toMatch(/^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+$/);
-  });
-
-  it('marks the cookie Secure when the request came over HTTPS', async () => {
-    const https = await buildServer(await testContext());
-    // fastify reads the protocol from the socket, which inject cannot make a TLS one: this server says https
-    const team = await newTeam();
-    const credentials = await ownerCredentials(team.ownerMemberId);
-    https.addHook('onRequest', async (request) => {
-      Object.defineProperty(request, 'protocol', { value: 'https' });
-    });
-    await https.ready();
-    const response = await https.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: credentials, remoteAddress: freshAddress() });
-    expect(response.statusCode).toBe(200);
-    expect(response.cookies.find((c) => c.name === 'inbox_session')!.secure).toBe(true);
-    await https.close();
   });
 
   it('answers a wrong password and an unknown e-mail alike', async () => {
@@ -120,6 +108,93 @@ describe('sign-in', () => {
     const response = await browser(app).request('POST', '/api/v1/auth/sign-in', credentials, { origin: 'https://evil.example' });
     expect(response.statusCode).toBe(403);
     expect(response.json().error.code).toBe('CSRF_REJECTED');
+  });
+});
+
+describe('behind a proxy (INBOX_TRUST_PROXY)', () => {
+  async function serverTrusting(trustProxy: string | undefined) {
+    const app = await buildServer(await testContext({ env: { INBOX_AUTH_FAILURES_PER_MINUTE: '3', ...(trustProxy === undefined ? {} : { INBOX_TRUST_PROXY: trustProxy }) } }));
+    await app.ready();
+    return app;
+  }
+  const PROXY = '192.0.2.10';
+  const signInThrough = (app: FastifyInstance, credentials: { email: string; password: string }, headers: Record<string, string>, remoteAddress = PROXY) =>
+    app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: credentials, remoteAddress, headers: { host: HOST, ...headers } });
+  const badTokenThrough = (app: FastifyInstance, client: string, remoteAddress = PROXY) =>
+    app.inject({ method: 'GET', url: '/api/v1/team', remoteAddress, headers: { authorization: 'Bearer inbox_guessed', 'x-forwarded-for': client } });
+
+  it('marks the cookie Secure when a trusted proxy says the request came over HTTPS, and not when another client says so', async () => {
+    const team = await newTeam();
+    const credentials = await ownerCredentials(team.ownerMemberId);
+    const secure = async (response: LightMyRequestResponse) => {
+      expect(response.statusCode).toBe(200);
+      return response.cookies.find((c) => c.name === 'inbox_session')!.secure === true;
+    };
+    const forwardedHttps = { 'x-forwarded-proto': 'https', 'x-forwarded-for': freshAddress() };
+    const trustingAll = await serverTrusting('true');
+    expect(await secure(await signInThrough(trustingAll, credentials, forwardedHttps))).toBe(true);
+    expect(await secure(await signInThrough(trustingAll, credentials, { 'x-forwarded-for': freshAddress() }))).toBe(false);
+    await trustingAll.close();
+
+    const trustingOne = await serverTrusting(`${PROXY}, 198.51.100.0/24`);
+    expect(await secure(await signInThrough(trustingOne, credentials, forwardedHttps))).toBe(true);
+    expect(await secure(await signInThrough(trustingOne, credentials, forwardedHttps, '198.51.100.7'))).toBe(true);
+    expect(await secure(await signInThrough(trustingOne, credentials, forwardedHttps, '203.0.113.5'))).toBe(false);
+    await trustingOne.close();
+
+    const trustingNone = await serverTrusting(undefined);
+    expect(await secure(await signInThrough(trustingNone, credentials, forwardedHttps))).toBe(false);
+    await trustingNone.close();
+  });
+
+  it('limits the clients a trusted proxy forwards each on its own address', async () => {
+    const app = await serverTrusting('1');
+    const [first, second] = [freshAddress(), freshAddress()];
+    for (let i = 0; i < 3; i++) expect((await badTokenThrough(app, first)).statusCode).toBe(401);
+    expect((await badTokenThrough(app, first)).statusCode).toBe(429);
+    expect((await badTokenThrough(app, second)).statusCode).toBe(401);
+
+    // sign-in's per-address limit too (50 attempts in 15 minutes)
+    const spray = (client: string) => signInThrough(app, { email: uniqueEmail('spray'), password: 'a guessed password' }, { origin: ORIGIN, 'x-forwarded-for': client });
+    const sprayer = freshAddress();
+    for (let i = 0; i < 50; i++) expect((await spray(sprayer)).statusCode).toBe(401);
+    expect((await spray(sprayer)).statusCode).toBe(429);
+    expect((await spray(freshAddress())).statusCode).toBe(401);
+    await app.close();
+  }, 60_000);
+
+  it('without the setting ignores X-Forwarded-For: a client cannot choose its address to escape a limit', async () => {
+    const app = await serverTrusting(undefined);
+    const client = freshAddress();
+    for (let i = 0; i < 3; i++) expect((await badTokenThrough(app, freshAddress(), client)).statusCode).toBe(401);
+    expect((await badTokenThrough(app, freshAddress(), client)).statusCode).toBe(429);
+    await app.close();
+  });
+
+  it("matches a signed-in write's Origin against a trusted proxy's X-Forwarded-Host", async () => {
+    const team = await newTeam();
+    const credentials = await ownerCredentials(team.ownerMemberId);
+    const write = async (app: FastifyInstance) => {
+      const viaProxy = { host: '127.0.0.1:3000', 'x-forwarded-host': HOST, origin: ORIGIN, 'x-forwarded-for': freshAddress() };
+      const signedIn = await app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: credentials, remoteAddress: PROXY, headers: viaProxy });
+      if (signedIn.statusCode !== 200) return signedIn;
+      const cookie = `inbox_session=${signedIn.cookies.find((c) => c.name === 'inbox_session')!.value}`;
+      return app.inject({ method: 'POST', url: '/api/v1/tags', payload: { name: `via proxy ${newId()}` }, remoteAddress: PROXY, headers: { ...viaProxy, cookie } });
+    };
+    const trusting = await serverTrusting(PROXY);
+    expect((await write(trusting)).statusCode).toBeLessThan(300);
+    await trusting.close();
+    // unbelieved, the forwarded host is not this one: even the sign-in looks like another site's form
+    const untrusting = await serverTrusting(undefined);
+    expect((await write(untrusting)).json().error.code).toBe('CSRF_REJECTED');
+    await untrusting.close();
+  });
+
+  it('refuses a setting that is not true, false, a hop count or addresses', () => {
+    expect(loadConfig({ INBOX_TRUST_PROXY: '10.0.0.0/8,loopback, ::1' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback', '::1']);
+    expect(loadConfig({ INBOX_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(() => loadConfig({ INBOX_TRUST_PROXY: 'yes, 10.0.0.0/33' })).toThrow('INBOX_TRUST_PROXY: must be true, false, a hop count or comma-separated addresses or CIDRs (not "yes", "10.0.0.0/33")');
   });
 });
 
