@@ -345,6 +345,120 @@ describe('invites', () => {
   });
 });
 
+describe('members', () => {
+  async function signedInAs(app: FastifyInstance, member: { email: string; password: string }) {
+    const page = browser(app);
+    expect((await page.request('POST', '/api/v1/auth/sign-in', { email: member.email, password: member.password })).statusCode).toBe(200);
+    return page;
+  }
+
+  it('an owner changes roles; the member acts with the new one from the next request', async () => {
+    const { app, page } = await signedInOwner();
+    const agent = await addMember((await page.request('GET', '/api/v1/auth/me')).json().team.id, 'user');
+    const agentPage = await signedInAs(app, agent);
+    expect((await agentPage.request('GET', '/api/v1/invites')).statusCode).toBe(403);
+
+    const promoted = await page.request('PATCH', `/api/v1/members/${agent.memberId}`, { role: 'admin' });
+    expect(promoted.statusCode).toBe(200);
+    expect(promoted.json()).toMatchObject({ id: agent.memberId, email: agent.email, role: 'admin', updatedAt: expect.any(String) });
+    expect((await agentPage.request('GET', '/api/v1/invites')).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/invites', headers: { authorization: `Bearer ${agent.token}` } })).statusCode).toBe(200);
+
+    expect((await page.request('PATCH', `/api/v1/members/${agent.memberId}`, { role: 'owner' })).json().role).toBe('owner');
+    const bad = await page.request('PATCH', `/api/v1/members/${agent.memberId}`, { role: 'king' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'VALIDATION_ERROR', details: [{ field: 'body.role', message: expect.any(String) }] });
+  });
+
+  it('an admin manages admins and users but cannot make, change or remove an owner', async () => {
+    const app = await testApp();
+    const team = await newTeam();
+    const [admin, agent] = [await addMember(team.teamId, 'admin'), await addMember(team.teamId, 'user')];
+    const page = await signedInAs(app, admin);
+    for (const [method, url, body] of [
+      ['PATCH', `/api/v1/members/${agent.memberId}`, { role: 'owner' }],
+      ['PATCH', `/api/v1/members/${team.ownerMemberId}`, { role: 'user' }],
+      ['DELETE', `/api/v1/members/${team.ownerMemberId}`, undefined],
+    ] as const) {
+      const refused = await page.request(method, url, body);
+      expect(refused.statusCode, `${method} ${url}`).toBe(403);
+      expect(refused.json().error).toEqual({ code: 'FORBIDDEN', message: 'Only owners can make, change or remove an owner', status: 403 });
+    }
+    expect((await team.request('GET', `/api/v1/members/${team.ownerMemberId}`)).json().role).toBe('owner');
+    expect((await page.request('PATCH', `/api/v1/members/${agent.memberId}`, { role: 'admin' })).json().role).toBe('admin');
+    expect((await page.request('DELETE', `/api/v1/members/${agent.memberId}`)).statusCode).toBe(204);
+    expect((await team.request('GET', '/api/v1/members')).json().map((m: { id: string }) => m.id).sort()).toEqual([team.ownerMemberId, admin.memberId].sort());
+  });
+
+  it('a user member can change no role and remove no one, by cookie or token', async () => {
+    const app = await testApp();
+    const team = await newTeam();
+    const [agent, other] = [await addMember(team.teamId, 'user'), await addMember(team.teamId, 'user')];
+    const page = await signedInAs(app, agent);
+    for (const response of [
+      await page.request('PATCH', `/api/v1/members/${other.memberId}`, { role: 'admin' }),
+      await page.request('PATCH', `/api/v1/members/${agent.memberId}`, { role: 'admin' }),
+      await page.request('DELETE', `/api/v1/members/${other.memberId}`),
+      await app.inject({ method: 'DELETE', url: `/api/v1/members/${other.memberId}`, headers: { authorization: `Bearer ${agent.token}` } }),
+    ]) {
+      expect(response.statusCode).toBe(403);
+      expect(response.json().error.code).toBe('FORBIDDEN');
+    }
+    expect((await team.request('GET', '/api/v1/members')).json()).toHaveLength(3);
+  });
+
+  it('the last owner can be neither demoted nor removed', async () => {
+    const { app, page, team } = await signedInOwner();
+    for (const response of [
+      await page.request('PATCH', `/api/v1/members/${team.ownerMemberId}`, { role: 'admin' }),
+      await page.request('DELETE', `/api/v1/members/${team.ownerMemberId}`),
+    ]) {
+      expect(response.statusCode).toBe(409);
+      expect(response.json().error).toEqual({ code: 'LAST_OWNER', message: 'A team keeps at least one owner: make another member an owner first', status: 409 });
+    }
+    // with a second owner the first may step down, and then the second is the last
+    const second = await addMember(team.teamId, 'admin');
+    await page.request('PATCH', `/api/v1/members/${second.memberId}`, { role: 'owner' });
+    expect((await page.request('PATCH', `/api/v1/members/${team.ownerMemberId}`, { role: 'admin' })).json().role).toBe('admin');
+    const secondPage = await signedInAs(app, second);
+    expect((await secondPage.request('PATCH', `/api/v1/members/${second.memberId}`, { role: 'user' })).json().error.code).toBe('LAST_OWNER');
+    expect((await secondPage.request('DELETE', `/api/v1/members/${second.memberId}`)).json().error.code).toBe('LAST_OWNER');
+  });
+
+  it("a removed member's sessions and tokens stop working at once; their user stays", async () => {
+    const { app, page, team } = await signedInOwner();
+    const agent = await addMember(team.teamId, 'admin');
+    const agentPage = await signedInAs(app, agent);
+    expect((await agentPage.request('GET', '/api/v1/auth/me')).statusCode).toBe(200);
+
+    expect((await page.request('DELETE', `/api/v1/members/${agent.memberId}`)).statusCode).toBe(204);
+    expect((await agentPage.request('GET', '/api/v1/auth/me')).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/team', headers: { authorization: `Bearer ${agent.token}` } })).statusCode).toBe(401);
+    const { db } = await sharedStore();
+    expect(await db.selectFrom('sessions').select('id').where('member_id', '=', agent.memberId).execute()).toEqual([]);
+    expect(await db.selectFrom('users').select('id').where('id', '=', agent.userId).execute()).toHaveLength(1);
+    expect((await page.request('GET', `/api/v1/members/${agent.memberId}`)).json().error.code).toBe('MEMBER_NOT_FOUND');
+    expect((await page.request('DELETE', `/api/v1/members/${agent.memberId}`)).statusCode).toBe(404);
+    // signing in again finds no team to enter
+    expect((await browser(app).request('POST', '/api/v1/auth/sign-in', { email: agent.email, password: agent.password })).json()).toEqual({ error: WRONG });
+  });
+
+  it("another team's member is not found", async () => {
+    const { page } = await signedInOwner();
+    const other = await newTeam();
+    const stranger = await addMember(other.teamId, 'user');
+    for (const response of [
+      await page.request('PATCH', `/api/v1/members/${stranger.memberId}`, { role: 'admin' }),
+      await page.request('DELETE', `/api/v1/members/${stranger.memberId}`),
+      await page.request('PATCH', `/api/v1/members/${other.ownerMemberId}`, { role: 'user' }),
+    ]) {
+      expect(response.statusCode).toBe(404);
+      expect(response.json().error.code).toBe('MEMBER_NOT_FOUND');
+    }
+    expect((await other.request('GET', `/api/v1/members/${stranger.memberId}`)).json().role).toBe('user');
+  });
+});
+
 describe('roles', () => {
   it('a user member cannot manage tokens, invites, webhooks or account links, by cookie or token', async () => {
     const app = await testApp();
