@@ -306,6 +306,19 @@ describe('invites', () => {
     expect(members.map((m: { email: string }) => m.email)).toContain(email);
   });
 
+  it("refuses accepting an invite from another site's page (CSRF), and the link stays usable", async () => {
+    const { app, page } = await signedInOwner();
+    const { url } = (await page.request('POST', '/api/v1/invites', { email: uniqueEmail() })).json();
+    const secret = url.split('/').at(-1);
+    const guest = browser(app);
+    const forged = await guest.request('POST', `/api/v1/invites/accept/${secret}`, { password: 'chosen by evil' }, { origin: 'https://evil.example' });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.json().error.code).toBe('CSRF_REJECTED');
+    expect(forged.cookies).toHaveLength(0);
+    expect((await guest.request('GET', `/api/v1/invites/accept/${secret}`)).statusCode).toBe(200);
+    expect((await guest.request('POST', `/api/v1/invites/accept/${secret}`, { password: 'chosen by the invitee' })).statusCode).toBe(200);
+  });
+
   it('an invite for an existing user adds the membership and asks for that user’s password', async () => {
     const { app, page, team } = await signedInOwner();
     const other = await newTeam();
