@@ -8,6 +8,7 @@ import { newId } from '../src/core/ids.js';
 import { buildServer } from '../src/http/server.js';
 import { newTeam, testApp, testContext } from './helpers/app.js';
 import { addMember, browser, freshAddress, HOST, ORIGIN, ownerCredentials, uniqueEmail } from './helpers/session.js';
+import { conversation } from './helpers/sandbox.js';
 import { sharedStore } from './helpers/store.js';
 
 const WRONG = { code: 'INVALID_CREDENTIALS', message: 'The e-mail or password is incorrect', status: 401 };
@@ -438,11 +439,29 @@ describe('members', () => {
     expect((await secondPage.request('DELETE', `/api/v1/members/${second.memberId}`)).json().error.code).toBe('LAST_OWNER');
   });
 
+  it('two owners demoting each other at once leave one owner', async () => {
+    const app = await testApp();
+    const team = await newTeam();
+    const [first, second] = [await addMember(team.teamId, 'admin'), await addMember(team.teamId, 'admin')];
+    for (const member of [first, second]) await team.request('PATCH', `/api/v1/members/${member.memberId}`, { role: 'owner' });
+    await team.request('PATCH', `/api/v1/members/${team.ownerMemberId}`, { role: 'user' });
+    const [firstPage, secondPage] = [await signedInAs(app, first), await signedInAs(app, second)];
+    const answers = await Promise.all([
+      firstPage.request('PATCH', `/api/v1/members/${second.memberId}`, { role: 'admin' }),
+      secondPage.request('PATCH', `/api/v1/members/${first.memberId}`, { role: 'admin' }),
+    ]);
+    expect(answers.map((answer) => answer.statusCode).sort()).toEqual([200, 409]);
+    const roles = (await team.request('GET', '/api/v1/members')).json().map((m: { role: string }) => m.role);
+    expect(roles.filter((role: string) => role === 'owner')).toHaveLength(1);
+  });
+
   it("a removed member's sessions and tokens stop working at once; their user stays", async () => {
     const { app, page, team } = await signedInOwner();
     const agent = await addMember(team.teamId, 'admin');
     const agentPage = await signedInAs(app, agent);
     expect((await agentPage.request('GET', '/api/v1/auth/me')).statusCode).toBe(200);
+    const { thread } = await conversation(team);
+    await team.request('PATCH', `/api/v1/threads/${thread.id}`, { assigneeId: agent.memberId });
 
     expect((await page.request('DELETE', `/api/v1/members/${agent.memberId}`)).statusCode).toBe(204);
     expect((await agentPage.request('GET', '/api/v1/auth/me')).statusCode).toBe(401);
@@ -452,6 +471,7 @@ describe('members', () => {
     expect(await db.selectFrom('users').select('id').where('id', '=', agent.userId).execute()).toHaveLength(1);
     expect((await page.request('GET', `/api/v1/members/${agent.memberId}`)).json().error.code).toBe('MEMBER_NOT_FOUND');
     expect((await page.request('DELETE', `/api/v1/members/${agent.memberId}`)).statusCode).toBe(404);
+    expect((await team.request('GET', `/api/v1/threads/${thread.id}`)).json().assigneeId).toBeNull();
     // signing in again finds no team to enter
     expect((await browser(app).request('POST', '/api/v1/auth/sign-in', { email: agent.email, password: agent.password })).json()).toEqual({ error: WRONG });
   });

@@ -18,7 +18,7 @@ const SECRET_QUERY_PARAMETERS = /([?&](?:code|state)=)[^&#]*/g;
 const SECRET_PATH_SEGMENTS = /(\/(?:app|invites)\/accept\/)[^/?#\s"]+/g;
 
 /** A URL, or a message that quotes one (a 404 or 405 names the path), with its secrets redacted. */
-export const redactSecrets = (text: string) =>
+const redactSecrets = (text: string) =>
   text.replace(SECRET_QUERY_PARAMETERS, '$1[redacted]').replace(SECRET_PATH_SEGMENTS, '$1[redacted]');
 
 interface LoggedRequest {
@@ -52,11 +52,6 @@ export function createLogger(config: Config, destination: pino.DestinationStream
       // A refusal's message may quote the path (`PUT is not allowed on /api/v1/invites/accept/…`).
       formatters: {
         log: (fields) => (typeof fields.message === 'string' ? { ...fields, message: redactSecrets(fields.message) } : fields),
-      },
-      hooks: {
-        logMethod(args, write) {
-          write.apply(this, args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : arg)) as Parameters<typeof write>);
-        },
       },
     },
     destination,
