@@ -62,19 +62,23 @@ const lastOwner = () => new AppError(409, 'LAST_OWNER', 'A team keeps at least o
 /**
  * Checks that the actor may change or remove the member, in a transaction that holds the team's row: changes to
  * one team's members take turns, so two owners demoting each other at once cannot leave the team without one.
+ * The actor's role is read again under the lock (a change that just committed may have taken theirs away).
  * Only owners make, change or remove an owner.
  */
 async function guardedChange(db: Db, actor: Actor, memberId: string, change: (trx: Db, member: { role: Member['role'] }) => Promise<void>, newRole?: Member['role']): Promise<void> {
-  assertCanManage(actor, 'members and invites');
   await db.transaction().execute(async (trx) => {
     await trx.selectFrom('teams').select('id').where('id', '=', actor.teamId).forUpdate().executeTakeFirstOrThrow();
+    const current = await trx.selectFrom('members').select('role').where('id', '=', actor.memberId).executeTakeFirst();
+    if (!current) throw forbidden('You are no longer a member of this team');
+    const role = current.role;
+    assertCanManage({ ...actor, role }, 'members and invites');
     const member = await rowOr404(
       trx.selectFrom('members').select('role').where('team_id', '=', actor.teamId).where('id', '=', memberId),
       'MEMBER_NOT_FOUND',
       'Member',
       memberId,
     );
-    if (actor.role !== 'owner' && (member.role === 'owner' || newRole === 'owner')) throw forbidden('Only owners can make, change or remove an owner');
+    if (role !== 'owner' && (member.role === 'owner' || newRole === 'owner')) throw forbidden('Only owners can make, change or remove an owner');
     if (member.role === 'owner' && newRole !== 'owner') {
       const owners = await trx.selectFrom('members').select((eb) => eb.fn.countAll<string>().as('n')).where('team_id', '=', actor.teamId).where('role', '=', 'owner').executeTakeFirstOrThrow();
       if (Number(owners.n) <= 1) throw lastOwner();
