@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseSecretKey, SecretBoxError } from './core/secret-box.js';
 
@@ -22,6 +23,37 @@ const secretKey = z
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** proxy-addr's names for address ranges, which fastify's trustProxy takes beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry) || isIP(entry) !== 0) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const version = isIP(address ?? '');
+  return rest.length === 0 && version !== 0 && /^\d{1,3}$/.test(bits ?? '') && Number(bits) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * fastify's trustProxy: `true` (every hop), a hop count, or the proxies' addresses and CIDRs, comma-separated.
+ * Off by default: X-Forwarded-* from a client that is not a trusted proxy would let it choose its own address.
+ */
+const trustProxy = z
+  .string()
+  .transform((text, zctx): boolean | number | string[] => {
+    const value = text.trim();
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((entry) => entry.trim());
+    const bad = entries.filter((entry) => !isProxyAddress(entry));
+    if (bad.length > 0) {
+      zctx.addIssue({ code: 'custom', message: `must be true, false, a hop count or comma-separated addresses or CIDRs (not ${bad.map((entry) => JSON.stringify(entry)).join(', ')})` });
+      return z.NEVER;
+    }
+    return entries;
+  })
+  .default(false);
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -34,6 +66,7 @@ const envSchema = z.object({
     .default('16MB'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  INBOX_TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INBOX_BOOTSTRAP_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   INBOX_BOOTSTRAP_OWNER_EMAIL: z.email('must be an e-mail address').optional(),
@@ -74,6 +107,11 @@ export interface Config {
   port: number;
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /**
+   * Which proxies' X-Forwarded-For and -Proto to believe (fastify's trustProxy): the client address of the
+   * per-address limits and whether the request came over HTTPS (the session cookie's Secure).
+   */
+  trustProxy: boolean | number | string[];
   bootstrapToken: string | undefined;
   /** the default owner's sign-in, set on first start instead of printing a one-time password link */
   bootstrapOwner: { email: string | undefined; password: string | undefined };
@@ -142,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.INBOX_TRUST_PROXY,
     bootstrapToken: e.INBOX_BOOTSTRAP_TOKEN,
     bootstrapOwner: { email: e.INBOX_BOOTSTRAP_OWNER_EMAIL, password: e.INBOX_BOOTSTRAP_OWNER_PASSWORD },
     rateLimits: {

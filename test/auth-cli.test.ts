@@ -14,6 +14,8 @@ describe('first start and members from the command line', () => {
     const server = inbox(['serve'], env);
     const link = await waitFor(async () => new RegExp(`\\n(http://127\\.0\\.0\\.1:${port}/app/accept/[\\w-]+)\\n`).exec(server.stdoutSoFar())?.[1]);
     const secret = link.split('/').at(-1)!;
+    // the link a person opens: the page, then its API lookup
+    expect((await waitFor(async () => fetch(link).catch(() => undefined))).status).toBe(200);
     const lookup = await waitFor(async () => {
       const response = await fetch(`${base}/api/v1/invites/accept/${secret}`);
       return response.ok ? ((await response.json()) as { email: string; kind: string; teamName: string }) : undefined;
@@ -31,6 +33,10 @@ describe('first start and members from the command line', () => {
     // nothing about the session or the password reaches the logs
     expect(stderr).not.toContain('the owners password');
     expect(stderr).not.toContain(signIn.headers.get('set-cookie')!.split(';')[0]!.split('=')[1]!);
+    // nor the one-time link's secret, which the request log shows redacted
+    expect(stderr).toContain('/app/accept/[redacted]');
+    expect(stderr).toContain('/api/v1/invites/accept/[redacted]');
+    expect(stderr).not.toContain(secret);
 
     const invite = await inbox(['member', 'invite', 'new.person@example.com', '--role', 'admin'], env).result;
     expect(invite.code).toBe(0);
@@ -41,13 +47,17 @@ describe('first start and members from the command line', () => {
 
     const restarted = inbox(['serve'], env);
     const inviteSecret = invite.stdout.trim().split('/').at(-1)!;
+    expect((await waitFor(async () => fetch(invite.stdout.trim()).catch(() => undefined))).status).toBe(200);
     const invited = await waitFor(async () => {
       const response = await fetch(`${base}/api/v1/invites/accept/${inviteSecret}`);
       return response.ok ? ((await response.json()) as { email: string; kind: string }) : undefined;
     });
     expect(invited).toMatchObject({ email: 'new.person@example.com', kind: 'invite' });
     restarted.kill('SIGTERM');
-    expect((await restarted.result).stdout).toBe(''); // no second team, token or link
+    const afterRestart = await restarted.result;
+    expect(afterRestart.stdout).toBe(''); // no second team, token or link
+    expect(afterRestart.stderr).toContain('/app/accept/[redacted]');
+    expect(afterRestart.stderr).not.toContain(inviteSecret);
   }, 90_000);
 
   it('takes the owner’s e-mail and password from INBOX_BOOTSTRAP_OWNER_EMAIL and _PASSWORD instead of printing a link', async () => {

@@ -165,6 +165,11 @@ describe('GET /events/stream', () => {
     expect(seqs(fromQuery.frames)).toEqual([5, 6, 7]);
   });
 
+  it('by default beats every 15 s, holds 20 streams a team and leases a slot for three heartbeats', async () => {
+    // the options `inbox serve` runs with (src/cli/runtime.ts gives EventStreams none)
+    expect((await testContext()).eventStreams!.options).toMatchObject({ heartbeatMs: 15_000, maxPerTeam: 20, leaseTtlMs: 45_000 });
+  });
+
   it('sends a heartbeat comment at the interval', async () => {
     const team = await newTeam(app);
     const stream = await openStream(base, team.token);

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { WebhookDispatcher } from '../src/app/events/webhook-delivery.js';
 import { testContext } from './helpers/app.js';
 import { browserSuite, newWebTeam, signIn } from './helpers/browser.js';
+import { addMember } from './helpers/session.js';
 import { startReceiver } from './helpers/receiver.js';
 import { sharedStore } from './helpers/store.js';
 
 const suite = browserSuite();
 
-async function settingsPage(email: string) {
+async function settingsPage(email: string, password?: string) {
   const p = await suite.page();
-  await signIn(p, email);
+  await signIn(p, email, password);
   await p.getByRole('list', { name: 'Threads' }).waitFor();
   await p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
   await p.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
@@ -67,7 +68,7 @@ describe('Settings', () => {
     await members.getByText(team.email).waitFor();
     const email = `colleague-${team.teamId}@example.test`;
     await members.getByRole('textbox', { name: 'Invite email' }).fill(email);
-    await members.getByRole('combobox', { name: 'Role' }).selectOption('admin');
+    await members.getByRole('combobox', { name: 'Role', exact: true }).selectOption('admin');
     await members.getByRole('button', { name: 'Create invite link' }).click();
     const link = await members.getByText(`Send this link to ${email}`).locator('code').textContent();
     expect(link).toMatch(new RegExp(`^${suite.rig().origin}/app/accept/.+`));
@@ -80,6 +81,51 @@ describe('Settings', () => {
     await statuses.getByRole('button', { name: 'Add' }).click();
     await statuses.getByText('Qualified', { exact: true }).waitFor();
     expect((await team.request('GET', '/api/v1/statuses')).json().map((s: { name: string }) => s.name)).toContain('Qualified');
+  });
+
+  it("changes a member's role, removes a member after a second click, revokes an invite, and shows a refusal in place", async () => {
+    const team = await newWebTeam(suite.rig());
+    const [agent, leaver] = [await addMember(team.teamId, 'user'), await addMember(team.teamId, 'user')];
+    const invited = `invited-${team.teamId}@example.test`;
+    await team.request('POST', '/api/v1/invites', { email: invited });
+    const p = await settingsPage(team.email);
+    const members = p.getByRole('region', { name: 'Members' });
+    const memberRoles = async () => Object.fromEntries((await team.request('GET', '/api/v1/members')).json().map((m: { email: string; role: string }) => [m.email, m.role]));
+
+    await members.getByRole('combobox', { name: `Role of ${agent.email}` }).selectOption('admin');
+    await expect.poll(async () => (await memberRoles())[agent.email]).toBe('admin');
+
+    await members.getByRole('button', { name: `Remove ${leaver.email}` }).click();
+    await members.getByRole('button', { name: `Confirm removing ${leaver.email}` }).click();
+    await members.getByRole('cell', { name: leaver.email, exact: true }).waitFor({ state: 'detached' });
+    expect(Object.keys(await memberRoles())).not.toContain(leaver.email);
+
+    await members.getByRole('button', { name: `Revoke the invite of ${invited}` }).click();
+    await members.getByRole('listitem').filter({ hasText: invited }).waitFor({ state: 'detached' });
+    expect((await team.request('GET', '/api/v1/invites')).json().data).toEqual([]);
+
+    // The only owner stepping down is refused: the message shows in the section, the select goes back.
+    const own = members.getByRole('combobox', { name: `Role of ${team.email}` });
+    await own.selectOption('user');
+    await members.getByRole('alert').first().getByText('A team keeps at least one owner').waitFor();
+    await expect.poll(() => own.inputValue()).toBe('owner');
+    expect((await memberRoles())[team.email]).toBe('owner');
+  });
+
+  it('shows a user who is not an admin no member controls, and the API refuses them', async () => {
+    const team = await newWebTeam(suite.rig());
+    const agent = await addMember(team.teamId, 'user');
+    const p = await settingsPage(agent.email, agent.password);
+    const members = p.getByRole('region', { name: 'Members' });
+    await members.getByRole('cell', { name: team.email, exact: true }).waitFor();
+    expect(await members.getByRole('combobox').count()).toBe(0);
+    expect(await members.getByRole('button').count()).toBe(0);
+    expect(await members.getByRole('heading', { name: 'Invites' }).count()).toBe(0);
+    const refused = await p.evaluate(async (ownerId) => {
+      const response = await fetch(`/api/v1/members/${ownerId}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role: 'user' }) });
+      return { status: response.status, body: await response.json() };
+    }, team.ownerMemberId);
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
   });
 
   it("changes a linked account's daily limit, and shows the API's refusal of a bad one where it happened", async () => {

@@ -14,6 +14,12 @@ import { sealWebhookSecrets } from '../app/events/webhooks.js';
 
 /** Query parameters that carry a one-time secret (the OAuth callback's code and state). */
 const SECRET_QUERY_PARAMETERS = /([?&](?:code|state)=)[^&#]*/g;
+/** Path segments that are a secret: an invite or password link, as the page (`/app/accept/…`) and the API take it. */
+const SECRET_PATH_SEGMENTS = /(\/(?:app|invites)\/accept\/)[^/?#\s"]+/g;
+
+/** A URL, or a message that quotes one (a 404 or 405 names the path), with its secrets redacted. */
+const redactSecrets = (text: string) =>
+  text.replace(SECRET_QUERY_PARAMETERS, '$1[redacted]').replace(SECRET_PATH_SEGMENTS, '$1[redacted]');
 
 interface LoggedRequest {
   method: string;
@@ -28,11 +34,11 @@ export function createLogger(config: Config, destination: pino.DestinationStream
   return pino(
     {
       level: config.logLevel,
-      // fastify's request fields, the URL's secret parameters redacted.
+      // fastify's request fields, the URL's secrets redacted.
       serializers: {
         req: (req: LoggedRequest) => ({
           method: req.method,
-          url: req.url?.replace(SECRET_QUERY_PARAMETERS, '$1[redacted]'),
+          url: req.url === undefined ? undefined : redactSecrets(req.url),
           host: req.host,
           remoteAddress: req.ip,
           remotePort: req.socket?.remotePort,
@@ -42,6 +48,10 @@ export function createLogger(config: Config, destination: pino.DestinationStream
       redact: {
         paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.token', '*.secret', '*.password', '*.password_hash'],
         censor: '[redacted]',
+      },
+      // A refusal's message may quote the path (`PUT is not allowed on /api/v1/invites/accept/…`).
+      formatters: {
+        log: (fields) => (typeof fields.message === 'string' ? { ...fields, message: redactSecrets(fields.message) } : fields),
       },
     },
     destination,

@@ -24,9 +24,10 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 export function sameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
-  if (!origin || !request.headers.host) return false;
+  // request.host: the Host header, or a trusted proxy's X-Forwarded-Host (INBOX_TRUST_PROXY).
+  if (!origin || !request.host) return false;
   try {
-    return new URL(origin).host === request.headers.host;
+    return new URL(origin).host === request.host;
   } catch {
     return false;
   }

@@ -37,11 +37,16 @@ export interface ServerOptions {
   metrics?: Metrics;
 }
 
+/** fastify takes a hop count at run time, but its types only as this function: the nearest `hops` are proxies. */
+const trustHops = (hops: number) => (_address: string, hop: number) => hop < hops;
+
 /** Builds the HTTP server: conventions, documentation and every API route, bound to one AppContext. */
 export async function buildServer(ctx: AppContext, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as FastifyBaseLogger,
     bodyLimit: ctx.config.bodyLimitBytes,
+    // Behind a TLS-terminating proxy: request.ip and request.protocol from its X-Forwarded-For and -Proto.
+    trustProxy: typeof ctx.config.trustProxy === 'number' ? trustHops(ctx.config.trustProxy) : ctx.config.trustProxy,
     // A request must arrive whole within requestTimeoutMs (one byte every few seconds cannot hold a connection
     // for ever) and no connection may stay silent past idleTimeoutMs in the middle of a request. Node checks the
     // first at connectionsCheckingInterval, and only when the server is created with it (setting it later does not

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { getMember, listMembers } from '../../app/team/members.js';
+import { changeMemberRole, getMember, listMembers, removeMember } from '../../app/team/members.js';
 import { getTeam, presentTeam } from '../../app/team/teams.js';
 import {
   assertCanManageTokens,
@@ -11,8 +11,8 @@ import {
 import type { AppContext } from '../../app/context.js';
 import { iso, isoOrNull } from '../../core/time.js';
 import type { Api } from '../api.js';
-import { errorResponses, IdSchema } from '../schemas/common.js';
-import { CreatedTokenSchema, MemberSchema, TeamSchema, TokenSchema } from '../schemas/team.js';
+import { EmptyBody, errorResponses, IdSchema } from '../schemas/common.js';
+import { CreatedTokenSchema, MemberParams, MemberSchema, TeamSchema, TokenSchema, UpdateMemberBody } from '../schemas/team.js';
 
 const presentToken = (t: TokenInfo) => ({
   id: t.id,
@@ -43,11 +43,41 @@ export function teamRoutes(api: Api, ctx: AppContext): void {
       schema: {
         tags: ['Members'],
         summary: 'Get a team member',
-        params: z.object({ memberId: IdSchema }),
+        params: MemberParams,
         response: { 200: MemberSchema, ...errorResponses },
       },
     },
     async (req) => getMember(ctx.db, req.actor.teamId, req.params.memberId),
+  );
+
+  api.patch(
+    '/members/:memberId',
+    {
+      schema: {
+        tags: ['Members'],
+        summary: "Change a member's role (owners and admins; only owners make or change an owner; a team keeps one owner)",
+        params: MemberParams,
+        body: UpdateMemberBody,
+        response: { 200: MemberSchema, ...errorResponses },
+      },
+    },
+    async (req) => changeMemberRole(ctx.db, req.actor, req.params.memberId, req.body.role, ctx.clock.now()),
+  );
+
+  api.delete(
+    '/members/:memberId',
+    {
+      schema: {
+        tags: ['Members'],
+        summary: 'Remove a member from the team: their sessions end and their API tokens stop working',
+        params: MemberParams,
+        body: EmptyBody,
+      },
+    },
+    async (req, reply) => {
+      await removeMember(ctx.db, req.actor, req.params.memberId);
+      return reply.code(204).send();
+    },
   );
 
   api.get(

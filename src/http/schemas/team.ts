@@ -14,6 +14,8 @@ export const TeamSchema = z
   })
   .meta({ id: 'Team' });
 
+export const MemberRole = z.enum(['owner', 'admin', 'user']);
+
 export const MemberSchema = z
   .object({
     id: IdSchema,
@@ -21,11 +23,15 @@ export const MemberSchema = z
     name: z.string().nullable(),
     email: z.email(),
     image: z.string().nullable(),
-    role: z.enum(['owner', 'admin', 'user']),
+    role: MemberRole,
     createdAt: TimestampSchema,
     updatedAt: NullableTimestamp,
   })
   .meta({ id: 'Member' });
+
+export const MemberParams = z.object({ memberId: IdSchema });
+
+export const UpdateMemberBody = z.object({ role: MemberRole });
 
 export const TokenSchema = z
   .object({

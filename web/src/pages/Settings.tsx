@@ -5,7 +5,7 @@ import type { CreatedTokenSchema, TokenSchema } from '../../../src/http/schemas/
 import type { CreatedWebhookSchema, DeliveryPageSchema, WebhookSchema } from '../../../src/http/schemas/webhooks.js';
 import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
 import { useEditedField } from '../components/edited-field.js';
-import { me } from '../session.js';
+import { loadSession, me } from '../session.js';
 
 type Token = z.infer<typeof TokenSchema>;
 type Webhook = z.infer<typeof WebhookSchema>;
@@ -104,12 +104,64 @@ function Accounts() {
   );
 }
 
+const ROLE_NAMES: Record<Member['role'], string> = { owner: 'Owner', admin: 'Admin', user: 'User' };
+
 function Members() {
-  const [list, error] = useLoad<Member[]>('/members');
-  const manager = me.value?.member.role === 'owner' || me.value?.member.role === 'admin';
+  const [list, error, reload, fail] = useLoad<Member[]>('/members');
+  const role = me.value?.member.role;
+  const manager = role === 'owner' || role === 'admin';
+  // Only owners make, change or remove an owner (the API says so too).
+  const editable = (member: Member) => manager && (role === 'owner' || member.role !== 'owner');
+  const roles = (Object.keys(ROLE_NAMES) as Member['role'][]).filter((r) => role === 'owner' || r !== 'owner');
+  // Removing asks once more in place: a second click on the same button confirms.
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const done = (member: Member) => {
+    fail('');
+    reload();
+    // One's own role or membership changed: the page's idea of who is signed in follows.
+    if (member.id === me.value?.member.id) void loadSession();
+  };
+  const changeRole = (member: Member, field: HTMLSelectElement) =>
+    api('PATCH', `/members/${member.id}`, { role: field.value }).then(
+      () => done(member),
+      (caught: Error) => ((field.value = member.role), fail(caught.message)),
+    );
+  const remove = (member: Member) => {
+    if (confirming !== member.id) return setConfirming(member.id);
+    setConfirming(null);
+    api('DELETE', `/members/${member.id}`).then(() => done(member), (caught: Error) => fail(caught.message));
+  };
   return (
     <Section title="Members" error={error}>
-      <ul class="plain">{list?.map((member) => <li key={member.id}>{member.name || member.email} <span class="muted">{member.email} · {member.role}</span></li>)}</ul>
+      <table class="table">
+        <thead><tr><th>Name</th><th>Email</th><th>Role</th>{manager && <th aria-label="Actions" />}</tr></thead>
+        <tbody>
+          {list?.map((member) => (
+            <tr key={member.id}>
+              <td>{member.name || '—'}</td>
+              <td class="muted">{member.email}</td>
+              <td>
+                {editable(member) ? (
+                  <select aria-label={`Role of ${member.email}`} value={member.role} onChange={(e) => changeRole(member, e.currentTarget)}>
+                    {roles.map((r) => <option key={r} value={r}>{ROLE_NAMES[r]}</option>)}
+                  </select>
+                ) : (
+                  ROLE_NAMES[member.role]
+                )}
+              </td>
+              {manager && (
+                <td>
+                  {editable(member) && (
+                    <button aria-label={confirming === member.id ? `Confirm removing ${member.email}` : `Remove ${member.email}`} onClick={() => remove(member)} onBlur={() => setConfirming(null)}>
+                      {confirming === member.id ? 'Really remove?' : 'Remove'}
+                    </button>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
       {manager && <Invites />}
     </Section>
   );
@@ -118,11 +170,23 @@ function Members() {
 function Invites() {
   const [list, error, reload, fail] = useLoad<{ data: Invite[] }>('/invites');
   const [created, setCreated] = useState<Invite | null>(null);
+  const revoke = (invite: Invite) =>
+    api('DELETE', `/invites/${invite.id}`).then(
+      () => (fail(''), setCreated((shown) => (shown?.id === invite.id ? null : shown)), reload()),
+      (caught: Error) => fail(caught.message),
+    );
   return (
     <div>
       <h3>Invites</h3>
       <div role="alert" class="form-error">{error}</div>
-      <ul class="plain">{list?.data.map((invite) => <li key={invite.id}>{invite.email} <span class="muted">{invite.role} · expires {new Date(invite.expiresAt).toLocaleDateString()}</span></li>)}</ul>
+      <ul class="plain">
+        {list?.data.map((invite) => (
+          <li key={invite.id}>
+            {invite.email} <span class="muted">{invite.role} · expires {new Date(invite.expiresAt).toLocaleDateString()}</span>{' '}
+            <button aria-label={`Revoke the invite of ${invite.email}`} onClick={() => revoke(invite)}>Revoke</button>
+          </li>
+        ))}
+      </ul>
       <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { setCreated(await api<Invite>('POST', '/invites', { email: form.get('email'), role: form.get('role') })); reload(); }, fail)}>
         <input name="email" type="email" aria-label="Invite email" placeholder="name@company.com" required />
         <select name="role" aria-label="Role"><option value="user">User</option><option value="admin">Admin</option></select>
