@@ -201,6 +201,24 @@ describe('GET /events/stream', () => {
     expect(events(frames)[0]!.data.teamId).toBe(team.teamId);
   });
 
+  it('ends a stream at a heartbeat once its credential no longer holds: its session signed out, its token revoked', async () => {
+    const team = await newTeam(app);
+    const page = browser(app);
+    await ok(page.request('POST', '/api/v1/auth/sign-in', await ownerCredentials(team.ownerMemberId)));
+    const bySession = await openStream(base, null, { headers: { cookie: `inbox_session=${page.cookie}` } });
+    const byToken = await openStream(base, team.token);
+    const heartbeats = (frames: Frame[]) => frames.filter((one) => one.comment === 'heartbeat').length;
+    await bySession.until((f) => heartbeats(f) >= 1, 'a heartbeat');
+    expect((await page.request('POST', '/api/v1/auth/sign-out')).statusCode).toBe(204);
+    await bySession.ended;
+    // The token's stream goes on, until the token is revoked.
+    const beats = heartbeats(byToken.frames);
+    await byToken.until((f) => heartbeats(f) > beats + 1, 'heartbeats after the sign-out');
+    const [token] = (await team.request('GET', '/api/v1/tokens')).json() as Array<{ id: string }>;
+    expect((await team.request('DELETE', `/api/v1/tokens/${token!.id}`)).statusCode).toBeLessThan(300);
+    await byToken.ended;
+  });
+
   it('refuses a bad Last-Event-ID and a missing token with the error envelope', async () => {
     const team = await newTeam(app);
     const bad = await openStream(base, team.token, { headers: { 'last-event-id': 'soon' } });

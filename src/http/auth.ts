@@ -83,10 +83,36 @@ function authFailureLimit(ctx: AppContext) {
   };
 }
 
+/** How a request proves who it is: a bearer token, or else the session cookie. */
+interface Credential {
+  session: boolean;
+  /** the actor it stands for now (null once it is revoked, signed out or its member removed) */
+  check(now: Date): Promise<Actor | null>;
+}
+
+/** A bearer header, when present, decides alone: a bad token is not rescued by a cookie. */
+function credentialOf(ctx: AppContext, request: FastifyRequest): Credential {
+  const cookie = request.cookies[SESSION_COOKIE];
+  if (request.headers.authorization !== undefined || !cookie) {
+    const match = BEARER.exec(request.headers.authorization ?? '');
+    return { session: false, check: async (now) => (match ? authenticate(ctx.db, match[1]!, now) : null) };
+  }
+  return { session: true, check: (now) => authenticateSession(ctx.db, cookie, now) };
+}
+
+/**
+ * Whether the request's credential still stands for the member it authenticated: a long-lived response (the
+ * event stream) asks again as it goes, so signing out, revoking the token or removing the member ends it.
+ */
+export function stillAuthenticated(ctx: AppContext, request: FastifyRequest): () => Promise<boolean> {
+  const credential = credentialOf(ctx, request);
+  return async () => (await credential.check(ctx.clock.now()))?.memberId === request.actor.memberId;
+}
+
 /**
  * Every route registered inside `app` needs a team token or a session cookie (with a matching Origin for
  * writes); each request is then counted against the team's rate limits, and the limit headers go on every
- * response. A bearer header, when present, decides alone: a bad token is not rescued by a cookie. Refusals are
+ * response. Refusals are
  * thrown, so the error handler of the context (API v1 or v2) answers them in its envelope.
  */
 export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
@@ -97,15 +123,9 @@ export function requireTeamToken(app: FastifyInstance, ctx: AppContext): void {
     const now = ctx.clock.now();
     const blocked = failures.blocked(request.ip, now);
     if (blocked) throw withRetryAfter(reply, blocked);
-    const cookie = request.cookies[SESSION_COOKIE];
-    let actor: Actor | null = null;
-    if (request.headers.authorization !== undefined || !cookie) {
-      const match = BEARER.exec(request.headers.authorization ?? '');
-      actor = match ? await authenticate(ctx.db, match[1]!, now) : null;
-    } else {
-      actor = await authenticateSession(ctx.db, cookie, now);
-      if (actor && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) throw new AppError(403, 'CSRF_REJECTED', CSRF_MESSAGE);
-    }
+    const credential = credentialOf(ctx, request);
+    const actor = await credential.check(now);
+    if (actor && credential.session && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) throw new AppError(403, 'CSRF_REJECTED', CSRF_MESSAGE);
     if (!actor) {
       const refused = await failures.failed(request.ip, now);
       throw refused ? withRetryAfter(reply, refused) : new AppError(401, 'UNAUTHORIZED', UNAUTHORIZED_MESSAGE);

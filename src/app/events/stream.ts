@@ -34,6 +34,8 @@ export interface StreamSink {
   write(chunk: string): number;
   /** ends the connection (the reader was too slow, the log could not be read or the server closes) */
   destroy(): void;
+  /** asked at each heartbeat: false once the reader's credential no longer holds (signed out, revoked, removed) */
+  stillAllowed?(): Promise<boolean>;
 }
 
 /** Events read from the log per query; a stream far behind catches up in pages of this size. */
@@ -167,14 +169,15 @@ export class EventStreams {
         begun = true;
         heartbeat = setInterval(() => {
           write(HEARTBEAT);
-          lease.renew().then(
-            (held) => {
-              // A stream whose slot another claim took must not count twice: it ends, and the client reconnects.
-              if (held || stopped) return;
+          // A stream whose slot another claim took must not count twice: it ends, and the client reconnects. So
+          // does one whose reader may no longer read the team's events.
+          Promise.all([lease.renew(), sink.stillAllowed?.() ?? true]).then(
+            ([held, allowed]) => {
+              if ((held && allowed) || stopped) return;
               stop();
               sink.destroy();
             },
-            // A failed renewal is tried again at the next heartbeat, well before the lease expires.
+            // A failed renewal or check is tried again at the next heartbeat, well before the lease expires.
             () => undefined,
           );
         }, this.options.heartbeatMs);

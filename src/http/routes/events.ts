@@ -3,6 +3,7 @@ import type { AppContext } from '../../app/context.js';
 import type { EventStreams } from '../../app/events/stream.js';
 import { listEvents } from '../../app/events/events.js';
 import type { Api } from '../api.js';
+import { stillAuthenticated } from '../auth.js';
 import { errorResponses } from '../schemas/common.js';
 import { EventPageSchema, EventQuery, EventStreamHeaders, EventStreamQuery } from '../schemas/events.js';
 
@@ -50,6 +51,7 @@ function eventStreamRoute(api: Api, ctx: AppContext, streams: EventStreams): voi
             return raw.writableLength;
           },
           destroy: () => void end(),
+          stillAllowed: stillAuthenticated(ctx, req),
         }, lease);
       } catch (error) {
         await lease.release();
