@@ -3,13 +3,12 @@ import { useEffect, useState } from 'preact/hooks';
 import type { z } from 'zod';
 import type { CreatedTokenSchema, TokenSchema } from '../../../src/http/schemas/team.js';
 import type { CreatedWebhookSchema, DeliveryPageSchema, WebhookSchema } from '../../../src/http/schemas/webhooks.js';
-import { api, ApiError, type AccountLink, type Member, type Status, type Tag } from '../api.js';
+import { api, ApiError, type AccountLink, type CreatedInvite, type Invite, type Member, type Status, type Tag } from '../api.js';
 import { useEditedField } from '../components/edited-field.js';
 import { loadSession, me } from '../session.js';
 
 type Token = z.infer<typeof TokenSchema>;
 type Webhook = z.infer<typeof WebhookSchema>;
-interface Invite { id: string; email: string; role: string; expiresAt: string; url?: string }
 
 /** Loads a section's data; a refusal (e.g. 403 for a user who is not an admin) becomes the section's message. */
 function useLoad<T>(path: string): [T | null, string, () => void, (message: string) => void] {
@@ -169,7 +168,7 @@ function Members() {
 
 function Invites() {
   const [list, error, reload, fail] = useLoad<{ data: Invite[] }>('/invites');
-  const [created, setCreated] = useState<Invite | null>(null);
+  const [created, setCreated] = useState<CreatedInvite | null>(null);
   const revoke = (invite: Invite) =>
     api('DELETE', `/invites/${invite.id}`).then(
       () => (fail(''), setCreated((shown) => (shown?.id === invite.id ? null : shown)), reload()),
@@ -187,7 +186,7 @@ function Invites() {
           </li>
         ))}
       </ul>
-      <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { setCreated(await api<Invite>('POST', '/invites', { email: form.get('email'), role: form.get('role') })); reload(); }, fail)}>
+      <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { setCreated(await api<CreatedInvite>('POST', '/invites', { email: form.get('email'), role: form.get('role') })); reload(); }, fail)}>
         <input name="email" type="email" aria-label="Invite email" placeholder="name@company.com" required />
         <select name="role" aria-label="Role"><option value="user">User</option><option value="admin">Admin</option></select>
         <button type="submit">Create invite link</button>
