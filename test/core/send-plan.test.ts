@@ -27,6 +27,13 @@ const world = fc.record({
   seed: fc.integer(),
 });
 
+/** A queue's leads as the store loads them: of each kind the first `cap`, and whether more wait. */
+const loadedEachCapped = (all: QueuedLead[], cap: number): Pick<SenderQueue, 'leads' | 'more'> => {
+  const followUps = all.filter((l) => l.nextRank > 0).sort(byDue);
+  const firstTouches = all.filter((l) => l.nextRank === 0).sort(byDue);
+  return { leads: [...followUps.slice(0, cap), ...firstTouches.slice(0, cap)], more: { followUps: followUps.length > cap, firstTouches: firstTouches.length > cap } };
+};
+
 describe('planAccount', () => {
   it('keeps every cap in any sliding window, sends only inside windows, never before a step is due', () => {
     fc.assert(
@@ -135,14 +142,7 @@ describe('planAccount', () => {
         const account: AccountState = { id: 'a', hourlyLimit, dailyLimit, heldUntil: null, sends: [] };
         const queues = (slice: number) => () =>
           paces.map((pace, c) => {
-            const all = mixedQueue(c, picks, from);
-            const followUps = all.filter((l) => l.nextRank > 0).sort(byDue);
-            const firstTouches = all.filter((l) => l.nextRank === 0).sort(byDue);
-            return {
-              campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps,
-              leads: [...followUps.slice(0, slice), ...firstTouches.slice(0, slice)],
-              more: { followUps: followUps.length > slice, firstTouches: firstTouches.length > slice },
-            };
+            return { campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps, ...loadedEachCapped(mixedQueue(c, picks, from), slice) };
           });
         const whole = planAccounts([{ account, queues: queues(picks.length) }], from, until, seededRandom(seed));
         const sliced = planAccounts([{ account, queues: queues(cap) }], from, until, seededRandom(seed));
@@ -197,13 +197,7 @@ describe('planAccounts', () => {
                 const id = `a${a}c${c}l${i}`;
                 return { id, prospectId: `p${id}`, nextRank, lastContactAt: nextRank === 0 ? null : new Date(dueAt.getTime() - contactedMinutesBefore * 60_000), dueAt };
               });
-              const followUps = all.filter((l) => l.nextRank > 0).sort(byDue);
-              const firstTouches = all.filter((l) => l.nextRank === 0).sort(byDue);
-              return {
-                campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps,
-                leads: [...followUps.slice(0, cap), ...firstTouches.slice(0, cap)],
-                more: { followUps: followUps.length > cap, firstTouches: firstTouches.length > cap },
-              };
+              return { campaignId: `c${c}`, messagesPerHour: pace, schedule, timeZone: start.zone, steps, ...loadedEachCapped(all, cap) };
             }),
         }));
         const expected = twoRounds(accounts, from, until, seed);
