@@ -6,11 +6,19 @@ import type { CampaignRow } from '../store/schema-campaigns.js';
  * app/campaigns/outcomes.ts): the sends that went out and the ones the recipient refused.
  */
 
-/** One send of a batch that went out. */
-export interface CampaignSend {
+/**
+ * What the engine reads of a prospect: whom to send to, and the profile its messages' variables come from. A
+ * store may hand the engine more (the database its whole rows, which the inbox records the sends with); a
+ * forecast's copy reads only these.
+ */
+export const ENGINE_PROSPECT_COLUMNS = ['id', 'platform_id', 'display_name', 'username', 'bio', 'location'] as const;
+export type EngineProspect = Pick<ProspectRow, (typeof ENGINE_PROSPECT_COLUMNS)[number]>;
+
+/** One send of a batch that went out, with the prospect as the engine's store gave it (`P`). */
+export interface CampaignSend<P extends EngineProspect = ProspectRow> {
   campaign: CampaignRow;
   account: AccountLinkRow;
-  prospect: ProspectRow;
+  prospect: P;
   step: { id: string; rank: number };
   at: Date;
   /** the message that went out (with the platform's id for it); null for a like */
@@ -24,10 +32,10 @@ export interface CampaignSend {
 }
 
 /** A send of a batch the recipient refused (suspended, closed DMs): its lead failed with the platform's reason. */
-export interface CampaignFailure {
+export interface CampaignFailure<P extends EngineProspect = ProspectRow> {
   campaign: CampaignRow;
   account: AccountLinkRow;
-  prospect: ProspectRow;
+  prospect: P;
   step: { id: string; rank: number };
   at: Date;
   reason: string;

@@ -111,15 +111,38 @@ class SendLog {
 }
 
 /**
+ * The jitters of gates, by campaign, account and the pair's last send of the past day (null: none), each drawn
+ * from its own derived stream. A derived stream is the same every time for its key, so each is drawn once: a
+ * plan asks for the same one until the pair sends again, and planAccounts' second round asks for the first's.
+ */
+export class Jitters {
+  readonly #random: Random;
+  readonly #drawn = new Map<string, number>();
+
+  constructor(random: Random) {
+    this.#random = random;
+  }
+
+  of(campaignId: string, accountId: string, lastOwn: number | null): number {
+    const key = `${campaignId}:${accountId}:${lastOwn ?? 'first'}`;
+    let jitter = this.#drawn.get(key);
+    if (jitter === undefined) {
+      jitter = this.#random.derive(`${campaignId}:${accountId}:${lastOwn === null ? 'first' : new Date(lastOwn).toISOString()}`).next();
+      this.#drawn.set(key, jitter);
+    }
+    return jitter;
+  }
+}
+
+/**
  * The earliest instant at or after `earliest` at which `queue`'s campaign may send from the account, given
  * the sends so far (null: its schedule never opens). The jitter comes from a stream named by campaign, account
  * and the pair's last send of the past day, so asking again (after a crash, from another process) gives the
  * same answer.
  */
-function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, earliest: Date, random: Random): { at: Date; bounds: GateBounds } | null {
+function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, earliest: Date, jitters: Jitters): { at: Date; bounds: GateBounds } | null {
   const own = log.of(queue.campaignId);
   const lastOwn = own.at(-1);
-  const lastOwnKey = lastOwn !== undefined && lastOwn > earliest.getTime() - DAY_MS ? new Date(lastOwn).toISOString() : 'first';
   const held = account.heldUntil && account.heldUntil > earliest ? account.heldUntil : earliest;
   const gate = nextDispatch(
     { campaign: own, account: log.all },
@@ -128,7 +151,7 @@ function senderGate(account: AccountState, queue: SenderQueue, log: SendLog, ear
       hourlyLimit: account.hourlyLimit,
       dailyLimit: account.dailyLimit,
       earliest: held,
-      jitter: random.derive(`${queue.campaignId}:${account.id}:${lastOwnKey}`).next(),
+      jitter: jitters.of(queue.campaignId, account.id, lastOwn !== undefined && lastOwn > earliest.getTime() - DAY_MS ? lastOwn : null),
       schedule: queue.schedule,
       timeZone: queue.timeZone,
     },
@@ -153,8 +176,11 @@ const lineOf = (leads: QueuedLead[], more: boolean): Line => {
   return { leads: sorted, boundary: more && sorted.length > 0 ? sorted.at(-1)! : null, uncertain: new Set() };
 };
 
+/** The sooner due of two leads (either may be missing). */
+const earlier = (a: QueuedLead | null | undefined, b: QueuedLead | null | undefined) => (!a ? b : !b || a.dueAt <= b.dueAt ? a : b);
+
 /** Plans one account's sends in (from .. until]; queues are consumed. */
-export function planAccount(account: AccountState, queues: readonly SenderQueue[], from: Date, until: Date, random: Random): AccountPlan {
+export function planAccount(account: AccountState, queues: readonly SenderQueue[], from: Date, until: Date, random: Random, jitters = new Jitters(random)): AccountPlan {
   const log = new SendLog(account.sends);
   // When the account's own caps make several campaigns due at the same instant, the one served least
   // recently goes first, so campaigns sharing an account take turns instead of one starving the others.
@@ -208,10 +234,10 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
       const unknownFollowUps = unknownAt(followUps, followUp);
       const unknownFirstTouches = unknownAt(firstTouches, firstTouch);
       // The soonest anything of the queue, loaded or not, can be due: the pair's next send is at its gate.
-      const dues = [unknownFollowUps ?? followUp, unknownFirstTouches ?? firstTouch].flatMap((l) => (l ? [l.dueAt.getTime()] : []));
-      if (dues.length === 0) continue;
-      const due = Math.max(from.getTime(), Math.min(...dues));
-      const gate = senderGate(account, queue, log, new Date(due), random);
+      const soonest = earlier(unknownFollowUps ?? followUp, unknownFirstTouches ?? firstTouch);
+      if (!soonest) continue;
+      const due = Math.max(from.getTime(), soonest.dueAt.getTime());
+      const gate = senderGate(account, queue, log, new Date(due), jitters);
       if (!gate) {
         stalled.add(queue.campaignId);
         continue;
@@ -249,15 +275,23 @@ export function planAccount(account: AccountState, queues: readonly SenderQueue[
 
   const nextSendAt = new Map<string, Date>();
   for (const queue of queues) {
-    const gate = senderGate(account, queue, log, from, random);
+    const gate = senderGate(account, queue, log, from, jitters);
     nextSendAt.set(queue.campaignId, gate?.at ?? new Date(from.getTime() + NO_WINDOW_RECHECK_MS));
   }
   return { actions, nextSendAt, cutAt };
 }
 
 /**
- * Plans every account, then, if a capped queue cut one account's plan short, plans them all again up to that
- * cut, so every account's plan covers the same span and the engine can move on from one instant.
+ * Plans every account up to the earliest cut any of them makes (a capped queue cutting its plan short), so every
+ * account's plan covers the same span and the engine can move on from one instant: each account's plan is
+ * planAccount's up to that cut (or up to `until` when none cuts).
+ *
+ * The accounts are planned one after another, each only up to the earliest cut found so far, and those planned
+ * before a still earlier cut was found are planned again up to it. That finds the same cut as planning each up
+ * to `until` first: a plan's decisions at or before an instant X are the same whether it stops at X or runs on
+ * (sends only get later, and what a longer plan adds after X, follow-ups made due and leads moved past X, never
+ * changes a choice made by X), so a plan up to X cuts where the longer plan cuts when that is before X, and not
+ * at all otherwise.
  */
 export function planAccounts(
   accounts: ReadonlyArray<{ account: AccountState; queues: () => SenderQueue[] }>,
@@ -265,10 +299,16 @@ export function planAccounts(
   until: Date,
   random: Random,
 ): { plans: AccountPlan[]; until: Date } {
-  let plans = accounts.map(({ account, queues }) => planAccount(account, queues(), from, until, random));
-  const cuts = plans.flatMap((p) => (p.cutAt ? [p.cutAt.getTime()] : []));
-  if (cuts.length === 0) return { plans, until };
-  const cut = new Date(Math.max(from.getTime(), Math.min(...cuts)));
-  plans = accounts.map(({ account, queues }) => planAccount(account, queues(), from, cut, random));
-  return { plans, until: cut };
+  const jitters = new Jitters(random);
+  let limit = until;
+  const first = accounts.map(({ account, queues }) => {
+    const upTo = limit;
+    const plan = planAccount(account, queues(), from, upTo, random, jitters);
+    if (plan.cutAt) limit = new Date(Math.max(from.getTime(), plan.cutAt.getTime()));
+    return { plan, upTo };
+  });
+  const plans = first.map(({ plan, upTo }, i) =>
+    upTo.getTime() === limit.getTime() ? plan : planAccount(accounts[i]!.account, accounts[i]!.queues(), from, limit, random, jitters),
+  );
+  return { plans, until: limit };
 }

@@ -3,7 +3,7 @@ import type { StoredStep } from '../core/sequence.js';
 import { markAccountOffline } from '../store/account-links.js';
 import { writeLeadChanges } from '../store/campaign-leads.js';
 import { isAnyOf, type Db } from '../store/db.js';
-import type { AccountLinkRow } from '../store/schema.js';
+import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
 import type { CampaignLeadRow } from '../store/schema-campaigns.js';
 import {
   findUnsettled,
@@ -25,7 +25,7 @@ import type { EnginePorts, EngineStore, PairRow } from './ports.js';
  * hold a row) and transactions, so any number of engines in any number of processes can share it; what the
  * engine's work makes visible goes to the use cases through `ports`.
  */
-export function databaseEngineStore(db: Db, ports: EnginePorts): EngineStore {
+export function databaseEngineStore(db: Db, ports: EnginePorts): EngineStore<ProspectRow> {
   return {
     transaction: (work) => db.transaction().execute((trx) => work(databaseEngineStore(trx, ports))),
 

@@ -9,7 +9,8 @@ import type { Random } from '../core/random.js';
 import { byDue, isFollowUp, planAccounts, type AccountState, type QueuedLead, type SenderQueue } from '../core/send-plan.js';
 import { PlatformError, sendDms, stopsAccount, type Platform, type PlatformAccount } from '../platforms/platform.js';
 import type { LeadChange } from '../store/campaign-leads.js';
-import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
+import type { EngineProspect } from '../core/campaign-sends.js';
+import type { AccountLinkRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { CampaignIntentRow } from '../store/schema-engine.js';
 import { allowed, completeLead } from './outcomes.js';
@@ -55,11 +56,11 @@ export interface BatchResult {
   reached: Date;
 }
 
-interface Reservation extends Omit<BatchResult, 'sent'> {
-  items: SendItem[];
+interface Reservation<P extends EngineProspect> extends Omit<BatchResult, 'sent'> {
+  items: SendItem<P>[];
 }
 
-const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: ProspectRow, step: ActionStep & { type: 'message' }): RenderedMessage =>
+const render = (campaign: CampaignRow, lead: CampaignLeadRow, prospect: EngineProspect, step: ActionStep & { type: 'message' }): RenderedMessage =>
   // Keyed by prospect, as the sequence preview is, so the preview shows what is sent.
   renderLeadMessage(
     campaign.id,
@@ -102,7 +103,7 @@ export const accountState = (account: AccountLinkRow, sendLogs: ReadonlyMap<stri
 const byId = <T extends { id: string }>(rows: readonly T[]) => new Map(rows.map((r) => [r.id, r]));
 
 /** What a batch reads to plan its sends: the accounts with due work, locked, and what their plans need. */
-interface Loaded {
+interface Loaded<P extends EngineProspect> {
   locked: AccountLinkRow[];
   pairs: PairRow[];
   /** intents a crash left pending on these accounts, to be reconciled first */
@@ -113,11 +114,11 @@ interface Loaded {
   campaigns: Map<string, CampaignRow>;
   steps: Map<string, StoredStep[]>;
   sendLogs: Map<string, AccountState['sends']>;
-  prospects: Map<string, ProspectRow>;
+  prospects: Map<string, P>;
 }
 
 /** Step 1a, load: lock the accounts with due work in (from .. until] and read what planning them needs. */
-async function load(tx: EngineStore, from: Date, until: Date): Promise<Loaded | null> {
+async function load<P extends EngineProspect>(tx: EngineStore<P>, from: Date, until: Date): Promise<Loaded<P> | null> {
   // A real-time batch takes a bounded number of accounts, a span of virtual time all.
   const locked = await tx.lockAccounts(from, until, until > from ? null : ACCOUNTS_PER_BATCH);
   if (locked.length === 0) return null;
@@ -145,7 +146,7 @@ async function load(tx: EngineStore, from: Date, until: Date): Promise<Loaded | 
 }
 
 /** What a batch's plan changes: the sends to reserve (and reconcile), and the leads and pace gates it moves. */
-interface Plan extends Reservation {
+interface Plan<P extends EngineProspect> extends Reservation<P> {
   completes: Array<{ lead: CampaignLeadRow; campaign: CampaignRow; at: Date }>;
   rescheduled: LeadChange[];
   gates: Array<{ campaignId: string; accountId: string; at: Date }>;
@@ -153,7 +154,7 @@ interface Plan extends Reservation {
 }
 
 /** Step 1b, plan: the sends of the loaded accounts in (from .. until], worked out in memory (core/send-plan). */
-function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
+function plan<P extends EngineProspect>(loaded: Loaded<P>, random: Random, from: Date, until: Date): Plan<P> {
   const { locked, pairs, unsettled, perQueue, queued, leadById, campaigns, steps, sendLogs, prospects } = loaded;
   const unsettledLeads = new Set(unsettled.map((i) => i.lead_id));
   const stepsOf = (campaignId: string, version: number) => steps.get(`${campaignId}:${version}`) ?? [];
@@ -173,8 +174,8 @@ function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
   const accounts = byId(locked);
   const actions = planned.plans.flatMap((p) => p.actions);
   const leasedUntil = leaseFrom(from);
-  const items: SendItem[] = [];
-  const completes: Plan['completes'] = [];
+  const items: SendItem<P>[] = [];
+  const completes: Plan<P>['completes'] = [];
   const rescheduled: LeadChange[] = [];
   for (const action of actions) {
     const lead = leadById.get(action.lead.id)!;
@@ -217,7 +218,7 @@ function plan(loaded: Loaded, random: Random, from: Date, until: Date): Plan {
 }
 
 /** Step 1c, persist: the plan's intents reserved (and unsettled ones renewed), its leads moved, its pace gates set. */
-async function persist(tx: EngineStore, planned: Plan, unsettled: readonly CampaignIntentRow[]): Promise<void> {
+async function persist<P extends EngineProspect>(tx: EngineStore<P>, planned: Plan<P>, unsettled: readonly CampaignIntentRow[]): Promise<void> {
   await tx.reserve(planned.items.filter((i) => !i.reconcile).map((i) => i.intent));
   await tx.renew(unsettled, planned.leasedUntil);
   for (const { lead, campaign, at } of planned.completes) await completeLead(tx, lead, campaign, at);
@@ -226,7 +227,7 @@ async function persist(tx: EngineStore, planned: Plan, unsettled: readonly Campa
 }
 
 /** Step 1: reserve the sends of the accounts with due work, in (from .. until]: load, plan (pure), persist. */
-async function reserveBatch(ctx: EngineContext, random: Random, from: Date, until: Date): Promise<Reservation> {
+async function reserveBatch<P extends EngineProspect>(ctx: EngineContext<P>, random: Random, from: Date, until: Date): Promise<Reservation<P>> {
   return ctx.store.transaction(async (tx) => {
     const loaded = await load(tx, from, until);
     if (!loaded) return { items: [], acted: false, until, reached: from };
@@ -244,7 +245,7 @@ async function reserveBatch(ctx: EngineContext, random: Random, from: Date, unti
  * slot of its own when it goes out. Sent at the old slot, minutes past, its message, its pace, the account's caps
  * and the delay to the lead's next step would all count from then.
  */
-async function callOne(platform: Platform, as: PlatformAccount, item: SendItem): Promise<Outcome> {
+async function callOne(platform: Platform, as: PlatformAccount, item: SendItem<EngineProspect>): Promise<Outcome> {
   const recipient = item.prospect.platform_id;
   try {
     if (!item.reconcile) {
@@ -261,16 +262,16 @@ async function callOne(platform: Platform, as: PlatformAccount, item: SendItem):
 }
 
 /** Step 2: the platform calls, outside any transaction; each account's in time order. */
-async function callPlatforms(ctx: EngineContext, items: readonly SendItem[]): Promise<Map<string, Outcome>> {
+async function callPlatforms<P extends EngineProspect>(ctx: EngineContext<P>, items: readonly SendItem<P>[]): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
   // A reply or a pause since the reservation withdraws a send.
   const wanted = await ctx.store.stillWanted([...new Set(items.map((i) => i.intent.lead_id))]);
-  const attempted: SendItem[] = [];
+  const attempted: SendItem<P>[] = [];
   for (const item of items) {
     if (item.reconcile || wanted.has(item.intent.lead_id)) attempted.push(item);
     else outcomes.set(item.intent.id, { kind: 'withdrawn' });
   }
-  const callAccount = async (group: SendItem[]) => {
+  const callAccount = async (group: SendItem<P>[]) => {
     const platform = platformOf(ctx, group[0]!.account.platform);
     const as = accountOf(group[0]!.account);
     let stopped = false;
@@ -279,7 +280,7 @@ async function callPlatforms(ctx: EngineContext, items: readonly SendItem[]): Pr
         outcomes.set(group[i++]!.intent.id, { kind: 'withdrawn' });
         continue;
       }
-      const plain = (item: SendItem | undefined) => item !== undefined && item.intent.kind === 'message' && !item.reconcile;
+      const plain = (item: SendItem<P> | undefined) => item !== undefined && item.intent.kind === 'message' && !item.reconcile;
       if (!plain(group[i])) {
         const outcome = await callOne(platform, as, group[i]!);
         outcomes.set(group[i++]!.intent.id, outcome);
@@ -319,7 +320,7 @@ async function callPlatforms(ctx: EngineContext, items: readonly SendItem[]): Pr
  * One batch over (from .. until]: reserve, call, record. Returns what it did; `until` comes back earlier
  * than asked when a capped queue cut the plan short.
  */
-export async function sendBatch(ctx: EngineContext, random: Random, from: Date, until: Date, recording: Recording): Promise<BatchResult> {
+export async function sendBatch<P extends EngineProspect>(ctx: EngineContext<P>, random: Random, from: Date, until: Date, recording: Recording): Promise<BatchResult> {
   const reservation = await reserveBatch(ctx, random, from, until);
   const { items } = reservation;
   if (items.length === 0) return { sent: 0, acted: reservation.acted, until: reservation.until, reached: reservation.reached };

@@ -3,6 +3,7 @@ import { PollingLoop } from '../lib/polling-loop.js';
 import type { Random } from '../core/random.js';
 import { sendBatch } from './dispatch.js';
 import { applySequenceEdits, completeFinished, planLeads, updateAvailability, type AvailabilityChange } from './plan.js';
+import type { EngineProspect } from '../core/campaign-sends.js';
 import type { EngineContext } from './ports.js';
 import type { Recording } from './record.js';
 
@@ -25,15 +26,15 @@ export interface EngineOptions {
  * Any number of engines, in any number of processes, can share one store: accounts are locked batch by batch
  * with FOR UPDATE SKIP LOCKED and every send is reserved in the account's send log under that lock.
  */
-export class Dispatcher {
-  readonly #ctx: EngineContext;
+export class Dispatcher<P extends EngineProspect = EngineProspect> {
+  readonly #ctx: EngineContext<P>;
   readonly #random: Random;
   readonly #loop: PollingLoop;
   readonly #recording: Recording;
   readonly #stop: AbortSignal | undefined;
   readonly #observeBatch: ((seconds: number) => void) | undefined;
 
-  constructor(ctx: EngineContext, random: Random, options: EngineOptions = {}) {
+  constructor(ctx: EngineContext<P>, random: Random, options: EngineOptions = {}) {
     this.#ctx = ctx;
     this.#random = random;
     this.#recording = options.recording ?? 'everything';

@@ -4,7 +4,8 @@ import { isRunning } from '../core/lead-lifecycle.js';
 import type { AccountState } from '../core/send-plan.js';
 import type { StoredStep } from '../core/sequence.js';
 import type { LeadChange } from '../store/campaign-leads.js';
-import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
+import type { EngineProspect } from '../core/campaign-sends.js';
+import type { AccountLinkRow } from '../store/schema.js';
 import type { CampaignAccountsTable, CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { CampaignIntentRow, SendIntentRow } from '../store/schema-engine.js';
 import type { EngineStore, PairRow } from './ports.js';
@@ -37,7 +38,8 @@ export interface EngineState {
   campaignAccounts: CampaignAccountRow[];
   accounts: AccountLinkRow[];
   leads: CampaignLeadRow[];
-  prospects: ProspectRow[];
+  /** what the engine reads of the leads' prospects */
+  prospects: EngineProspect[];
   /** the campaign intents the accounts' send logs need (a day's) and any still pending */
   intents: CampaignIntentRow[];
 }
@@ -109,7 +111,7 @@ export class MemoryEngineStore implements EngineStore {
   readonly #open = new Map<string, Map<string | null, Map<string, CampaignLeadRow>>>();
   /** each campaign's leads, every state, counted by sender */
   readonly #loads = new Map<string, Map<string, number>>();
-  readonly #prospects = new Map<string, ProspectRow>();
+  readonly #prospects = new Map<string, EngineProspect>();
   readonly #intents = new Map<string, CampaignIntentRow>();
   /** each account's send log, by time (slots of equal time in the order they were reserved) */
   readonly #logs = new Map<string, Slot[]>();

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CampaignFailure, CampaignSend } from '../core/campaign-sends.js';
+import type { CampaignFailure, CampaignSend, EngineProspect } from '../core/campaign-sends.js';
 import type { LifecycleAction } from '../core/campaign-lifecycle.js';
 import type { Clock } from '../core/clock.js';
 import type { AccountState } from '../core/send-plan.js';
@@ -7,7 +7,7 @@ import type { StoredStep } from '../core/sequence.js';
 import type { PlatformRegistry } from '../platforms/platform.js';
 import type { LeadChange } from '../store/campaign-leads.js';
 import type { Db } from '../store/db.js';
-import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
+import type { AccountLinkRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { CampaignIntentRow, SendIntentRow } from '../store/schema-engine.js';
 
@@ -41,11 +41,12 @@ export type PairRow = CampaignRow & { account_link_id: string };
  * implementations: the database (engine/database-store.ts: the tables, with the use cases' EnginePorts for what
  * the work makes visible) and memory (engine/memory-store.ts: maps of a copied state, for a forecast). The engine's
  * decisions (what to plan, send, move, pause or complete) are all made above this interface, once for both.
- * Rows it answers are the engine's to read, never to change: a change goes back through a write.
+ * Rows it answers are the engine's to read, never to change: a change goes back through a write. `P` is what it
+ * answers of a prospect (the database its whole row), which the engine hands back unchanged in recordSends.
  */
-export interface EngineStore {
+export interface EngineStore<P extends EngineProspect = EngineProspect> {
   /** Runs `work` in one transaction (with its row locks); the database rolls it back when `work` throws. */
-  transaction<T>(work: (tx: EngineStore) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: EngineStore<P>) => Promise<T>): Promise<T>;
 
   // Planning (engine/plan.ts)
   /** The active campaigns, by id: the ones whose leads get senders. */
@@ -102,7 +103,7 @@ export interface EngineStore {
   stepsByVersion(keys: ReadonlyArray<{ campaignId: string; version: number }>): Promise<Map<string, StoredStep[]>>;
   /** The accounts' campaign sends since `since`, oldest first (the send log: store/send-intents.ts, invariant 4). */
   sendLogsOf(accountIds: readonly string[], since: Date): Promise<Map<string, AccountState['sends']>>;
-  prospectsByIds(ids: readonly string[]): Promise<ProspectRow[]>;
+  prospectsByIds(ids: readonly string[]): Promise<P[]>;
   /** Reserves sends: their intents, pending and leased, each also its slot in its account's send log. */
   reserve(intents: readonly CampaignIntentRow[]): Promise<void>;
   /** Leases unsettled intents again until `until`, for the batch that reconciles them. */
@@ -127,7 +128,7 @@ export interface EngineStore {
   /** The pair's pace no longer matches what went out: no gate until the next plan works it out from the send log. */
   clearPaceGate(campaignId: string, accountId: string): Promise<void>;
   /** What the batch's sends make visible (EnginePorts.recordSends), with the batch's own writes in `writeProgress`; false: record again. */
-  recordSends(sends: readonly CampaignSend[], failures: readonly CampaignFailure[], from: Date, writeProgress: () => Promise<unknown>): Promise<boolean>;
+  recordSends(sends: readonly CampaignSend<P>[], failures: readonly CampaignFailure<P>[], from: Date, writeProgress: () => Promise<unknown>): Promise<boolean>;
   /** The campaign's `completed` automations for a lead that completed outside a send (EnginePorts.runAutomations). */
   runAutomations(campaign: Pick<CampaignRow, 'id' | 'team_id'>, prospectId: string, trigger: 'completed', now: Date): Promise<void>;
 
@@ -139,8 +140,8 @@ export interface EngineStore {
 }
 
 /** What the engine reaches: its store, the clock, a logger and the platforms. */
-export interface EngineContext {
-  store: EngineStore;
+export interface EngineContext<P extends EngineProspect = EngineProspect> {
+  store: EngineStore<P>;
   clock: Clock;
   logger: Logger;
   platforms: PlatformRegistry;

@@ -3,10 +3,10 @@ import { afterTransition, isRunning, leadTransition, type LeadEvent } from '../c
 import type { ActionStep } from '../core/lead-progress.js';
 import type { PlatformError } from '../platforms/platform.js';
 import { wholeState } from '../store/campaign-leads.js';
-import type { AccountLinkRow, ProspectRow } from '../store/schema.js';
+import type { AccountLinkRow } from '../store/schema.js';
 import type { CampaignLeadRow, CampaignRow } from '../store/schema-campaigns.js';
 import type { CampaignIntentRow } from '../store/schema-engine.js';
-import type { CampaignFailure, CampaignSend } from '../core/campaign-sends.js';
+import type { CampaignFailure, CampaignSend, EngineProspect } from '../core/campaign-sends.js';
 import type { EngineStore } from './ports.js';
 
 /**
@@ -18,7 +18,7 @@ import type { EngineStore } from './ports.js';
  */
 
 /** One send (or like) of a batch, from its intent to its outcome. */
-export interface SendItem {
+export interface SendItem<P extends EngineProspect> {
   intent: CampaignIntentRow;
   /** a pending intent left by a crash: ask the platform before sending again */
   reconcile: boolean;
@@ -27,7 +27,7 @@ export interface SendItem {
   steps: readonly StoredStep[];
   campaign: CampaignRow;
   account: AccountLinkRow;
-  prospect: ProspectRow;
+  prospect: P;
 }
 
 export type Outcome =
@@ -38,10 +38,10 @@ export type Outcome =
 
 /** The recipient refused (suspended, closed DMs): the lead fails, the account goes on. */
 const refused = (outcome: Outcome): boolean => outcome.kind === 'failed' && outcome.error.kind === 'recipient_unreachable';
-const pairKey = (item: SendItem) => `${item.campaign.id}:${item.account.id}`;
+const pairKey = (item: SendItem<EngineProspect>) => `${item.campaign.id}:${item.account.id}`;
 
 /** What did not go out: a refusing recipient fails its lead; anything else drops its intent (its slot in the send log), and an account problem holds the account. */
-async function recordFailures(tx: EngineStore, items: readonly SendItem[], outcomes: ReadonlyMap<string, Outcome>, leads: BatchLeads, from: Date, backoffMs: number) {
+async function recordFailures<P extends EngineProspect>(tx: EngineStore<P>, items: readonly SendItem<P>[], outcomes: ReadonlyMap<string, Outcome>, leads: BatchLeads, from: Date, backoffMs: number) {
   const handled = new Set<string>();
   for (const item of items) {
     const outcome = outcomes.get(item.intent.id)!;
@@ -97,7 +97,7 @@ function changeLead(leads: BatchLeads, lead: CampaignLeadRow, event: LeadEvent):
 }
 
 /** How one send moves its lead on. */
-function advanceLead(item: SendItem, leads: BatchLeads): { firstContact: boolean; completes: boolean } {
+function advanceLead(item: SendItem<EngineProspect>, leads: BatchLeads): { firstContact: boolean; completes: boolean } {
   const lead = leads.rows.get(item.intent.lead_id)!;
   changeLead(leads, lead, { type: 'sent', at: item.intent.created_at, rank: item.step.rank, sequenceVersion: item.intent.sequence_version, steps: item.steps });
   const after = leads.rows.get(lead.id)!;
@@ -105,8 +105,8 @@ function advanceLead(item: SendItem, leads: BatchLeads): { firstContact: boolean
 }
 
 /** A batch's sends and what became of them, to be recorded. */
-export interface BatchOutcomes {
-  items: readonly SendItem[];
+export interface BatchOutcomes<P extends EngineProspect> {
+  items: readonly SendItem<P>[];
   /** by intent id */
   outcomes: ReadonlyMap<string, Outcome>;
   /** the instant the batch was reserved at */
@@ -124,7 +124,7 @@ class RecordAgain extends Error {
 }
 
 /** Step 3: records a batch's outcomes. Returns how many sends went out. */
-export async function recordOutcomes(store: EngineStore, batch: BatchOutcomes): Promise<number> {
+export async function recordOutcomes<P extends EngineProspect>(store: EngineStore<P>, batch: BatchOutcomes<P>): Promise<number> {
   // A thread stored by someone else between reading and inserting (an inbound message from the lead, say) is
   // rare, and reading again finds it.
   for (let attempt = 1; ; attempt++) {
@@ -136,13 +136,13 @@ export async function recordOutcomes(store: EngineStore, batch: BatchOutcomes): 
   }
 }
 
-async function recordIn(tx: EngineStore, { items, outcomes, from, backoffMs, recording }: BatchOutcomes): Promise<number> {
+async function recordIn<P extends EngineProspect>(tx: EngineStore<P>, { items, outcomes, from, backoffMs, recording }: BatchOutcomes<P>): Promise<number> {
   const leadIds = [...new Set(items.map((i) => i.intent.lead_id))];
   const rows = await tx.lockLeads(leadIds);
   const leads: BatchLeads = { rows: new Map(rows.map((l) => [l.id, l])), changed: new Set() };
   await recordFailures(tx, items, outcomes, leads, from, backoffMs);
   const sent = items.filter((i) => outcomes.get(i.intent.id)!.kind === 'sent');
-  const platformMessageIdOf = (item: SendItem) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
+  const platformMessageIdOf = (item: SendItem<P>) => (outcomes.get(item.intent.id) as { platformMessageId: string | null }).platformMessageId;
   // Read before this batch's intents are marked sent: a lead's first message is no follow-up.
   const messaged = recording === 'everything' ? await tx.messagedLeads([...new Set(sent.map((i) => i.intent.lead_id))]) : new Set<string>();
   const progress = sent.map((item) => advanceLead(item, leads));
@@ -158,7 +158,7 @@ async function recordIn(tx: EngineStore, { items, outcomes, from, backoffMs, rec
     return sent.length;
   }
 
-  const sends = sent.map((item, index): CampaignSend => {
+  const sends = sent.map((item, index): CampaignSend<P> => {
     const isMessage = item.intent.kind === 'message';
     const followUp = isMessage && messaged.has(item.intent.lead_id);
     if (isMessage) messaged.add(item.intent.lead_id);
@@ -176,7 +176,7 @@ async function recordIn(tx: EngineStore, { items, outcomes, from, backoffMs, rec
   // The leads' progress and the intents' outcomes are written while the port works out the batch's messages and
   // threads (nothing reads them before the summaries of the events).
   const failures = failed.map(
-    (item): CampaignFailure => ({
+    (item): CampaignFailure<P> => ({
       campaign: item.campaign,
       account: item.account,
       prospect: item.prospect,

@@ -2,12 +2,13 @@ import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import { getCampaignRow } from '../app/campaigns/data.js';
 import type { AppContext } from '../app/context.js';
+import { ENGINE_PROSPECT_COLUMNS, type EngineProspect } from '../core/campaign-sends.js';
 import { AppError, BusyError } from '../core/errors.js';
 import { seededRandom } from '../core/random.js';
 import { SandboxPlatform } from '../platforms/sandbox.js';
 import { insertRows } from '../store/bulk.js';
 import { openScratchStore, type Db } from '../store/db.js';
-import type { Database, TeamRow } from '../store/schema.js';
+import type { Database, ProspectRow, TeamRow } from '../store/schema.js';
 import type { CampaignRow } from '../store/schema-campaigns.js';
 import type { CampaignIntentRow } from '../store/schema-engine.js';
 import { runInVirtualTime } from '../engine/dispatcher.js';
@@ -38,9 +39,13 @@ export type ForecastStore = 'memory' | 'database';
 const HORIZON_DAYS = 365;
 const DAY_MS = 86_400_000;
 
-/** The engine's state a forecast copies, and the team it belongs to (which a scratch database's rows refer to). */
+/**
+ * The engine's state a forecast copies, and the team it belongs to (which a scratch database's rows refer to); of
+ * the prospects, the engine's columns and the platform (which a scratch database's rows need besides).
+ */
 export interface ForecastCopy extends EngineState {
   team: TeamRow;
+  prospects: Array<EngineProspect & Pick<ProspectRow, 'platform'>>;
 }
 
 const BATCH = 1_000;
@@ -77,9 +82,10 @@ export async function forecastCopy(from: Db, teamId: string, campaignId: string,
     copy.campaigns.push({ ...c, status: 'active', applied_sequence_version: c.sequence_version });
     copy.sequenceVersions.push(...(await from.selectFrom('sequence_versions').selectAll().where('campaign_id', '=', c.id).where('version', '=', c.sequence_version).execute()));
     copy.campaignAccounts.push(...senders);
+    // Only what the engine reads: whole rows took three quarters of the copy's time at 20,000 leads on PGlite.
     const prospects = await from
       .selectFrom('prospects')
-      .selectAll()
+      .select([...ENGINE_PROSPECT_COLUMNS, 'platform'])
       .where('id', 'in', (eb) => eb.selectFrom('campaign_leads').select('prospect_id').where('campaign_id', '=', c.id).where('state', 'in', ['pending', 'active']))
       .execute();
     // A prospect may be a lead of several of the copied campaigns.
@@ -159,7 +165,7 @@ async function writeCopy(to: Db, copy: ForecastCopy): Promise<void> {
   await write('campaigns', copy.campaigns);
   await write('sequence_versions', copy.sequenceVersions);
   await write('campaign_accounts', copy.campaignAccounts);
-  await write('prospects', copy.prospects);
+  await write('prospects', copy.prospects.map((p) => ({ ...p, team_id: copy.team.id })));
   await write('campaign_leads', copy.leads);
   await write('account_links', copy.accounts);
   await write('send_intents', copy.intents);
