@@ -11,6 +11,7 @@ import { MemoryEngineStore, type EngineState } from '../engine/memory-store.js';
 import type { EnginePorts, EngineStore } from '../engine/ports.js';
 import { StorelessSandbox } from '../platforms/sandbox.js';
 import type { Db } from '../store/db.js';
+import type { ProspectRow } from '../store/schema.js';
 
 /**
  * The engine's ports wired to the use cases that fill them (engine/ports.ts): what a batch's sends make visible
@@ -19,7 +20,7 @@ import type { Db } from '../store/db.js';
 export const enginePorts: EnginePorts = { recordSends: recordCampaignSends, runAutomations, applyLifecycle };
 
 /** The engine's store on a database, its ports wired to the use cases. */
-export const engineStore = (db: Db): EngineStore => databaseEngineStore(db, enginePorts);
+export const engineStore = (db: Db): EngineStore<ProspectRow> => databaseEngineStore(db, enginePorts);
 
 /**
  * The sending engine on a memory store of `state` (engine/memory-store.ts), every account meeting the sandbox as
