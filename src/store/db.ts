@@ -67,8 +67,8 @@ function copyingPool(pool: pg.Pool) {
 export class StoreUnavailableError extends Error {}
 
 export interface StoreOptions {
-  /** sees every statement the store runs (benchmarks use it to explain queries) */
-  onQuery?: (query: CompiledQuery) => void;
+  /** sees every statement the store runs, once it has run, and how long it took (benchmarks explain and count them) */
+  onQuery?: (query: CompiledQuery, durationMs: number) => void;
   /** where a new data directory's first contents come from (tests point it elsewhere); PREPARED_STORE_FILE by default */
   preparedStoreFile?: string;
 }
@@ -76,7 +76,7 @@ export interface StoreOptions {
 const PGLITE_PARSERS = { [pgliteTypes.INT8]: toNumber, [pgliteTypes.NUMERIC]: toNumber };
 
 export async function openStore(location: StoreLocation, options: StoreOptions = {}): Promise<Store> {
-  const log = options.onQuery ? (event: LogEvent) => options.onQuery!(event.query) : undefined;
+  const log = options.onQuery ? (event: LogEvent) => options.onQuery!(event.query, event.queryDurationMillis) : undefined;
   if (location.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? 10, types: pgTypes() });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
