@@ -9,7 +9,7 @@ import { runningMeanwhile } from '../../store/bulk.js';
 import type { ColumnDataType, JobRow, JobStatus } from '../../store/schema-campaigns.js';
 import type { AppContext } from '../context.js';
 import { csvEntries, type CsvEntry } from './csv-records.js';
-import { emitEvent } from '../events/events.js';
+import { emitEvents, type NewEvent } from '../events/events.js';
 import { enqueueJob, type JobHandler, type Payload, type RunningJob } from '../workers/jobs.js';
 import { resolveLeads, type LeadRef, type LeadResolution } from '../leads/resolution.js';
 import { listColumnTypes, writeListLeads, type MergeStrategy } from './leads.js';
@@ -119,10 +119,13 @@ export function presentImportJob(row: JobRow): ImportJob {
 }
 
 /** importJob.updated, in the transaction that changed the job: what feeds an import's progress bar. */
+const progressEvent = (row: JobRow): NewEvent => ({ type: 'importJob.updated', data: { importJob: presentImportJob(row) } });
+
+/** Emits importJob.updated (see progressEvent). */
 export async function emitProgress(trx: Db, row: JobRow, now: Date): Promise<ImportJob> {
-  const importJob = presentImportJob(row);
-  await emitEvent(trx, row.team_id, 'importJob.updated', { importJob }, now);
-  return importJob;
+  const event = progressEvent(row);
+  await emitEvents(trx, row.team_id, [event], now);
+  return event.data.importJob as ImportJob;
 }
 
 /** Deletes a job's stored upload: once it is imported, canceled, or given up on. */
@@ -313,7 +316,7 @@ const unresolved = (ref: LeadRef) => `${ref.by === 'username' ? 'username' : 'X 
  * Writes a batch of an import into its list, in the job's batch transaction, and returns the job's payload after
  * it: the counts, the errors (the first MAX_REPORTED_ERRORS), and `checkpoint`, where the next batch starts. The
  * last batch makes the total what was read, and reports the job completed: the runner marks it so once this
- * commits, with nothing left to fail.
+ * commits, with nothing left to fail. Its progress event goes out with its new prospects' events, in one insert.
  */
 export async function writeImportBatch<P extends Payload & ImportCounts>(
   ctx: AppContext,
@@ -324,7 +327,8 @@ export async function writeImportBatch<P extends Payload & ImportCounts>(
   options: { merge: MergeStrategy; checkpoint: Partial<P>; last: boolean },
 ): Promise<P> {
   const now = ctx.clock.now();
-  const outcomes = await writeListLeads(trx, job.teamId, job.subjectId, batch.resolution, batch.leads.map((l) => l.data), now, options.merge);
+  const events: NewEvent[] = [];
+  const outcomes = await writeListLeads(trx, job.teamId, job.subjectId, batch.resolution, batch.leads.map((l) => l.data), now, { merge: options.merge, events });
   const errors = [...batch.errors];
   outcomes.forEach((o, i) => o === 'failed' && errors.push({ row: batch.leads[i]!.row, reason: unresolved(batch.leads[i]!.ref) }));
   const reported = [...errors, ...batch.notes].sort((a, b) => a.row - b.row);
@@ -341,8 +345,8 @@ export async function writeImportBatch<P extends Payload & ImportCounts>(
     updatedAt: iso(now),
     ...(options.last && { total: processed }),
   };
-  const row = await trx.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
-  await emitProgress(trx, { ...row, payload: next, ...(options.last && { status: 'completed', completed_at: now }) }, now);
+  events.push(progressEvent({ ...job.claimed, payload: next, ...(options.last && { status: 'completed', completed_at: now }) }));
+  await emitEvents(trx, job.teamId, events, now);
   return next;
 }
 
