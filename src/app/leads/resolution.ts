@@ -30,11 +30,14 @@ export interface LeadResolution {
 
 export type UnresolvedReason = 'not_found' | Exclude<AccountStatus, 'active'>;
 
-/**
- * The platform the team's leads live on: that of its linked accounts (the sandbox while it has none), and the
- * account to look profiles up as.
- */
-export async function teamPlatform(ctx: AppContext, teamId: string): Promise<{ platform: Platform; via: PlatformAccount | undefined }> {
+/** The platform a team's leads live on, and the account to look profiles up as. */
+export interface TeamPlatform {
+  platform: Platform;
+  via: PlatformAccount | undefined;
+}
+
+/** The team's platform: that of its linked accounts (the sandbox while it has none). */
+export async function teamPlatform(ctx: AppContext, teamId: string): Promise<TeamPlatform> {
   const link = await ctx.db.selectFrom('account_links').select('platform').where('team_id', '=', teamId).orderBy('created_at').executeTakeFirst();
   const name = link?.platform ?? 'sandbox';
   return { platform: platformOf(ctx, name), via: await lookupAccountOf(ctx.db, teamId, name) };
@@ -49,10 +52,16 @@ const usable = (status: string) => status === 'active';
 /**
  * Resolves a mixed batch of lead identifiers to the team's prospects: known prospects from the store
  * (set-based), unknown platform ids from the platform in one batch call, unknown usernames one by one. Profiles
- * the caller already read from the platform (`given`: a page of followers) are not asked for again.
+ * the caller already read from the platform (`given`: a page of followers) are not asked for again. `on`, the
+ * team's platform, is read here unless the caller read it once for many calls (an import's batches).
  */
-export async function resolveLeads(ctx: AppContext, teamId: string, refs: readonly LeadRef[], given: readonly PlatformProfile[] = []): Promise<LeadResolution> {
-  const { platform, via } = await teamPlatform(ctx, teamId);
+export async function resolveLeads(
+  ctx: AppContext,
+  teamId: string,
+  refs: readonly LeadRef[],
+  { given = [], on }: { given?: readonly PlatformProfile[]; on?: TeamPlatform } = {},
+): Promise<LeadResolution> {
+  const { platform, via } = on ?? (await teamPlatform(ctx, teamId));
   const values = (by: LeadRef['by']) => [...new Set(refs.filter((r) => r.by === by).map((r) => refKey(r).slice(by.length + 1)))];
   const known = new Map<string, ProspectRow>();
   const remember = (row: ProspectRow) => {

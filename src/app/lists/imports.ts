@@ -11,7 +11,7 @@ import type { AppContext } from '../context.js';
 import { csvEntries, type CsvEntry } from './csv-records.js';
 import { emitEvents, type NewEvent } from '../events/events.js';
 import { enqueueJob, type JobHandler, type Payload, type RunningJob } from '../workers/jobs.js';
-import { resolveLeads, type LeadRef, type LeadResolution } from '../leads/resolution.js';
+import { resolveLeads, teamPlatform, type LeadRef, type LeadResolution } from '../leads/resolution.js';
 import { listColumnTypes, writeListLeads, type MergeStrategy } from './leads.js';
 import { getUserListRow } from './lists.js';
 import { keysetPage } from '../../store/keyset.js';
@@ -365,6 +365,8 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   const id = { name: idName, index: headerIndex(header, idName), by };
   const types = await listColumnTypes(ctx.db, job.subjectId);
   const mapped = Object.entries(mapping.columns).map(([name, columnId]) => ({ name, columnId, index: headerIndex(header, name), type: types.get(columnId) }));
+  // Read once for the turn's batches: a platform linked meanwhile counts from the next turn.
+  const on = await teamPlatform(ctx, job.teamId);
 
   /** Rows read so far, written or not: the next row's number is one more. */
   let read = state.processed;
@@ -385,7 +387,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
         for (const reason of lead.rejectedCells) notes.push({ row, reason });
       }
     });
-    const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref));
+    const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref), { on });
     return { batch: { read: entries.length, leads, resolution, errors, notes }, end };
   };
 
