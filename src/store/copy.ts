@@ -60,18 +60,30 @@ export function copyOnPostgres(client: pg.PoolClient, text: string, source: Copy
   });
 }
 
-/** A value as a CSV field for COPY: null unquoted and empty, anything else quoted (so '' stays an empty string). */
-function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return `"${text.replaceAll('"', '""')}"`;
-}
-
-/** The rows as COPY's CSV, the columns in `columns` order. */
+/**
+ * The rows as COPY's CSV, the columns in `columns` order: null unquoted and empty, anything else quoted (so '' stays
+ * an empty string). Built in one string, a row's dates written once when they are one Date (a batch's `now`): an
+ * import batch's prospects are 28,000 fields, and this is on its transaction's path.
+ */
 export function csvOf(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, columns: readonly string[]): Buffer {
-  let text = '';
-  for (const row of rows) text += `${columns.map((name) => csvField(row[name])).join(',')}\n`;
-  return Buffer.from(text, 'utf8');
+  let lastDate: Date | undefined;
+  let lastIso = '';
+  const field = (value: unknown): string => {
+    if (value === null || value === undefined) return '';
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else if (value instanceof Date) {
+      if (value !== lastDate) [lastDate, lastIso] = [value, value.toISOString()];
+      text = lastIso;
+    } else text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return text.includes('"') ? `"${text.replaceAll('"', '""')}"` : `"${text}"`;
+  };
+  let csv = '';
+  for (const row of rows) {
+    for (let c = 0; c < columns.length; c++) csv += (c === 0 ? '' : ',') + field(row[columns[c]!]);
+    csv += '\n';
+  }
+  return Buffer.from(csv, 'utf8');
 }
 
 /**
