@@ -64,10 +64,12 @@ const csv = Readable.from(
 const job = await createCsvImport(ctx, team.id, { listId: list.id, mapping: { idColumn: 'user_id', columns } }, csv);
 log = [];
 const runner = createJobRunner(ctx);
+const [cpuBefore, wallBefore] = [process.cpuUsage(), performance.now()];
 while ((await runner.runOnce()) > 0);
+const [cpu, wall] = [process.cpuUsage(cpuBefore), performance.now() - wallBefore];
 const ran = log;
 log = undefined;
-report(`import job of ${ROWS} rows (${job.id})`, ran);
+report(`import job of ${ROWS} rows (${job.id}): ${wall.toFixed(0)} ms, this process's CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`, ran);
 const ids = Array.from({ length: 2000 }, (_, k) => String(first + ROWS + k));
 log = [];
 await addListLeads(ctx, team.id, list.id, ids.map((value) => ({ ref: { by: 'platformId' as const, value } })));
