@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { setImmediate } from 'node:timers/promises';
 import { checkColumnValue, type ColumnValue } from '../../core/column-values.js';
 import { AppError, conflict, validationError } from '../../core/errors.js';
 import { hasNul } from '../../core/nul-characters.js';
@@ -36,6 +37,11 @@ const typeOfKind = (kind: string) => (Object.keys(KIND_OF_TYPE) as ImporterType[
 
 const CHUNK_BYTES = 1 << 20;
 const BATCH_ROWS = 1_000;
+/**
+ * Rows parsed between two turns of the event loop. The parser runs on microtasks, which would hold the thread
+ * until a whole batch is parsed; the batch being written meanwhile needs it between its statements.
+ */
+const ROWS_A_TURN = 100;
 export const MAX_REPORTED_ERRORS = 100;
 /** A lead row has no business being larger; this bounds what an unclosed quote can make the parser hold. */
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -414,6 +420,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
       entries.push(entry);
       // Every row's end is a place the next turn can resume reading from.
       end = base + entry.end;
+      if (entries.length % ROWS_A_TURN === 0) await setImmediate();
       if (entries.length >= BATCH_ROWS) {
         const prepared = await prepare(entries, end);
         entries = [];
