@@ -1,11 +1,10 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { setImmediate } from 'node:timers/promises';
 import { checkColumnValue, type ColumnValue } from '../../core/column-values.js';
 import { AppError, conflict, validationError } from '../../core/errors.js';
 import { hasNul } from '../../core/nul-characters.js';
 import { iso, isoOrNull } from '../../core/time.js';
-import { othersFirst, type Db } from '../../store/db.js';
+import { letRepliesIn, othersFirst, type Db } from '../../store/db.js';
 import { runningMeanwhile } from '../../store/bulk.js';
 import type { ColumnDataType, JobRow, JobStatus } from '../../store/schema-campaigns.js';
 import type { AppContext } from '../context.js';
@@ -38,7 +37,7 @@ const typeOfKind = (kind: string) => (Object.keys(KIND_OF_TYPE) as ImporterType[
 const CHUNK_BYTES = 1 << 20;
 const BATCH_ROWS = 1_000;
 /**
- * Rows parsed between two turns of the event loop. The parser runs on microtasks, which would hold the thread
+ * Rows parsed before letting replies in (letRepliesIn). The parser runs on microtasks, which would hold the thread
  * until a whole batch is parsed; the batch being written meanwhile needs it between its statements.
  */
 const ROWS_A_TURN = 100;
@@ -420,7 +419,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
       entries.push(entry);
       // Every row's end is a place the next turn can resume reading from.
       end = base + entry.end;
-      if (entries.length % ROWS_A_TURN === 0) await setImmediate();
+      if (entries.length % ROWS_A_TURN === 0) await letRepliesIn(ctx.db);
       if (entries.length >= BATCH_ROWS) {
         const prepared = await prepare(entries, end);
         entries = [];
