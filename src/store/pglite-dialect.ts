@@ -56,9 +56,9 @@ class PGliteConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (isCopySource(query.parameters)) {
-      // COPY ... FROM STDIN: PGlite reads the rows from its blob device (see store/copy.ts).
-      const copied = await this.pglite.query(fromBlobDevice(query.sql), [], { blob: new Blob([query.parameters[0].bytes as Uint8Array<ArrayBuffer>]) });
-      return { rows: [{ copied: copied.affectedRows ?? 0 } as R] };
+      // COPY ... FROM STDIN, alone or in a script: PGlite reads the rows from its blob device (see store/copy.ts).
+      const results = await this.pglite.exec(fromBlobDevice(query.sql), { blob: new Blob([query.parameters[0].bytes as Uint8Array<ArrayBuffer>]) });
+      return results.length === 1 ? { rows: [{ copied: results[0]!.affectedRows ?? 0 } as R] } : { rows: results.at(-1)!.rows as R[] };
     }
     // Without parameters we use the simple protocol, which also accepts multi-statement scripts (migrations).
     const result =

@@ -4,7 +4,7 @@ import { isAnyOf, type Db } from '../../store/db.js';
 import type { Platform as PlatformName, ProspectRow } from '../../store/schema.js';
 import { lookupAccountOf } from '../accounts/account-links.js';
 import type { AppContext } from '../context.js';
-import { emitEvents } from '../events/events.js';
+import { emitEvents, type NewEvent } from '../events/events.js';
 import { prospectValues } from '../prospects/prospects.js';
 import { presentProspectIdentity } from '../inbox/presenters.js';
 import { insertRowsByCopy } from '../../store/copy.js';
@@ -18,19 +18,26 @@ export type LeadRef = { by: 'platformId' | 'username' | 'externalId'; value: str
  * in one statement.
  */
 export interface LeadResolution {
-  /** per ref, in order: its prospect, created if new, or null when it cannot be resolved */
-  persist(trx: Db, now: Date): Promise<Array<ProspectRow | null>>;
+  /**
+   * per ref, in order: its prospect, created if new, or null when it cannot be resolved. The prospect.created events
+   * of those it creates are emitted, or, given `events`, added to it, for the caller to emit with its own in the
+   * same transaction (one counter update and one insert for all).
+   */
+  persist(trx: Db, now: Date, events?: NewEvent[]): Promise<Array<ProspectRow | null>>;
   /** why persist() answered null for `ref`: no such profile, or the account is not active */
   whyUnresolved(ref: LeadRef): UnresolvedReason;
 }
 
 export type UnresolvedReason = 'not_found' | Exclude<AccountStatus, 'active'>;
 
-/**
- * The platform the team's leads live on: that of its linked accounts (the sandbox while it has none), and the
- * account to look profiles up as.
- */
-export async function teamPlatform(ctx: AppContext, teamId: string): Promise<{ platform: Platform; via: PlatformAccount | undefined }> {
+/** The platform a team's leads live on, and the account to look profiles up as. */
+export interface TeamPlatform {
+  platform: Platform;
+  via: PlatformAccount | undefined;
+}
+
+/** The team's platform: that of its linked accounts (the sandbox while it has none). */
+export async function teamPlatform(ctx: AppContext, teamId: string): Promise<TeamPlatform> {
   const link = await ctx.db.selectFrom('account_links').select('platform').where('team_id', '=', teamId).orderBy('created_at').executeTakeFirst();
   const name = link?.platform ?? 'sandbox';
   return { platform: platformOf(ctx, name), via: await lookupAccountOf(ctx.db, teamId, name) };
@@ -45,10 +52,16 @@ const usable = (status: string) => status === 'active';
 /**
  * Resolves a mixed batch of lead identifiers to the team's prospects: known prospects from the store
  * (set-based), unknown platform ids from the platform in one batch call, unknown usernames one by one. Profiles
- * the caller already read from the platform (`given`: a page of followers) are not asked for again.
+ * the caller already read from the platform (`given`: a page of followers) are not asked for again. `on`, the
+ * team's platform, is read here unless the caller read it once for many calls (an import's batches).
  */
-export async function resolveLeads(ctx: AppContext, teamId: string, refs: readonly LeadRef[], given: readonly PlatformProfile[] = []): Promise<LeadResolution> {
-  const { platform, via } = await teamPlatform(ctx, teamId);
+export async function resolveLeads(
+  ctx: AppContext,
+  teamId: string,
+  refs: readonly LeadRef[],
+  { given = [], on }: { given?: readonly PlatformProfile[]; on?: TeamPlatform } = {},
+): Promise<LeadResolution> {
+  const { platform, via } = on ?? (await teamPlatform(ctx, teamId));
   const values = (by: LeadRef['by']) => [...new Set(refs.filter((r) => r.by === by).map((r) => refKey(r).slice(by.length + 1)))];
   const known = new Map<string, ProspectRow>();
   const remember = (row: ProspectRow) => {
@@ -80,12 +93,12 @@ export async function resolveLeads(ctx: AppContext, teamId: string, refs: readon
   }
 
   return {
-    async persist(trx, now) {
+    async persist(trx, now, events) {
       const fresh = new Map<string, PlatformProfile>();
       for (const profile of fetched.values()) {
         if (usable(profile.accountStatus) && !known.has(`platformId:${profile.platformId}`)) fresh.set(profile.platformId, profile);
       }
-      for (const row of await insertProspects(trx, teamId, platform.name, [...fresh.values()], now)) remember(row);
+      for (const row of await insertProspects(trx, teamId, platform.name, [...fresh.values()], now, events)) remember(row);
       return refs.map((ref) => {
         const profile = fetched.get(refKey(ref));
         const row = known.get(refKey(ref)) ?? (profile ? known.get(`platformId:${profile.platformId}`) : undefined);
@@ -101,23 +114,27 @@ export async function resolveLeads(ctx: AppContext, teamId: string, refs: readon
 
 /**
  * Inserts the prospects for new profiles in one statement, emitting prospect.created for each one this call
- * created; a profile another request created meanwhile is read back instead. A lead add or an import creates
+ * created (or adding it to `events`: see persist); a profile another request created meanwhile is read back instead. A lead add or an import creates
  * thousands at once, so its prospect.created shows who the prospect is (presentProspectIdentity, about 200 bytes
  * stored) rather than the whole prospect (1.3 KB): docs/api-notes.md, Webhooks.
  */
-async function insertProspects(trx: Db, teamId: string, platform: PlatformName, profiles: PlatformProfile[], now: Date): Promise<ProspectRow[]> {
+async function insertProspects(
+  trx: Db,
+  teamId: string,
+  platform: PlatformName,
+  profiles: PlatformProfile[],
+  now: Date,
+  events: NewEvent[] | undefined,
+): Promise<ProspectRow[]> {
   if (profiles.length === 0) return [];
   const values = profiles.map((p) => prospectValues(teamId, platform, p, now));
   // The rows are the values written: only which ones went in comes back.
   const returned = await insertRowsByCopy<'prospects', { platform_id: string }>(trx, 'prospects', values, 'on conflict (team_id, platform, platform_id) do nothing returning platform_id');
   const created = new Set(returned.map((r) => r.platform_id));
   const inserted: ProspectRow[] = values.filter((v) => created.has(v.platform_id));
-  await emitEvents(
-    trx,
-    teamId,
-    inserted.map((row) => ({ type: 'prospect.created', data: { prospect: presentProspectIdentity(row) } })),
-    now,
-  );
+  const createdEvents: NewEvent[] = inserted.map((row) => ({ type: 'prospect.created', data: { prospect: presentProspectIdentity(row) } }));
+  if (events) events.push(...createdEvents);
+  else await emitEvents(trx, teamId, createdEvents, now);
   if (inserted.length === profiles.length) return inserted;
   const raced = profiles.map((p) => p.platformId).filter((id) => !created.has(id));
   const others = await trx

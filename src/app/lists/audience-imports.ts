@@ -92,10 +92,11 @@ export const runAudienceImport: JobHandler = async (ctx, job) => {
   let state = job.payload as AudiencePayload;
   const read = readerOf(platformOf(ctx, state.platform), state.source.type);
   const via = await lookupAccountOf(ctx.db, job.teamId, state.platform);
+  const on = await teamPlatform(ctx, job.teamId);
   for (;;) {
     const page = await readPage(ctx, read, state, via);
     const leads = page.profiles.map((p, i) => ({ row: state.processed + i + 1, ref: { by: 'platformId' as const, value: p.platformId }, data: {} }));
-    const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref), page.profiles);
+    const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref), { given: page.profiles, on });
     const batch = { read: leads.length, leads, resolution, errors: [], notes: [] };
     let next = state;
     const last = page.next === null;

@@ -4,14 +4,14 @@ import { checkColumnValue, type ColumnValue } from '../../core/column-values.js'
 import { AppError, conflict, validationError } from '../../core/errors.js';
 import { hasNul } from '../../core/nul-characters.js';
 import { iso, isoOrNull } from '../../core/time.js';
-import { othersFirst, type Db } from '../../store/db.js';
+import { letRepliesIn, othersFirst, type Db } from '../../store/db.js';
 import { runningMeanwhile } from '../../store/bulk.js';
 import type { ColumnDataType, JobRow, JobStatus } from '../../store/schema-campaigns.js';
 import type { AppContext } from '../context.js';
 import { csvEntries, type CsvEntry } from './csv-records.js';
-import { emitEvent } from '../events/events.js';
+import { emitEvents, type NewEvent } from '../events/events.js';
 import { enqueueJob, type JobHandler, type Payload, type RunningJob } from '../workers/jobs.js';
-import { resolveLeads, type LeadRef, type LeadResolution } from '../leads/resolution.js';
+import { resolveLeads, teamPlatform, type LeadRef, type LeadResolution } from '../leads/resolution.js';
 import { listColumnTypes, writeListLeads, type MergeStrategy } from './leads.js';
 import { getUserListRow } from './lists.js';
 import { keysetPage } from '../../store/keyset.js';
@@ -36,6 +36,11 @@ const typeOfKind = (kind: string) => (Object.keys(KIND_OF_TYPE) as ImporterType[
 
 const CHUNK_BYTES = 1 << 20;
 const BATCH_ROWS = 1_000;
+/**
+ * Rows parsed before letting replies in (letRepliesIn). The parser runs on microtasks, which would hold the thread
+ * until a whole batch is parsed; the batch being written meanwhile needs it between its statements.
+ */
+const ROWS_A_TURN = 100;
 export const MAX_REPORTED_ERRORS = 100;
 /** A lead row has no business being larger; this bounds what an unclosed quote can make the parser hold. */
 const MAX_RECORD_BYTES = 64 * 1024;
@@ -119,10 +124,13 @@ export function presentImportJob(row: JobRow): ImportJob {
 }
 
 /** importJob.updated, in the transaction that changed the job: what feeds an import's progress bar. */
+const progressEvent = (row: JobRow): NewEvent => ({ type: 'importJob.updated', data: { importJob: presentImportJob(row) } });
+
+/** Emits importJob.updated (see progressEvent). */
 export async function emitProgress(trx: Db, row: JobRow, now: Date): Promise<ImportJob> {
-  const importJob = presentImportJob(row);
-  await emitEvent(trx, row.team_id, 'importJob.updated', { importJob }, now);
-  return importJob;
+  const event = progressEvent(row);
+  await emitEvents(trx, row.team_id, [event], now);
+  return event.data.importJob as ImportJob;
 }
 
 /** Deletes a job's stored upload: once it is imported, canceled, or given up on. */
@@ -313,7 +321,7 @@ const unresolved = (ref: LeadRef) => `${ref.by === 'username' ? 'username' : 'X 
  * Writes a batch of an import into its list, in the job's batch transaction, and returns the job's payload after
  * it: the counts, the errors (the first MAX_REPORTED_ERRORS), and `checkpoint`, where the next batch starts. The
  * last batch makes the total what was read, and reports the job completed: the runner marks it so once this
- * commits, with nothing left to fail.
+ * commits, with nothing left to fail. Its progress event goes out with its new prospects' events, in one insert.
  */
 export async function writeImportBatch<P extends Payload & ImportCounts>(
   ctx: AppContext,
@@ -324,7 +332,8 @@ export async function writeImportBatch<P extends Payload & ImportCounts>(
   options: { merge: MergeStrategy; checkpoint: Partial<P>; last: boolean },
 ): Promise<P> {
   const now = ctx.clock.now();
-  const outcomes = await writeListLeads(trx, job.teamId, job.subjectId, batch.resolution, batch.leads.map((l) => l.data), now, options.merge);
+  const events: NewEvent[] = [];
+  const outcomes = await writeListLeads(trx, job.teamId, job.subjectId, batch.resolution, batch.leads.map((l) => l.data), now, { merge: options.merge, events });
   const errors = [...batch.errors];
   outcomes.forEach((o, i) => o === 'failed' && errors.push({ row: batch.leads[i]!.row, reason: unresolved(batch.leads[i]!.ref) }));
   const reported = [...errors, ...batch.notes].sort((a, b) => a.row - b.row);
@@ -341,8 +350,8 @@ export async function writeImportBatch<P extends Payload & ImportCounts>(
     updatedAt: iso(now),
     ...(options.last && { total: processed }),
   };
-  const row = await trx.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
-  await emitProgress(trx, { ...row, payload: next, ...(options.last && { status: 'completed', completed_at: now }) }, now);
+  events.push(progressEvent({ ...job.claimed, payload: next, ...(options.last && { status: 'completed', completed_at: now }) }));
+  await emitEvents(trx, job.teamId, events, now);
   return next;
 }
 
@@ -361,6 +370,8 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
   const id = { name: idName, index: headerIndex(header, idName), by };
   const types = await listColumnTypes(ctx.db, job.subjectId);
   const mapped = Object.entries(mapping.columns).map(([name, columnId]) => ({ name, columnId, index: headerIndex(header, name), type: types.get(columnId) }));
+  // Read once for the turn's batches: a platform linked meanwhile counts from the next turn.
+  const on = await teamPlatform(ctx, job.teamId);
 
   /** Rows read so far, written or not: the next row's number is one more. */
   let read = state.processed;
@@ -381,7 +392,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
         for (const reason of lead.rejectedCells) notes.push({ row, reason });
       }
     });
-    const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref));
+    const resolution = await resolveLeads(ctx, job.teamId, leads.map((l) => l.ref), { on });
     return { batch: { read: entries.length, leads, resolution, errors, notes }, end };
   };
 
@@ -408,6 +419,7 @@ export const runCsvImport: JobHandler = async (ctx, job) => {
       entries.push(entry);
       // Every row's end is a place the next turn can resume reading from.
       end = base + entry.end;
+      if (entries.length % ROWS_A_TURN === 0) await letRepliesIn(ctx.db);
       if (entries.length >= BATCH_ROWS) {
         const prepared = await prepare(entries, end);
         entries = [];

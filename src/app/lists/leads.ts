@@ -7,6 +7,7 @@ import type { ColumnDataType } from '../../store/schema-campaigns.js';
 import type { ProspectRow } from '../../store/schema.js';
 import { listMembershipChanged } from '../campaigns/sync.js';
 import type { AppContext } from '../context.js';
+import type { NewEvent } from '../events/events.js';
 import { checkedLeadInputs, invalidData, withoutNulls, type LeadInput } from '../leads/input.js';
 import { resolveLeads, type LeadResolution } from '../leads/resolution.js';
 import { getListRow, getUserListRow, systemListMembers } from './lists.js';
@@ -88,7 +89,8 @@ async function overwriteLeadData(trx: Db, listId: string, leads: ReadonlyArray<{
 /**
  * Writes a batch of resolved leads to a user list: new prospects, then the list's leads, in the
  * caller's transaction (one per API call, one per import batch). Leads already in the list are skipped, and
- * with `overwrite` given the batch's column values.
+ * with `overwrite` given the batch's column values. Given `events`, the new prospects' events are added to it for
+ * the caller to emit (see LeadResolution.persist).
  */
 export async function writeListLeads(
   trx: Db,
@@ -97,10 +99,10 @@ export async function writeListLeads(
   resolution: LeadResolution,
   data: ReadonlyArray<Record<string, ColumnValue>>,
   now: Date,
-  merge: MergeStrategy = 'skip',
+  { merge = 'skip', events }: { merge?: MergeStrategy; events?: NewEvent[] } = {},
 ): Promise<LeadOutcome[]> {
   await getUserListRow(trx, teamId, listId, true);
-  const prospects = await resolution.persist(trx, now);
+  const prospects = await resolution.persist(trx, now, events);
   const leads = prospects.map((prospect, i) => ({ prospect, data: data[i]! }));
   const outcomes = await insertListLeads(trx, listId, leads, now);
   const overwritten = merge === 'overwrite' ? await overwriteLeadData(trx, listId, leads.filter((_, i) => outcomes[i] === 'skipped')) : [];

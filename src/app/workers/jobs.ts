@@ -44,6 +44,8 @@ export interface RunningJob {
   readonly id: string;
   readonly teamId: string;
   readonly subjectId: string;
+  /** its row as this turn claimed it: what stays while it runs (its kind, its times), read once for every batch */
+  readonly claimed: JobRow;
   /** the checkpoint the last batch saved (the enqueued payload before the first) */
   readonly payload: Payload;
   /**
@@ -179,6 +181,7 @@ export class JobRunner {
       id: row.id,
       teamId: row.team_id,
       subjectId: row.subject_id,
+      claimed: row,
       payload: row.payload,
       batch: async (work) => {
         if (this.#loop.stopping || batches >= this.#batchesPerTurn) {
