@@ -113,7 +113,8 @@ class SendLog {
 /**
  * The jitters of gates, by campaign, account and the pair's last send of the past day (null: none), each drawn
  * from its own derived stream. A derived stream is the same every time for its key, so each is drawn once: a
- * plan asks for the same one until the pair sends again, and planAccounts' second round asks for the first's.
+ * plan asks for the same one until the pair sends again, and an account planAccounts plans again asks for the
+ * ones its first plan drew.
  */
 export class Jitters {
   readonly #random: Random;
