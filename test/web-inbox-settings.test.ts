@@ -112,10 +112,16 @@ describe('Settings', () => {
     expect((await memberRoles())[team.email]).toBe('owner');
   });
 
-  it('shows a user who is not an admin no member controls, and the API refuses them', async () => {
+  it('shows a user who is not an admin no member or account-link controls, and the API refuses them', async () => {
     const team = await newWebTeam(suite.rig());
+    await team.request('POST', '/api/v1/account-links/sandbox', { username: 'seen_not_managed' });
     const agent = await addMember(team.teamId, 'user');
     const p = await settingsPage(agent.email, agent.password);
+    const accounts = p.getByRole('region', { name: 'Linked accounts' });
+    await accounts.getByRole('cell', { name: '@seen_not_managed' }).waitFor();
+    expect(await accounts.getByRole('button').count()).toBe(0);
+    expect(await accounts.getByRole('spinbutton').count()).toBe(0);
+    expect(await accounts.getByRole('textbox').count()).toBe(0);
     const members = p.getByRole('region', { name: 'Members' });
     await members.getByRole('cell', { name: team.email, exact: true }).waitFor();
     expect(await members.getByRole('combobox').count()).toBe(0);

@@ -66,8 +66,15 @@ function LimitInput({ label, saved, save }: { label: string; saved: number; save
   );
 }
 
+/** Owners and admins manage members, tokens, webhooks and account links (the API enforces it; the page follows). */
+const managing = () => {
+  const role = me.value?.member.role;
+  return role === 'owner' || role === 'admin';
+};
+
 function Accounts() {
   const [list, error, reload, fail] = useLoad<AccountLink[]>('/account-links');
+  const manager = managing();
   const save = (account: AccountLink, change: Partial<Pick<AccountLink, 'hourlyLimit' | 'dailyLimit'>>) =>
     api('PATCH', `/account-links/${account.id}`, change).then(
       () => (fail(''), reload(), true),
@@ -83,22 +90,26 @@ function Accounts() {
               <td>@{account.username}</td>
               <td>{account.platform}</td>
               <td>{account.status}</td>
-              <td><LimitInput label={`Hourly limit of @${account.username}`} saved={account.hourlyLimit} save={(hourlyLimit) => save(account, { hourlyLimit })} /></td>
-              <td><LimitInput label={`Daily limit of @${account.username}`} saved={account.dailyLimit} save={(dailyLimit) => save(account, { dailyLimit })} /></td>
+              <td>{manager ? <LimitInput label={`Hourly limit of @${account.username}`} saved={account.hourlyLimit} save={(hourlyLimit) => save(account, { hourlyLimit })} /> : account.hourlyLimit}</td>
+              <td>{manager ? <LimitInput label={`Daily limit of @${account.username}`} saved={account.dailyLimit} save={(dailyLimit) => save(account, { dailyLimit })} /> : account.dailyLimit}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { await api('POST', '/account-links/sandbox', { username: form.get('username') }); reload(); }, fail)}>
-        <input name="username" aria-label="Sandbox username" placeholder="sandbox username" required />
-        <button type="submit">Link a sandbox account</button>
-      </form>
-      <button
-        class="x-link"
-        onClick={() => api<{ url: string }>('POST', '/account-links/x/authorize', {}).then((started) => location.assign(started.url), (caught: Error) => fail(caught.message))}
-      >
-        Link an X account
-      </button>
+      {manager && (
+        <>
+          <form class="inline-form" onSubmit={(e) => submit(e, async (form) => { await api('POST', '/account-links/sandbox', { username: form.get('username') }); reload(); }, fail)}>
+            <input name="username" aria-label="Sandbox username" placeholder="sandbox username" required />
+            <button type="submit">Link a sandbox account</button>
+          </form>
+          <button
+            class="x-link"
+            onClick={() => api<{ url: string }>('POST', '/account-links/x/authorize', {}).then((started) => location.assign(started.url), (caught: Error) => fail(caught.message))}
+          >
+            Link an X account
+          </button>
+        </>
+      )}
     </Section>
   );
 }
@@ -108,7 +119,7 @@ const ROLE_NAMES: Record<Member['role'], string> = { owner: 'Owner', admin: 'Adm
 function Members() {
   const [list, error, reload, fail] = useLoad<Member[]>('/members');
   const role = me.value?.member.role;
-  const manager = role === 'owner' || role === 'admin';
+  const manager = managing();
   // Only owners make, change or remove an owner (the API says so too).
   const editable = (member: Member) => manager && (role === 'owner' || member.role !== 'owner');
   const roles = (Object.keys(ROLE_NAMES) as Member['role'][]).filter((r) => role === 'owner' || r !== 'owner');
