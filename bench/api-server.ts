@@ -1,6 +1,9 @@
 // The server under benchmark: the real API, plus a bare route behind the same authentication and rate
 // limiting, so the benchmark can tell our endpoints' cost apart from the HTTP and auth floor.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { CompiledQuery } from 'kysely';
+import { presentProspect, threadView } from '../src/app/inbox/presenters.js';
+import type { ProspectRow, ThreadRow } from '../src/store/schema.js';
 import { WebhookDispatcher } from '../src/app/events/webhook-delivery.js';
 import { loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/cli/runtime.js';
@@ -22,6 +25,47 @@ await app.register(
   },
   { prefix: '/bench' },
 );
+// The hand-written baseline of GET /api/v1/threads?limit=20 (issue 24): the same authentication and rate limiting
+// (the scope's hook), then ONE joined statement whose text is built once at start (the page, each thread's
+// prospect, last message and tags), the same pure presenters, and plain JSON.stringify without response
+// validation. The benchmark checks that it answers exactly what the endpoint answers.
+const columnsOf = async (table: string) =>
+  (await runtime.ctx.db.executeQuery<{ column_name: string }>(CompiledQuery.raw(`select column_name from information_schema.columns where table_name = $1 and table_schema = current_schema() order by ordinal_position`, [table]))).rows.map((r) => r.column_name);
+const threadColumns = await columnsOf('threads');
+const prospectColumns = await columnsOf('prospects');
+const PAGE = 20;
+const threadPageSql = `
+  select ${threadColumns.map((c) => `t."${c}" as "t.${c}"`).join(', ')},
+         ${prospectColumns.map((c) => `p."${c}" as "p.${c}"`).join(', ')},
+         m.id as "m.id", m.content as "m.content", m.author_id as "m.author_id", m.created_at as "m.created_at", m.user_id as "m.user_id", m.campaign_id as "m.campaign_id",
+         coalesce((select array_agg(pt.tag_id order by pt.created_at, pt.tag_id) from prospect_tags pt where pt.prospect_id = t.prospect_id), '{}') as tags
+  from (select * from threads t where t.team_id = $1 and t.deleted_at is null and t.done = false and t.is_request = false and t.status = 'active'
+        order by t.sort_at desc, t.id desc limit ${PAGE + 1}) t
+  join prospects p on p.id = t.prospect_id
+  left join messages m on m.id = t.last_message_id
+  order by t.sort_at desc, t.id desc`;
+const part = (row: Record<string, unknown>, prefix: string, columns: readonly string[]) => Object.fromEntries(columns.map((c) => [c, row[`${prefix}.${c}`]]));
+const lastMessageColumns = ['id', 'content', 'author_id', 'created_at', 'user_id', 'campaign_id'];
+await app.register(
+  async (raw) => {
+    requireTeamToken(raw, runtime.ctx);
+    raw.get('/threads', async (req, reply) => {
+      const rows = (await runtime.ctx.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(threadPageSql, [req.actor.teamId]))).rows;
+      const now = runtime.ctx.clock.now();
+      const page = rows.slice(0, PAGE);
+      const threads = page.map((row) => {
+        const thread = part(row, 't', threadColumns) as unknown as ThreadRow;
+        const last = row['m.id'] === null ? undefined : (part(row, 'm', lastMessageColumns) as unknown as Parameters<typeof threadView>[2]);
+        return threadView(thread, presentProspect(part(row, 'p', prospectColumns) as unknown as ProspectRow, row.tags as string[], now), last);
+      });
+      const lastRow = page.at(-1);
+      const nextCursor = rows.length > PAGE && lastRow ? { timestamp: (lastRow['t.sort_at'] as Date).toISOString(), id: lastRow['t.id'] as string } : null;
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify({ threads, nextCursor }));
+    });
+  },
+  { prefix: '/bench/raw' },
+);
+
 // As `inbox serve` does, when the benchmark measures the API beside webhook delivery.
 const dispatcher = process.env.BENCH_WEBHOOK_DELIVERY === '1' ? new WebhookDispatcher(runtime.ctx) : null;
 await app.listen({ port: config.port, host: '127.0.0.1' });

@@ -33,9 +33,19 @@ interface Case {
   body?: (seed: SeededInbox) => string;
   /** a fresh Idempotency-Key on every request (a send each time, never a replay) */
   idempotencyKey?: boolean;
-  /** the v1 case this v2 one is the counterpart of */
-  v1?: string;
+  /** the case this one is set against in a table of its own: v2 beside its v1 equivalent, or ours beside a hand-written handler */
+  against?: { name: string; table: keyof typeof PAIR_TABLES };
 }
+
+/** The tables of cases set against others: a title, the columns' names, and which of the pair is the ratio's numerator. */
+const PAIR_TABLES = {
+  v2: { title: 'API v2 beside its v1 equivalent (without webhooks, as above):', columns: ['v2 endpoint', 'v1 equivalent', 'ratio to v1'], oursFirst: true },
+  handWritten: {
+    title: 'Ours beside a hand-written handler doing the same work (bench/api-server.ts; without webhooks; target: at least 0.80):',
+    columns: ['hand-written handler', 'our endpoint', 'ours / hand-written'],
+    oursFirst: false,
+  },
+};
 
 const V1_THREAD_PAGE = 'GET /threads?limit=20';
 const V1_SEND = 'POST /threads/{id}/messages';
@@ -60,7 +70,7 @@ const allCases: Case[] = [
     method: 'POST',
     path: () => '/api/v2/messages',
     body: (s) => JSON.stringify({ target: { type: 'thread', threadId: s.threadIds[13] }, content: 'Benchmark reply' }),
-    v1: V1_SEND,
+    against: { name: V1_SEND, table: 'v2' },
   },
   {
     name: 'v2 POST /messages to a thread, with an Idempotency-Key',
@@ -68,9 +78,15 @@ const allCases: Case[] = [
     path: () => '/api/v2/messages',
     body: (s) => JSON.stringify({ target: { type: 'thread', threadId: s.threadIds[17] }, content: 'Benchmark reply' }),
     idempotencyKey: true,
-    v1: V1_SEND,
+    against: { name: V1_SEND, table: 'v2' },
   },
-  { name: 'v2 GET /threads?limit=20', method: 'GET', path: () => '/api/v2/threads?limit=20', v1: V1_THREAD_PAGE },
+  { name: 'v2 GET /threads?limit=20', method: 'GET', path: () => '/api/v2/threads?limit=20', against: { name: V1_THREAD_PAGE, table: 'v2' } },
+  {
+    name: 'hand-written GET /threads?limit=20',
+    method: 'GET',
+    path: () => '/bench/raw/threads',
+    against: { name: V1_THREAD_PAGE, table: 'handWritten' },
+  },
 ];
 
 const cases = allCases.filter((c, i) => i === 0 || !CASE_NAMES || CASE_NAMES.some((name) => c.name.includes(name)));
@@ -175,6 +191,16 @@ async function addDeadWebhooks(port: number, seed: SeededInbox, url: string): Pr
   };
 }
 
+/** A hand-written handler must answer exactly what the endpoint it is set against answers, or its ratio means nothing. */
+async function expectSameAnswers(port: number, seed: SeededInbox): Promise<void> {
+  const body = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${seed.token}` } })).text();
+  for (const c of cases.filter((c) => c.against?.table === 'handWritten')) {
+    const ours = cases.find((o) => o.name === c.against!.name)!;
+    const [mine, theirs] = await Promise.all([body(c.path(seed)), body(ours.path(seed))]);
+    if (mine !== theirs) throw new Error(`${c.name} does not answer what ${ours.name} answers:\n${mine.slice(0, 400)}\n${theirs.slice(0, 400)}`);
+  }
+}
+
 async function measure(env: Record<string, string>, seed: SeededInbox, deadWebhooks?: string): Promise<Row[]> {
   const port = await freePort();
   const server = spawn(process.execPath, ['--import', 'tsx', 'bench/api-server.ts'], {
@@ -198,6 +224,7 @@ async function measure(env: Record<string, string>, seed: SeededInbox, deadWebho
   const rows: Row[] = [];
   try {
     const removeDeadWebhooks = deadWebhooks ? await addDeadWebhooks(port, seed, deadWebhooks) : null;
+    await expectSameAnswers(port, seed);
     const cpu = async () => ((await (await fetch(`http://127.0.0.1:${port}/bench/cpu`, { headers: { authorization: `Bearer ${seed.token}` } })).json()) as { ms: number }).ms;
     for (const c of cases) {
       const headers = { authorization: `Bearer ${seed.token}`, 'content-type': 'application/json' };
@@ -260,7 +287,7 @@ function report(engine: string, plain: Row[][], dead: Row[][], plans: string[]):
     '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...deadMean.map((r, i) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p99} | ${ratios(i, 'rps')} | ${r.cpuMs.toFixed(2)} | ${ratios(i, 'cpuMs')} |`),
     '',
-    ...v2Table(rows),
+    ...pairTables(rows),
     '<details><summary>query plans</summary>',
     '',
     '```',
@@ -272,15 +299,18 @@ function report(engine: string, plain: Row[][], dead: Row[][], plans: string[]):
   return lines.join('\n');
 }
 
-/** API v2's cases beside their v1 equivalents, when both were measured. */
-function v2Table(rows: Row[]): string[] {
-  const lines = cases.flatMap((c, i) => {
-    const v1 = rows[cases.findIndex((other) => other.name === c.v1)];
-    if (!c.v1 || !v1) return [];
-    return [`| ${c.name} | ${rows[i]!.rps.toFixed(0)} | ${rows[i]!.p99} | ${v1.name} | ${v1.rps.toFixed(0)} | ${(rows[i]!.rps / v1.rps).toFixed(2)} |`];
+/** Each table of cases set against another case (PAIR_TABLES), when both were measured. */
+function pairTables(rows: Row[]): string[] {
+  return Object.entries(PAIR_TABLES).flatMap(([table, { title, columns, oursFirst }]) => {
+    const lines = cases.flatMap((c, i) => {
+      const other = rows[cases.findIndex((o) => o.name === c.against?.name)];
+      if (c.against?.table !== table || !other) return [];
+      const ratio = oursFirst ? rows[i]!.rps / other.rps : other.rps / rows[i]!.rps;
+      return [`| ${c.name} | ${rows[i]!.rps.toFixed(0)} | ${rows[i]!.p99} | ${other.name} | ${other.rps.toFixed(0)} | ${ratio.toFixed(2)} |`];
+    });
+    if (lines.length === 0) return [];
+    return [title, '', `| ${columns[0]} | req/s | p99 (ms) | ${columns[1]} | its req/s | ${columns[2]} |`, '| --- | ---: | ---: | --- | ---: | ---: |', ...lines, ''];
   });
-  if (lines.length === 0) return [];
-  return ['API v2 beside its v1 equivalent (without webhooks, as above):', '', '| v2 endpoint | req/s | p99 (ms) | v1 equivalent | its req/s | ratio to v1 |', '| --- | ---: | ---: | --- | ---: | ---: |', ...lines, ''];
 }
 
 async function withBlackHole<T>(run: (url: string) => Promise<T>): Promise<T> {
