@@ -2,8 +2,8 @@
 // limiting, so the benchmark can tell our endpoints' cost apart from the HTTP and auth floor.
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CompiledQuery } from 'kysely';
-import { presentProspect, threadView } from '../src/app/inbox/presenters.js';
-import type { ProspectRow, ThreadRow } from '../src/store/schema.js';
+import { presentMessage, presentProspect, threadView } from '../src/app/inbox/presenters.js';
+import type { MessageRow, ProspectRow, ThreadRow } from '../src/store/schema.js';
 import { WebhookDispatcher } from '../src/app/events/webhook-delivery.js';
 import { loadConfig } from '../src/config.js';
 import { openRuntime } from '../src/cli/runtime.js';
@@ -25,7 +25,7 @@ await app.register(
   },
   { prefix: '/bench' },
 );
-// The hand-written baseline of GET /api/v1/threads?limit=20 (issue 24): the same authentication and rate limiting
+// Hand-written baselines of GET /api/v1/threads?limit=20 and of a thread's messages (issue 24): the same authentication and rate limiting
 // (the scope's hook), then ONE joined statement whose text is built once at start (the page, each thread's
 // prospect, last message and tags), the same pure presenters, and plain JSON.stringify without response
 // validation. The benchmark checks that it answers exactly what the endpoint answers.
@@ -44,6 +44,15 @@ const threadPageSql = `
   join prospects p on p.id = t.prospect_id
   left join messages m on m.id = t.last_message_id
   order by t.sort_at desc, t.id desc`;
+// The message page's: the thread (the team's, not deleted) and its newest 51 messages in one statement.
+const messageColumns = await columnsOf('messages');
+const MESSAGES = 50;
+const messagePageSql = `
+  select t.id as "t.id", t.team_id as "t.team_id", t.is_syncing as "t.is_syncing", ${messageColumns.map((c) => `m."${c}" as "m.${c}"`).join(', ')}
+  from threads t
+  left join lateral (select * from messages m where m.thread_id = t.id order by m.created_at desc, m.id desc limit ${MESSAGES + 1}) m on true
+  where t.id = $1 and t.team_id = $2 and t.deleted_at is null
+  order by m.created_at desc, m.id desc`;
 const part = (row: Record<string, unknown>, prefix: string, columns: readonly string[]) => Object.fromEntries(columns.map((c) => [c, row[`${prefix}.${c}`]]));
 const lastMessageColumns = ['id', 'content', 'author_id', 'created_at', 'user_id', 'campaign_id'];
 await app.register(
@@ -61,6 +70,18 @@ await app.register(
       const lastRow = page.at(-1);
       const nextCursor = rows.length > PAGE && lastRow ? { timestamp: (lastRow['t.sort_at'] as Date).toISOString(), id: lastRow['t.id'] as string } : null;
       return reply.type('application/json; charset=utf-8').send(JSON.stringify({ threads, nextCursor }));
+    });
+    raw.get<{ Params: { threadId: string } }>('/threads/:threadId/messages', async (req, reply) => {
+      const rows = (await runtime.ctx.db.executeQuery<Record<string, unknown>>(CompiledQuery.raw(messagePageSql, [req.params.threadId, req.actor.teamId]))).rows;
+      if (rows.length === 0) return reply.code(404).send();
+      const messages = rows[0]!['m.id'] === null ? [] : rows.map((row) => part(row, 'm', messageColumns) as unknown as MessageRow);
+      const page = messages.slice(0, MESSAGES);
+      const last = page.at(-1);
+      const nextCursor = messages.length > MESSAGES && last ? { timestamp: last.created_at.toISOString(), id: last.id } : null;
+      const thread = rows[0]!;
+      return reply
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify({ teamId: thread['t.team_id'], threadId: thread['t.id'], messages: page.map(presentMessage), nextCursor, isSyncing: thread['t.is_syncing'] }));
     });
   },
   { prefix: '/bench/raw' },

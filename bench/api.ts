@@ -60,6 +60,12 @@ const allCases: Case[] = [
   },
   { name: 'GET /threads/{id}/messages', method: 'GET', path: (s) => `/api/v1/threads/${s.threadIds[7]}/messages` },
   {
+    name: 'hand-written GET /threads/{id}/messages',
+    method: 'GET',
+    path: (s) => `/bench/raw/threads/${s.threadIds[7]}/messages`,
+    against: { name: 'GET /threads/{id}/messages', table: 'handWritten' },
+  },
+  {
     name: V1_SEND,
     method: 'POST',
     path: (s) => `/api/v1/threads/${s.threadIds[11]}/messages`,
