@@ -57,6 +57,9 @@ async function loadMore(id: string): Promise<void> {
 
 const statusOf = (card: Prospect) => card.context.statusId ?? NONE;
 
+/** The saves go out one after another, in the order of the moves: two quick moves of a card reach the server in order. */
+let saving: Promise<unknown> = Promise.resolve();
+
 /** Moves a card at once, saves its new status, and moves it back with the API's reason when refused. */
 async function move(card: Prospect, to: string): Promise<void> {
   const from = statusOf(card);
@@ -73,7 +76,9 @@ async function move(card: Prospect, to: string): Promise<void> {
   statusText.value = `@${card.username} moved to ${columnName(to)}`;
   movesInFlight++;
   try {
-    await api('PATCH', `/prospects/${card.externalId}/context`, { statusId: to === NONE ? null : to });
+    const save = saving.then(() => api('PATCH', `/prospects/${card.externalId}/context`, { statusId: to === NONE ? null : to }));
+    saving = save.catch(() => undefined);
+    await save;
     alertText.value = '';
   } catch (error) {
     columns.value = before;
