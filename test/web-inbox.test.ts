@@ -110,6 +110,7 @@ describe('the web app', () => {
     await p.getByRole('log', { name: 'Messages' }).getByText('second', { exact: true }).waitFor();
     await p.keyboard.press('j');
     await selectedThread(p).filter({ hasText: 'Enter One' }).waitFor();
+    await expect.poll(() => p.evaluate(() => document.activeElement?.closest('li')?.textContent ?? '')).toContain('Enter One');
     await p.keyboard.press('Enter');
     await p.getByRole('log', { name: 'Messages' }).getByText('first', { exact: true }).waitFor();
     await expect.poll(async () => (await apiThread('Enter One')).unread).toBe(false);

@@ -1,5 +1,5 @@
 import { useSignal } from '@preact/signals';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Thread } from '../api.js';
 import {
   accounts, alertMessage, campaigns, closeThread, counts, drafts, filters, followEvents, loadFirstPage, loadingList, loadLookups, loadNextPage,
@@ -139,8 +139,9 @@ function ThreadList() {
     return () => observer.disconnect();
   }, []);
   const list = threads.value;
-  // Keep the selected row in view when the keyboard moves it, and the focus on it when the focus was in the list.
-  useEffect(() => {
+  // Keep the selected row in view when the keyboard moves it, and the focus on it when the focus was in the list:
+  // in the same commit as the row (a layout effect), so a key pressed right after j already goes to the new row.
+  useLayoutEffect(() => {
     const index = list.findIndex((thread) => thread.id === selectedId.value);
     const element = scroller.current;
     if (index < 0 || !element) return;
