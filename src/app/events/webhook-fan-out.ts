@@ -1,11 +1,11 @@
-import { sql, type Insertable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable } from 'kysely';
 import { categoryOf } from '../../core/event-types.js';
 import { groupBy } from '../../core/group.js';
 import { newId } from '../../core/ids.js';
 import { v2TypeOf } from '../../core/v2-events.js';
 import { insertRows } from '../../store/bulk.js';
 import type { Db } from '../../store/db.js';
-import type { WebhookDeliveriesTable } from '../../store/schema.js';
+import type { Database, WebhookDeliveriesTable } from '../../store/schema.js';
 import { storedEventsAfter, type EventEnvelope } from './events.js';
 
 /**
@@ -111,10 +111,19 @@ async function fanOutTeam(
   return { written: deliveries.length, cut, left };
 }
 
-/** The oldest pending delivery's seq of the webhook `w` (webhook_deliveries_pending finds it). */
-const headSeq = sql<number | null>`(select min(d.event_seq) from webhook_deliveries d where d.webhook_id = w.id and d.status = 'pending')`;
+/**
+ * The oldest pending delivery's seq of the webhook `w` as `h.head_seq` (webhook_deliveries_pending finds it): a
+ * lateral join, so that a claim computes it once for its select list and its WHERE. An aggregate: always one row.
+ */
+const pendingHead = (eb: ExpressionBuilder<Database & { w: Database['webhooks'] }, 'w'>) =>
+  eb
+    .selectFrom('webhook_deliveries as d')
+    .select((d) => d.fn.min<number | null>('d.event_seq').as('head_seq'))
+    .whereRef('d.webhook_id', '=', 'w.id')
+    .where('d.status', '=', 'pending')
+    .as('h');
 
-const subscriberColumns = ['w.id', 'w.team_id', 'w.event_types', 'w.payload_version', 'w.fanned_out_seq', headSeq.as('head_seq')] as const;
+const subscriberColumns = ['w.id', 'w.team_id', 'w.event_types', 'w.payload_version', 'w.fanned_out_seq', 'h.head_seq'] as const;
 
 /**
  * One bounded pass of the fan-out over every team: claims the enabled webhooks behind their team's log and with
@@ -126,11 +135,12 @@ export async function fanOutPass(db: Db, now: Date): Promise<{ written: number; 
     const behind = await trx
       .selectFrom('webhooks as w')
       .innerJoin('event_counters as c', 'c.team_id', 'w.team_id')
+      .crossJoinLateral(pendingHead)
       .select([...subscriberColumns, 'c.last_seq as team_seq'])
       .where('w.enabled', '=', true)
       .whereRef('w.fanned_out_seq', '<', 'c.last_seq')
       // Room in its queue: no pending head, or one less than QUEUE_AHEAD seqs behind the cursor.
-      .where(sql<boolean>`coalesce(w.fanned_out_seq < ${headSeq} + ${QUEUE_AHEAD} - 1, true)`)
+      .where(sql<boolean>`coalesce(w.fanned_out_seq < h.head_seq + ${QUEUE_AHEAD} - 1, true)`)
       .orderBy(sql`c.last_seq - w.fanned_out_seq`, 'desc')
       .limit(WEBHOOKS_A_PASS)
       .forNoKeyUpdate('w')
@@ -170,6 +180,7 @@ export async function catchUpWebhook(trx: Db, teamId: string, webhookId: string,
   const webhook = await trx
     .selectFrom('webhooks as w')
     .leftJoin('event_counters as c', 'c.team_id', 'w.team_id')
+    .crossJoinLateral(pendingHead)
     .select([...subscriberColumns, 'w.enabled', 'c.last_seq as team_seq'])
     .where('w.id', '=', webhookId)
     .where('w.team_id', '=', teamId)
